@@ -1,0 +1,15 @@
+// The CommandSpec of each command, defined in its own file.
+#pragma once
+
+#include "agent/cli/command.hpp"
+
+namespace ferry::cli {
+
+const CommandSpec& validate_command();
+const CommandSpec& keys_init_command();
+const CommandSpec& keys_rotate_command();
+const CommandSpec& keys_list_command();
+const CommandSpec& pseudonymize_command();
+const CommandSpec& reveal_command();
+
+}  // namespace ferry::cli

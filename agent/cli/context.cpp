@@ -1,0 +1,41 @@
+#include "agent/cli/context.hpp"
+
+#include <cstdlib>
+
+#include "common/config/load.hpp"
+#include "connectors/registry/registry.hpp"
+
+namespace ferry::cli {
+
+std::filesystem::path config_path(const ParsedArgs& args) {
+  if (auto given = args.value("config")) return *given;
+  if (const char* env = std::getenv("FERRY_CONFIG"); env != nullptr && *env != '\0') return env;
+  return "/etc/ferry/ferry.yaml";
+}
+
+std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io) {
+  auto settings = config::load_config(config_path(args), connectors::catalog());
+  if (!settings) {
+    for (const auto& diagnostic : settings.error()) io.err << diagnostic.to_string() << '\n';
+    return std::nullopt;
+  }
+  return std::move(*settings);
+}
+
+std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& io) {
+  const auto path = keys::keyring_path(settings.agent.data_dir);
+  auto keyring = keys::Keyring::load(path);
+  if (!keyring) {
+    if (keyring.error().code == ErrorCode::kNotFound) {
+      fail(io, kExitFailure,
+           fmt::format("no key file at {}: run 'ferry keys init -c {}' to create one",
+                       path.string(), settings.file.string()));
+    } else {
+      fail(io, kExitFailure, keyring.error().message);
+    }
+    return std::nullopt;
+  }
+  return std::move(*keyring);
+}
+
+}  // namespace ferry::cli

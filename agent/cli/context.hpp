@@ -1,0 +1,32 @@
+// What most commands need first: the configuration file's path, the validated settings, the key
+// file. Each helper prints its own one-line errors, so callers only map failure to an exit code.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+
+#include "agent/cli/args.hpp"
+#include "agent/cli/command.hpp"
+#include "common/config/settings.hpp"
+#include "common/keys/keyring.hpp"
+
+namespace ferry::cli {
+
+// The -c/--config option every command that reads the configuration takes, and -h/--help.
+inline constexpr OptionSpec kConfigOption{
+    "config", 'c', "FILE",
+    "configuration file (default: $FERRY_CONFIG, else /etc/ferry/ferry.yaml)"};
+inline constexpr OptionSpec kHelpOption{"help", 'h', "", "show this help and exit"};
+
+// -c/--config, else $FERRY_CONFIG, else /etc/ferry/ferry.yaml.
+std::filesystem::path config_path(const ParsedArgs& args);
+
+// Loads and validates the configuration; on failure prints every diagnostic and returns nullopt
+// (the caller exits with kExitUsage).
+std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io);
+
+// Loads <data_dir>/keyring.json; on failure prints the reason (with the fix) and returns nullopt
+// (the caller exits with kExitFailure).
+std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& io);
+
+}  // namespace ferry::cli

@@ -1,0 +1,62 @@
+// ferry validate: the whole configuration checked at once, one line per problem.
+#include <fmt/format.h>
+
+#include "agent/cli/commands.hpp"
+#include "agent/cli/context.hpp"
+#include "common/config/load.hpp"
+#include "common/fs/atomic_file.hpp"
+#include "common/keys/keyring.hpp"
+#include "connectors/registry/registry.hpp"
+
+namespace ferry::cli {
+namespace {
+
+constexpr OptionSpec kOptions[] = {kConfigOption, kHelpOption};
+
+// The key file is not part of the YAML, but a bad one stops the agent just the same, so validate
+// reports it too, at the line that names the data directory.
+std::optional<config::Diagnostic> check_key_file(const config::Settings& settings, Io& io) {
+  const auto path = keys::keyring_path(settings.agent.data_dir);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    io.err << fmt::format(
+        "note: no key file yet at {}: run 'ferry keys init -c {}' before starting the agent\n",
+        path.string(), settings.file.string());
+    return std::nullopt;
+  }
+  auto keyring = keys::Keyring::load(path);
+  if (keyring) return std::nullopt;
+  return config::Diagnostic{settings.file, settings.agent.data_dir_at, keyring.error().message};
+}
+
+int run(const ParsedArgs& args, Io& io) {
+  const auto path = config_path(args);
+  auto settings = config::load_config(path, connectors::catalog());
+  if (!settings) {
+    for (const auto& diagnostic : settings.error()) io.err << diagnostic.to_string() << '\n';
+    return kExitUsage;
+  }
+  if (auto problem = check_key_file(*settings, io)) {
+    io.err << problem->to_string() << '\n';
+    return kExitUsage;
+  }
+  io.out << "ok\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+const CommandSpec& validate_command() {
+  static const CommandSpec spec{
+      .name = "validate",
+      .summary = "check the configuration file and the key file's permissions",
+      .usage = "ferry validate [-c FILE]",
+      .details =
+          "Prints 'ok' and exits 0, or prints one line per problem as FILE:LINE:COL: message\n"
+          "and exits 2. Every problem is reported at once. Nothing is started or changed.",
+      .options = kOptions,
+      .run = run};
+  return spec;
+}
+
+}  // namespace ferry::cli

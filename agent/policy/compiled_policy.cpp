@@ -1,0 +1,185 @@
+#include "agent/policy/compiled_policy.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "agent/policy/generalize.hpp"
+#include "agent/policy/json_escape.hpp"
+#include "agent/policy/normalize.hpp"
+
+namespace ferry::policy {
+
+using config::Transform;
+using connectors::ValueType;
+
+struct CompiledPolicy::Step {
+  std::size_t input = 0;
+  std::string name;
+  std::string json_key;  // ,"name":  (escaped once here, appended per row)
+  Transform transform = Transform::kKeep;
+  bool lower = false;
+  bool list = false;
+  config::Generalize generalize;
+  crypto::Pseudonymizer* pseudonymizer = nullptr;
+  crypto::Hasher* hasher = nullptr;
+};
+
+CompiledPolicy::CompiledPolicy() = default;
+CompiledPolicy::~CompiledPolicy() = default;
+CompiledPolicy::CompiledPolicy(CompiledPolicy&&) noexcept = default;
+CompiledPolicy& CompiledPolicy::operator=(CompiledPolicy&&) noexcept = default;
+
+bool is_password_column(std::string_view name) {
+  constexpr std::string_view kPassword = "password";
+  return name.size() == kPassword.size() &&
+         std::equal(name.begin(), name.end(), kPassword.begin(), [](char a, char b) {
+           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+         });
+}
+
+Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& stream,
+                                               std::span<const std::string> columns,
+                                               TokenFactory& tokens) {
+  std::map<std::string_view, const config::FieldPolicy*> by_name;
+  for (const auto& field : stream.fields) by_name.emplace(field.name, &field);
+
+  CompiledPolicy policy;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const std::string& column = columns[i];
+    const auto found = by_name.find(column);
+    const config::FieldPolicy* field = found == by_name.end() ? nullptr : found->second;
+    Transform transform = field != nullptr ? field->transform : stream.default_transform;
+    if (is_password_column(column)) transform = Transform::kDrop;
+    if (transform == Transform::kDrop) {
+      policy.dropped_.push_back(column);
+      continue;
+    }
+    Step step;
+    step.input = i;
+    step.name = column;
+    step.json_key.push_back(',');
+    append_json_string(step.json_key, column);
+    step.json_key.push_back(':');
+    step.transform = transform;
+    if (field != nullptr) {
+      step.lower = field->normalize == config::Normalize::kLower;
+      step.list = field->list;
+      step.generalize = field->generalize;
+      if (transform == Transform::kPseudonymize) {
+        auto made = tokens.pseudonymizer(field->domain);
+        if (!made) return tl::unexpected(made.error());
+        step.pseudonymizer = *made;
+      } else if (transform == Transform::kHash) {
+        auto made = tokens.hasher(field->domain);
+        if (!made) return tl::unexpected(made.error());
+        step.hasher = *made;
+      }
+    }
+    policy.steps_.push_back(std::move(step));
+  }
+  for (const auto& field : stream.fields) {
+    if (std::find(columns.begin(), columns.end(), field.name) == columns.end()) {
+      policy.missing_.push_back(field.name);
+    }
+  }
+  return policy;
+}
+
+std::vector<std::string> CompiledPolicy::output_columns() const {
+  std::vector<std::string> names;
+  names.reserve(steps_.size());
+  for (const auto& step : steps_) names.push_back(step.name);
+  return names;
+}
+
+Result<void> CompiledPolicy::write_token(const Step& step, std::string_view value,
+                                         std::string& out) {
+  if (step.lower) value = lower_ascii(value, scratch_);
+  if (step.pseudonymizer != nullptr) return step.pseudonymizer->pseudonymize(value, out);
+  return step.hasher->hash(value, out);
+}
+
+Result<void> CompiledPolicy::write_value(const Step& step, std::string_view value,
+                                         std::string& out) {
+  switch (step.transform) {
+    case Transform::kKeep:
+      invalid_utf8_ += append_json_string(out, value) > 0 ? 1 : 0;
+      return {};
+    case Transform::kPseudonymize:
+    case Transform::kHash: {
+      out.push_back('"');
+      if (!step.list) {
+        if (!value.empty()) {
+          if (auto written = write_token(step, value, out); !written) return written;
+        }
+      } else {
+        std::size_t start = 0;
+        for (;;) {
+          const std::size_t comma = value.find(',', start);
+          const std::string_view element = trim(
+              value.substr(start, comma == std::string_view::npos ? value.npos : comma - start));
+          if (!element.empty()) {
+            if (auto written = write_token(step, element, out); !written) return written;
+          }
+          if (comma == std::string_view::npos) break;
+          out.push_back(',');
+          start = comma + 1;
+        }
+      }
+      out.push_back('"');
+      return {};
+    }
+    case Transform::kGeneralize: {
+      if (value.empty()) {
+        out.append("\"\"");
+        return {};
+      }
+      using Kind = config::Generalize::Kind;
+      switch (step.generalize.kind) {
+        case Kind::kYear:
+        case Kind::kYearMonth:
+          if (auto date = generalize_date(value, step.generalize.kind)) {
+            append_json_string(out, *date);
+            return {};
+          }
+          break;
+        case Kind::kPrefix:
+          invalid_utf8_ +=
+              append_json_string(out, generalize_prefix(value, step.generalize.n)) > 0 ? 1 : 0;
+          return {};
+        case Kind::kBucket:
+          if (generalize_bucket(value, step.generalize.n, out)) return {};
+          break;
+      }
+      ++unparsable_;
+      out.append("null");
+      return {};
+    }
+    case Transform::kDrop:
+      break;
+  }
+  return make_error(ErrorCode::kInternal, "a dropped column reached the policy output");
+}
+
+Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op,
+                                   std::string& out) {
+  out.append(op == connectors::RowOp::kUpsert ? R"({"_op":"upsert")" : R"({"_op":"delete")");
+  for (const Step& step : steps_) {
+    out.append(step.json_key);
+    const connectors::Value& value =
+        step.input < row.size() ? row[step.input] : connectors::Value{};
+    if (value.is_null()) {
+      out.append("null");
+      continue;
+    }
+    if (step.transform == Transform::kKeep && value.type != ValueType::kString) {
+      out.append(value.text);  // numbers and booleans are already JSON
+      continue;
+    }
+    if (auto written = write_value(step, trim(value.text), out); !written) return written;
+  }
+  out.push_back('}');
+  return {};
+}
+
+}  // namespace ferry::policy

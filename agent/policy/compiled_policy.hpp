@@ -1,0 +1,67 @@
+// The field policy of one stream, compiled against the stream's columns. Compiling resolves every
+// column to one step (which input, which transform, which keyed token object, the JSON key already
+// escaped), so applying it to a row does no string-keyed lookup and no key setup.
+//
+// Applying writes the row as one JSON object, the line format of the batch plaintext (SPEC section
+// 5): {"_op":"upsert","col":value,...}, columns in source order, dropped columns absent.
+//
+// A CompiledPolicy borrows the TokenFactory given to compile(): the factory must outlive it, and
+// both belong to one thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/policy/token_factory.hpp"
+#include "common/config/settings.hpp"
+#include "common/error/error.hpp"
+#include "connectors/api/row.hpp"
+
+namespace ferry::policy {
+
+class CompiledPolicy {
+ public:
+  static Result<CompiledPolicy> compile(const config::StreamSettings& stream,
+                                        std::span<const std::string> columns, TokenFactory& tokens);
+
+  // Appends the JSON object for `row` (no newline). `row` has one value per column.
+  Result<void> apply(connectors::RowView row, connectors::RowOp op, std::string& out);
+
+  // Source columns the policy drops (explicitly, by default, or by the password rule), in order.
+  const std::vector<std::string>& dropped_columns() const { return dropped_; }
+  // Fields the policy lists that the source does not have (a typo, or an optional column).
+  const std::vector<std::string>& missing_fields() const { return missing_; }
+  // Output column names, in output order.
+  std::vector<std::string> output_columns() const;
+
+  // Values that `generalize` could not parse and wrote as null, and invalid UTF-8 sequences
+  // replaced in kept text, since compile().
+  std::uint64_t unparsable_values() const { return unparsable_; }
+  std::uint64_t invalid_utf8_values() const { return invalid_utf8_; }
+
+ private:
+  struct Step;
+
+  Result<void> write_value(const Step& step, std::string_view value, std::string& out);
+  Result<void> write_token(const Step& step, std::string_view value, std::string& out);
+
+  std::vector<Step> steps_;
+  std::vector<std::string> dropped_;
+  std::vector<std::string> missing_;
+  std::string scratch_;
+  std::uint64_t unparsable_ = 0;
+  std::uint64_t invalid_utf8_ = 0;
+
+ public:
+  CompiledPolicy();
+  ~CompiledPolicy();
+  CompiledPolicy(CompiledPolicy&&) noexcept;
+  CompiledPolicy& operator=(CompiledPolicy&&) noexcept;
+};
+
+// True for a column that is always dropped whatever the policy says: "password" in any case.
+bool is_password_column(std::string_view name);
+
+}  // namespace ferry::policy

@@ -1,0 +1,80 @@
+#include "common/config/decode.hpp"
+#include "common/config/text.hpp"
+
+namespace ferry::config::detail {
+
+namespace {
+
+// sun_path of struct sockaddr_un holds 108 bytes including the final NUL.
+constexpr std::size_t kMaxSocketPath = 107;
+
+}  // namespace
+
+AgentSettings decode_agent(Context& ctx, const Entry& entry) {
+  AgentSettings agent;
+  auto map = open_map(ctx, entry, "agent", Naming::kSection);
+  if (!map) return agent;
+  map->check_keys({"id", "tenant", "data_dir", "control_socket", "log"});
+
+  if (const Entry* id = map->require("id", " (this agent's name, such as school-042)")) {
+    if (auto text = read_nonempty_string(ctx, *id)) {
+      if (!is_name(*text, "._-") || *text == "." || *text == "..") {
+        ctx.error(id->value_at(),
+                  "agent.id '{}' may only use letters, digits, '.', '_' and '-' (it names "
+                  "folders on the tenant's side)",
+                  *text);
+      } else {
+        agent.id = std::move(*text);
+      }
+    }
+  }
+  if (const Entry* tenant = map->require("tenant", " (the tenant id your provider gave you)")) {
+    if (auto text = read_nonempty_string(ctx, *tenant)) agent.tenant = std::move(*text);
+  }
+  if (const Entry* data_dir = map->require(
+          "data_dir", " (the folder for the spool and keys, such as /var/lib/ferry)")) {
+    agent.data_dir_at = data_dir->value_at();
+    if (auto path = read_path(ctx, *data_dir)) agent.data_dir = std::move(*path);
+  }
+  const Entry* socket = map->find("control_socket");
+  if (socket != nullptr) {
+    if (auto path = read_path(ctx, *socket)) agent.control_socket = std::move(*path);
+  } else if (!agent.data_dir.empty()) {
+    agent.control_socket = agent.data_dir / "control.sock";
+  }
+  if (agent.control_socket.native().size() > kMaxSocketPath) {
+    ctx.error(socket != nullptr ? socket->value_at() : agent.data_dir_at,
+              "the control socket path {} is {} characters long, more than the {} a Unix socket "
+              "allows: set agent.control_socket to a shorter path",
+              agent.control_socket.string(), agent.control_socket.native().size(), kMaxSocketPath);
+  }
+  if (const Entry* log = map->find("log")) agent.log = decode_log(ctx, *log);
+  return agent;
+}
+
+LogSettings decode_log(Context& ctx, const Entry& entry) {
+  LogSettings log;
+  auto map = open_map(ctx, entry, "agent.log", Naming::kSection);
+  if (!map) return log;
+  map->check_keys({"level", "file", "max_size", "max_files"});
+  if (const Entry* level = map->find("level")) {
+    if (auto text = read_choice(ctx, *level,
+                                {"trace", "debug", "info", "warn", "error", "critical", "off"})) {
+      log.level = std::move(*text);
+    }
+  }
+  if (const Entry* file = map->find("file")) {
+    if (auto path = read_path(ctx, *file)) log.file = std::move(*path);
+  }
+  if (const Entry* max_size = map->find("max_size")) {
+    if (auto size = read_size(ctx, *max_size, 64 * 1024, std::uint64_t{1} << 40)) {
+      log.max_size = *size;
+    }
+  }
+  if (const Entry* max_files = map->find("max_files")) {
+    if (auto n = read_int(ctx, *max_files, 1, 1000)) log.max_files = static_cast<int>(*n);
+  }
+  return log;
+}
+
+}  // namespace ferry::config::detail

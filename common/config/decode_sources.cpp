@@ -1,0 +1,144 @@
+#include <map>
+
+#include "common/config/decode.hpp"
+#include "common/config/did_you_mean.hpp"
+#include "common/config/schedule.hpp"
+#include "common/config/text.hpp"
+
+namespace ferry::config::detail {
+
+namespace {
+
+// Keys every source has, whatever its type; the connector's options come beside them.
+const std::vector<std::string>& common_source_keys() {
+  static const std::vector<std::string> keys = {"name", "type", "schedule", "preset", "streams"};
+  return keys;
+}
+
+std::vector<std::string> type_names(const Catalog& catalog) {
+  std::vector<std::string> names;
+  for (const SourceTypeSpec& spec : catalog.source_types) names.push_back(spec.type);
+  return names;
+}
+
+// Reports an unknown `value` among `known` with a did-you-mean and the full list.
+void report_unknown(Context& ctx, Location at, std::string_view what, const std::string& value,
+                    const std::vector<std::string>& known, std::string_view where) {
+  const auto guess = did_you_mean(value, known);
+  ctx.error(at, "unknown {} '{}' {} ({}known: {})", what, value, where,
+            guess ? fmt::format("did you mean '{}'? ", *guess) : "",
+            known.empty() ? std::string("none") : join_choices(known, "and"));
+}
+
+struct SourceNameSeen {
+  std::map<std::string, int, std::less<>> first_line;
+};
+
+SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t index,
+                             SourceNameSeen& seen) {
+  SourceSettings source;
+  source.at = location_of(item);
+  // Messages name the source by its name when it has a valid one, else by its position.
+  std::string where = fmt::format("source #{}", index + 1);
+  for (const auto& pair : item) {
+    if (pair.first.IsScalar() && pair.first.Scalar() == "name" && pair.second.IsScalar()) {
+      const std::string name = pair.second.Scalar();
+      if (is_name(name, "_-", false)) where = fmt::format("source '{}'", name);
+      break;
+    }
+  }
+  MapReader map(ctx, item, source.at, where, Naming::kItem);
+
+  if (const Entry* name = map.require("name", " (a short name such as sis)")) {
+    if (auto text = read_nonempty_string(ctx, *name)) {
+      if (!is_name(*text, "_-", false)) {
+        ctx.error(name->value_at(),
+                  "source name '{}' may only use a-z, 0-9, '_' and '-' (it names folders and "
+                  "status entries)",
+                  *text);
+      } else if (auto first = seen.first_line.find(*text); first != seen.first_line.end()) {
+        ctx.error(name->value_at(),
+                  "duplicate source name '{}' (first used at line {}): give each source its own "
+                  "name",
+                  *text, first->second);
+      } else {
+        seen.first_line.emplace(*text, name->value_at().line);
+        source.name = std::move(*text);
+      }
+    }
+  }
+
+  const SourceTypeSpec* type = nullptr;
+  if (const Entry* type_entry = map.require("type", " (the connector, such as oneroster_csv)")) {
+    if (auto text = read_nonempty_string(ctx, *type_entry)) {
+      type = ctx.catalog().find_source_type(*text);
+      if (type == nullptr) {
+        report_unknown(ctx, type_entry->value_at(), "source type", *text, type_names(ctx.catalog()),
+                       map.where_phrase());
+      } else {
+        source.type = std::move(*text);
+      }
+    }
+  }
+
+  if (const Entry* schedule = map.find("schedule")) {
+    if (auto text = read_nonempty_string(ctx, *schedule)) {
+      if (auto parsed = parse_schedule(*text)) {
+        source.schedule = std::move(*parsed);
+      } else {
+        ctx.error(schedule->value_at(), "{}: {}", schedule->label, parsed.error().message);
+      }
+    }
+  }
+
+  if (const Entry* preset = map.find("preset")) {
+    if (auto text = read_nonempty_string(ctx, *preset)) {
+      const std::vector<std::string>& presets = ctx.catalog().presets;
+      if (std::find(presets.begin(), presets.end(), *text) == presets.end()) {
+        report_unknown(ctx, preset->value_at(), "preset", *text, presets, map.where_phrase());
+      } else {
+        source.preset = std::move(*text);
+      }
+    }
+  }
+
+  if (type != nullptr) {
+    // Unknown keys can only be told apart once the connector's option table is known.
+    std::vector<std::string> known = common_source_keys();
+    for (const OptionSpec& option : type->options) known.push_back(option.name);
+    map.check_keys(known);
+    source.options = decode_options(ctx, map, type->options, type->type);
+  }
+
+  if (const Entry* streams = map.find("streams")) {
+    source.streams = decode_streams(ctx, *streams, type, where);
+  }
+  return source;
+}
+
+}  // namespace
+
+std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry) {
+  std::vector<SourceSettings> sources;
+  if (entry.value.IsNull()) return sources;
+  if (!entry.value.IsSequence()) {
+    ctx.error(entry.value_at(), "sources must be a list, each item starting with '- name:', not {}",
+              describe(entry.value));
+    return sources;
+  }
+  SourceNameSeen seen;
+  std::size_t index = 0;
+  for (const YAML::Node& item : entry.value) {
+    if (!item.IsMap()) {
+      const Location at = location_of(item);
+      ctx.error(at.line == 0 ? entry.value_at() : at,
+                "source #{} must be a map (name:, type:, ...), not {}", index + 1, describe(item));
+    } else {
+      sources.push_back(decode_source(ctx, item, index, seen));
+    }
+    ++index;
+  }
+  return sources;
+}
+
+}  // namespace ferry::config::detail

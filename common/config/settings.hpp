@@ -1,0 +1,135 @@
+// Typed settings of the configuration file (SPEC section 3). Produced by load_config() from YAML;
+// everything here is already validated, so code that receives Settings never re-checks it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/config/cron.hpp"
+#include "common/config/duration.hpp"
+
+namespace ferry::config {
+
+// Duration (std::chrono::milliseconds) is declared in duration.hpp, with its parser.
+
+// Where a value was written in the file, for messages that point at it. 1-based; 0 = unknown.
+struct Location {
+  int line = 0;
+  int column = 0;
+};
+
+struct LogSettings {
+  std::string level = "info";  // trace|debug|info|warn|error|critical|off
+  std::optional<std::filesystem::path> file;
+  std::uint64_t max_size = 10ull * 1024 * 1024;
+  int max_files = 10;
+};
+
+struct AgentSettings {
+  std::string id;
+  std::string tenant;
+  std::filesystem::path data_dir;
+  Location data_dir_at;
+  std::filesystem::path control_socket;  // defaults to <data_dir>/control.sock
+  LogSettings log;
+};
+
+struct BatchSettings {
+  std::uint64_t max_rows = 10000;
+  std::uint64_t max_bytes = 8ull * 1024 * 1024;
+  Duration max_delay = std::chrono::seconds(2);
+};
+
+struct UplinkSettings {
+  bool enabled = true;
+  std::string url;                                  // wss://host[:port]/path
+  std::string token;                                // from `token` or read from `token_file`
+  std::optional<std::filesystem::path> token_file;  // set when the token came from a file
+  std::vector<std::uint8_t> tenant_public_key;      // 32 bytes (X25519)
+  std::optional<std::filesystem::path> tenant_public_key_file;  // set when read from a file
+  std::optional<std::filesystem::path> ca_file;
+  std::optional<std::filesystem::path> client_cert;
+  std::optional<std::filesystem::path> client_key;
+  std::optional<std::string> proxy;  // http://[user:pass@]host:port
+  int max_in_flight = 8;
+  std::vector<std::string> allow_commands;  // default none
+  BatchSettings batch;
+};
+
+enum class WhenFull { kPause, kDropOldest };
+
+struct SpoolSettings {
+  std::uint64_t max_bytes = 1024ull * 1024 * 1024;
+  WhenFull when_full = WhenFull::kPause;
+};
+
+enum class Transform { kDrop, kKeep, kPseudonymize, kHash, kGeneralize };
+enum class Normalize { kNone, kLower };
+
+struct Generalize {
+  enum class Kind { kYear, kYearMonth, kPrefix, kBucket };
+  Kind kind = Kind::kYear;
+  std::int64_t n = 0;  // characters for kPrefix, bucket width for kBucket
+};
+
+// A connector-specific option value, typed by the connector's option table (see catalog.hpp).
+struct OptionValue {
+  std::variant<std::string, std::int64_t, bool, Duration, std::vector<std::string>> value;
+  Location at;
+};
+
+// The policy of one column: `email: {transform: hash, domain: email, normalize: lower}`.
+struct FieldPolicy {
+  std::string name;  // column name as written
+  Transform transform = Transform::kDrop;
+  std::string domain;  // for kPseudonymize and kHash
+  Normalize normalize = Normalize::kNone;
+  bool list = false;      // split on ',' and transform each element
+  Generalize generalize;  // for kGeneralize
+  Location at;
+};
+
+// `streams.<name>` of a source: key column, default for unlisted columns, per-field policies, and
+// connector-specific stream options (a SQL query, say).
+struct StreamSettings {
+  std::string name;
+  std::string key;                                 // "" when not given
+  Transform default_transform = Transform::kDrop;  // only kDrop or kKeep
+  std::vector<FieldPolicy> fields;
+  Location at;
+  std::map<std::string, OptionValue, std::less<>> options;
+};
+
+struct Schedule {
+  enum class Kind { kEvery, kCron };
+  Kind kind = Kind::kEvery;
+  Duration every = std::chrono::hours(1);
+  std::string cron;    // the 5-field expression as written, already validated
+  CronSpec cron_spec;  // the same, parsed: cron_spec.next_after(now) gives the next run (UTC)
+};
+
+struct SourceSettings {
+  std::string name;
+  std::string type;
+  Schedule schedule;
+  std::optional<std::string> preset;
+  std::vector<StreamSettings> streams;
+  std::map<std::string, OptionValue, std::less<>> options;  // connector-specific keys (path, ...)
+  Location at;
+};
+
+struct Settings {
+  std::filesystem::path file;  // the file these came from
+  AgentSettings agent;
+  UplinkSettings uplink;
+  SpoolSettings spool;
+  std::vector<SourceSettings> sources;
+};
+
+}  // namespace ferry::config

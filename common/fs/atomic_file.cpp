@@ -1,0 +1,139 @@
+#include "common/fs/atomic_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ferry::fs {
+namespace {
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// Closes a file descriptor when it goes out of scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+Result<void> write_all(int fd, std::string_view content, const std::filesystem::path& path) {
+  while (!content.empty()) {
+    ssize_t written = ::write(fd, content.data(), content.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::kIo, "cannot write {}: {}", path.string(), errno_text(errno));
+    }
+    content.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return {};
+}
+
+Result<void> fsync_dir(const std::filesystem::path& dir) {
+  FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+    return make_error(ErrorCode::kIo, "cannot sync folder {}: {}", dir.string(), errno_text(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                                   mode_t mode, Overwrite overwrite) {
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  FileDescriptor fd(::mkostemp(temp.data(), O_CLOEXEC));
+  if (fd.get() < 0) {
+    return make_error(ErrorCode::kIo, "cannot create a file in {}: {}", dir.string(),
+                      errno_text(errno));
+  }
+  auto cleanup_on_error = [&](Error error) -> Result<void> {
+    ::unlink(temp.c_str());
+    return tl::unexpected(std::move(error));
+  };
+  if (::fchmod(fd.get(), mode) != 0) {
+    return cleanup_on_error(
+        Error{ErrorCode::kIo, "cannot set the mode of " + temp + ": " + errno_text(errno)});
+  }
+  if (auto written = write_all(fd.get(), content, temp); !written) {
+    return cleanup_on_error(written.error());
+  }
+  if (::fsync(fd.get()) != 0) {
+    return cleanup_on_error(
+        Error{ErrorCode::kIo, "cannot sync " + temp + ": " + errno_text(errno)});
+  }
+  if (::close(fd.release()) != 0) {
+    return cleanup_on_error(
+        Error{ErrorCode::kIo, "cannot close " + temp + ": " + errno_text(errno)});
+  }
+  if (overwrite == Overwrite::kRefuse) {
+    // link() fails when the target exists, so two processes cannot both create the file.
+    if (::link(temp.c_str(), path.c_str()) != 0) {
+      int error = errno;
+      ::unlink(temp.c_str());
+      if (error == EEXIST) {
+        return make_error(ErrorCode::kAlreadyExists, "{} already exists", path.string());
+      }
+      return make_error(ErrorCode::kIo, "cannot create {}: {}", path.string(), errno_text(error));
+    }
+    ::unlink(temp.c_str());
+  } else if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return cleanup_on_error(
+        Error{ErrorCode::kIo, "cannot replace " + path.string() + ": " + errno_text(errno)});
+  }
+  return fsync_dir(dir);
+}
+
+Result<void> require_private_file(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    int error = errno;
+    return make_error(error == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo, "cannot read {}: {}",
+                      path.string(), errno_text(error));
+  }
+  const mode_t mode = info.st_mode & 07777;
+  if ((mode & 077) == 0) return {};
+  const char* what = (mode & 044) != 0   ? "readable by others"
+                     : (mode & 022) != 0 ? "writable by others"
+                                         : "accessible by others";
+  return make_error(ErrorCode::kPermission, "{} is {} (mode {:04o}): run chmod 600 {}",
+                    path.string(), what, mode, path.string());
+}
+
+Result<void> ensure_private_dir(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return {};
+  std::filesystem::path parent = path.parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return make_error(ErrorCode::kIo, "cannot create folder {}: {}", parent.string(),
+                        ec.message());
+    }
+  }
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error(ErrorCode::kIo, "cannot create folder {}: {}", path.string(),
+                      errno_text(errno));
+  }
+  return {};
+}
+
+}  // namespace ferry::fs

@@ -1,0 +1,206 @@
+#include "common/keys/keyring.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <iterator>
+#include <new>
+#include <string_view>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "common/crypto/base64.hpp"
+#include "common/crypto/random.hpp"
+#include "common/fs/atomic_file.hpp"
+#include "common/fs/read_file.hpp"
+
+namespace ferry::keys {
+namespace {
+
+using SecureString =
+    std::basic_string<char, std::char_traits<char>, crypto::ZeroizingAllocator<char>>;
+
+// Boost.JSON memory that is wiped when freed, so the parsed secrets leave no copy on the heap.
+class WipingResource final : public boost::json::memory_resource {
+  void* do_allocate(std::size_t size, std::size_t alignment) override {
+    return ::operator new(size, std::align_val_t(alignment));
+  }
+  void do_deallocate(void* p, std::size_t size, std::size_t alignment) override {
+    crypto::secure_wipe(p, size);
+    ::operator delete(p, std::align_val_t(alignment));
+  }
+  bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
+};
+
+Result<std::uint32_t> read_version(const boost::json::value& value, std::string_view what) {
+  if (const auto* number = value.if_int64();
+      number != nullptr && *number > 0 && *number <= 1000000) {
+    return static_cast<std::uint32_t>(*number);
+  }
+  if (const auto* number = value.if_uint64();
+      number != nullptr && *number > 0 && *number <= 1000000) {
+    return static_cast<std::uint32_t>(*number);
+  }
+  return make_error(ErrorCode::kCorrupt, "{} must be a positive whole number", what);
+}
+
+Result<KeyVersion> read_key(const boost::json::value& item, std::size_t index) {
+  const std::string where = fmt::format("keys[{}]", index);
+  const auto* object = item.if_object();
+  if (object == nullptr) return make_error(ErrorCode::kCorrupt, "{} must be an object", where);
+  KeyVersion key;
+  const auto* version = object->if_contains("version");
+  if (version == nullptr) return make_error(ErrorCode::kCorrupt, "{} has no \"version\"", where);
+  auto parsed_version = read_version(*version, where + ".version");
+  if (!parsed_version) return tl::unexpected(parsed_version.error());
+  key.version = *parsed_version;
+  const auto* created = object->if_contains("created");
+  if (created == nullptr || !created->is_string()) {
+    return make_error(ErrorCode::kCorrupt, "{} (version {}) has no \"created\" date", where,
+                      key.version);
+  }
+  key.created = std::string(created->get_string());
+  const auto* secret = object->if_contains("secret");
+  if (secret == nullptr || !secret->is_string()) {
+    return make_error(ErrorCode::kCorrupt, "{} (version {}) has no \"secret\"", where, key.version);
+  }
+  auto decoded = crypto::base64_decode(std::string_view(secret->get_string()));
+  if (!decoded || decoded->size() != kSecretSize) {
+    if (decoded) crypto::secure_wipe(decoded->data(), decoded->size());
+    return make_error(ErrorCode::kCorrupt,
+                      "{} (version {}): \"secret\" must be standard base64 of {} bytes", where,
+                      key.version, kSecretSize);
+  }
+  key.secret.assign(decoded->begin(), decoded->end());
+  crypto::secure_wipe(decoded->data(), decoded->size());
+  return key;
+}
+
+}  // namespace
+
+std::filesystem::path keyring_path(const std::filesystem::path& data_dir) {
+  return data_dir / "keyring.json";
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
+
+Result<Keyring> Keyring::load(const std::filesystem::path& path) {
+  if (auto is_private = fs::require_private_file(path); !is_private) {
+    return tl::unexpected(is_private.error());
+  }
+  auto text = fs::read_small_file(path, 1024 * 1024);
+  if (!text) return tl::unexpected(text.error());
+  SecureString content(text->begin(), text->end());
+  crypto::secure_wipe(text->data(), text->size());
+
+  const std::string name = path.string();
+  Keyring keyring;
+  keyring.path_ = path;
+  {
+    boost::json::storage_ptr storage = boost::json::make_shared_resource<WipingResource>();
+    boost::system::error_code ec;
+    boost::json::value root = boost::json::parse(content, ec, storage);
+    if (ec) return make_error(ErrorCode::kCorrupt, "{} is not valid JSON: {}", name, ec.message());
+    const auto* object = root.if_object();
+    if (object == nullptr) {
+      return make_error(ErrorCode::kCorrupt, "{} must hold a JSON object", name);
+    }
+    const auto* format = object->if_contains("format");
+    if (format == nullptr || !format->is_string() || format->get_string() != kKeyringFormat) {
+      return make_error(ErrorCode::kCorrupt,
+                        "{} is not a Ferry key file (\"format\" must be \"{}\")", name,
+                        kKeyringFormat);
+    }
+    const auto* active = object->if_contains("active");
+    if (active == nullptr)
+      return make_error(ErrorCode::kCorrupt, "{} has no \"active\" version", name);
+    auto active_version = read_version(*active, "\"active\"");
+    if (!active_version) return with_context(active_version.error(), name);
+    keyring.active_ = *active_version;
+    const auto* keys = object->if_contains("keys");
+    if (keys == nullptr || !keys->is_array() || keys->get_array().empty()) {
+      return make_error(ErrorCode::kCorrupt, "{} has no \"keys\"", name);
+    }
+    std::size_t index = 0;
+    for (const auto& item : keys->get_array()) {
+      auto key = read_key(item, index++);
+      if (!key) return with_context(key.error(), name);
+      if (keyring.find(key->version) != nullptr) {
+        return make_error(ErrorCode::kCorrupt, "{}: key version {} appears twice", name,
+                          key->version);
+      }
+      keyring.keys_.push_back(std::move(*key));
+    }
+  }
+  if (keyring.find(keyring.active_) == nullptr) {
+    return make_error(ErrorCode::kCorrupt, "{}: the active version {} is not among the keys", name,
+                      keyring.active_);
+  }
+  std::sort(keyring.keys_.begin(), keyring.keys_.end(),
+            [](const KeyVersion& a, const KeyVersion& b) { return a.version < b.version; });
+  return keyring;
+}
+
+Result<Keyring> Keyring::create(const std::filesystem::path& path,
+                                std::chrono::system_clock::time_point now) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return make_error(ErrorCode::kAlreadyExists,
+                      "{} already exists; refusing to overwrite keys (use 'ferry keys rotate' to "
+                      "add a new version)",
+                      path.string());
+  }
+  auto secret = crypto::random_secret(kSecretSize);
+  if (!secret) return tl::unexpected(secret.error());
+  Keyring keyring;
+  keyring.path_ = path;
+  keyring.active_ = 1;
+  keyring.keys_.push_back(KeyVersion{1, format_rfc3339(now), std::move(*secret)});
+  if (auto saved = keyring.save(/*create_new=*/true); !saved) return tl::unexpected(saved.error());
+  return keyring;
+}
+
+Result<std::uint32_t> Keyring::rotate(std::chrono::system_clock::time_point now) {
+  auto secret = crypto::random_secret(kSecretSize);
+  if (!secret) return tl::unexpected(secret.error());
+  const std::uint32_t next = keys_.back().version + 1;  // keys_ is sorted by version
+  Keyring updated = *this;
+  updated.keys_.push_back(KeyVersion{next, format_rfc3339(now), std::move(*secret)});
+  updated.active_ = next;
+  if (auto saved = updated.save(/*create_new=*/false); !saved) return tl::unexpected(saved.error());
+  *this = std::move(updated);
+  return next;
+}
+
+const KeyVersion& Keyring::active() const { return *find(active_); }
+
+const KeyVersion* Keyring::find(std::uint32_t version) const {
+  auto it = std::find_if(keys_.begin(), keys_.end(),
+                         [version](const KeyVersion& key) { return key.version == version; });
+  return it == keys_.end() ? nullptr : &*it;
+}
+
+Result<void> Keyring::save(bool create_new) const {
+  // Written by hand into wiped memory: Boost.JSON's serializer would leave copies of the secrets.
+  SecureString text;
+  auto out = std::back_inserter(text);
+  fmt::format_to(out, "{{\"format\": \"{}\", \"active\": {},\n \"keys\": [", kKeyringFormat,
+                 active_);
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    std::string secret = crypto::base64_encode(keys_[i].secret);
+    fmt::format_to(out, "{}\n  {{\"version\": {}, \"created\": \"{}\", \"secret\": \"{}\"}}",
+                   i == 0 ? "" : ",", keys_[i].version, keys_[i].created, secret);
+    crypto::secure_wipe(secret.data(), secret.size());
+  }
+  fmt::format_to(out, "]}}\n");
+  return fs::write_file_atomically(path_, std::string_view(text.data(), text.size()), 0600,
+                                   create_new ? fs::Overwrite::kRefuse : fs::Overwrite::kAllow);
+}
+
+}  // namespace ferry::keys

@@ -1,0 +1,65 @@
+// The key file of SPEC section 4: <data_dir>/keyring.json, mode 0600.
+//
+//   {"format": "ferry-keyring-1", "active": 2,
+//    "keys": [{"version": 1, "created": "2026-05-01T09:00:00Z", "secret": "<base64 of 32 bytes>"},
+//    ...]}
+//
+// Secrets stay in wiped memory (SecureBytes) from the moment they are read until the Keyring is
+// destroyed; parsing and writing use buffers that are wiped too. Old versions are never removed:
+// tokens made with them must still reveal. A Keyring is a value; it is not synchronised.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/crypto/bytes.hpp"
+#include "common/error/error.hpp"
+
+namespace ferry::keys {
+
+inline constexpr std::string_view kKeyringFormat = "ferry-keyring-1";
+inline constexpr std::size_t kSecretSize = 32;
+
+struct KeyVersion {
+  std::uint32_t version = 0;
+  std::string created;  // RFC 3339 UTC, e.g. "2026-11-01T09:00:00Z"
+  crypto::SecureBytes secret;
+};
+
+class Keyring {
+ public:
+  // Reads and checks the file: private permissions, format, versions, secret sizes.
+  static Result<Keyring> load(const std::filesystem::path& path);
+  // Makes version 1 with a fresh random secret and writes it; refuses to overwrite a file.
+  static Result<Keyring> create(const std::filesystem::path& path,
+                                std::chrono::system_clock::time_point now);
+
+  // Adds version active+1 (highest+1) with a fresh secret, makes it active and rewrites the file
+  // atomically. Returns the new version.
+  Result<std::uint32_t> rotate(std::chrono::system_clock::time_point now);
+
+  const std::filesystem::path& path() const { return path_; }
+  std::uint32_t active_version() const { return active_; }
+  const KeyVersion& active() const;
+  // nullptr when the version is unknown.
+  const KeyVersion* find(std::uint32_t version) const;
+  const std::vector<KeyVersion>& versions() const { return keys_; }
+
+ private:
+  Result<void> save(bool create_new) const;
+
+  std::filesystem::path path_;
+  std::uint32_t active_ = 0;
+  std::vector<KeyVersion> keys_;
+};
+
+// <data_dir>/keyring.json
+std::filesystem::path keyring_path(const std::filesystem::path& data_dir);
+
+// "2026-11-01T09:00:00Z"
+std::string format_rfc3339(std::chrono::system_clock::time_point time);
+
+}  // namespace ferry::keys

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything Ferry needs to build and test on Debian 12 (bookworm), from Debian's own
+# packages. Does nothing when all are present. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-json1.81-dev   # Asio, Beast, JSON: 1.81, not bookworm's default 1.74
+  libssl-dev openssl                       # OpenSSL 3.0: crypto and TLS; the CLI makes test certificates
+  libssh-dev                               # SFTP sources
+  libsqlite3-dev                           # the spool
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libzstd-dev libexpected-dev
+  catch2                                   # Catch2 v2, single header
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-build-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then
+    sudo_cmd=(sudo)
+  else
+    echo "install-build-deps: missing ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+fi
+
+echo "install-build-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,255 @@
+// The `ferry` binary as an admin runs it: real processes, real files, exit codes of SPEC section 1.
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ferry {
+namespace {
+
+using test::ProcessResult;
+
+// A data directory and a minimal valid configuration pointing at it.
+struct Site {
+  test::TempDir dir;
+  std::filesystem::path config;
+
+  Site() {
+    config =
+        dir.write("ferry.yaml", fmt::format(R"(agent:
+  id: school-042
+  tenant: district-7
+  data_dir: {}
+uplink:
+  enabled: false
+sources:
+  - name: sis
+    type: oneroster_csv
+    path: {}
+)",
+                                            (dir / "data").string(), (dir / "export").string()));
+  }
+
+  ProcessResult ferry(std::vector<std::string> args) const {
+    args.insert(args.begin(), FERRY_BINARY);
+    return test::run_process(args, {"FERRY_CONFIG=" + config.string()});
+  }
+
+  std::filesystem::path keyring() const { return dir / "data" / "keyring.json"; }
+};
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+TEST_CASE("ferry --version prints the version") {
+  auto result = test::run_process({FERRY_BINARY, "--version"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "ferry " FERRY_VERSION "\n");
+}
+
+TEST_CASE("an unknown command or option is a usage error on one line") {
+  auto unknown = test::run_process({FERRY_BINARY, "frobnicate"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err == "ferry: unknown command 'frobnicate' (run 'ferry --help' for the list)\n");
+  auto option = test::run_process({FERRY_BINARY, "validate", "--colour"});
+  CHECK(option.exit_code == 2);
+  CHECK(option.err ==
+        "ferry: ferry validate: unknown option '--colour' (see 'ferry validate --help')\n");
+}
+
+TEST_CASE("every command has --help with its usage and options") {
+  for (const char* command :
+       {"validate", "keys init", "keys rotate", "keys list", "pseudonymize", "reveal"}) {
+    std::vector<std::string> args = {FERRY_BINARY};
+    std::istringstream words(command);
+    for (std::string word; words >> word;) args.push_back(word);
+    args.push_back("--help");
+    auto result = test::run_process(args);
+    INFO(command);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::StartsWith(std::string("Usage: ferry ") + command));
+    CHECK_THAT(result.out, Catch::Contains("--config FILE"));
+  }
+}
+
+TEST_CASE("validate prints ok for a valid file and notes a missing key file") {
+  Site site;
+  auto result = site.ferry({"validate"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "ok\n");
+  CHECK_THAT(result.err, Catch::Contains("run 'ferry keys init -c "));
+}
+
+TEST_CASE("validate reports each problem as FILE:LINE:COL and exits 2") {
+  test::TempDir dir;
+  const auto config =
+      dir.write("bad.yaml", "agent:\n  id: school-042\n  tenant: d\n  data_dri: /x\n");
+  auto result = test::run_process({FERRY_BINARY, "validate", "-c", config.string()});
+  CHECK(result.exit_code == 2);
+  CHECK(result.out.empty());
+  const auto reported = lines(result.err);
+  REQUIRE_FALSE(reported.empty());
+  for (const auto& line : reported) {
+    CHECK_THAT(line, Catch::Matches(config.string() + R"(:\d+:\d+: .+)"));
+  }
+  CHECK_THAT(result.err, Catch::Contains(config.string() + ":4:3: unknown key 'data_dri'"));
+}
+
+TEST_CASE("a missing configuration file is a configuration error") {
+  auto result = test::run_process({FERRY_BINARY, "validate", "-c", "/nonexistent/ferry.yaml"});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("/nonexistent/ferry.yaml"));
+}
+
+TEST_CASE("keys init creates the key file once and refuses to overwrite it") {
+  Site site;
+  auto first = site.ferry({"keys", "init"});
+  CHECK(first.exit_code == 0);
+  CHECK_THAT(first.out, Catch::Contains("created " + site.keyring().string()));
+  struct stat info {};
+  REQUIRE(::stat(site.keyring().c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  const std::string content = test::read_file(site.keyring());
+
+  auto second = site.ferry({"keys", "init"});
+  CHECK(second.exit_code == 1);
+  CHECK_THAT(second.err, Catch::Contains("refusing to overwrite"));
+  CHECK(test::read_file(site.keyring()) == content);
+}
+
+TEST_CASE("validate refuses a world-readable key file and names the chmod fix") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  ::chmod(site.keyring().c_str(), 0644);
+  auto result = site.ferry({"validate"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err ==
+        fmt::format("{}:4:13: {} is readable by others (mode 0644): run chmod 600 {}\n",
+                    site.config.string(), site.keyring().string(), site.keyring().string()));
+  auto pseudonymize = site.ferry({"pseudonymize", "--domain", "user", "x"});
+  CHECK(pseudonymize.exit_code == 1);
+  CHECK_THAT(pseudonymize.err, Catch::Contains("chmod 600"));
+}
+
+TEST_CASE("keys list shows versions and never a secret") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  REQUIRE(site.ferry({"keys", "rotate"}).exit_code == 0);
+  auto result = site.ferry({"keys", "list"});
+  CHECK(result.exit_code == 0);
+  const auto shown = lines(result.out);
+  REQUIRE(shown.size() == 3);
+  CHECK_THAT(shown[0], Catch::StartsWith("VERSION"));
+  CHECK_THAT(shown[1], Catch::Matches(R"(1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ *)"));
+  CHECK_THAT(shown[2], Catch::Matches(R"(2 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +yes)"));
+  // Every secret in the file, and any long base64 run, is absent from what was printed.
+  const std::string keyring = test::read_file(site.keyring());
+  std::size_t at = 0;
+  int secrets = 0;
+  while ((at = keyring.find("\"secret\": \"", at)) != std::string::npos) {
+    at += 11;
+    const std::string secret = keyring.substr(at, keyring.find('"', at) - at);
+    CHECK(result.out.find(secret) == std::string::npos);
+    CHECK(result.err.find(secret) == std::string::npos);
+    CHECK(result.out.find(secret.substr(0, 12)) == std::string::npos);
+    ++secrets;
+  }
+  CHECK(secrets == 2);
+}
+
+TEST_CASE("pseudonymize is deterministic across processes and reveal returns the value") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  auto first = site.ferry({"pseudonymize", "--domain", "user", "st-000123", " st-000123 ", ""});
+  auto second = site.ferry({"pseudonymize", "-d", "user", "st-000123"});
+  REQUIRE(first.exit_code == 0);
+  const auto tokens = lines(first.out);
+  REQUIRE(tokens.size() == 3);
+  CHECK_THAT(tokens[0], Catch::Matches(R"(p1\.[A-Za-z0-9_-]{34})"));  // 16 + 9 bytes
+  CHECK(tokens[1] == tokens[0]);                                      // trimmed first
+  CHECK(tokens[2].empty());  // an empty value makes no token
+  CHECK(second.out == tokens[0] + "\n");
+
+  auto other_domain = site.ferry({"pseudonymize", "--domain", "name", "st-000123"});
+  CHECK(other_domain.out != second.out);
+
+  auto revealed = site.ferry({"reveal", "--domain", "user", tokens[0]});
+  CHECK(revealed.exit_code == 0);
+  CHECK(revealed.out == "st-000123\n");
+}
+
+TEST_CASE("after keys rotate new tokens carry the new version and old tokens still reveal") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const std::string old_token = lines(site.ferry({"pseudonymize", "-d", "user", "ana"}).out)[0];
+  auto rotated = site.ferry({"keys", "rotate"});
+  CHECK(rotated.exit_code == 0);
+  CHECK_THAT(rotated.out, Catch::StartsWith("key version 2 is now active"));
+  const std::string new_token = lines(site.ferry({"pseudonymize", "-d", "user", "ana"}).out)[0];
+  CHECK_THAT(old_token, Catch::StartsWith("p1."));
+  CHECK_THAT(new_token, Catch::StartsWith("p2."));
+  auto revealed = site.ferry({"reveal", "-d", "user", old_token, new_token});
+  CHECK(revealed.exit_code == 0);
+  CHECK(revealed.out == "ana\nana\n");
+}
+
+TEST_CASE("hash tokens are printed with --hash and lower-casing on request") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  auto a =
+      site.ferry({"pseudonymize", "-d", "email", "--hash", "--normalize", "lower", "Ana@X.org"});
+  auto b = site.ferry({"pseudonymize", "-d", "email", "--hash", "ana@x.org"});
+  CHECK(a.exit_code == 0);
+  CHECK_THAT(a.out, Catch::Matches(R"(h1\.[A-Za-z0-9_-]{43}\n)"));
+  CHECK(a.out == b.out);
+  auto reveal = site.ferry({"reveal", "-d", "email", lines(a.out)[0]});
+  CHECK(reveal.exit_code == 1);
+  CHECK_THAT(reveal.err, Catch::Contains("one-way hash token"));
+}
+
+TEST_CASE("reveal prints nothing unless every token reveals") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const std::string token = lines(site.ferry({"pseudonymize", "-d", "user", "ana"}).out)[0];
+  auto wrong_domain = site.ferry({"reveal", "-d", "name", token});
+  CHECK(wrong_domain.exit_code == 1);
+  CHECK(wrong_domain.out.empty());
+  CHECK_THAT(wrong_domain.err, Catch::Contains("cannot reveal"));
+
+  auto mixed =
+      site.ferry({"reveal", "-d", "user", token, "p1.garbage!", "p9.AAAAAAAAAAAAAAAAAAAAAAAA"});
+  CHECK(mixed.exit_code == 1);
+  CHECK(mixed.out.empty());
+  CHECK(lines(mixed.err).size() == 2);
+  CHECK_THAT(mixed.err, Catch::Contains("key version 9"));
+}
+
+TEST_CASE("token commands check their arguments before touching keys") {
+  Site site;
+  auto no_domain = site.ferry({"pseudonymize", "x"});
+  CHECK(no_domain.exit_code == 2);
+  CHECK(no_domain.err == "ferry: ferry pseudonymize: --domain is required\n");
+  auto bad_domain = site.ferry({"pseudonymize", "--domain", "User Names", "x"});
+  CHECK(bad_domain.exit_code == 2);
+  auto no_values = site.ferry({"reveal", "--domain", "user"});
+  CHECK(no_values.exit_code == 2);
+  auto no_keys = site.ferry({"pseudonymize", "--domain", "user", "x"});
+  CHECK(no_keys.exit_code == 1);
+  CHECK_THAT(no_keys.err, Catch::Contains("run 'ferry keys init"));
+}
+
+}  // namespace
+}  // namespace ferry

@@ -1,0 +1,186 @@
+#include "agent/policy/compiled_policy.hpp"
+
+#include <numeric>
+
+#include <catch2/catch.hpp>
+
+namespace ferry::policy {
+namespace {
+
+using config::FieldPolicy;
+using config::Transform;
+using connectors::RowOp;
+using connectors::Value;
+
+crypto::Bytes test_secret() {
+  crypto::Bytes secret(32);
+  std::iota(secret.begin(), secret.end(), 0);
+  return secret;
+}
+
+FieldPolicy field(std::string name, Transform transform, std::string domain = "") {
+  FieldPolicy policy;
+  policy.name = std::move(name);
+  policy.transform = transform;
+  policy.domain = std::move(domain);
+  return policy;
+}
+
+std::string pseudonym(std::string_view value, std::string_view domain) {
+  auto pseudonymizer = crypto::Pseudonymizer::create(test_secret(), 1, domain);
+  std::string out;
+  REQUIRE(pseudonymizer->pseudonymize(value, out));
+  return out;
+}
+
+std::string hash(std::string_view value, std::string_view domain) {
+  auto hasher = crypto::Hasher::create(test_secret(), 1, domain);
+  std::string out;
+  REQUIRE(hasher->hash(value, out));
+  return out;
+}
+
+struct Fixture {
+  TokenFactory tokens{test_secret(), 1};
+  config::StreamSettings stream;
+  std::vector<std::string> columns;
+
+  CompiledPolicy compile() {
+    auto policy = CompiledPolicy::compile(stream, columns, tokens);
+    REQUIRE(policy);
+    return std::move(*policy);
+  }
+};
+
+std::string apply(CompiledPolicy& policy, std::vector<Value> row, RowOp op = RowOp::kUpsert) {
+  std::string out;
+  REQUIRE(policy.apply(row, op, out));
+  return out;
+}
+
+TEST_CASE("the policy writes listed columns in source order and drops the rest") {
+  Fixture f;
+  f.stream.fields = {field("sourcedId", Transform::kPseudonymize, "user"),
+                     field("grades", Transform::kKeep), field("phone", Transform::kDrop)};
+  f.columns = {"sourcedId", "givenName", "phone", "grades"};
+  auto policy = f.compile();
+  CHECK(policy.dropped_columns() == std::vector<std::string>{"givenName", "phone"});
+  CHECK(policy.output_columns() == std::vector<std::string>{"sourcedId", "grades"});
+  CHECK(apply(policy, {Value::string("st-1"), Value::string("Ana"), Value::string("555"),
+                       Value::string("09")}) ==
+        R"({"_op":"upsert","sourcedId":")" + pseudonym("st-1", "user") + R"(","grades":"09"})");
+}
+
+TEST_CASE("default keep passes unlisted columns but never a password") {
+  Fixture f;
+  f.stream.default_transform = Transform::kKeep;
+  f.columns = {"username", "PassWord", "role"};
+  auto policy = f.compile();
+  CHECK(policy.dropped_columns() == std::vector<std::string>{"PassWord"});
+  CHECK(apply(policy, {Value::string("ana"), Value::string("hunter2"), Value::string("student")}) ==
+        R"({"_op":"upsert","username":"ana","role":"student"})");
+}
+
+TEST_CASE("values are trimmed and lower-cased before hashing, so spellings join") {
+  Fixture f;
+  auto email = field("email", Transform::kHash, "email");
+  email.normalize = config::Normalize::kLower;
+  f.stream.fields = {email};
+  f.columns = {"email"};
+  auto policy = f.compile();
+  const std::string expected =
+      R"({"_op":"upsert","email":")" + hash("ana@school.example", "email") + R"("})";
+  CHECK(apply(policy, {Value::string("  Ana@School.EXAMPLE ")}) == expected);
+  CHECK(apply(policy, {Value::string("ana@school.example")}) == expected);
+}
+
+TEST_CASE("the same value in different domains gives different tokens, in one domain the same") {
+  Fixture f;
+  f.stream.fields = {field("a", Transform::kPseudonymize, "user"),
+                     field("b", Transform::kPseudonymize, "user"),
+                     field("c", Transform::kPseudonymize, "name")};
+  f.columns = {"a", "b", "c"};
+  auto policy = f.compile();
+  const std::string out =
+      apply(policy, {Value::string("x"), Value::string("x"), Value::string("x")});
+  CHECK(out == R"({"_op":"upsert","a":")" + pseudonym("x", "user") + R"(","b":")" +
+                   pseudonym("x", "user") + R"(","c":")" + pseudonym("x", "name") + R"("})");
+  CHECK(pseudonym("x", "user") != pseudonym("x", "name"));
+}
+
+TEST_CASE("empty strings and nulls pass through and produce no token") {
+  Fixture f;
+  f.stream.fields = {field("id", Transform::kPseudonymize, "user"),
+                     field("e", Transform::kHash, "e")};
+  f.columns = {"id", "e"};
+  auto policy = f.compile();
+  CHECK(apply(policy, {Value::string("   "), Value::null()}) ==
+        R"({"_op":"upsert","id":"","e":null})");
+}
+
+TEST_CASE("list fields transform each element and join them with commas") {
+  Fixture f;
+  auto agents = field("agentSourcedIds", Transform::kPseudonymize, "user");
+  agents.list = true;
+  f.stream.fields = {agents};
+  f.columns = {"agentSourcedIds"};
+  auto policy = f.compile();
+  CHECK(apply(policy, {Value::string("p-1, p-2,,p-3 ")}) ==
+        R"({"_op":"upsert","agentSourcedIds":")" + pseudonym("p-1", "user") + "," +
+            pseudonym("p-2", "user") + ",," + pseudonym("p-3", "user") + R"("})");
+}
+
+TEST_CASE("generalize to year, year_month, prefix and bucket; unparsable values become null") {
+  Fixture f;
+  auto year = field("birthDate", Transform::kGeneralize);
+  year.generalize = {config::Generalize::Kind::kYear, 0};
+  auto month = field("enrolled", Transform::kGeneralize);
+  month.generalize = {config::Generalize::Kind::kYearMonth, 0};
+  auto zip = field("zip", Transform::kGeneralize);
+  zip.generalize = {config::Generalize::Kind::kPrefix, 3};
+  auto age = field("age", Transform::kGeneralize);
+  age.generalize = {config::Generalize::Kind::kBucket, 5};
+  f.stream.fields = {year, month, zip, age};
+  f.columns = {"birthDate", "enrolled", "zip", "age"};
+  auto policy = f.compile();
+  CHECK(apply(policy, {Value::string("2009-04-17"), Value::string("2024-09-02T08:00:00Z"),
+                       Value::string("90210"), Value::number("14")}) ==
+        R"({"_op":"upsert","birthDate":"2009","enrolled":"2024-09","zip":"902","age":10})");
+  CHECK(policy.unparsable_values() == 0);
+  CHECK(apply(policy, {Value::string("17/04/2009"), Value::string("2024"), Value::string("9"),
+                       Value::string("fourteen")}) ==
+        R"({"_op":"upsert","birthDate":null,"enrolled":null,"zip":"9","age":null})");
+  CHECK(policy.unparsable_values() == 3);
+}
+
+TEST_CASE("kept text is escaped as JSON and invalid UTF-8 is replaced") {
+  Fixture f;
+  f.stream.default_transform = Transform::kKeep;
+  f.columns = {"note", "n", "b"};
+  auto policy = f.compile();
+  CHECK(apply(policy, {Value::string("say \"hi\"\n\tback\\slash \x01 caf\xC3\xA9 bad\xFF"),
+                       Value::number("-3.5"), Value::boolean(true)}) ==
+        "{\"_op\":\"upsert\",\"note\":\"say \\\"hi\\\"\\n\\tback\\\\slash \\u0001 caf\xC3\xA9 "
+        "bad\xEF\xBF\xBD\",\"n\":-3.5,\"b\":true}");
+  CHECK(policy.invalid_utf8_values() == 1);
+}
+
+TEST_CASE("a delete row is marked with _op delete") {
+  Fixture f;
+  f.stream.fields = {field("id", Transform::kPseudonymize, "user")};
+  f.columns = {"id"};
+  auto policy = f.compile();
+  CHECK(apply(policy, {Value::string("st-9")}, RowOp::kDelete) ==
+        R"({"_op":"delete","id":")" + pseudonym("st-9", "user") + R"("})");
+}
+
+TEST_CASE("fields the source does not have are reported as missing") {
+  Fixture f;
+  f.stream.fields = {field("sourcedId", Transform::kKeep), field("emial", Transform::kDrop)};
+  f.columns = {"sourcedId", "email"};
+  auto policy = f.compile();
+  CHECK(policy.missing_fields() == std::vector<std::string>{"emial"});
+}
+
+}  // namespace
+}  // namespace ferry::policy

@@ -1,0 +1,122 @@
+// The uplink's files (token_file, tenant_public_key_file, TLS files) are read or checked at load
+// time, and their problems name the path and the operating system's reason.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/config/load.hpp"
+#include "tests/common/config/test_catalog.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using ferry::config::load_config_text;
+using ferry::config::test::diagnostics_of;
+using ferry::config::test::test_catalog;
+using Lines = std::vector<std::string>;
+
+namespace {
+
+constexpr std::string_view kKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+// Lines 1-3 are fixed; `rest` starts on line 4, indented under uplink.
+std::string uplink(std::string_view rest) {
+  return "agent: {id: a, tenant: t, data_dir: /d}\nuplink:\n  url: wss://ingest.example.org/v1\n" +
+         std::string(rest);
+}
+
+}  // namespace
+
+TEST_CASE("token_file is read now and trimmed of its trailing newline") {
+  ferry::test::TempDir dir;
+  dir.write("token", "abc.def-123\r\n");
+  auto loaded = load_config_text(
+      uplink("  token_file: token\n  tenant_public_key: " + std::string(kKey) + "\n"),
+      dir / "ferry.yaml", test_catalog());
+  REQUIRE(loaded);
+  CHECK(loaded->uplink.token == "abc.def-123");
+  CHECK(loaded->uplink.token_file == dir / "token");
+}
+
+TEST_CASE("an unreadable token_file names the path and the reason") {
+  ferry::test::TempDir dir;
+  const auto missing = dir / "missing-token";
+  CHECK(diagnostics_of(uplink("  token_file: " + missing.string() +
+                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + missing.string() +
+              ": No such file or directory"});
+
+  if (::geteuid() != 0) {  // root reads files whatever their mode
+    const auto locked = dir.write("locked", "secret\n");
+    ::chmod(locked.c_str(), 0);
+    CHECK(diagnostics_of(uplink("  token_file: " + locked.string() +
+                                "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+          Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + locked.string() +
+                ": Permission denied"});
+  }
+
+  const auto empty = dir.write("empty", "\n");
+  CHECK(diagnostics_of(uplink("  token_file: " + empty.string() +
+                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:4:15: uplink.token_file: " + empty.string() +
+              " is empty: put the agent token in it"});
+}
+
+TEST_CASE("token and token_file are exclusive, and one of them is required") {
+  CHECK(diagnostics_of(uplink(
+            "  token: a\n  token_file: /t\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:5:3: set either uplink.token or uplink.token_file, not both"});
+  CHECK(diagnostics_of(uplink("  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:3:3: missing required key 'token' in uplink (write token: "
+              "${FERRY_TOKEN}, or token_file: /etc/ferry/token)"});
+  CHECK(diagnostics_of(uplink("  token: ''\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:4:10: uplink.token is empty (if it comes from ${VAR}, that variable is "
+              "set but empty)"});
+}
+
+TEST_CASE("the tenant public key must be base64 of exactly 32 bytes") {
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: AAECAwQ=\n")) ==
+        Lines{"ferry.yaml:5:22: uplink.tenant_public_key decodes to 5 bytes, but an X25519 "
+              "public key is 32 bytes (44 base64 characters): copy it exactly as `ferry-tenant "
+              "keygen` printed it"});
+  CHECK(diagnostics_of(uplink("  token: x\n")) ==
+        Lines{"ferry.yaml:3:3: missing required key 'tenant_public_key' in uplink (the base64 "
+              "public key that `ferry-tenant keygen` printed; or tenant_public_key_file)"});
+}
+
+TEST_CASE("tenant_public_key_file is read and decoded") {
+  ferry::test::TempDir dir;
+  const auto key_file = dir.write("tenant.pub", std::string(kKey) + "\n");
+  auto loaded = load_config_text(uplink("  token: x\n  tenant_public_key_file: tenant.pub\n"),
+                                 dir / "ferry.yaml", test_catalog());
+  REQUIRE(loaded);
+  CHECK(loaded->uplink.tenant_public_key.size() == 32);
+  CHECK(loaded->uplink.tenant_public_key_file == key_file);
+}
+
+TEST_CASE("client_cert and client_key go together and must be readable") {
+  ferry::test::TempDir dir;
+  const auto cert = dir.write("client.pem", "cert");
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: " + std::string(kKey) +
+                              "\n  client_cert: " + cert.string() + "\n")) ==
+        Lines{"ferry.yaml:6:3: uplink.client_cert needs uplink.client_key too: mutual TLS uses a "
+              "certificate and its key together"});
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: " + std::string(kKey) +
+                              "\n  ca_file: " + (dir / "ca.pem").string() + "\n")) ==
+        Lines{"ferry.yaml:6:12: uplink.ca_file: cannot read " + (dir / "ca.pem").string() +
+              ": No such file or directory"});
+}
+
+TEST_CASE("a bad proxy is described without echoing its password") {
+  const Lines lines =
+      diagnostics_of(uplink("  token: x\n  tenant_public_key: " + std::string(kKey) +
+                            "\n  proxy: https://bob:hunter2@proxy:3128\n"));
+  CHECK(lines == Lines{"ferry.yaml:6:10: uplink.proxy must be an HTTP CONNECT proxy written "
+                       "http://[user:pass@]host:port, as in http://proxy.school.lan:3128"});
+  for (const std::string& line : lines) CHECK(line.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("allow_commands accepts only known tenant commands") {
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: " + std::string(kKey) +
+                              "\n  allow_commands: [sync_nwo]\n")) ==
+        Lines{"ferry.yaml:6:20: unknown command 'sync_nwo' in uplink.allow_commands (did you mean "
+              "'sync_now'? known: sync_now)"});
+}

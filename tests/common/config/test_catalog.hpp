@@ -1,0 +1,39 @@
+// The connector catalog the configuration tests load against: two source types and one preset,
+// declared here so that these tests do not depend on the real connectors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config/catalog.hpp"
+#include "common/config/load.hpp"
+
+namespace ferry::config::test {
+
+inline Catalog test_catalog() {
+  Catalog catalog;
+  catalog.source_types.push_back(SourceTypeSpec{
+      "oneroster_csv",
+      "OneRoster 1.1 CSV export folder",
+      {OptionSpec{"path", OptionKind::kPath, true, "the folder holding manifest.csv"}},
+      {}});
+  catalog.source_types.push_back(SourceTypeSpec{
+      "sqlite",
+      "rows of a SQLite database",
+      {OptionSpec{"path", OptionKind::kPath, true, "the database file"}},
+      {OptionSpec{"query", OptionKind::kString, false, "the SELECT that yields the rows"},
+       OptionSpec{"cursor", OptionKind::kString, false, "the column to resume from"}}});
+  catalog.presets = {"oneroster"};
+  return catalog;
+}
+
+// "ferry.yaml:LINE:COL: message" for each diagnostic, or {} when the text loads.
+inline std::vector<std::string> diagnostics_of(std::string_view yaml) {
+  auto loaded = load_config_text(yaml, "ferry.yaml", test_catalog());
+  std::vector<std::string> lines;
+  if (loaded) return lines;
+  for (const Diagnostic& diagnostic : loaded.error()) lines.push_back(diagnostic.to_string());
+  return lines;
+}
+
+}  // namespace ferry::config::test
