@@ -21,9 +21,11 @@ Result<Url> parse_url(std::string_view text) {
   std::string_view rest = text.substr(scheme_end + 3);
   const std::size_t authority_end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, authority_end);
-  url.target =
-      authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
-  if (!url.target.empty() && url.target.front() != '/') url.target.insert(0, "/");
+  // "host?x" has target "/?x": the path part is never empty.
+  const std::string_view path_and_query =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  url.target = path_and_query.starts_with('/') ? std::string(path_and_query)
+                                               : "/" + std::string(path_and_query);
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
     const std::size_t colon = userinfo.find(':');
