@@ -9,6 +9,7 @@ packages=(
   libssl-dev openssl                       # OpenSSL 3.0: crypto and TLS; the CLI makes test certificates
   libssh-dev                               # SFTP sources
   libsqlite3-dev                           # the spool
+  libarchive-dev                           # OneRoster CSV exports delivered as .zip, read as streams
   libyaml-cpp-dev libspdlog-dev libfmt-dev libzstd-dev libexpected-dev
   catch2                                   # Catch2 v2, single header
 )

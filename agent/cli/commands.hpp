@@ -11,5 +11,7 @@ const CommandSpec& keys_rotate_command();
 const CommandSpec& keys_list_command();
 const CommandSpec& pseudonymize_command();
 const CommandSpec& reveal_command();
+const CommandSpec& sync_command();
+const CommandSpec& preview_command();
 
 }  // namespace ferry::cli

@@ -39,7 +39,7 @@ bool is_password_column(std::string_view name) {
 
 Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& stream,
                                                std::span<const std::string> columns,
-                                               TokenFactory& tokens) {
+                                               TokenFactory& tokens, std::string_view key_column) {
   std::map<std::string_view, const config::FieldPolicy*> by_name;
   for (const auto& field : stream.fields) by_name.emplace(field.name, &field);
 
@@ -76,6 +76,23 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
       }
     }
     policy.steps_.push_back(std::move(step));
+  }
+  if (!key_column.empty()) {
+    for (std::size_t i = 0; i < policy.steps_.size(); ++i) {
+      if (policy.steps_[i].name == key_column) policy.key_step_ = static_cast<int>(i);
+    }
+    if (policy.key_step_ < 0) {
+      if (std::find(columns.begin(), columns.end(), key_column) == columns.end()) {
+        return make_error(ErrorCode::kConfig,
+                          "stream '{}': the key column '{}' is not among the columns", stream.name,
+                          key_column);
+      }
+      return make_error(ErrorCode::kConfig,
+                        "stream '{}': the key column '{}' is dropped by the policy; keep, "
+                        "pseudonymize or hash it so rows can be told apart",
+                        stream.name, key_column);
+    }
+    policy.key_name_ = std::string(key_column);
   }
   for (const auto& field : stream.fields) {
     if (std::find(columns.begin(), columns.end(), field.name) == columns.end()) {
@@ -164,19 +181,21 @@ Result<void> CompiledPolicy::write_value(const Step& step, std::string_view valu
 Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op,
                                    std::string& out) {
   out.append(op == connectors::RowOp::kUpsert ? R"({"_op":"upsert")" : R"({"_op":"delete")");
-  for (const Step& step : steps_) {
+  for (std::size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
     out.append(step.json_key);
+    const bool is_key = static_cast<int>(index) == key_step_;
+    if (is_key) key_begin_ = out.size();
     const connectors::Value& value =
         step.input < row.size() ? row[step.input] : connectors::Value{};
     if (value.is_null()) {
       out.append("null");
-      continue;
-    }
-    if (step.transform == Transform::kKeep && value.type != ValueType::kString) {
+    } else if (step.transform == Transform::kKeep && value.type != ValueType::kString) {
       out.append(value.text);  // numbers and booleans are already JSON
-      continue;
+    } else if (auto written = write_value(step, trim(value.text), out); !written) {
+      return written;
     }
-    if (auto written = write_value(step, trim(value.text), out); !written) return written;
+    if (is_key) key_end_ = out.size();
   }
   out.push_back('}');
   return {};

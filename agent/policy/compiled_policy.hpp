@@ -23,11 +23,22 @@ namespace ferry::policy {
 
 class CompiledPolicy {
  public:
+  // `key_column` names the column whose output identifies a row for change detection ("" for
+  // none); a key column that the policy drops is an error.
   static Result<CompiledPolicy> compile(const config::StreamSettings& stream,
-                                        std::span<const std::string> columns, TokenFactory& tokens);
+                                        std::span<const std::string> columns, TokenFactory& tokens,
+                                        std::string_view key_column = {});
 
   // Appends the JSON object for `row` (no newline). `row` has one value per column.
   Result<void> apply(connectors::RowView row, connectors::RowOp op, std::string& out);
+
+  // The key column's output in the last apply() (its JSON value, e.g. "\"p1.Aa..\""), as a view
+  // into that call's `out`; empty when there is no key column.
+  std::string_view last_key(const std::string& out) const {
+    return key_step_ < 0 ? std::string_view()
+                         : std::string_view(out).substr(key_begin_, key_end_ - key_begin_);
+  }
+  const std::string& key_name() const { return key_name_; }
 
   // Source columns the policy drops (explicitly, by default, or by the password rule), in order.
   const std::vector<std::string>& dropped_columns() const { return dropped_; }
@@ -51,6 +62,10 @@ class CompiledPolicy {
   std::vector<std::string> dropped_;
   std::vector<std::string> missing_;
   std::string scratch_;
+  std::string key_name_;
+  int key_step_ = -1;
+  std::size_t key_begin_ = 0;
+  std::size_t key_end_ = 0;
   std::uint64_t unparsable_ = 0;
   std::uint64_t invalid_utf8_ = 0;
 

@@ -11,7 +11,8 @@ namespace {
 
 // Keys every source has, whatever its type; the connector's options come beside them.
 const std::vector<std::string>& common_source_keys() {
-  static const std::vector<std::string> keys = {"name", "type", "schedule", "preset", "streams"};
+  static const std::vector<std::string> keys = {"name",   "type",    "schedule",
+                                                "preset", "streams", "mass_delete_percent"};
   return keys;
 }
 
@@ -99,6 +100,12 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
       } else {
         source.preset = std::move(*text);
       }
+    }
+  }
+
+  if (const Entry* guard = map.find("mass_delete_percent")) {
+    if (auto percent = read_int(ctx, *guard, 0, 100)) {
+      source.mass_delete_percent = static_cast<int>(*percent);
     }
   }
 

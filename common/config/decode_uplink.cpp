@@ -116,7 +116,8 @@ void decode_tenant_key(Context& ctx, const MapReader& map, bool required, Uplink
     if (required) {
       ctx.error(map.at(),
                 "missing required key 'tenant_public_key' in uplink (the base64 public key that "
-                "`ferry-tenant keygen` printed; or tenant_public_key_file)");
+                "`ferry-tenant keygen` printed; or tenant_public_key_file); it is needed even "
+                "with the uplink off, because batches are sealed to it before they are spooled");
     }
     return;
   }
@@ -254,7 +255,9 @@ UplinkSettings decode_uplink(Context& ctx, const Entry& entry) {
               "or enabled: false to only spool)");
   }
   decode_token(ctx, *map, required, uplink);
-  decode_tenant_key(ctx, *map, required, uplink);
+  // The spool never holds plaintext: batches are sealed to the tenant's key before they are
+  // written, so the key is required whether the uplink is on or off.
+  decode_tenant_key(ctx, *map, enabled_known, uplink);
   decode_tls_files(ctx, *map, uplink);
   if (const Entry* proxy = map->find("proxy")) decode_proxy(ctx, *proxy, uplink);
   if (const Entry* max_in_flight = map->find("max_in_flight")) {

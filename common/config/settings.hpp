@@ -120,6 +120,9 @@ struct SourceSettings {
   Schedule schedule;
   std::optional<std::string> preset;
   std::vector<StreamSettings> streams;
+  // A snapshot run that would delete more than this share of a stream's rows is held until
+  // `ferry sync --allow-mass-delete` (a truncated or empty export must not wipe the tenant).
+  int mass_delete_percent = 20;
   std::map<std::string, OptionValue, std::less<>> options;  // connector-specific keys (path, ...)
   Location at;
 };

@@ -1,40 +1,76 @@
 #include "connectors/registry/registry.hpp"
 
+#include <algorithm>
+
+#include "connectors/oneroster_csv/oneroster_csv.hpp"
+#include "connectors/sqlite_query/sqlite_query.hpp"
+
 namespace ferry::connectors {
 namespace {
 
-using config::OptionKind;
-
-// Option tables, as data. The connectors themselves arrive with the pipeline; their tables are
-// declared here first so that configurations can be validated against them.
-config::SourceTypeSpec oneroster_csv_spec() {
-  return {.type = "oneroster_csv",
-          .description = "OneRoster 1.1/1.2 CSV export: a folder or a .zip with manifest.csv",
-          .options = {{"path", OptionKind::kPath, true, "folder or .zip holding manifest.csv"}},
-          .stream_options = {}};
+// The list. One line per connector.
+std::vector<ConnectorEntry> build_connectors() {
+  return {
+      {oneroster_csv::spec(), &oneroster_csv::create},
+      {sqlite_query::spec(), &sqlite_query::create},
+  };
 }
 
-config::SourceTypeSpec sqlite_spec() {
+std::vector<PresetEntry> build_presets() {
   return {
-      .type = "sqlite",
-      .description = "SQLite database file, read with one query per stream",
-      .options = {{"path", OptionKind::kPath, true, "the database file"}},
-      .stream_options = {{"query", OptionKind::kString, false, "SELECT with a :cursor parameter"},
-                         {"cursor", OptionKind::kString, false, "column the cursor follows"}}};
+      {"oneroster", &oneroster_csv::preset_streams},
+  };
 }
 
 config::Catalog build_catalog() {
   config::Catalog catalog;
-  catalog.source_types = {oneroster_csv_spec(), sqlite_spec()};
-  catalog.presets = {};  // "oneroster" arrives with the OneRoster connector
+  for (const auto& entry : connectors()) catalog.source_types.push_back(entry.spec);
+  for (const auto& preset : presets()) catalog.presets.push_back(preset.name);
   return catalog;
 }
 
 }  // namespace
 
+const std::vector<ConnectorEntry>& connectors() {
+  static const std::vector<ConnectorEntry> list = build_connectors();
+  return list;
+}
+
+const std::vector<PresetEntry>& presets() {
+  static const std::vector<PresetEntry> list = build_presets();
+  return list;
+}
+
 const config::Catalog& catalog() {
   static const config::Catalog instance = build_catalog();
   return instance;
+}
+
+Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& settings) {
+  for (const auto& entry : connectors()) {
+    if (entry.spec.type == settings.type && entry.create != nullptr) return entry.create(settings);
+  }
+  return make_error(ErrorCode::kConfig, "source '{}': no connector for type '{}' in this build",
+                    settings.name, settings.type);
+}
+
+std::vector<config::StreamSettings> effective_streams(const config::SourceSettings& settings) {
+  std::vector<config::StreamSettings> streams;
+  if (settings.preset) {
+    for (const auto& preset : presets()) {
+      if (preset.name == *settings.preset) streams = preset.streams();
+    }
+  }
+  for (const auto& configured : settings.streams) {
+    auto same = std::find_if(streams.begin(), streams.end(),
+                             [&](const auto& s) { return s.name == configured.name; });
+    if (same != streams.end()) {
+      *same = configured;
+    } else {
+      streams.push_back(configured);
+    }
+  }
+  return streams;
 }
 
 }  // namespace ferry::connectors

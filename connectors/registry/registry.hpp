@@ -1,13 +1,40 @@
-// The one list of built-in connectors. Adding a connector adds one line to kConnectors in
+// The one list of built-in connectors. Adding a connector adds one line to the list in
 // registry.cpp and a folder of its own; nothing registers itself behind the reader's back.
 #pragma once
 
+#include <memory>
+#include <string_view>
+#include <vector>
+
 #include "common/config/catalog.hpp"
+#include "common/config/settings.hpp"
+#include "common/error/error.hpp"
+#include "connectors/api/source.hpp"
 
 namespace ferry::connectors {
 
-// Every source type's option table and the names of the built-in field-policy presets, for the
-// configuration loader.
+struct ConnectorEntry {
+  config::SourceTypeSpec spec;  // type name and option tables, for the configuration loader
+  SourceFactory create = nullptr;
+};
+
+// A built-in field policy: stream name -> policy (key, default, fields).
+struct PresetEntry {
+  std::string name;
+  std::vector<config::StreamSettings> (*streams)() = nullptr;
+};
+
+const std::vector<ConnectorEntry>& connectors();
+const std::vector<PresetEntry>& presets();
+
+// Every source type's option table and the preset names, for the configuration loader.
 const config::Catalog& catalog();
+
+// The source of `settings.type`. Error kConfig for a type without a connector.
+Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& settings);
+
+// The streams of a source's policy: the preset's streams (if any), each replaced by the stream of
+// the same name written in the configuration, plus configured streams the preset lacks.
+std::vector<config::StreamSettings> effective_streams(const config::SourceSettings& settings);
 
 }  // namespace ferry::connectors

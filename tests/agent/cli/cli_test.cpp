@@ -26,6 +26,7 @@ struct Site {
   data_dir: {}
 uplink:
   enabled: false
+  tenant_public_key: "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM="
 sources:
   - name: sis
     type: oneroster_csv

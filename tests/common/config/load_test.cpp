@@ -200,8 +200,10 @@ sources:
   CHECK(s.sources[0].streams[0].default_transform == Transform::kDrop);
 }
 
-TEST_CASE("an offline config needs no url, token or key") {
-  const Settings s = load_ok("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false}\n");
+TEST_CASE("an offline config needs no url or token, only the tenant key") {
+  const Settings s = load_ok(
+      "agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, tenant_public_key: "
+      "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n");
   CHECK_FALSE(s.uplink.enabled);
   CHECK(s.uplink.url.empty());
   CHECK(s.uplink.token.empty());
@@ -214,7 +216,7 @@ TEST_CASE("relative paths are resolved against the config file's folder") {
   tenant: t
   data_dir: state
   log: {file: ../log/ferry.log}
-uplink: {enabled: false}
+uplink: {enabled: false, tenant_public_key: "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM="}
 sources:
   - {name: lunch, type: sqlite, path: ./db/lunch.db}
 )",
@@ -252,7 +254,9 @@ sources:
 TEST_CASE("a config file is read from disk") {
   ferry::test::TempDir dir;
   const auto file =
-      dir.write("ferry.yaml", "agent: {id: a, tenant: t, data_dir: d}\nuplink: {enabled: false}\n");
+      dir.write("ferry.yaml",
+                "agent: {id: a, tenant: t, data_dir: d}\nuplink: {enabled: false, "
+                "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n");
   auto loaded = load_config(file, test_catalog());
   REQUIRE(loaded);
   CHECK(loaded->agent.data_dir == dir.path() / "d");
@@ -262,6 +266,7 @@ TEST_CASE("a config file is read from disk") {
 TEST_CASE("a diagnostic prints as file, line, column and message") {
   const Diagnostic d{"/etc/ferry/ferry.yaml", Location{12, 5}, "unknown key 'x' in uplink"};
   CHECK(d.to_string() == "/etc/ferry/ferry.yaml:12:5: unknown key 'x' in uplink");
-  CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false}\n")
+  CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
+                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n")
             .empty());
 }

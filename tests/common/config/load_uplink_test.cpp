@@ -79,7 +79,9 @@ TEST_CASE("the tenant public key must be base64 of exactly 32 bytes") {
               "keygen` printed it"});
   CHECK(diagnostics_of(uplink("  token: x\n")) ==
         Lines{"ferry.yaml:3:3: missing required key 'tenant_public_key' in uplink (the base64 "
-              "public key that `ferry-tenant keygen` printed; or tenant_public_key_file)"});
+              "public key that `ferry-tenant keygen` printed; or tenant_public_key_file); it is "
+              "needed even with the uplink off, because batches are sealed to it before they "
+              "are spooled"});
 }
 
 TEST_CASE("tenant_public_key_file is read and decoded") {

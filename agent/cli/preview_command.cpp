@@ -1,0 +1,140 @@
+// ferry preview: the rows exactly as they would be sent, on stdout; nothing is spooled or sent.
+#include <stop_token>
+
+#include <fmt/format.h>
+
+#include "agent/cli/commands.hpp"
+#include "agent/cli/context.hpp"
+#include "agent/policy/compiled_policy.hpp"
+#include "connectors/registry/registry.hpp"
+
+namespace ferry::cli {
+namespace {
+
+constexpr OptionSpec kOptions[] = {kConfigOption,
+                                   {"source", 's', "NAME", "the source to preview"},
+                                   {"stream", '\0', "NAME", "only this stream"},
+                                   {"limit", 'n', "N", "at most N rows per stream (default: all)"},
+                                   kHelpOption};
+
+// Writes each transformed row as a JSON line; reports dropped columns on stderr.
+class PreviewSink final : public connectors::RowSink {
+ public:
+  PreviewSink(const config::SourceSettings& settings, policy::TokenFactory& tokens, Io& io,
+              std::optional<std::string> stream, std::uint64_t limit)
+      : settings_(settings),
+        streams_(connectors::effective_streams(settings)),
+        tokens_(tokens),
+        io_(io),
+        only_(std::move(stream)),
+        limit_(limit) {}
+
+  Result<void> begin_stream(const connectors::StreamInfo& info, connectors::StreamMode) override {
+    policy_.reset();
+    written_ = 0;
+    if (only_ && *only_ != info.name) return {};
+    const auto configured = std::find_if(streams_.begin(), streams_.end(),
+                                         [&](const auto& s) { return s.name == info.name; });
+    if (configured == streams_.end()) {
+      io_.err << fmt::format("{}: no field policy: nothing of this stream is sent\n", info.name);
+      return {};
+    }
+    auto compiled = policy::CompiledPolicy::compile(*configured, info.columns, tokens_);
+    if (!compiled) return tl::unexpected(compiled.error());
+    policy_.emplace(std::move(*compiled));
+    if (!policy_->dropped_columns().empty()) {
+      io_.err << fmt::format("{}: dropped columns: {}\n", info.name,
+                             fmt::join(policy_->dropped_columns(), ", "));
+    }
+    // A preset covers every version of its format, so only fields written in the configuration
+    // are worth a warning when the source lacks them.
+    if (!policy_->missing_fields().empty() && configured_explicitly(info.name)) {
+      io_.err << fmt::format("{}: policy fields not in the source: {}\n", info.name,
+                             fmt::join(policy_->missing_fields(), ", "));
+    }
+    return {};
+  }
+
+  Result<void> row(connectors::RowView values, connectors::RowOp op) override {
+    if (!policy_ || (limit_ > 0 && written_ >= limit_)) return {};
+    line_.clear();
+    if (auto applied = policy_->apply(values, op, line_); !applied) return applied;
+    line_.push_back('\n');
+    io_.out << line_;
+    ++written_;
+    return {};
+  }
+
+  void bad_row(const connectors::BadRow& bad) override {
+    io_.err << fmt::format("bad row at {}: {}\n", bad.location, bad.reason);
+  }
+  Result<void> end_stream() override { return {}; }
+
+  bool configured_explicitly(std::string_view stream) const {
+    return std::any_of(settings_.streams.begin(), settings_.streams.end(),
+                       [&](const auto& s) { return s.name == stream; });
+  }
+  Result<void> checkpoint(std::string_view) override { return {}; }
+
+ private:
+  const config::SourceSettings& settings_;
+  std::vector<config::StreamSettings> streams_;
+  policy::TokenFactory& tokens_;
+  Io& io_;
+  std::optional<std::string> only_;
+  std::uint64_t limit_;
+  std::optional<policy::CompiledPolicy> policy_;
+  std::uint64_t written_ = 0;
+  std::string line_;
+};
+
+int run(const ParsedArgs& args, Io& io) {
+  auto name = args.value("source");
+  if (!name) return fail(io, kExitUsage, "ferry preview: --source NAME is required");
+  std::uint64_t limit = 0;
+  if (auto text = args.value("limit")) {
+    try {
+      limit = std::stoull(*text);
+    } catch (const std::exception&) {
+      return fail(io, kExitUsage,
+                  fmt::format("ferry preview: --limit takes a number, not '{}'", *text));
+    }
+  }
+  auto settings = load_settings(args, io);
+  if (!settings) return kExitUsage;
+  const auto found = std::find_if(settings->sources.begin(), settings->sources.end(),
+                                  [&](const auto& s) { return s.name == *name; });
+  if (found == settings->sources.end()) {
+    return fail(io, kExitUsage,
+                fmt::format("no source named '{}' in {}", *name, settings->file.string()));
+  }
+  auto keyring = load_keyring(*settings, io);
+  if (!keyring) return kExitFailure;
+  auto source = connectors::create_source(*found);
+  if (!source) return fail(io, kExitFailure, source.error().message);
+  const auto& key = keyring->active();
+  policy::TokenFactory tokens(key.secret, key.version);
+  PreviewSink sink(*found, tokens, io, args.value("stream"), limit);
+  // Always from the beginning: preview shows the whole data set as the policy makes it.
+  auto read = (*source)->read("", sink, std::stop_token());
+  if (!read)
+    return fail(io, kExitFailure, fmt::format("source '{}': {}", *name, read.error().message));
+  return kExitOk;
+}
+
+}  // namespace
+
+const CommandSpec& preview_command() {
+  static const CommandSpec spec{
+      .name = "preview",
+      .summary = "print rows exactly as they would be sent; spools and sends nothing",
+      .usage = "ferry preview [-c FILE] --source NAME [--stream S] [--limit N]",
+      .details =
+          "JSON lines on stdout, after every transform, with \"_op\". On stderr: the source\n"
+          "columns the policy drops, and policy fields the source does not have.",
+      .options = kOptions,
+      .run = run};
+  return spec;
+}
+
+}  // namespace ferry::cli

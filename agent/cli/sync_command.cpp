@@ -1,0 +1,150 @@
+// ferry sync: poll sources once and spool what changed (delivery arrives with the uplink).
+#include <chrono>
+#include <stop_token>
+
+#include <fmt/format.h>
+
+#include "agent/app/data_dir_lock.hpp"
+#include "agent/cli/commands.hpp"
+#include "agent/cli/context.hpp"
+#include "agent/pipeline/source_run.hpp"
+#include "common/fs/atomic_file.hpp"
+#include "connectors/registry/registry.hpp"
+
+namespace ferry::cli {
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    kConfigOption,
+    {"source", 's', "NAME", "poll only this source (repeatable; default: all)", true},
+    {"no-upload", '\0', "", "spool the rows and exit; send nothing"},
+    {"allow-mass-delete", '\0', "", "send deletes that the mass-delete guard held"},
+    kHelpOption};
+
+void print_report(const pipeline::RunReport& report, Io& io) {
+  if (report.source_unchanged) {
+    io.out << fmt::format("{}: nothing new since the last run\n", report.source);
+    return;
+  }
+  for (const auto& stream : report.streams) {
+    if (stream.skipped) {
+      io.out << fmt::format("{}.{}: skipped (no field policy for this stream)\n", report.source,
+                            stream.name);
+      continue;
+    }
+    io.out << fmt::format(
+        "{}.{}: {} rows read, {} new or changed, {} deletes, {} unchanged, {} bad rows\n",
+        report.source, stream.name, stream.rows_read, stream.upserts, stream.deletes,
+        stream.unchanged, stream.bad_rows);
+    for (const auto& bad : stream.bad_row_examples) {
+      io.err << fmt::format("  bad row at {}: {}\n", bad.location, bad.reason);
+    }
+    if (stream.bad_rows > stream.bad_row_examples.size()) {
+      io.err << fmt::format("  ... and {} more bad rows (see the log)\n",
+                            stream.bad_rows - stream.bad_row_examples.size());
+    }
+    if (stream.postponed_deletes > 0) {
+      io.err << fmt::format(
+          "  {} deletes postponed: this stream had bad rows, so a missing row may only be "
+          "unreadable. Fix the export; the first run without bad rows sends them.\n",
+          stream.postponed_deletes);
+    }
+    if (stream.held_deletes > 0) {
+      io.err << fmt::format(
+          "  {} deletes held: more than the mass-delete limit of this stream's rows vanished. "
+          "Check the export; if it is right, run: ferry sync --source {} --allow-mass-delete\n",
+          stream.held_deletes, report.source);
+    }
+  }
+}
+
+int run(const ParsedArgs& args, Io& io) {
+  auto settings = load_settings(args, io);
+  if (!settings) return kExitUsage;
+  if (!args.has("no-upload")) {
+    return fail(io, kExitUsage,
+                "delivery to the tenant is not built yet: use 'ferry sync --no-upload' to spool "
+                "only");
+  }
+  const auto wanted = args.values("source");
+  for (const auto& name : wanted) {
+    const bool known = std::any_of(settings->sources.begin(), settings->sources.end(),
+                                   [&](const auto& s) { return s.name == name; });
+    if (!known) {
+      return fail(io, kExitUsage,
+                  fmt::format("no source named '{}' in {}", name, settings->file.string()));
+    }
+  }
+  auto keyring = load_keyring(*settings, io);
+  if (!keyring) return kExitFailure;
+  auto lock = app::DataDirLock::acquire(settings->agent.data_dir);
+  if (!lock) return fail(io, kExitFailure, lock.error().message);
+
+  spool::Options options;
+  options.path = settings->agent.data_dir / "spool.db";
+  options.agent_id = settings->agent.id;
+  options.tenant_id = settings->agent.tenant;
+  options.tenant_public_key = settings->uplink.tenant_public_key;
+  options.max_bytes = settings->spool.max_bytes;
+  spool::OpenReport opened;
+  auto spool = spool::Spool::open(options, opened);
+  if (!spool) return fail(io, kExitFailure, spool.error().message);
+  if (opened.corrupt_moved_to) {
+    io.err << fmt::format(
+        "ferry: WARNING: the spool was damaged ({}); it was moved to {} and a new spool started. "
+        "Sources will be read again from the beginning.\n",
+        opened.corrupt_reason, opened.corrupt_moved_to->string());
+  }
+  const auto& key = keyring->active();
+  policy::TokenFactory tokens(key.secret, key.version);
+  pipeline::RunOptions run_options;
+  run_options.batch = settings->uplink.batch;
+  run_options.allow_mass_delete = args.has("allow-mass-delete");
+
+  int exit_code = kExitOk;
+  for (const auto& source_settings : settings->sources) {
+    if (!wanted.empty() &&
+        std::find(wanted.begin(), wanted.end(), source_settings.name) == wanted.end()) {
+      continue;
+    }
+    auto source = connectors::create_source(source_settings);
+    if (!source) {
+      fail(io, kExitFailure, source.error().message);
+      exit_code = kExitFailure;
+      continue;
+    }
+    auto report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
+                                       std::stop_token());
+    if (!report) {
+      fail(io, kExitFailure,
+           fmt::format("source '{}': {}", source_settings.name, report.error().message));
+      exit_code = kExitFailure;
+      continue;
+    }
+    print_report(*report, io);
+    if (report->held) exit_code = kExitFailure;
+  }
+  auto stats = (*spool)->stats();
+  if (stats) {
+    io.out << fmt::format("spool: {} batches waiting, {} bytes\n", stats->batches, stats->bytes);
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+const CommandSpec& sync_command() {
+  static const CommandSpec spec{
+      .name = "sync",
+      .summary = "poll sources once and spool what changed",
+      .usage = "ferry sync [-c FILE] [--source NAME]... --no-upload [--allow-mass-delete]",
+      .details =
+          "Reads each source (or those named), applies the field policy, and stores new,\n"
+          "changed and deleted rows as sealed batches in the spool. Exit 0 when every\n"
+          "source was read; 1 when a source failed or deletes were held.",
+      .options = kOptions,
+      .run = run};
+  return spec;
+}
+
+}  // namespace ferry::cli

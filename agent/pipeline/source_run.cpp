@@ -1,0 +1,293 @@
+#include "agent/pipeline/source_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+#include <openssl/evp.h>
+
+#include "agent/policy/compiled_policy.hpp"
+#include "agent/policy/json_escape.hpp"
+#include "common/frame/frame.hpp"
+#include "common/log/log.hpp"
+#include "connectors/registry/registry.hpp"
+
+namespace ferry::pipeline {
+namespace {
+
+using Digest = std::array<std::uint8_t, 16>;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kBadRowExamples = 10;
+constexpr std::size_t kSeenFlush = 10000;
+constexpr std::size_t kDeletePage = 10000;
+
+Digest digest_of(std::string_view line) {
+  unsigned char full[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(line.data(), line.size(), full, &size, EVP_sha256(), nullptr);
+  Digest digest{};
+  std::memcpy(digest.data(), full, digest.size());
+  return digest;
+}
+
+// Implements the sink the connector writes into.
+class SourceRun final : public connectors::RowSink {
+ public:
+  SourceRun(const config::SourceSettings& settings, spool::Spool& spool,
+            policy::TokenFactory& tokens, const RunOptions& options)
+      : settings_(settings),
+        spool_(spool),
+        tokens_(tokens),
+        options_(options),
+        streams_(connectors::effective_streams(settings)),
+        log_(log::get("pipeline")) {
+    report_.source = settings.name;
+  }
+
+  Result<void> begin_stream(const connectors::StreamInfo& info,
+                            connectors::StreamMode mode) override {
+    report_.streams.emplace_back().name = info.name;
+    stream_name_ = info.name;
+    mode_ = mode;
+    policy_.reset();
+    const auto configured = std::find_if(streams_.begin(), streams_.end(),
+                                         [&](const auto& s) { return s.name == info.name; });
+    if (configured == streams_.end()) {
+      current().skipped = true;
+      log_->info("stream skipped: no field policy source={} stream={}", settings_.name, info.name);
+      return {};
+    }
+    const std::string key = !configured->key.empty() ? configured->key : info.key;
+    if (key.empty()) {
+      return make_error(ErrorCode::kConfig,
+                        "source '{}', stream '{}': no key column; set streams.{}.key so that "
+                        "changes and deletes can be told apart",
+                        settings_.name, info.name, info.name);
+    }
+    auto compiled = policy::CompiledPolicy::compile(*configured, info.columns, tokens_, key);
+    if (!compiled) return with_context(compiled.error(), "source '" + settings_.name + "'");
+    policy_.emplace(std::move(*compiled));
+    current().dropped_columns = policy_->dropped_columns();
+    if (mode == connectors::StreamMode::kSnapshot) {
+      auto run = spool_.next_run();
+      if (!run) return tl::unexpected(run.error());
+      run_ = *run;
+    } else {
+      run_ = 0;
+    }
+    return {};
+  }
+
+  Result<void> row(connectors::RowView values, connectors::RowOp op) override {
+    StreamReport& stream = current();
+    ++stream.rows_read;
+    if (!policy_) return {};
+    line_.clear();
+    if (auto applied = policy_->apply(values, op, line_); !applied) return applied;
+    const std::string_view key = policy_->last_key(line_);
+    if (op == connectors::RowOp::kDelete) {
+      ++stream.deletes;
+      pending_digests_.push_back({stream_name_, std::string(key), std::nullopt});
+      return append_line();
+    }
+    const Digest digest = digest_of(line_);
+    auto stored = spool_.digest(settings_.name, stream_name_, key);
+    if (!stored) return tl::unexpected(stored.error());
+    if (*stored == digest) {
+      ++stream.unchanged;
+      if (mode_ == connectors::StreamMode::kSnapshot) {
+        seen_.emplace_back(key);
+        if (seen_.size() >= kSeenFlush) return flush_seen();
+      }
+      return {};
+    }
+    ++stream.upserts;
+    pending_digests_.push_back({stream_name_, std::string(key), digest});
+    return append_line();
+  }
+
+  void bad_row(const connectors::BadRow& bad) override {
+    StreamReport& stream = current_or_new(bad.stream);
+    ++stream.bad_rows;
+    if (stream.bad_row_examples.size() < kBadRowExamples) {
+      stream.bad_row_examples.push_back(bad);
+      log_->warn("bad row skipped source={} location={} reason={}", settings_.name, bad.location,
+                 bad.reason);
+    }
+  }
+
+  Result<void> end_stream() override {
+    if (!policy_) return {};
+    current().unparsable_values = policy_->unparsable_values();
+    // Everything seen must be stored before the keys not seen can be told apart.
+    if (auto flushed = flush_seen(); !flushed) return flushed;
+    if (auto flushed = flush(std::nullopt); !flushed) return flushed;
+    if (mode_ == connectors::StreamMode::kSnapshot) {
+      if (auto deleted = emit_deletes(); !deleted) return deleted;
+    }
+    return flush(std::nullopt);
+  }
+
+  Result<void> checkpoint(std::string_view state) override { return flush(std::string(state)); }
+
+  Result<void> finish(const std::string& state, bool advanced) {
+    if (auto flushed = flush_seen(); !flushed) return flushed;
+    // A held delete keeps the old state, so the next run looks again.
+    if (report_.held || !advanced) return flush(std::nullopt);
+    return flush(state);
+  }
+
+  RunReport& report() { return report_; }
+
+ private:
+  StreamReport& current() { return report_.streams.back(); }
+
+  StreamReport& current_or_new(const std::string& name) {
+    if (report_.streams.empty() || report_.streams.back().name != name) {
+      report_.streams.emplace_back().name = name;
+    }
+    return report_.streams.back();
+  }
+
+  Result<void> append_line() {
+    if (batch_rows_ == 0) batch_started_ = Clock::now();
+    batch_text_.append(line_);
+    batch_text_.push_back('\n');
+    ++batch_rows_;
+    if (batch_rows_ >= options_.batch.max_rows || batch_text_.size() >= options_.batch.max_bytes ||
+        Clock::now() - batch_started_ >= options_.batch.max_delay) {
+      return flush(std::nullopt);
+    }
+    return {};
+  }
+
+  Result<void> flush_seen() {
+    if (seen_.empty()) return {};
+    auto marked = spool_.mark_seen(settings_.name, stream_name_, seen_, run_);
+    seen_.clear();
+    return marked;
+  }
+
+  // Commits the open batch (if any) with its digests, and `state` when given.
+  Result<void> flush(std::optional<std::string> state) {
+    spool::Commit commit;
+    commit.source = settings_.name;
+    commit.run = run_;
+    commit.state = std::move(state);
+    if (batch_rows_ > 0) {
+      auto compressed = frame::zstd_compress(batch_text_);
+      if (!compressed) return tl::unexpected(compressed.error());
+      spool::NewBatch batch;
+      batch.stream = stream_name_;
+      batch.rows = batch_rows_;
+      batch.key_version = tokens_.version();
+      batch.compressed = std::move(*compressed);
+      commit.batches.push_back(std::move(batch));
+    }
+    commit.digests = std::move(pending_digests_);
+    pending_digests_.clear();
+    if (commit.batches.empty() && commit.digests.empty() && !commit.state) return {};
+    auto seqs = spool_.commit(commit);
+    if (!seqs) return tl::unexpected(seqs.error());
+    report_.batches += seqs->size();
+    batch_text_.clear();
+    batch_rows_ = 0;
+    return {};
+  }
+
+  // Keys stored for this stream that this run did not see: deletes, unless too many.
+  Result<void> emit_deletes() {
+    auto total = spool_.count_keys(settings_.name, stream_name_);
+    if (!total) return tl::unexpected(total.error());
+    std::uint64_t vanished = 0;
+    for (std::string after;;) {
+      auto page = spool_.keys_not_seen(settings_.name, stream_name_, run_, after, kDeletePage);
+      if (!page) return tl::unexpected(page.error());
+      if (page->empty()) break;
+      vanished += page->size();
+      after = page->back();
+    }
+    if (vanished == 0) return {};
+    if (current().bad_rows > 0) {
+      current().postponed_deletes = vanished;
+      log_->warn(
+          "deletes postponed: the stream had bad rows source={} stream={} vanished={} bad_rows={} "
+          "(fix the export; deletes are sent by the first run without bad rows)",
+          settings_.name, stream_name_, vanished, current().bad_rows);
+      return {};
+    }
+    if (!options_.allow_mass_delete &&
+        vanished * 100 > *total * static_cast<std::uint64_t>(settings_.mass_delete_percent)) {
+      current().held_deletes = vanished;
+      report_.held = true;
+      log_->warn(
+          "deletes held: too many rows vanished source={} stream={} vanished={} of={} limit={}% "
+          "(check the export; if it is right, run ferry sync --source {} --allow-mass-delete)",
+          settings_.name, stream_name_, vanished, *total, settings_.mass_delete_percent,
+          settings_.name);
+      return {};
+    }
+    std::string key_prefix = "{\"_op\":\"delete\",";
+    policy::append_json_string(key_prefix, policy_->key_name());
+    key_prefix.push_back(':');
+    for (;;) {
+      // Always from the start: the keys of each committed page are gone from the table.
+      auto page = spool_.keys_not_seen(settings_.name, stream_name_, run_, "", kDeletePage);
+      if (!page) return tl::unexpected(page.error());
+      if (page->empty()) break;
+      for (const std::string& key : *page) {
+        line_ = key_prefix;
+        line_.append(key);
+        line_.push_back('}');
+        ++current().deletes;
+        pending_digests_.push_back({stream_name_, key, std::nullopt});
+        if (auto appended = append_line(); !appended) return appended;
+      }
+      if (auto flushed = flush(std::nullopt); !flushed) return flushed;
+    }
+    return {};
+  }
+
+  const config::SourceSettings& settings_;
+  spool::Spool& spool_;
+  policy::TokenFactory& tokens_;
+  const RunOptions& options_;
+  std::vector<config::StreamSettings> streams_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  RunReport report_;
+  std::string stream_name_;
+  connectors::StreamMode mode_ = connectors::StreamMode::kSnapshot;
+  std::optional<policy::CompiledPolicy> policy_;
+  std::int64_t run_ = 0;
+
+  std::string line_;
+  std::string batch_text_;
+  std::uint64_t batch_rows_ = 0;
+  Clock::time_point batch_started_;
+  std::vector<spool::DigestUpdate> pending_digests_;
+  std::vector<std::string> seen_;
+};
+
+}  // namespace
+
+Result<RunReport> run_source(const config::SourceSettings& settings, connectors::Source& source,
+                             spool::Spool& spool, policy::TokenFactory& tokens,
+                             const RunOptions& options, std::stop_token stop) {
+  auto previous = spool.source_state(settings.name);
+  if (!previous) return tl::unexpected(previous.error());
+  const std::string old_state = previous->value_or("");
+  SourceRun run(settings, spool, tokens, options);
+  auto state = source.read(old_state, run, stop);
+  if (!state) return tl::unexpected(state.error());
+  if (*state == old_state && run.report().streams.empty()) {
+    run.report().source_unchanged = true;
+    return std::move(run.report());
+  }
+  if (auto finished = run.finish(*state, true); !finished) return tl::unexpected(finished.error());
+  return std::move(run.report());
+}
+
+}  // namespace ferry::pipeline

@@ -1,0 +1,61 @@
+// One run of one source: read it, apply each stream's field policy, keep only what changed since
+// the last run (change detection), cut batches, and commit them to the spool together with the
+// digests of their rows and, at the end, the source's new resume state.
+//
+// Exactly once: a batch and the digests of its rows commit in one transaction, and the source's
+// state advances only in the last one. A run cut short (crash, stop) re-reads from the old state;
+// rows already spooled match their stored digests and are not sent again.
+//
+// Snapshot streams: keys stored for the stream but absent from this run's data are deletes. When
+// they exceed the source's mass_delete_percent of the stream, the deletes are held (not sent, the
+// state does not advance) until a run with allow_mass_delete. A snapshot stream with bad rows sends
+// no deletes at all in that run (the unreadable rows' keys look vanished).
+#pragma once
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "agent/policy/token_factory.hpp"
+#include "agent/spool/spool.hpp"
+#include "common/config/settings.hpp"
+#include "connectors/api/source.hpp"
+
+namespace ferry::pipeline {
+
+struct RunOptions {
+  config::BatchSettings batch;
+  bool allow_mass_delete = false;
+};
+
+struct StreamReport {
+  std::string name;
+  std::uint64_t rows_read = 0;
+  std::uint64_t upserts = 0;    // new or changed rows spooled
+  std::uint64_t deletes = 0;    // delete rows spooled
+  std::uint64_t unchanged = 0;  // rows identical to what was sent before
+  std::uint64_t bad_rows = 0;
+  std::vector<connectors::BadRow> bad_row_examples;  // the first few
+  std::uint64_t unparsable_values = 0;
+  std::uint64_t held_deletes = 0;  // deletes held by the mass-delete guard
+  // Deletes not sent because the stream had bad rows: a row that could not be read is absent
+  // from the snapshot, and its absence must not delete it at the tenant.
+  std::uint64_t postponed_deletes = 0;
+  std::vector<std::string> dropped_columns;
+  bool skipped = false;  // the stream has no policy: nothing of it is sent
+};
+
+struct RunReport {
+  std::string source;
+  std::vector<StreamReport> streams;
+  std::uint64_t batches = 0;
+  bool source_unchanged = false;  // the source said nothing is new
+  bool held = false;              // some deletes were held; the state did not advance
+};
+
+Result<RunReport> run_source(const config::SourceSettings& settings, connectors::Source& source,
+                             spool::Spool& spool, policy::TokenFactory& tokens,
+                             const RunOptions& options, std::stop_token stop);
+
+}  // namespace ferry::pipeline

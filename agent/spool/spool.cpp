@@ -1,0 +1,441 @@
+#include "agent/spool/spool.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common/frame/frame.hpp"
+#include "common/keys/keyring.hpp"
+
+namespace ferry::spool {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE batches(
+  seq INTEGER PRIMARY KEY,
+  batch_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_unix INTEGER NOT NULL,
+  rejected TEXT,
+  frame BLOB NOT NULL);
+CREATE TABLE source_state(source TEXT PRIMARY KEY, state TEXT NOT NULL, updated_unix INTEGER NOT NULL);
+CREATE TABLE row_digests(
+  source TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  key TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  seen_run INTEGER NOT NULL,
+  PRIMARY KEY(source, stream, key)) WITHOUT ROWID;
+)sql";
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// True when the file starts with SQLite's header: only then can it be a spool at all.
+bool looks_like_sqlite(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  return in.gcount() == 16 && std::memcmp(header, "SQLite format 3\0", 16) == 0;
+}
+
+Result<void> configure(sqlite::Database& db) {
+  // WAL + synchronous=FULL: a commit is durable when it returns. The cache is bounded so that
+  // memory stays small whatever the spool's size.
+  return db.exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; "
+      "PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF;");
+}
+
+Result<std::string> create_schema(sqlite::Database& db) {
+  auto spool_id = frame::new_uuid();
+  if (!spool_id) return tl::unexpected(spool_id.error());
+  auto txn = sqlite::Transaction::begin(db);
+  if (!txn) return tl::unexpected(txn.error());
+  if (auto made = db.exec(kSchema); !made) return tl::unexpected(made.error());
+  auto insert = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
+  if (!insert) return tl::unexpected(insert.error());
+  const std::pair<std::string_view, std::string> rows[] = {
+      {"format", std::string(kSpoolFormat)},
+      {"spool_id", *spool_id},
+      {"created_at", keys::format_rfc3339(std::chrono::system_clock::now())},
+      {"next_seq", "1"},
+      {"next_run", "1"}};
+  for (const auto& [key, value] : rows) {
+    if (auto ran = insert->bind(1, key).bind(2, value).run(); !ran)
+      return tl::unexpected(ran.error());
+  }
+  if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  return *spool_id;
+}
+
+// Reads the spool's identity, or says why the file is not a usable spool. kCorrupt means the
+// file is damaged; kInvalidArgument means it is some other database.
+Result<std::string> read_identity(sqlite::Database& db) {
+  auto check = db.prepare("PRAGMA quick_check");
+  if (!check) return tl::unexpected(check.error());
+  auto row = check->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row || check->column_text(0) != "ok") {
+    return make_error(ErrorCode::kCorrupt, "integrity check failed: {}",
+                      *row ? std::string(check->column_text(0)) : "no answer");
+  }
+  auto meta = db.prepare("SELECT value FROM meta WHERE key = ?");
+  if (!meta) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "it is an SQLite database but not a Ferry spool");
+  }
+  auto format = meta->bind(1, std::string_view("format")).step();
+  if (!format) return tl::unexpected(format.error());
+  if (!*format || meta->column_text(0) != kSpoolFormat) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "it is an SQLite database but not a Ferry spool (no \"{}\" format mark)",
+                      kSpoolFormat);
+  }
+  meta->reset();
+  auto id = meta->bind(1, std::string_view("spool_id")).step();
+  if (!id) return tl::unexpected(id.error());
+  if (!*id) return make_error(ErrorCode::kCorrupt, "the spool has no spool_id");
+  return std::string(meta->column_text(0));
+}
+
+// Moves spool.db (and its -wal and -shm files) aside as spool.db.corrupt-<unix time>.
+Result<std::filesystem::path> move_aside(const std::filesystem::path& path) {
+  const std::string suffix = fmt::format(".corrupt-{}", now_unix());
+  const std::filesystem::path target = path.string() + suffix;
+  std::error_code ec;
+  std::filesystem::rename(path, target, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, "cannot move the damaged spool {} aside: {}", path.string(),
+                      ec.message());
+  }
+  for (const char* extra : {"-wal", "-shm"}) {
+    const std::filesystem::path side = path.string() + extra;
+    if (std::filesystem::exists(side, ec)) {
+      std::filesystem::rename(side, target.string() + extra, ec);
+    }
+  }
+  return target;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& report) {
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(options.path, ec);
+  if (exists && !looks_like_sqlite(options.path) &&
+      std::filesystem::file_size(options.path, ec) > 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} is not a Ferry spool (not an SQLite database); it was left untouched: "
+                      "move it away or choose another data_dir",
+                      options.path.string());
+  }
+  if (exists) {
+    auto db = sqlite::Database::open(options.path, sqlite::Database::Mode::kReadWrite);
+    Result<std::string> identity = db ? read_identity(*db) : tl::unexpected(db.error());
+    if (identity && db) {
+      if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
+      return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*identity)));
+    }
+    if (identity.error().code == ErrorCode::kInvalidArgument) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: {}; it was left untouched: move it away "
+                        "or choose another data_dir",
+                        options.path.string(), identity.error().message);
+    }
+    // Damaged: keep it for support, start a new spool. Sources will re-read from the start.
+    if (db)
+      *db = sqlite::Database::open(":memory:", sqlite::Database::Mode::kReadWriteCreate).value();
+    auto moved = move_aside(options.path);
+    if (!moved) return tl::unexpected(moved.error());
+    report.corrupt_moved_to = *moved;
+    report.corrupt_reason = identity.error().message;
+  }
+  auto db = sqlite::Database::open(options.path, sqlite::Database::Mode::kReadWriteCreate);
+  if (!db) return tl::unexpected(db.error());
+  if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
+  auto spool_id = create_schema(*db);
+  if (!spool_id) return tl::unexpected(spool_id.error());
+  report.created = true;
+  return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*spool_id)));
+}
+
+Result<std::uint64_t> Spool::read_counter(std::string_view name) {
+  auto select = db_.prepare("SELECT value FROM meta WHERE key = ?");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, name).step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return make_error(ErrorCode::kCorrupt, "spool: counter {} is missing", name);
+  return static_cast<std::uint64_t>(std::stoull(std::string(select->column_text(0))));
+}
+
+Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  std::vector<std::uint64_t> seqs;
+  if (!commit.batches.empty()) {
+    auto next_seq = read_counter("next_seq");
+    if (!next_seq) return tl::unexpected(next_seq.error());
+    auto insert = db_.prepare(
+        "INSERT INTO batches(seq, batch_id, kind, source, stream, rows, bytes, created_unix, frame)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert) return tl::unexpected(insert.error());
+    std::uint64_t seq = *next_seq;
+    for (const NewBatch& batch : commit.batches) {
+      auto batch_id = frame::new_uuid();
+      if (!batch_id) return tl::unexpected(batch_id.error());
+      frame::Header header;
+      header.batch_id = *batch_id;
+      header.agent_id = options_.agent_id;
+      header.tenant_id = options_.tenant_id;
+      header.spool_id = spool_id_;
+      header.seq = seq;
+      header.kind = batch.kind;
+      header.source = commit.source.empty() ? batch.source : commit.source;
+      header.stream = batch.stream;
+      header.rows = batch.rows;
+      header.key_version = batch.key_version;
+      header.created_at = keys::format_rfc3339(std::chrono::system_clock::now());
+      auto sealed = frame::seal(header, options_.tenant_public_key, batch.compressed);
+      if (!sealed) return tl::unexpected(sealed.error());
+      auto ran = insert->bind(1, static_cast<std::int64_t>(seq))
+                     .bind(2, header.batch_id)
+                     .bind(3, header.kind)
+                     .bind(4, header.source)
+                     .bind(5, header.stream)
+                     .bind(6, static_cast<std::int64_t>(header.rows))
+                     .bind(7, static_cast<std::int64_t>(sealed->size()))
+                     .bind(8, now_unix())
+                     .bind_blob(9, *sealed)
+                     .run();
+      if (!ran) return tl::unexpected(ran.error());
+      seqs.push_back(seq++);
+    }
+    auto counter = db_.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'");
+    if (!counter) return tl::unexpected(counter.error());
+    if (auto ran = counter->bind(1, std::to_string(seq)).run(); !ran)
+      return tl::unexpected(ran.error());
+  }
+  if (!commit.digests.empty()) {
+    auto upsert = db_.prepare(
+        "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
+        "seen_run = excluded.seen_run");
+    auto remove =
+        db_.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
+    if (!upsert) return tl::unexpected(upsert.error());
+    if (!remove) return tl::unexpected(remove.error());
+    for (const DigestUpdate& update : commit.digests) {
+      Result<void> ran;
+      if (update.digest) {
+        ran = upsert->bind(1, commit.source)
+                  .bind(2, update.stream)
+                  .bind(3, update.key)
+                  .bind_blob(4, *update.digest)
+                  .bind(5, commit.run)
+                  .run();
+      } else {
+        ran = remove->bind(1, commit.source).bind(2, update.stream).bind(3, update.key).run();
+      }
+      if (!ran) return tl::unexpected(ran.error());
+    }
+  }
+  if (commit.state) {
+    auto put = db_.prepare(
+        "INSERT INTO source_state(source, state, updated_unix) VALUES (?, ?, ?) "
+        "ON CONFLICT(source) DO UPDATE SET state = excluded.state, updated_unix = "
+        "excluded.updated_unix");
+    if (!put) return tl::unexpected(put.error());
+    if (auto ran = put->bind(1, commit.source).bind(2, *commit.state).bind(3, now_unix()).run();
+        !ran) {
+      return tl::unexpected(ran.error());
+    }
+  }
+  if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  return seqs;
+}
+
+Result<std::optional<std::string>> Spool::source_state(std::string_view source) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare("SELECT state FROM source_state WHERE source = ?");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, source).step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<std::string>();
+  std::optional<std::string> state(std::string(select->column_text(0)));
+  select->reset();
+  return state;
+}
+
+Result<void> Spool::reset_source(std::string_view source) {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  for (const char* sql :
+       {"DELETE FROM source_state WHERE source = ?", "DELETE FROM row_digests WHERE source = ?"}) {
+    auto statement = db_.prepare(sql);
+    if (!statement) return tl::unexpected(statement.error());
+    if (auto ran = statement->bind(1, source).run(); !ran) return ran;
+  }
+  return txn->commit();
+}
+
+Result<std::optional<std::array<std::uint8_t, 16>>> Spool::digest(std::string_view source,
+                                                                  std::string_view stream,
+                                                                  std::string_view key) {
+  std::lock_guard lock(mutex_);
+  if (!select_digest_) {
+    auto prepared =
+        db_.prepare("SELECT digest FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
+    if (!prepared) return tl::unexpected(prepared.error());
+    select_digest_.emplace(std::move(*prepared));
+  }
+  auto& select = *select_digest_;
+  auto row = select.bind(1, source).bind(2, stream).bind(3, key).step();
+  if (!row) return tl::unexpected(row.error());
+  std::optional<std::array<std::uint8_t, 16>> digest;
+  if (*row) {
+    const auto blob = select.column_blob(0);
+    if (blob.size() == 16) {
+      digest.emplace();
+      std::memcpy(digest->data(), blob.data(), 16);
+    }
+  }
+  select.reset();
+  return digest;
+}
+
+Result<std::vector<std::string>> Spool::keys_not_seen(std::string_view source,
+                                                      std::string_view stream, std::int64_t run,
+                                                      std::string_view after, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare(
+      "SELECT key FROM row_digests WHERE source = ? AND stream = ? AND seen_run < ? AND key > ? "
+      "ORDER BY key LIMIT ?");
+  if (!select) return tl::unexpected(select.error());
+  select->bind(1, source).bind(2, stream).bind(3, run).bind(4, after).bind(
+      5, static_cast<std::int64_t>(limit));
+  std::vector<std::string> keys;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    keys.emplace_back(select->column_text(0));
+  }
+  return keys;
+}
+
+Result<std::uint64_t> Spool::count_keys(std::string_view source, std::string_view stream) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare("SELECT count(*) FROM row_digests WHERE source = ? AND stream = ?");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, source).bind(2, stream).step();
+  if (!row) return tl::unexpected(row.error());
+  const auto count = static_cast<std::uint64_t>(select->column_int(0));
+  select->reset();
+  return count;
+}
+
+Result<void> Spool::mark_seen(std::string_view source, std::string_view stream,
+                              const std::vector<std::string>& keys, std::int64_t run) {
+  if (keys.empty()) return {};
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  auto update = db_.prepare(
+      "UPDATE row_digests SET seen_run = ? WHERE source = ? AND stream = ? AND key = ?");
+  if (!update) return tl::unexpected(update.error());
+  for (const auto& key : keys) {
+    if (auto ran = update->bind(1, run).bind(2, source).bind(3, stream).bind(4, key).run(); !ran) {
+      return ran;
+    }
+  }
+  return txn->commit();
+}
+
+Result<std::int64_t> Spool::next_run() {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  auto run = read_counter("next_run");
+  if (!run) return tl::unexpected(run.error());
+  auto update = db_.prepare("UPDATE meta SET value = ? WHERE key = 'next_run'");
+  if (!update) return tl::unexpected(update.error());
+  if (auto ran = update->bind(1, std::to_string(*run + 1)).run(); !ran)
+    return tl::unexpected(ran.error());
+  if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  return static_cast<std::int64_t>(*run);
+}
+
+Result<std::vector<StoredBatch>> Spool::pending(std::uint64_t after_seq, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare(
+      "SELECT seq, batch_id, kind, source, stream, rows, frame FROM batches "
+      "WHERE seq > ? AND rejected IS NULL ORDER BY seq LIMIT ?");
+  if (!select) return tl::unexpected(select.error());
+  select->bind(1, static_cast<std::int64_t>(after_seq)).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<StoredBatch> batches;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    StoredBatch batch;
+    batch.seq = static_cast<std::uint64_t>(select->column_int(0));
+    batch.batch_id = select->column_text(1);
+    batch.kind = select->column_text(2);
+    batch.source = select->column_text(3);
+    batch.stream = select->column_text(4);
+    batch.rows = static_cast<std::uint64_t>(select->column_int(5));
+    const auto frame = select->column_blob(6);
+    batch.frame.assign(frame.begin(), frame.end());
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+Result<void> Spool::ack(std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  auto remove = db_.prepare("DELETE FROM batches WHERE seq = ?");
+  if (!remove) return tl::unexpected(remove.error());
+  return remove->bind(1, static_cast<std::int64_t>(seq)).run();
+}
+
+Result<void> Spool::reject(std::uint64_t seq, std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  auto update = db_.prepare("UPDATE batches SET rejected = ? WHERE seq = ?");
+  if (!update) return tl::unexpected(update.error());
+  return update->bind(1, reason).bind(2, static_cast<std::int64_t>(seq)).run();
+}
+
+Result<Stats> Spool::stats() {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare(
+      "SELECT count(*), coalesce(sum(bytes), 0), count(rejected), coalesce(min(created_unix), 0) "
+      "FROM batches");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->step();
+  if (!row) return tl::unexpected(row.error());
+  Stats stats;
+  stats.batches = static_cast<std::uint64_t>(select->column_int(0));
+  stats.bytes = static_cast<std::uint64_t>(select->column_int(1));
+  stats.rejected = static_cast<std::uint64_t>(select->column_int(2));
+  stats.oldest_created_unix = select->column_int(3);
+  select->reset();
+  auto next_seq = read_counter("next_seq");
+  if (!next_seq) return tl::unexpected(next_seq.error());
+  stats.next_seq = *next_seq;
+  return stats;
+}
+
+}  // namespace ferry::spool

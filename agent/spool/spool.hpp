@@ -1,0 +1,143 @@
+// The spool: <data_dir>/spool.db, where sealed batches wait until the tenant acknowledges them,
+// together with what must commit atomically with them: each source's resume state and the
+// change-detection digests of the rows those batches carry.
+//
+// Durability: WAL with synchronous=FULL, so a committed batch survives a power cut and is never
+// re-numbered. `seq` is assigned inside the transaction that stores the batch, from a counter kept
+// in the same database: gap-free, and never reused even after batches leave.
+//
+// Threads: one SQLite connection, serialised by an internal mutex, so every write and checkpoint
+// goes through that one connection (SQLite up to 3.51.2 can corrupt a WAL database when two
+// connections write or checkpoint at once). Transactions are short: a Commit is built in memory
+// and written in one go.
+//
+// Start-up check: a file that is not a Ferry spool is refused and left untouched; a corrupt one is
+// renamed aside (never deleted) and a new spool with a new spool_id starts; OpenReport says so.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config/settings.hpp"
+#include "common/crypto/bytes.hpp"
+#include "common/error/error.hpp"
+#include "common/sqlite/database.hpp"
+
+namespace ferry::spool {
+
+inline constexpr std::string_view kSpoolFormat = "ferry-spool-1";
+
+struct Options {
+  std::filesystem::path path;  // <data_dir>/spool.db
+  std::string agent_id;
+  std::string tenant_id;
+  crypto::Bytes tenant_public_key;  // batches are sealed to it before they are stored
+  std::uint64_t max_bytes = 1024ull * 1024 * 1024;
+};
+
+struct OpenReport {
+  bool created = false;  // a new spool (and a new spool_id) was started
+  std::optional<std::filesystem::path> corrupt_moved_to;  // the damaged file, kept for support
+  std::string corrupt_reason;
+};
+
+// A batch to store: everything but what the spool assigns (seq, batch_id, created_at).
+struct NewBatch {
+  std::string kind = "rows";  // "rows" or "erase"
+  std::string source;
+  std::string stream;
+  std::uint64_t rows = 0;
+  std::uint32_t key_version = 0;
+  crypto::Bytes compressed;  // one zstd frame of JSON Lines
+};
+
+// A change-detection entry: the digest of the row last sent for `key` (the key field's JSON
+// value after transforms: a token, never a plain identifier unless the policy keeps it).
+struct DigestUpdate {
+  std::string stream;
+  std::string key;
+  std::optional<std::array<std::uint8_t, 16>> digest;  // nullopt: the key was deleted
+};
+
+// Everything one transaction writes.
+struct Commit {
+  std::string source;
+  std::int64_t run = 0;  // the snapshot run these digests were seen in (0 for change reads)
+  std::vector<NewBatch> batches;
+  std::vector<DigestUpdate> digests;
+  std::optional<std::string> state;  // the source's new resume state, when it advances
+};
+
+struct StoredBatch {
+  std::uint64_t seq = 0;
+  std::string batch_id;
+  std::string kind;
+  std::string source;
+  std::string stream;
+  std::uint64_t rows = 0;
+  crypto::Bytes frame;
+};
+
+struct Stats {
+  std::uint64_t batches = 0;  // pending (not acked), rejected included
+  std::uint64_t bytes = 0;
+  std::uint64_t rejected = 0;
+  std::int64_t oldest_created_unix = 0;  // 0 when empty
+  std::uint64_t next_seq = 1;
+};
+
+class Spool {
+ public:
+  static Result<std::unique_ptr<Spool>> open(const Options& options, OpenReport& report);
+
+  const std::string& spool_id() const { return spool_id_; }
+
+  // Writes a Commit in one transaction; returns the seqs given to its batches, in order.
+  Result<std::vector<std::uint64_t>> commit(const Commit& commit);
+
+  Result<std::optional<std::string>> source_state(std::string_view source);
+  // Forgets a source's state and digests (a re-read from the beginning).
+  Result<void> reset_source(std::string_view source);
+
+  // The digest stored for a key, if any.
+  Result<std::optional<std::array<std::uint8_t, 16>>> digest(std::string_view source,
+                                                             std::string_view stream,
+                                                             std::string_view key);
+  // Keys of a stream whose last `seen_run` is older than `run`, in key order after `after`.
+  Result<std::vector<std::string>> keys_not_seen(std::string_view source, std::string_view stream,
+                                                 std::int64_t run, std::string_view after,
+                                                 std::size_t limit);
+  Result<std::uint64_t> count_keys(std::string_view source, std::string_view stream);
+  // Marks keys as seen in `run` (rows unchanged since last sent).
+  Result<void> mark_seen(std::string_view source, std::string_view stream,
+                         const std::vector<std::string>& keys, std::int64_t run);
+  // A new run number for a snapshot read (stored, so it never repeats).
+  Result<std::int64_t> next_run();
+
+  // Delivery side.
+  Result<std::vector<StoredBatch>> pending(std::uint64_t after_seq, std::size_t limit);
+  Result<void> ack(std::uint64_t seq);
+  Result<void> reject(std::uint64_t seq, std::string_view reason);
+  Result<Stats> stats();
+  std::uint64_t max_bytes() const { return options_.max_bytes; }
+
+ private:
+  Spool(Options options, sqlite::Database db, std::string spool_id)
+      : options_(std::move(options)), db_(std::move(db)), spool_id_(std::move(spool_id)) {}
+
+  Result<std::uint64_t> read_counter(std::string_view name);
+
+  Options options_;
+  std::mutex mutex_;
+  sqlite::Database db_;
+  std::string spool_id_;
+  std::optional<sqlite::Statement> select_digest_;  // cached: used once per row
+};
+
+}  // namespace ferry::spool

@@ -1,0 +1,43 @@
+// The fingerprint of an export's content: SHA-256 over the manifest and every file it lists, in
+// manifest order. A new export is noticed because its bytes differ, whatever its time stamps say;
+// the same bytes again give the same fingerprint, and read() then hands over nothing.
+//
+// Each file enters as its name, a zero byte, its bytes, and its length as 8 bytes big-endian, so
+// that moving bytes from one file to the next, or renaming a file, changes the fingerprint too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/error/error.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+class ContentFingerprint {
+ public:
+  // Error kCrypto when OpenSSL offers no SHA-256.
+  static Result<ContentFingerprint> create();
+
+  ContentFingerprint(ContentFingerprint&&) noexcept;
+  ContentFingerprint& operator=(ContentFingerprint&&) noexcept;
+  ~ContentFingerprint();
+
+  Result<void> begin_file(std::string_view name);
+  Result<void> update(std::span<const char> bytes);
+  Result<void> end_file();
+
+  // The 64 lower-case hex digits of the digest. The object is spent afterwards.
+  Result<std::string> finish();
+
+ private:
+  struct Digest;
+  explicit ContentFingerprint(std::unique_ptr<Digest> digest);
+
+  std::unique_ptr<Digest> digest_;
+  std::uint64_t file_bytes_ = 0;
+};
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,41 @@
+#include "connectors/oneroster_csv/export_files.hpp"
+
+#include <system_error>
+
+#include <unistd.h>
+
+#include "connectors/oneroster_csv/folder_export.hpp"
+#include "connectors/oneroster_csv/zip_export.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+Result<std::unique_ptr<ExportFiles>> open_export(const std::filesystem::path& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    return make_error(ErrorCode::kNotFound,
+                      "path {} does not exist: set path to the folder or .zip file that holds "
+                      "manifest.csv, or check that the export has been copied there",
+                      path.string());
+  }
+  if (error) {
+    return make_error(ErrorCode::kIo, "cannot look at path {}: {}", path.string(), error.message());
+  }
+  const bool folder = std::filesystem::is_directory(status);
+  if (!folder && !std::filesystem::is_regular_file(status)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "path {} is neither a folder nor a file: set path to the folder or .zip "
+                      "file that holds manifest.csv",
+                      path.string());
+  }
+  if (::access(path.c_str(), folder ? (R_OK | X_OK) : R_OK) != 0) {
+    return make_error(ErrorCode::kPermission,
+                      "{} {} is not readable by this user: let the ferry service user read it "
+                      "(chmod o+r{}, or add the user to its group)",
+                      folder ? "folder" : "file", path.string(), folder ? "x" : "");
+  }
+  if (folder) return std::unique_ptr<ExportFiles>(std::make_unique<FolderExport>(path));
+  return std::unique_ptr<ExportFiles>(std::make_unique<ZipExport>(path));
+}
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,34 @@
+#include "connectors/oneroster_csv/folder_export.hpp"
+
+#include <system_error>
+
+#include "connectors/oneroster_csv/file_source.hpp"
+#include "connectors/oneroster_csv/text.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+Result<OpenedFile> FolderExport::open(std::string_view name) {
+  std::filesystem::path path = folder_ / name;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    // Not there under this exact name: take one that differs only in case, if the folder has it.
+    bool found = false;
+    for (std::filesystem::directory_iterator it(folder_, error), end; !error && it != end;
+         it.increment(error)) {
+      const std::string candidate = it->path().filename().string();
+      if (equals_ignoring_case(candidate, name) && it->is_regular_file(error)) {
+        path = it->path();
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return make_error(ErrorCode::kNotFound, "{} is not in {}", name, folder_.string());
+    }
+  }
+  auto source = FileSource::open(path);
+  if (!source) return tl::unexpected(std::move(source.error()));
+  return OpenedFile{path.filename().string(), std::move(*source)};
+}
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,21 @@
+// An export kept as plain files in one folder.
+#pragma once
+
+#include <filesystem>
+
+#include "connectors/oneroster_csv/export_files.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+class FolderExport final : public ExportFiles {
+ public:
+  explicit FolderExport(std::filesystem::path folder) : folder_(std::move(folder)) {}
+
+  Result<OpenedFile> open(std::string_view name) override;
+  std::string where() const override { return folder_.string(); }
+
+ private:
+  std::filesystem::path folder_;
+};
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,31 @@
+#include "connectors/oneroster_csv/oneroster_csv.hpp"
+
+#include <string>
+#include <variant>
+
+#include "connectors/oneroster_csv/oneroster_source.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+config::SourceTypeSpec spec() {
+  return {
+      .type = "oneroster_csv",
+      .description = "OneRoster 1.1/1.2 CSV export: a folder or a .zip with manifest.csv",
+      .options = {{"path", config::OptionKind::kPath, true, "folder or .zip holding manifest.csv"}},
+      .stream_options = {}};
+}
+
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings) {
+  const auto option = settings.options.find("path");
+  const std::string* path =
+      option == settings.options.end() ? nullptr : std::get_if<std::string>(&option->second.value);
+  if (path == nullptr || path->empty()) {
+    return make_error(ErrorCode::kConfig,
+                      "source '{}': oneroster_csv needs path: the folder or .zip file that holds "
+                      "manifest.csv",
+                      settings.name);
+  }
+  return std::unique_ptr<Source>(std::make_unique<OneRosterSource>(*path));
+}
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,19 @@
+// The OneRoster CSV connector (type: oneroster_csv). See docs/connectors/oneroster_csv.md.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/config/catalog.hpp"
+#include "common/config/settings.hpp"
+#include "connectors/api/source.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+config::SourceTypeSpec spec();
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings);
+
+// The built-in `preset: oneroster` field policy, one stream per OneRoster file.
+std::vector<config::StreamSettings> preset_streams();
+
+}  // namespace ferry::connectors::oneroster_csv

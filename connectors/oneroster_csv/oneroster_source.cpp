@@ -1,0 +1,245 @@
+#include "connectors/oneroster_csv/oneroster_source.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "connectors/oneroster_csv/csv_reader.hpp"
+#include "connectors/oneroster_csv/hashing_source.hpp"
+#include "connectors/oneroster_csv/text.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+namespace {
+
+constexpr std::string_view kManifest = "manifest.csv";
+constexpr std::string_view kKey = "sourcedId";
+
+tl::unexpected<Error> stopped() {
+  return make_error(ErrorCode::kUnavailable, "reading the OneRoster export stopped on request");
+}
+
+std::string_view mode_name(FileMode mode) { return mode == FileMode::kBulk ? "bulk" : "delta"; }
+
+// Reads the header row of `file` and tells the reader how many fields rows must have. Trailing
+// empty names ("...,orgSourcedId,,") name no column: they are left out of the stream, and rows may
+// stop before them or carry them empty.
+Result<std::vector<std::string>> read_header(CsvReader& reader, const std::string& file) {
+  auto outcome = reader.next();
+  if (!outcome) return with_context(std::move(outcome.error()), file);
+  if (*outcome == CsvReader::Outcome::kEnd) {
+    return make_error(ErrorCode::kCorrupt,
+                      "{} is empty, without even a header row: export the data again (a file "
+                      "without rows still needs its header)",
+                      file);
+  }
+  if (*outcome == CsvReader::Outcome::kBadRecord) {
+    return make_error(ErrorCode::kCorrupt,
+                      "{}:{}: the header row is malformed ({}): export "
+                      "the data again",
+                      file, reader.line(), reader.reason());
+  }
+  const auto fields = reader.fields();
+  std::size_t named = fields.size();
+  while (named > 0 && trim(fields[named - 1]).empty()) --named;
+  if (named == 0) {
+    return make_error(ErrorCode::kCorrupt,
+                      "{}:{}: the header row names no column: export the "
+                      "data again",
+                      file, reader.line());
+  }
+  std::vector<std::string> columns;
+  columns.reserve(named);
+  for (std::size_t i = 0; i < named; ++i) {
+    if (trim(fields[i]).empty()) {
+      return make_error(ErrorCode::kCorrupt,
+                        "{}:{}: column {} of the header has no name: name it or remove it", file,
+                        reader.line(), i + 1);
+    }
+    if (std::find(columns.begin(), columns.end(), fields[i]) != columns.end()) {
+      return make_error(ErrorCode::kCorrupt,
+                        "{}:{}: column '{}' appears twice in the header: remove one of them", file,
+                        reader.line(), fields[i]);
+    }
+    columns.emplace_back(fields[i]);
+  }
+  reader.expect_fields(named, fields.size());
+  return columns;
+}
+
+StreamInfo stream_info(const ManifestFile& file, std::vector<std::string> columns) {
+  const bool keyed = std::find(columns.begin(), columns.end(), kKey) != columns.end();
+  return StreamInfo{file.stream, std::move(columns), keyed ? std::string(kKey) : std::string()};
+}
+
+}  // namespace
+
+std::optional<std::string> OneRosterSource::fingerprint_of(std::string_view state) {
+  if (state.empty()) return std::nullopt;
+  boost::system::error_code error;
+  const boost::json::value json = boost::json::parse(state, error);
+  if (error || !json.is_object()) return std::nullopt;
+  const boost::json::value* fingerprint = json.get_object().if_contains("fingerprint");
+  if (fingerprint == nullptr || !fingerprint->is_string()) return std::nullopt;
+  return std::string(fingerprint->get_string());
+}
+
+Result<Manifest> OneRosterSource::load_manifest(ExportFiles& files,
+                                                ContentFingerprint* fingerprint) {
+  auto opened = files.open(kManifest);
+  if (!opened) {
+    if (opened.error().code != ErrorCode::kNotFound) return tl::unexpected(opened.error());
+    return make_error(ErrorCode::kNotFound,
+                      "manifest.csv is not in {}: set path to the folder or .zip file of a "
+                      "OneRoster CSV export (the one with manifest.csv in it)",
+                      files.where());
+  }
+  if (fingerprint == nullptr) return parse_manifest(*opened->bytes);
+  if (auto begun = fingerprint->begin_file(kManifest); !begun) return tl::unexpected(begun.error());
+  HashingSource hashing(*opened->bytes, *fingerprint);
+  auto manifest = parse_manifest(hashing);
+  if (!manifest) return manifest;
+  if (auto ended = fingerprint->end_file(); !ended) return tl::unexpected(ended.error());
+  return manifest;
+}
+
+Result<OpenedFile> OneRosterSource::open_listed(ExportFiles& files, const ManifestFile& file) {
+  auto opened = files.open(file.file_name());
+  if (!opened && opened.error().code == ErrorCode::kNotFound) {
+    return make_error(ErrorCode::kNotFound,
+                      "manifest.csv lists {} as {}, but {} is not in {}: add the file to the "
+                      "export, or mark it absent in manifest.csv",
+                      file.stream, mode_name(file.mode), file.file_name(), files.where());
+  }
+  return opened;
+}
+
+Result<std::vector<StreamInfo>> OneRosterSource::streams() {
+  auto files = open_export(path_);
+  if (!files) return tl::unexpected(std::move(files.error()));
+  auto manifest = load_manifest(**files, nullptr);
+  if (!manifest) return tl::unexpected(std::move(manifest.error()));
+  std::vector<StreamInfo> streams;
+  for (const ManifestFile& file : manifest->files) {
+    auto opened = open_listed(**files, file);
+    if (!opened) return tl::unexpected(std::move(opened.error()));
+    CsvReader reader(*opened->bytes);
+    auto columns = read_header(reader, opened->name);
+    if (!columns) return tl::unexpected(std::move(columns.error()));
+    streams.push_back(stream_info(file, std::move(*columns)));
+  }
+  return streams;
+}
+
+Result<void> OneRosterSource::check() {
+  auto found = streams();
+  if (!found) return tl::unexpected(std::move(found.error()));
+  return {};
+}
+
+Result<std::string> OneRosterSource::read(std::string_view state, RowSink& sink,
+                                          std::stop_token stop) {
+  if (const auto previous = fingerprint_of(state)) {
+    auto current = fingerprint_only(stop);
+    if (!current) return current;
+    if (*current == *previous) return std::string(state);
+  }
+  return read_all(sink, stop);
+}
+
+Result<std::string> OneRosterSource::fingerprint_only(const std::stop_token& stop) {
+  auto files = open_export(path_);
+  if (!files) return tl::unexpected(std::move(files.error()));
+  auto fingerprint = ContentFingerprint::create();
+  if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
+  auto manifest = load_manifest(**files, &*fingerprint);
+  if (!manifest) return tl::unexpected(std::move(manifest.error()));
+  std::vector<char> buffer(256 * 1024);
+  for (const ManifestFile& file : manifest->files) {
+    auto opened = open_listed(**files, file);
+    if (!opened) return tl::unexpected(std::move(opened.error()));
+    if (auto begun = fingerprint->begin_file(file.file_name()); !begun) {
+      return tl::unexpected(begun.error());
+    }
+    for (;;) {
+      if (stop.stop_requested()) return stopped();
+      auto got = opened->bytes->read(buffer);
+      if (!got) return tl::unexpected(std::move(got.error()));
+      if (*got == 0) break;
+      if (auto hashed = fingerprint->update(std::span<const char>(buffer).first(*got)); !hashed) {
+        return tl::unexpected(hashed.error());
+      }
+    }
+    if (auto ended = fingerprint->end_file(); !ended) return tl::unexpected(ended.error());
+  }
+  return fingerprint->finish();
+}
+
+Result<std::string> OneRosterSource::read_all(RowSink& sink, const std::stop_token& stop) {
+  auto files = open_export(path_);
+  if (!files) return tl::unexpected(std::move(files.error()));
+  auto fingerprint = ContentFingerprint::create();
+  if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
+  auto manifest = load_manifest(**files, &*fingerprint);
+  if (!manifest) return tl::unexpected(std::move(manifest.error()));
+  for (const ManifestFile& file : manifest->files) {
+    if (stop.stop_requested()) return stopped();
+    if (auto done = read_stream(**files, file, *fingerprint, sink, stop); !done) {
+      return tl::unexpected(std::move(done.error()));
+    }
+  }
+  auto hex = fingerprint->finish();
+  if (!hex) return hex;
+  return fmt::format(R"({{"fingerprint":"{}"}})", *hex);
+}
+
+Result<void> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile& file,
+                                          ContentFingerprint& fingerprint, RowSink& sink,
+                                          const std::stop_token& stop) {
+  auto opened = open_listed(files, file);
+  if (!opened) return tl::unexpected(std::move(opened.error()));
+  if (auto begun = fingerprint.begin_file(file.file_name()); !begun) return begun;
+  HashingSource hashing(*opened->bytes, fingerprint);
+  CsvReader reader(hashing);
+  auto columns = read_header(reader, opened->name);
+  if (!columns) return tl::unexpected(std::move(columns.error()));
+
+  const StreamInfo info = stream_info(file, std::move(*columns));
+  const bool delta = file.mode == FileMode::kDelta;
+  std::size_t status = info.columns.size();  // none
+  if (delta) {
+    const auto at =
+        std::find_if(info.columns.begin(), info.columns.end(),
+                     [](const std::string& c) { return equals_ignoring_case(c, "status"); });
+    status = static_cast<std::size_t>(at - info.columns.begin());
+  }
+  if (auto begun = sink.begin_stream(info, delta ? StreamMode::kChanges : StreamMode::kSnapshot);
+      !begun) {
+    return begun;
+  }
+
+  std::vector<Value> values(info.columns.size());
+  for (;;) {
+    if (stop.stop_requested()) return stopped();
+    auto outcome = reader.next();
+    if (!outcome) return with_context(std::move(outcome.error()), opened->name);
+    if (*outcome == CsvReader::Outcome::kEnd) break;
+    if (*outcome == CsvReader::Outcome::kBadRecord) {
+      sink.bad_row(
+          BadRow{file.stream, fmt::format("{}:{}", opened->name, reader.line()), reader.reason()});
+      continue;
+    }
+    const auto fields = reader.fields();
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = Value::string(fields[i]);
+    const bool deleted =
+        status < fields.size() && equals_ignoring_case(trim(fields[status]), "tobedeleted");
+    if (auto taken = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert); !taken) {
+      return taken;
+    }
+  }
+  if (auto ended = fingerprint.end_file(); !ended) return ended;
+  return sink.end_stream();
+}
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,51 @@
+// The Source of a OneRoster CSV export (type oneroster_csv); see docs/connectors/oneroster_csv.md.
+//
+// Streams are the files manifest.csv lists as bulk or delta, in manifest order, named after the
+// file without ".csv"; their columns are the header row as found. A bulk file is a kSnapshot
+// stream of upserts; a delta file is a kChanges stream whose rows with status "tobedeleted" (any
+// case) are deletes and the others upserts. Every value is a string; an empty field is "".
+//
+// read() notices a new export by its content: the state it returns is {"fingerprint":"<hex>"},
+// the SHA-256 of the manifest and every listed file (ContentFingerprint). Given that state again
+// and the same bytes, it returns the state unchanged and calls no sink method; that check reads
+// the export once more than a plain read, a cheap pass next to what the agent does with rows.
+//
+// Holds no open file between calls: each call opens the export afresh.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "connectors/api/source.hpp"
+#include "connectors/oneroster_csv/content_fingerprint.hpp"
+#include "connectors/oneroster_csv/export_files.hpp"
+#include "connectors/oneroster_csv/manifest.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+
+class OneRosterSource final : public Source {
+ public:
+  // `path`: the folder or .zip file holding manifest.csv.
+  explicit OneRosterSource(std::filesystem::path path) : path_(std::move(path)) {}
+
+  Result<std::vector<StreamInfo>> streams() override;
+  Result<void> check() override;
+  Result<std::string> read(std::string_view state, RowSink& sink, std::stop_token stop) override;
+
+  // The fingerprint in a state read() returned, or nullopt for "" or anything else.
+  static std::optional<std::string> fingerprint_of(std::string_view state);
+
+ private:
+  Result<Manifest> load_manifest(ExportFiles& files, ContentFingerprint* fingerprint);
+  Result<OpenedFile> open_listed(ExportFiles& files, const ManifestFile& file);
+  Result<std::string> fingerprint_only(const std::stop_token& stop);
+  Result<std::string> read_all(RowSink& sink, const std::stop_token& stop);
+  Result<void> read_stream(ExportFiles& files, const ManifestFile& file,
+                           ContentFingerprint& fingerprint, RowSink& sink,
+                           const std::stop_token& stop);
+
+  std::filesystem::path path_;
+};
+
+}  // namespace ferry::connectors::oneroster_csv

@@ -1,0 +1,276 @@
+#include "agent/pipeline/source_run.hpp"
+
+#include <numeric>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include "common/crypto/x25519.hpp"
+#include "common/frame/frame.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ferry::pipeline {
+namespace {
+
+using connectors::RowOp;
+using connectors::StreamMode;
+using connectors::Value;
+
+// A test double: a snapshot source whose rows the test sets between runs. Each read returns a
+// new state, as a changed export would.
+class ScriptedSource final : public connectors::Source {
+ public:
+  struct Row {
+    std::string id;
+    std::string name;
+    RowOp op = RowOp::kUpsert;
+  };
+  StreamMode mode = StreamMode::kSnapshot;
+  std::vector<Row> rows;
+  std::vector<connectors::BadRow> bad_rows;
+  int reads = 0;
+
+  Result<std::vector<connectors::StreamInfo>> streams() override { return {{info()}}; }
+  Result<void> check() override { return {}; }
+  Result<std::string> read(std::string_view, connectors::RowSink& sink, std::stop_token) override {
+    ++reads;
+    if (auto began = sink.begin_stream(info(), mode); !began) return tl::unexpected(began.error());
+    for (const auto& bad : bad_rows) sink.bad_row(bad);
+    for (const Row& row : rows) {
+      const Value values[] = {Value::string(row.id), Value::string(row.name), Value::string("x")};
+      if (auto sent = sink.row(values, row.op); !sent) return tl::unexpected(sent.error());
+    }
+    if (auto ended = sink.end_stream(); !ended) return tl::unexpected(ended.error());
+    return fmt::format("read-{}", reads);
+  }
+
+ private:
+  static connectors::StreamInfo info() {
+    return {.name = "users", .columns = {"sourcedId", "givenName", "password"}, .key = "sourcedId"};
+  }
+};
+
+crypto::Bytes test_secret() {
+  crypto::Bytes secret(32);
+  std::iota(secret.begin(), secret.end(), 0);
+  return secret;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  crypto::X25519KeyPair tenant = crypto::x25519_generate_keypair().value();
+  std::unique_ptr<spool::Spool> spool;
+  policy::TokenFactory tokens{test_secret(), 1};
+  config::SourceSettings settings;
+  RunOptions options;
+  ScriptedSource source;
+
+  Fixture() {
+    spool::Options o;
+    o.path = dir / "spool.db";
+    o.agent_id = "school-042";
+    o.tenant_id = "district-7";
+    o.tenant_public_key = tenant.public_key;
+    spool::OpenReport report;
+    spool = std::move(spool::Spool::open(o, report).value());
+    settings.name = "sis";
+    settings.type = "test";
+    config::StreamSettings users;
+    users.name = "users";
+    users.key = "sourcedId";
+    users.fields = {{.name = "sourcedId",
+                     .transform = config::Transform::kPseudonymize,
+                     .domain = "user",
+                     .normalize = {},
+                     .list = false,
+                     .generalize = {},
+                     .at = {}},
+                    {.name = "givenName",
+                     .transform = config::Transform::kKeep,
+                     .domain = {},
+                     .normalize = {},
+                     .list = false,
+                     .generalize = {},
+                     .at = {}}};
+    settings.streams = {users};
+    options.batch.max_rows = 1000;
+  }
+
+  RunReport run() {
+    auto report = run_source(settings, source, *spool, tokens, options, std::stop_token());
+    REQUIRE(report);
+    return *report;
+  }
+
+  // Every row line of every pending batch, decrypted with the tenant's key; acks them.
+  std::vector<std::string> drain() {
+    std::vector<std::string> lines;
+    const auto pending = spool->pending(0, 1000).value();  // kept: value() of a temporary dangles
+    for (const auto& batch : pending) {
+      auto opened = frame::open(batch.frame, tenant.private_key);
+      REQUIRE(opened);
+      CHECK(opened->header.seq == batch.seq);
+      std::size_t start = 0;
+      while (start < opened->plaintext.size()) {
+        const auto end = opened->plaintext.find('\n', start);
+        lines.push_back(opened->plaintext.substr(start, end - start));
+        start = end + 1;
+      }
+      CHECK(spool->ack(batch.seq));
+    }
+    return lines;
+  }
+
+  std::string token(std::string_view id) {
+    std::string out;
+    REQUIRE(tokens.pseudonymizer("user").value()->pseudonymize(id, out));
+    return out;
+  }
+};
+
+TEST_CASE("the first run spools every row once, pseudonymized and without unlisted columns") {
+  Fixture f;
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}, {"st-3", "Cy"}};
+  const auto report = f.run();
+  REQUIRE(report.streams.size() == 1);
+  CHECK(report.streams[0].upserts == 3);
+  CHECK(report.streams[0].dropped_columns == std::vector<std::string>{"password"});
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] ==
+        R"({"_op":"upsert","sourcedId":")" + f.token("st-1") + R"(","givenName":"Ana"})");
+  for (const auto& line : lines) CHECK(line.find("st-") == std::string::npos);
+  CHECK(f.spool->source_state("sis").value() == "read-1");
+}
+
+TEST_CASE("a second run of the same data spools nothing") {
+  Fixture f;
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  f.run();
+  f.drain();
+  const auto report = f.run();
+  CHECK(report.batches == 0);
+  CHECK(report.streams[0].unchanged == 2);
+  CHECK(f.drain().empty());
+  CHECK(f.spool->source_state("sis").value() == "read-2");
+}
+
+TEST_CASE("a changed, a new and a removed row give one upsert, one upsert and one delete") {
+  Fixture f;
+  for (int i = 0; i < 10; ++i) f.source.rows.push_back({fmt::format("st-{}", i), "same"});
+  f.run();
+  f.drain();
+  f.source.rows[3].name = "changed";
+  f.source.rows.erase(f.source.rows.begin() + 7);
+  f.source.rows.push_back({"st-new", "new"});
+  const auto report = f.run();
+  CHECK(report.streams[0].upserts == 2);
+  CHECK(report.streams[0].deletes == 1);
+  CHECK(report.streams[0].unchanged == 8);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] ==
+        R"({"_op":"upsert","sourcedId":")" + f.token("st-3") + R"(","givenName":"changed"})");
+  CHECK(lines[1] ==
+        R"({"_op":"upsert","sourcedId":")" + f.token("st-new") + R"(","givenName":"new"})");
+  CHECK(lines[2] == R"({"_op":"delete","sourcedId":")" + f.token("st-7") + R"("})");
+  // The delete is remembered: a third run sends nothing.
+  CHECK(f.run().batches == 0);
+}
+
+TEST_CASE("the mass-delete guard holds deletes until they are allowed") {
+  Fixture f;
+  for (int i = 0; i < 10; ++i) f.source.rows.push_back({fmt::format("st-{}", i), "n"});
+  f.run();
+  f.drain();
+  f.source.rows.resize(5);  // a truncated export
+  const auto held = f.run();
+  CHECK(held.held);
+  CHECK(held.streams[0].held_deletes == 5);
+  CHECK(held.streams[0].deletes == 0);
+  CHECK(f.drain().empty());
+  CHECK(f.spool->source_state("sis").value() == "read-1");  // not advanced
+
+  f.options.allow_mass_delete = true;
+  const auto allowed = f.run();
+  CHECK_FALSE(allowed.held);
+  CHECK(allowed.streams[0].deletes == 5);
+  CHECK(f.drain().size() == 5);
+  CHECK(f.spool->source_state("sis").value() == "read-3");
+}
+
+TEST_CASE("an export that is suddenly empty does not wipe the tenant") {
+  Fixture f;
+  for (int i = 0; i < 4; ++i) f.source.rows.push_back({fmt::format("st-{}", i), "n"});
+  f.run();
+  f.drain();
+  f.source.rows.clear();
+  CHECK(f.run().held);
+  CHECK(f.drain().empty());
+}
+
+TEST_CASE("change streams send explicit deletes and imply nothing by absence") {
+  Fixture f;
+  f.source.mode = StreamMode::kChanges;
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  f.run();
+  f.drain();
+  f.source.rows = {{"st-2", "", RowOp::kDelete}};
+  const auto report = f.run();
+  CHECK(report.streams[0].deletes == 1);
+  CHECK_FALSE(report.held);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with(R"({"_op":"delete","sourcedId":")" + f.token("st-2")));
+}
+
+TEST_CASE("batches are cut at max_rows with gap-free seqs") {
+  Fixture f;
+  f.options.batch.max_rows = 3;
+  for (int i = 0; i < 10; ++i) f.source.rows.push_back({fmt::format("st-{}", i), "n"});
+  const auto report = f.run();
+  CHECK(report.batches == 4);
+  const auto pending = f.spool->pending(0, 100).value();
+  REQUIRE(pending.size() == 4);
+  for (std::size_t i = 0; i < pending.size(); ++i) CHECK(pending[i].seq == i + 1);
+  CHECK(f.drain().size() == 10);
+}
+
+TEST_CASE("bad rows are counted and reported with their location, and the rest goes through") {
+  Fixture f;
+  f.source.rows = {{"st-1", "Ana"}};
+  f.source.bad_rows = {{"users", "users.csv:3", "expected 3 fields, found 2"}};
+  const auto report = f.run();
+  CHECK(report.streams[0].bad_rows == 1);
+  REQUIRE(report.streams[0].bad_row_examples.size() == 1);
+  CHECK(report.streams[0].bad_row_examples[0].location == "users.csv:3");
+  CHECK(f.drain().size() == 1);
+}
+
+TEST_CASE("a snapshot stream with bad rows sends no deletes until it reads cleanly") {
+  Fixture f;
+  for (int i = 0; i < 10; ++i) f.source.rows.push_back({fmt::format("st-{}", i), "n"});
+  f.run();
+  f.drain();
+  f.source.rows.erase(f.source.rows.begin());  // st-0 now unreadable, as far as Ferry knows
+  f.source.bad_rows = {{"users", "users.csv:2", "a quote inside an unquoted field"}};
+  const auto report = f.run();
+  CHECK(report.streams[0].postponed_deletes == 1);
+  CHECK(report.streams[0].deletes == 0);
+  CHECK(f.drain().empty());
+  f.source.bad_rows.clear();
+  CHECK(f.run().streams[0].deletes == 1);
+  CHECK(f.drain().size() == 1);
+}
+
+TEST_CASE("a stream without a field policy is skipped entirely") {
+  Fixture f;
+  f.settings.streams.clear();
+  f.source.rows = {{"st-1", "Ana"}};
+  const auto report = f.run();
+  CHECK(report.streams[0].skipped);
+  CHECK(f.drain().empty());
+}
+
+}  // namespace
+}  // namespace ferry::pipeline

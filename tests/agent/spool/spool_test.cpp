@@ -1,0 +1,183 @@
+#include "agent/spool/spool.hpp"
+
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include "common/crypto/x25519.hpp"
+#include "common/frame/frame.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ferry::spool {
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  crypto::X25519KeyPair tenant = crypto::x25519_generate_keypair().value();
+
+  Options options() const {
+    Options o;
+    o.path = dir / "spool.db";
+    o.agent_id = "school-042";
+    o.tenant_id = "district-7";
+    o.tenant_public_key = tenant.public_key;
+    return o;
+  }
+
+  std::unique_ptr<Spool> open(OpenReport& report) const {
+    auto spool = Spool::open(options(), report);
+    REQUIRE(spool);
+    return std::move(*spool);
+  }
+};
+
+NewBatch batch(std::string stream, std::string rows_text, std::uint64_t rows) {
+  NewBatch b;
+  b.source = "sis";
+  b.stream = std::move(stream);
+  b.rows = rows;
+  b.key_version = 1;
+  b.compressed = frame::zstd_compress(rows_text).value();
+  return b;
+}
+
+TEST_CASE("a new spool gets a spool_id and keeps it across opens") {
+  Fixture f;
+  OpenReport first;
+  const std::string id = f.open(first)->spool_id();
+  CHECK(first.created);
+  OpenReport second;
+  CHECK(f.open(second)->spool_id() == id);
+  CHECK_FALSE(second.created);
+}
+
+TEST_CASE("batches get gap-free seqs and are sealed with the full header") {
+  Fixture f;
+  OpenReport report;
+  auto spool = f.open(report);
+  Commit commit;
+  commit.source = "sis";
+  commit.batches = {batch("users", "{\"a\":1}\n", 1), batch("users", "{\"a\":2}\n", 1)};
+  commit.state = "s1";
+  CHECK(spool->commit(commit).value() == std::vector<std::uint64_t>{1, 2});
+  commit.batches = {batch("enrollments", "{\"b\":1}\n", 1)};
+  CHECK(spool->commit(commit).value() == std::vector<std::uint64_t>{3});
+  CHECK(spool->source_state("sis").value() == "s1");
+
+  auto pending = spool->pending(0, 10).value();
+  REQUIRE(pending.size() == 3);
+  auto opened = frame::open(pending[2].frame, f.tenant.private_key);
+  REQUIRE(opened);
+  CHECK(opened->header.seq == 3);
+  CHECK(opened->header.spool_id == spool->spool_id());
+  CHECK(opened->header.agent_id == "school-042");
+  CHECK(opened->header.stream == "enrollments");
+  CHECK(opened->plaintext == "{\"b\":1}\n");
+
+  // Acked batches leave; seqs are never reused.
+  REQUIRE(spool->ack(1));
+  REQUIRE(spool->ack(2));
+  REQUIRE(spool->ack(3));
+  commit.batches = {batch("users", "{}\n", 1)};
+  CHECK(spool->commit(commit).value() == std::vector<std::uint64_t>{4});
+  auto stats = spool->stats().value();
+  CHECK(stats.batches == 1);
+  CHECK(stats.next_seq == 5);
+}
+
+TEST_CASE("a rejected batch stays in the spool but is no longer pending") {
+  Fixture f;
+  OpenReport report;
+  auto spool = f.open(report);
+  Commit commit;
+  commit.source = "sis";
+  commit.batches = {batch("users", "{}\n", 1)};
+  REQUIRE(spool->commit(commit));
+  REQUIRE(spool->reject(1, "schema mismatch"));
+  CHECK(spool->pending(0, 10).value().empty());
+  auto stats = spool->stats().value();
+  CHECK(stats.batches == 1);
+  CHECK(stats.rejected == 1);
+}
+
+TEST_CASE("digests commit with their batch and vanish with deletes") {
+  Fixture f;
+  OpenReport report;
+  auto spool = f.open(report);
+  const std::array<std::uint8_t, 16> digest{1, 2, 3};
+  Commit commit;
+  commit.source = "sis";
+  commit.run = 7;
+  commit.digests = {{"users", "\"p1.a\"", digest}, {"users", "\"p1.b\"", digest}};
+  REQUIRE(spool->commit(commit));
+  CHECK(spool->digest("sis", "users", "\"p1.a\"").value() == digest);
+  CHECK_FALSE(spool->digest("sis", "users", "\"p1.zz\"").value());
+  CHECK(spool->count_keys("sis", "users").value() == 2);
+
+  REQUIRE(spool->mark_seen("sis", "users", {"\"p1.a\""}, 8));
+  CHECK(spool->keys_not_seen("sis", "users", 8, "", 100).value() ==
+        std::vector<std::string>{"\"p1.b\""});
+
+  commit.digests = {{"users", "\"p1.b\"", std::nullopt}};
+  REQUIRE(spool->commit(commit));
+  CHECK(spool->count_keys("sis", "users").value() == 1);
+  REQUIRE(spool->reset_source("sis"));
+  CHECK(spool->count_keys("sis", "users").value() == 0);
+}
+
+TEST_CASE("a file that is not a spool is refused and left untouched") {
+  Fixture f;
+  const auto path = f.dir.write("spool.db", "these are somebody's notes, not a database");
+  OpenReport report;
+  auto spool = Spool::open(f.options(), report);
+  REQUIRE_FALSE(spool);
+  CHECK_THAT(spool.error().message, Catch::Contains("is not a Ferry spool"));
+  CHECK(test::read_file(path) == "these are somebody's notes, not a database");
+}
+
+TEST_CASE("another SQLite database is refused and left untouched") {
+  Fixture f;
+  {
+    auto db = sqlite::Database::open(f.dir / "spool.db", sqlite::Database::Mode::kReadWriteCreate);
+    REQUIRE(db->exec("CREATE TABLE grades(x); INSERT INTO grades VALUES (1);"));
+  }
+  const std::string before = test::read_file(f.dir / "spool.db");
+  OpenReport report;
+  auto spool = Spool::open(f.options(), report);
+  REQUIRE_FALSE(spool);
+  CHECK_THAT(spool.error().message, Catch::Contains("not a Ferry spool"));
+  CHECK(test::read_file(f.dir / "spool.db") == before);
+}
+
+TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id starts") {
+  Fixture f;
+  std::string old_id;
+  {
+    OpenReport report;
+    auto spool = f.open(report);
+    old_id = spool->spool_id();
+    Commit commit;
+    commit.source = "sis";
+    commit.batches = {batch("users", std::string(20000, 'x'), 1)};
+    REQUIRE(spool->commit(commit));
+    REQUIRE(spool->commit(commit));
+  }
+  // Overwrite a page in the middle of the file with garbage, keeping the SQLite header.
+  {
+    std::fstream file(f.dir / "spool.db", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(4096 * 2);
+    const std::string garbage(4096, '\x5a');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  OpenReport report;
+  auto spool = f.open(report);
+  CHECK(report.created);
+  REQUIRE(report.corrupt_moved_to);
+  CHECK(std::filesystem::exists(*report.corrupt_moved_to));
+  CHECK(spool->spool_id() != old_id);
+  CHECK(spool->stats().value().next_seq == 1);
+}
+
+}  // namespace
+}  // namespace ferry::spool

@@ -1,0 +1,276 @@
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "connectors/oneroster_csv/oneroster_csv.hpp"
+#include "connectors/registry/registry.hpp"
+#include "tests/support/testdata.hpp"
+
+namespace ferry::connectors::oneroster_csv {
+namespace {
+
+using config::FieldPolicy;
+using config::Normalize;
+using config::StreamSettings;
+using config::Transform;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool valid_domain(const std::string& domain) {
+  return !domain.empty() && std::all_of(domain.begin(), domain.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+const StreamSettings& stream_named(const std::vector<StreamSettings>& streams,
+                                   std::string_view name) {
+  const auto found = std::find_if(streams.begin(), streams.end(),
+                                  [&](const StreamSettings& s) { return s.name == name; });
+  REQUIRE(found != streams.end());
+  return *found;
+}
+
+const FieldPolicy& field_named(const StreamSettings& stream, std::string_view name) {
+  const auto found = std::find_if(stream.fields.begin(), stream.fields.end(),
+                                  [&](const FieldPolicy& f) { return f.name == name; });
+  INFO(stream.name << "." << name);
+  REQUIRE(found != stream.fields.end());
+  return *found;
+}
+
+// How the document writes a field's transform details: "user, list", "email, normalize lower",
+// "to year", or "" for keep and drop.
+std::string details(const FieldPolicy& field) {
+  switch (field.transform) {
+    case Transform::kPseudonymize:
+    case Transform::kHash: {
+      std::string text = field.domain;
+      if (field.list) text += ", list";
+      if (field.normalize == Normalize::kLower) text += ", normalize lower";
+      return text;
+    }
+    case Transform::kGeneralize:
+      return "to year";
+    default:
+      return "";
+  }
+}
+
+std::string transform_name(Transform transform) {
+  switch (transform) {
+    case Transform::kDrop:
+      return "drop";
+    case Transform::kKeep:
+      return "keep";
+    case Transform::kPseudonymize:
+      return "pseudonymize";
+    case Transform::kHash:
+      return "hash";
+    case Transform::kGeneralize:
+      return "generalize";
+  }
+  return "?";
+}
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" `");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" `") - first + 1);
+}
+
+}  // namespace
+
+TEST_CASE("preset gives every listed column a policy the config loader would accept") {
+  const auto streams = preset_streams();
+  std::set<std::string> names;
+  for (const StreamSettings& stream : streams) {
+    INFO(stream.name);
+    CHECK(names.insert(stream.name).second);
+    CHECK(stream.key == "sourcedId");
+    CHECK(stream.default_transform == Transform::kDrop);
+    CHECK(stream.options.empty());
+    std::set<std::string> fields;
+    for (const FieldPolicy& field : stream.fields) {
+      INFO(field.name);
+      CHECK(fields.insert(field.name).second);
+      const bool token =
+          field.transform == Transform::kPseudonymize || field.transform == Transform::kHash;
+      if (token) {
+        CHECK(valid_domain(field.domain));
+      } else {
+        CHECK(field.domain.empty());
+        CHECK(field.normalize == Normalize::kNone);
+        CHECK_FALSE(field.list);
+      }
+      if (field.transform == Transform::kGeneralize) {
+        CHECK(field.generalize.kind == config::Generalize::Kind::kYear);
+      }
+      if (lower(field.name) == "password") CHECK(field.transform == Transform::kDrop);
+    }
+    CHECK(fields.count("sourcedId") == 1);
+  }
+}
+
+TEST_CASE("preset covers every OneRoster 1.1 and 1.2 file and every standard column") {
+  // The headers of the OneRoster 1.1 CSV binding, plus the 1.2 files and users columns.
+  const std::map<std::string, std::string> headers{
+      {"academicSessions",
+       "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear"},
+      {"categories", "sourcedId,status,dateLastModified,title,weight"},
+      {"classes",
+       "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,"
+       "location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods"},
+      {"classResources",
+       "sourcedId,status,dateLastModified,title,classSourcedId,resourceSourcedId"},
+      {"courses",
+       "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,"
+       "orgSourcedId,subjects,subjectCodes"},
+      {"courseResources",
+       "sourcedId,status,dateLastModified,title,courseSourcedId,resourceSourcedId"},
+      {"demographics",
+       "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,"
+       "blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,"
+       "demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,"
+       "stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus"},
+      {"enrollments",
+       "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,"
+       "primary,beginDate,endDate"},
+      {"lineItems",
+       "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,"
+       "categorySourcedId,gradingPeriodSourcedId,resultValueMin,resultValueMax"},
+      {"orgs", "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId"},
+      {"resources",
+       "sourcedId,status,dateLastModified,vendorResourceId,title,roles,importance,vendorId,"
+       "applicationId"},
+      {"results",
+       "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,"
+       "scoreDate,comment"},
+      {"users",
+       "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,"
+       "givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,"
+       "userMasterIdentifier,resourceSourcedIds,preferredGivenName,preferredMiddleName,"
+       "preferredFamilyName,primaryOrgSourcedId,pronouns"},
+      {"roles",
+       "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,"
+       "orgSourcedId,userProfileSourcedId"},
+      {"userProfiles",
+       "sourcedId,status,dateLastModified,userSourcedId,profileType,vendorId,applicationId,"
+       "description,credentialType,username,password"},
+      {"userResources", "sourcedId,status,dateLastModified,title,userSourcedId,resourceSourcedId"},
+      {"scoreScales",
+       "sourcedId,status,dateLastModified,title,type,orgSourcedId,courseSourcedId,"
+       "classSourcedId,scoreScaleValue"},
+      {"lineItemLearningObjectiveIds",
+       "sourcedId,status,dateLastModified,lineItemSourcedId,source,learningObjectiveId"},
+      {"lineItemScoreScales",
+       "sourcedId,status,dateLastModified,lineItemSourcedId,scoreScaleSourcedId"},
+      {"resultLearningObjectiveIds",
+       "sourcedId,status,dateLastModified,resultSourcedId,source,learningObjectiveId,score,"
+       "textScore"},
+      {"resultScoreScales",
+       "sourcedId,status,dateLastModified,resultSourcedId,scoreScaleSourcedId"},
+  };
+  const auto streams = preset_streams();
+  CHECK(streams.size() == headers.size());
+  for (const auto& [name, header] : headers) {
+    const StreamSettings& stream = stream_named(streams, name);
+    std::stringstream columns(header);
+    for (std::string column; std::getline(columns, column, ',');) field_named(stream, column);
+  }
+}
+
+TEST_CASE("preset pseudonymizes a person's ids in one domain so that tables join") {
+  const auto streams = preset_streams();
+  const std::vector<std::pair<std::string, std::string>> user_ids{
+      {"users", "sourcedId"},
+      {"users", "agentSourcedIds"},
+      {"enrollments", "userSourcedId"},
+      {"results", "studentSourcedId"},
+      {"demographics", "sourcedId"},
+      {"roles", "userSourcedId"},
+      {"userProfiles", "userSourcedId"},
+      {"userResources", "userSourcedId"}};
+  for (const auto& [stream, column] : user_ids) {
+    INFO(stream << "." << column);
+    const FieldPolicy& field = field_named(stream_named(streams, stream), column);
+    CHECK(field.transform == Transform::kPseudonymize);
+    CHECK(field.domain == "user");
+    CHECK(field.normalize == Normalize::kNone);
+    CHECK(field.list == (column == "agentSourcedIds"));
+  }
+  const auto& users = stream_named(streams, "users");
+  CHECK(field_named(users, "email").transform == Transform::kHash);
+  CHECK(field_named(users, "email").domain == "email");
+  CHECK(field_named(users, "email").normalize == Normalize::kLower);
+  CHECK(field_named(users, "username").domain == "username");
+  for (const char* name : {"givenName", "familyName", "middleName", "preferredGivenName"}) {
+    CHECK(field_named(users, name).transform == Transform::kPseudonymize);
+    CHECK(field_named(users, name).domain == "name");
+  }
+  for (const char* name : {"phone", "sms", "password", "userIds", "pronouns"}) {
+    CHECK(field_named(users, name).transform == Transform::kDrop);
+  }
+  CHECK(field_named(stream_named(streams, "demographics"), "birthDate").transform ==
+        Transform::kGeneralize);
+  CHECK(field_named(stream_named(streams, "results"), "comment").transform == Transform::kDrop);
+  CHECK(field_named(stream_named(streams, "orgs"), "sourcedId").transform == Transform::kKeep);
+}
+
+TEST_CASE("preset is what the registry hands out for preset: oneroster") {
+  config::SourceSettings settings;
+  settings.type = "oneroster_csv";
+  settings.preset = "oneroster";
+  const auto effective = effective_streams(settings);
+  CHECK(effective.size() == preset_streams().size());
+}
+
+TEST_CASE("preset table in the connector document matches the preset field by field") {
+  const auto doc_path = ferry::test::source_dir() / "docs" / "connectors" / "oneroster_csv.md";
+  std::ifstream doc(doc_path);
+  REQUIRE(doc.good());
+  // In "## The oneroster preset", under "### <stream>" headings, rows "| column | transform |
+  // details | why |".
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> documented;
+  std::string stream;
+  bool in_preset = false;
+  for (std::string line; std::getline(doc, line);) {
+    if (line.starts_with("## ")) in_preset = line.starts_with("## The oneroster preset");
+    if (!in_preset) continue;
+    if (line.starts_with("### ")) {
+      stream = trim(line.substr(4));
+      continue;
+    }
+    if (stream.empty() || !line.starts_with("|") || line.starts_with("|--") ||
+        line.starts_with("| column")) {
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::stringstream row(line.substr(1));
+    for (std::string cell; std::getline(row, cell, '|');) cells.push_back(trim(cell));
+    REQUIRE(cells.size() >= 4);
+    CHECK(documented.emplace(std::pair{stream, cells[0]}, std::pair{cells[1], cells[2]}).second);
+  }
+  std::size_t fields = 0;
+  for (const StreamSettings& settings : preset_streams()) {
+    for (const FieldPolicy& field : settings.fields) {
+      ++fields;
+      INFO(settings.name << "." << field.name);
+      const auto found = documented.find({settings.name, field.name});
+      REQUIRE(found != documented.end());
+      CHECK(found->second.first == transform_name(field.transform));
+      CHECK(found->second.second == details(field));
+    }
+  }
+  CHECK(documented.size() == fields);
+}
+
+}  // namespace ferry::connectors::oneroster_csv
