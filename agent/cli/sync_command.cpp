@@ -86,6 +86,7 @@ int run(const ParsedArgs& args, Io& io) {
   options.tenant_id = settings->agent.tenant;
   options.tenant_public_key = settings->uplink.tenant_public_key;
   options.max_bytes = settings->spool.max_bytes;
+  options.when_full = settings->spool.when_full;
   spool::OpenReport opened;
   auto spool = spool::Spool::open(options, opened);
   if (!spool) return fail(io, kExitFailure, spool.error().message);
@@ -127,6 +128,12 @@ int run(const ParsedArgs& args, Io& io) {
   auto stats = (*spool)->stats();
   if (stats) {
     io.out << fmt::format("spool: {} batches waiting, {} bytes\n", stats->batches, stats->bytes);
+    if (stats->dropped_batches > 0) {
+      io.err << fmt::format(
+          "ferry: {} batches were dropped to make room (spool.when_full: drop_oldest); the "
+          "tenant will be told which\n",
+          stats->dropped_batches);
+    }
   }
   return exit_code;
 }

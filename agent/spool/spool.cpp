@@ -1,5 +1,6 @@
 #include "agent/spool/spool.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -25,6 +26,11 @@ CREATE TABLE batches(
   created_unix INTEGER NOT NULL,
   rejected TEXT,
   frame BLOB NOT NULL);
+CREATE TABLE gaps(
+  from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  created_unix INTEGER NOT NULL);
 CREATE TABLE source_state(source TEXT PRIMARY KEY, state TEXT NOT NULL, updated_unix INTEGER NOT NULL);
 CREATE TABLE row_digests(
   source TEXT NOT NULL,
@@ -70,7 +76,8 @@ Result<std::string> create_schema(sqlite::Database& db) {
       {"spool_id", *spool_id},
       {"created_at", keys::format_rfc3339(std::chrono::system_clock::now())},
       {"next_seq", "1"},
-      {"next_run", "1"}};
+      {"next_run", "1"},
+      {"dropped_batches", "0"}};
   for (const auto& [key, value] : rows) {
     if (auto ran = insert->bind(1, key).bind(2, value).run(); !ran)
       return tl::unexpected(ran.error());
@@ -89,6 +96,15 @@ Result<std::string> read_identity(sqlite::Database& db) {
   if (!*row || check->column_text(0) != "ok") {
     return make_error(ErrorCode::kCorrupt, "integrity check failed: {}",
                       *row ? std::string(check->column_text(0)) : "no answer");
+  }
+  // A database without a single table holds nothing: a spool whose creation was cut off (a kill
+  // between the file's creation and the schema's commit). It is created again in place.
+  auto objects = db.prepare("SELECT count(*) FROM sqlite_schema");
+  if (!objects) return tl::unexpected(objects.error());
+  auto counted = objects->step();
+  if (!counted) return tl::unexpected(counted.error());
+  if (objects->column_int(0) == 0) {
+    return make_error(ErrorCode::kNotFound, "the spool's creation was interrupted");
   }
   auto meta = db.prepare("SELECT value FROM meta WHERE key = ?");
   if (!meta) {
@@ -147,6 +163,13 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
       if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
       return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*identity)));
     }
+    if (db && identity.error().code == ErrorCode::kNotFound) {
+      if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
+      auto spool_id = create_schema(*db);
+      if (!spool_id) return tl::unexpected(spool_id.error());
+      report.created = true;
+      return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*spool_id)));
+    }
     if (identity.error().code == ErrorCode::kInvalidArgument) {
       return make_error(ErrorCode::kInvalidArgument,
                         "{}: {}; it was left untouched: move it away "
@@ -163,6 +186,11 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
   }
   auto db = sqlite::Database::open(options.path, sqlite::Database::Mode::kReadWriteCreate);
   if (!db) return tl::unexpected(db.error());
+  // Owner only, before the first write: SQLite gives the -wal and -shm files the same mode.
+  std::filesystem::permissions(options.path,
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::owner_write,
+                               ec);
   if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
   auto spool_id = create_schema(*db);
   if (!spool_id) return tl::unexpected(spool_id.error());
@@ -179,12 +207,81 @@ Result<std::uint64_t> Spool::read_counter(std::string_view name) {
   return static_cast<std::uint64_t>(std::stoull(std::string(select->column_text(0))));
 }
 
+Result<void> Spool::make_room(std::uint64_t needed) {
+  auto used_query = db_.prepare("SELECT coalesce(sum(bytes), 0) FROM batches");
+  if (!used_query) return tl::unexpected(used_query.error());
+  auto row = used_query->step();
+  if (!row) return tl::unexpected(row.error());
+  auto used = static_cast<std::uint64_t>(used_query->column_int(0));
+  used_query->reset();
+  if (used + needed <= options_.max_bytes) return {};
+  if (options_.when_full == config::WhenFull::kPause) {
+    return make_error(ErrorCode::kUnavailable,
+                      "spool full ({} of {} bytes used): polling pauses until the tenant "
+                      "acknowledges batches (nothing is lost)",
+                      used, options_.max_bytes);
+  }
+  // drop_oldest: remove unsent batches from the oldest on, recording the loss.
+  auto oldest = db_.prepare(
+      "SELECT seq, rows, bytes FROM batches WHERE rejected IS NULL ORDER BY seq LIMIT 1");
+  auto remove = db_.prepare("DELETE FROM batches WHERE seq = ?");
+  auto gap =
+      db_.prepare("INSERT INTO gaps(from_seq, to_seq, rows, created_unix) VALUES (?, ?, ?, ?)");
+  if (!oldest) return tl::unexpected(oldest.error());
+  if (!remove) return tl::unexpected(remove.error());
+  if (!gap) return tl::unexpected(gap.error());
+  std::uint64_t dropped = 0;
+  while (used + needed > options_.max_bytes) {
+    auto found = oldest->step();
+    if (!found) return tl::unexpected(found.error());
+    if (!*found) {
+      return make_error(ErrorCode::kUnavailable,
+                        "spool full ({} of {} bytes used) and nothing left to drop", used,
+                        options_.max_bytes);
+    }
+    const std::int64_t seq = oldest->column_int(0);
+    const std::int64_t rows = oldest->column_int(1);
+    const auto bytes = static_cast<std::uint64_t>(oldest->column_int(2));
+    oldest->reset();
+    if (auto ran = remove->bind(1, seq).run(); !ran) return ran;
+    if (auto ran = gap->bind(1, seq).bind(2, seq).bind(3, rows).bind(4, now_unix()).run(); !ran) {
+      return ran;
+    }
+    used -= std::min(used, bytes);
+    ++dropped;
+  }
+  auto total = read_counter("dropped_batches");
+  if (!total) return tl::unexpected(total.error());
+  auto update = db_.prepare("UPDATE meta SET value = ? WHERE key = 'dropped_batches'");
+  if (!update) return tl::unexpected(update.error());
+  return update->bind(1, std::to_string(*total + dropped)).run();
+}
+
+Result<std::vector<Gap>> Spool::gaps() {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare("SELECT from_seq, to_seq, rows FROM gaps ORDER BY from_seq");
+  if (!select) return tl::unexpected(select.error());
+  std::vector<Gap> gaps;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    gaps.push_back({static_cast<std::uint64_t>(select->column_int(0)),
+                    static_cast<std::uint64_t>(select->column_int(1)),
+                    static_cast<std::uint64_t>(select->column_int(2))});
+  }
+  return gaps;
+}
+
 Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
   std::lock_guard lock(mutex_);
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
   std::vector<std::uint64_t> seqs;
   if (!commit.batches.empty()) {
+    std::uint64_t needed = 0;
+    for (const NewBatch& batch : commit.batches) needed += batch.compressed.size() + 512;
+    if (auto room = make_room(needed); !room) return tl::unexpected(room.error());
     auto next_seq = read_counter("next_seq");
     if (!next_seq) return tl::unexpected(next_seq.error());
     auto insert = db_.prepare(
@@ -435,6 +532,9 @@ Result<Stats> Spool::stats() {
   auto next_seq = read_counter("next_seq");
   if (!next_seq) return tl::unexpected(next_seq.error());
   stats.next_seq = *next_seq;
+  auto dropped = read_counter("dropped_batches");
+  if (!dropped) return tl::unexpected(dropped.error());
+  stats.dropped_batches = *dropped;
   return stats;
 }
 

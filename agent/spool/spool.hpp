@@ -39,6 +39,15 @@ struct Options {
   std::string tenant_id;
   crypto::Bytes tenant_public_key;  // batches are sealed to it before they are stored
   std::uint64_t max_bytes = 1024ull * 1024 * 1024;
+  config::WhenFull when_full = config::WhenFull::kPause;
+};
+
+// Batches dropped to make room (when_full: drop_oldest). The loss is recorded in the spool so the
+// uplink can tell the tenant (a `gap` message): a loss is never silent.
+struct Gap {
+  std::uint64_t from_seq = 0;
+  std::uint64_t to_seq = 0;
+  std::uint64_t rows = 0;
 };
 
 struct OpenReport {
@@ -85,7 +94,8 @@ struct StoredBatch {
 };
 
 struct Stats {
-  std::uint64_t batches = 0;  // pending (not acked), rejected included
+  std::uint64_t batches = 0;          // pending (not acked), rejected included
+  std::uint64_t dropped_batches = 0;  // lost to when_full: drop_oldest, ever
   std::uint64_t bytes = 0;
   std::uint64_t rejected = 0;
   std::int64_t oldest_created_unix = 0;  // 0 when empty
@@ -99,6 +109,9 @@ class Spool {
   const std::string& spool_id() const { return spool_id_; }
 
   // Writes a Commit in one transaction; returns the seqs given to its batches, in order.
+  // When the batches do not fit under max_bytes: with when_full=pause, nothing is written and the
+  // error is kUnavailable ("spool full"); with drop_oldest, the oldest unsent batches are dropped
+  // in the same transaction and the loss is recorded as a Gap.
   Result<std::vector<std::uint64_t>> commit(const Commit& commit);
 
   Result<std::optional<std::string>> source_state(std::string_view source);
@@ -125,6 +138,8 @@ class Spool {
   Result<void> ack(std::uint64_t seq);
   Result<void> reject(std::uint64_t seq, std::string_view reason);
   Result<Stats> stats();
+  // Losses not yet reported to the tenant, oldest first.
+  Result<std::vector<Gap>> gaps();
   std::uint64_t max_bytes() const { return options_.max_bytes; }
 
  private:
@@ -132,6 +147,8 @@ class Spool {
       : options_(std::move(options)), db_(std::move(db)), spool_id_(std::move(spool_id)) {}
 
   Result<std::uint64_t> read_counter(std::string_view name);
+  // Inside an open transaction: makes room for `needed` more bytes, or says the spool is full.
+  Result<void> make_room(std::uint64_t needed);
 
   Options options_;
   std::mutex mutex_;

@@ -238,6 +238,23 @@ TEST_CASE("reveal prints nothing unless every token reveals") {
   CHECK_THAT(mixed.err, Catch::Contains("key version 9"));
 }
 
+TEST_CASE("sync and preview name an unknown source and refuse what is not built yet") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  auto unknown = site.ferry({"sync", "--no-upload", "--source", "lunch"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("no source named 'lunch'"));
+  auto upload = site.ferry({"sync"});
+  CHECK(upload.exit_code == 2);
+  CHECK_THAT(upload.err, Catch::Contains("--no-upload"));
+  auto preview = site.ferry({"preview"});
+  CHECK(preview.exit_code == 2);
+  CHECK(preview.err == "ferry: ferry preview: --source NAME is required\n");
+  auto missing_export = site.ferry({"sync", "--no-upload"});
+  CHECK(missing_export.exit_code == 1);
+  CHECK_THAT(missing_export.err, Catch::Contains("source 'sis'"));
+}
+
 TEST_CASE("token commands check their arguments before touching keys") {
   Site site;
   auto no_domain = site.ferry({"pseudonymize", "x"});

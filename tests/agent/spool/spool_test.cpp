@@ -1,6 +1,7 @@
 #include "agent/spool/spool.hpp"
 
 #include <fstream>
+#include <random>
 
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
@@ -40,6 +41,22 @@ NewBatch batch(std::string stream, std::string rows_text, std::uint64_t rows) {
   b.key_version = 1;
   b.compressed = frame::zstd_compress(rows_text).value();
   return b;
+}
+
+// A commit of one source "sis" with one batch of stream "users".
+Commit one_batch(std::string rows_text = "{}\n", std::uint64_t rows = 1) {
+  Commit commit;
+  commit.source = "sis";
+  commit.batches = {batch("users", std::move(rows_text), rows)};
+  return commit;
+}
+
+// Text that zstd cannot shrink, so a batch's size on disk is predictable.
+std::string incompressible(std::size_t size) {
+  std::mt19937 random(42);
+  std::string text;
+  for (std::size_t i = 0; i < size; ++i) text.push_back(static_cast<char>(random() & 0xff));
+  return text;
 }
 
 TEST_CASE("a new spool gets a spool_id and keeps it across opens") {
@@ -90,9 +107,7 @@ TEST_CASE("a rejected batch stays in the spool but is no longer pending") {
   Fixture f;
   OpenReport report;
   auto spool = f.open(report);
-  Commit commit;
-  commit.source = "sis";
-  commit.batches = {batch("users", "{}\n", 1)};
+  const Commit commit = one_batch();
   REQUIRE(spool->commit(commit));
   REQUIRE(spool->reject(1, "schema mismatch"));
   CHECK(spool->pending(0, 10).value().empty());
@@ -126,6 +141,46 @@ TEST_CASE("digests commit with their batch and vanish with deletes") {
   CHECK(spool->count_keys("sis", "users").value() == 0);
 }
 
+TEST_CASE("a full spool with when_full pause refuses new batches and keeps everything") {
+  Fixture f;
+  auto options = f.options();
+  options.max_bytes = 3000;
+  OpenReport report;
+  auto spool = std::move(Spool::open(options, report).value());
+  Commit commit;
+  commit.source = "sis";
+  commit.state = "after";
+  commit.batches = {batch("users", incompressible(1500), 1)};
+  REQUIRE(spool->commit(commit));
+  auto full = spool->commit(commit);
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(full.error().message, Catch::Contains("spool full"));
+  CHECK(spool->stats().value().batches == 1);
+  CHECK(spool->gaps().value().empty());
+}
+
+TEST_CASE("a full spool with drop_oldest drops the oldest batch and records the gap") {
+  Fixture f;
+  auto options = f.options();
+  options.max_bytes = 3000;
+  options.when_full = config::WhenFull::kDropOldest;
+  OpenReport report;
+  auto spool = std::move(Spool::open(options, report).value());
+  const Commit commit = one_batch(incompressible(1500), 3);
+  REQUIRE(spool->commit(commit));
+  REQUIRE(spool->commit(commit));
+  const auto stats = spool->stats().value();
+  CHECK(stats.batches == 1);
+  CHECK(stats.dropped_batches == 1);
+  const auto gaps = spool->gaps().value();
+  REQUIRE(gaps.size() == 1);
+  CHECK(gaps[0].from_seq == 1);
+  CHECK(gaps[0].to_seq == 1);
+  CHECK(gaps[0].rows == 3);
+  CHECK(spool->pending(0, 10).value().front().seq == 2);
+}
+
 TEST_CASE("a file that is not a spool is refused and left untouched") {
   Fixture f;
   const auto path = f.dir.write("spool.db", "these are somebody's notes, not a database");
@@ -148,6 +203,35 @@ TEST_CASE("another SQLite database is refused and left untouched") {
   REQUIRE_FALSE(spool);
   CHECK_THAT(spool.error().message, Catch::Contains("not a Ferry spool"));
   CHECK(test::read_file(f.dir / "spool.db") == before);
+}
+
+TEST_CASE("a spool whose creation was cut off before its schema is created again in place") {
+  Fixture f;
+  SECTION("an empty file") { f.dir.write("spool.db", ""); }
+  SECTION("an SQLite database without tables") {
+    auto db = sqlite::Database::open(f.dir / "spool.db", sqlite::Database::Mode::kReadWriteCreate);
+    REQUIRE(db->exec("PRAGMA journal_mode=WAL; PRAGMA user_version=0;"));
+  }
+  OpenReport report;
+  auto spool = Spool::open(f.options(), report);
+  REQUIRE(spool);
+  CHECK(report.created);
+  CHECK_FALSE(report.corrupt_moved_to);
+  CHECK((*spool)->stats().value().next_seq == 1);
+}
+
+TEST_CASE("a new spool file is readable by its owner only") {
+  Fixture f;
+  OpenReport report;
+  auto spool = f.open(report);
+  const Commit commit = one_batch();
+  REQUIRE(spool->commit(commit));
+  for (const char* name : {"spool.db", "spool.db-wal"}) {
+    struct stat info {};
+    REQUIRE(::stat((f.dir / name).c_str(), &info) == 0);
+    INFO(name);
+    CHECK((info.st_mode & 0777) == 0600);
+  }
 }
 
 TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id starts") {

@@ -1,0 +1,61 @@
+#include "tests/integration/pipeline_site.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "common/crypto/base64.hpp"
+
+namespace ferry::test {
+namespace {
+
+crypto::X25519KeyPair new_tenant_keys() {
+  auto pair = crypto::x25519_generate_keypair();
+  if (!pair) throw std::runtime_error("cannot make an X25519 key pair: " + pair.error().message);
+  return std::move(*pair);
+}
+
+}  // namespace
+
+PipelineSite::PipelineSite(SiteOptions options) : tenant_(new_tenant_keys()) {
+  std::filesystem::create_directories(export_dir());
+  config_ = dir_.write("ferry.yaml",
+                       fmt::format(R"(agent:
+  id: school-042
+  tenant: district-7
+  data_dir: {}
+  log: {{level: {}, file: {}}}
+uplink:
+  enabled: false
+  tenant_public_key: "{}"
+  batch: {{max_rows: {}}}
+sources:
+  - name: sis
+    type: oneroster_csv
+    path: {}
+    preset: oneroster
+)",
+                                   data_dir().string(), options.log_level, log_file().string(),
+                                   crypto::base64_encode(tenant_.public_key), options.max_rows,
+                                   export_dir().string()));
+}
+
+ProcessResult PipelineSite::generate(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {FERRY_GEN, "--out", export_dir().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv);
+}
+
+std::vector<std::string> PipelineSite::ferry_argv(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {FERRY_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("-c");
+  argv.push_back(config_.string());
+  return argv;
+}
+
+ProcessResult PipelineSite::ferry(const std::vector<std::string>& args) const {
+  return run_process(ferry_argv(args));
+}
+
+}  // namespace ferry::test

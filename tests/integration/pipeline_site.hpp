@@ -1,0 +1,50 @@
+// A site for end-to-end tests of the real `ferry` binary: a temporary folder holding a generated
+// OneRoster export (ferry-gen-oneroster), a data_dir, a configuration with `preset: oneroster`
+// and the uplink off, and the tenant's X25519 key pair, made fresh by the test so that the test,
+// and only the test, can open what the agent spools.
+//
+// FERRY_BINARY and FERRY_GEN (paths of the two programs) are compile definitions of the test
+// executables that use this file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/crypto/x25519.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ferry::test {
+
+struct SiteOptions {
+  std::uint64_t max_rows = 10000;  // uplink.batch.max_rows
+  std::string log_level = "debug";
+};
+
+class PipelineSite {
+ public:
+  explicit PipelineSite(SiteOptions options = {});
+
+  const TempDir& dir() const { return dir_; }
+  std::filesystem::path export_dir() const { return dir_ / "export"; }
+  std::filesystem::path data_dir() const { return dir_ / "data"; }
+  std::filesystem::path spool_db() const { return data_dir() / "spool.db"; }
+  std::filesystem::path log_file() const { return dir_ / "log" / "ferry.log"; }
+  const std::filesystem::path& config() const { return config_; }
+  const crypto::X25519KeyPair& tenant() const { return tenant_; }
+
+  // Runs ferry-gen-oneroster --out <export_dir> with `args` (e.g. {"--users", "200"}).
+  ProcessResult generate(const std::vector<std::string>& args) const;
+  // The argv of `ferry ARGS... -c <config>`, for tests that start the process themselves.
+  std::vector<std::string> ferry_argv(const std::vector<std::string>& args) const;
+  ProcessResult ferry(const std::vector<std::string>& args) const;
+
+ private:
+  TempDir dir_;
+  crypto::X25519KeyPair tenant_;
+  std::filesystem::path config_;
+};
+
+}  // namespace ferry::test

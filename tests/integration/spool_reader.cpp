@@ -1,0 +1,96 @@
+#include "tests/integration/spool_reader.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "common/sqlite/database.hpp"
+
+namespace ferry::test {
+namespace {
+
+sqlite::Database open_read_only(const std::filesystem::path& spool_db) {
+  auto db = sqlite::Database::open(spool_db, sqlite::Database::Mode::kReadOnly);
+  if (!db) FAIL("cannot open the spool: " << db.error().message);
+  return std::move(*db);
+}
+
+}  // namespace
+
+std::vector<const SpooledRow*> SpoolContents::of(std::string_view stream,
+                                                 std::string_view op) const {
+  std::vector<const SpooledRow*> out;
+  for (const auto& row : rows) {
+    if (row.stream == stream && (op.empty() || row.op == op)) out.push_back(&row);
+  }
+  return out;
+}
+
+SpoolContents read_spool(const std::filesystem::path& spool_db, crypto::ByteView private_key) {
+  SpoolContents contents;
+  auto db = open_read_only(spool_db);
+  auto select = db.prepare("SELECT seq, frame FROM batches ORDER BY seq");
+  if (!select) FAIL("cannot read the spool's batches: " << select.error().message);
+  for (;;) {
+    auto more = select->step();
+    if (!more) FAIL("cannot read the spool's batches: " << more.error().message);
+    if (!*more) break;
+    const auto seq = static_cast<std::uint64_t>(select->column_int(0));
+    const auto blob = select->column_blob(1);
+    auto opened = frame::open(crypto::ByteView(blob.data(), blob.size()), private_key);
+    if (!opened) FAIL("batch seq " << seq << " does not open: " << opened.error().message);
+    contents.seqs.push_back(seq);
+    contents.headers.push_back(opened->header);
+    std::string_view text = opened->plaintext;
+    std::uint64_t lines = 0;
+    while (!text.empty()) {
+      const auto end = text.find('\n');
+      REQUIRE(end != std::string_view::npos);  // every line ends with a line break
+      boost::system::error_code ec;
+      auto value = boost::json::parse(text.substr(0, end), ec);
+      if (ec || !value.is_object()) FAIL("batch seq " << seq << " holds a line that is not JSON");
+      text.remove_prefix(end + 1);
+      ++lines;
+      SpooledRow row;
+      row.seq = seq;
+      row.stream = opened->header.stream;
+      row.fields = std::move(value.as_object());
+      if (const auto* op = row.fields.if_contains("_op"); op != nullptr && op->is_string()) {
+        row.op = std::string(op->as_string());
+      }
+      row.fields.erase("_op");
+      contents.rows.push_back(std::move(row));
+    }
+    CHECK(lines == opened->header.rows);
+  }
+  return contents;
+}
+
+std::uint64_t count_batches(const std::filesystem::path& spool_db) {
+  if (!std::filesystem::exists(spool_db)) return 0;
+  auto db = open_read_only(spool_db);
+  auto count = db.prepare("SELECT count(*) FROM batches");
+  // A spool killed before its schema was committed has no table yet.
+  if (!count) return 0;
+  auto row = count->step();
+  if (!row) FAIL("cannot count the spool's batches: " << row.error().message);
+  return *row ? static_cast<std::uint64_t>(count->column_int(0)) : 0;
+}
+
+std::optional<std::string> stored_source_state(const std::filesystem::path& spool_db,
+                                               std::string_view source) {
+  if (!std::filesystem::exists(spool_db)) return std::nullopt;
+  auto db = open_read_only(spool_db);
+  auto select = db.prepare("SELECT state FROM source_state WHERE source = ?");
+  if (!select) return std::nullopt;
+  auto row = select->bind(1, source).step();
+  if (!row) FAIL("cannot read the source state: " << row.error().message);
+  if (!*row) return std::nullopt;
+  return std::string(select->column_text(0));
+}
+
+std::string text_of(const SpooledRow& row, std::string_view column) {
+  const auto* value = row.fields.if_contains(column);
+  if (value == nullptr || !value->is_string()) return {};
+  return std::string(value->as_string());
+}
+
+}  // namespace ferry::test
