@@ -13,5 +13,6 @@ const CommandSpec& pseudonymize_command();
 const CommandSpec& reveal_command();
 const CommandSpec& sync_command();
 const CommandSpec& preview_command();
+const CommandSpec& run_command();
 
 }  // namespace ferry::cli

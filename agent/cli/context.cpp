@@ -38,4 +38,17 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
   return std::move(*keyring);
 }
 
+bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style) {
+  log::LogOptions options;
+  options.level = settings.agent.log.level;
+  options.file = settings.agent.log.file;
+  options.max_size = settings.agent.log.max_size;
+  options.max_files = settings.agent.log.max_files;
+  if (auto ready = log::setup(options, style); !ready) {
+    fail(io, kExitFailure, ready.error().message);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace ferry::cli

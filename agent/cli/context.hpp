@@ -9,6 +9,7 @@
 #include "agent/cli/command.hpp"
 #include "common/config/settings.hpp"
 #include "common/keys/keyring.hpp"
+#include "common/log/log.hpp"
 
 namespace ferry::cli {
 
@@ -28,5 +29,9 @@ std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io);
 // Loads <data_dir>/keyring.json; on failure prints the reason (with the fix) and returns nullopt
 // (the caller exits with kExitFailure).
 std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& io);
+
+// Sends the log where agent.log says (its level, its file) and to stderr in `style`; on failure
+// (the log file cannot be opened) prints why and returns false (the caller exits kExitFailure).
+bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style);
 
 }  // namespace ferry::cli

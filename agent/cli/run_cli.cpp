@@ -14,9 +14,9 @@ namespace {
 // The one list of commands, in the order `ferry --help` shows them.
 std::vector<const CommandSpec*> all_commands() {
   return {
-      &validate_command(),     &sync_command(),        &preview_command(),
-      &keys_init_command(),    &keys_rotate_command(), &keys_list_command(),
-      &pseudonymize_command(), &reveal_command(),
+      &validate_command(),  &run_command(),          &sync_command(),
+      &preview_command(),   &keys_init_command(),    &keys_rotate_command(),
+      &keys_list_command(), &pseudonymize_command(), &reveal_command(),
   };
 }
 

@@ -1,13 +1,18 @@
 // ferry sync: poll sources once and spool what changed (delivery arrives with the uplink).
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <stop_token>
+#include <thread>
 
 #include <fmt/format.h>
 
+#include "agent/app/agent.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/pipeline/source_run.hpp"
+#include "common/config/duration.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -19,6 +24,7 @@ constexpr OptionSpec kOptions[] = {
     {"source", 's', "NAME", "poll only this source (repeatable; default: all)", true},
     {"no-upload", '\0', "", "spool the rows and exit; send nothing"},
     {"allow-mass-delete", '\0', "", "send deletes that the mass-delete guard held"},
+    {"timeout", '\0', "DUR", "give up (exit 1) when not done within DUR (default 10m)"},
     kHelpOption};
 
 void print_report(const pipeline::RunReport& report, Io& io) {
@@ -58,9 +64,32 @@ void print_report(const pipeline::RunReport& report, Io& io) {
   }
 }
 
+// Requests `stop` when `timeout` passes before the watchdog itself is stopped.
+std::jthread start_watchdog(std::stop_source stop, config::Duration timeout) {
+  return std::jthread([stop, timeout](std::stop_token done) mutable {
+    std::mutex mutex;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mutex);
+    if (!cv.wait_for(lock, done, timeout, [] { return false; }) && !done.stop_requested()) {
+      stop.request_stop();
+    }
+  });
+}
+
 int run(const ParsedArgs& args, Io& io) {
+  config::Duration timeout = std::chrono::minutes(10);
+  if (auto given = args.value("timeout")) {
+    auto parsed = config::parse_duration(*given);
+    if (!parsed || parsed->count() <= 0) {
+      return fail(io, kExitUsage,
+                  fmt::format("--timeout {}: expected a duration such as 30s, 10m or 1h", *given));
+    }
+    timeout = *parsed;
+  }
   auto settings = load_settings(args, io);
   if (!settings) return kExitUsage;
+  // The log goes to agent.log.file only: this command prints its own summary.
+  if (!setup_logging(*settings, io, log::StderrStyle::kOff)) return kExitFailure;
   if (!args.has("no-upload")) {
     return fail(io, kExitUsage,
                 "delivery to the tenant is not built yet: use 'ferry sync --no-upload' to spool "
@@ -80,15 +109,8 @@ int run(const ParsedArgs& args, Io& io) {
   auto lock = app::DataDirLock::acquire(settings->agent.data_dir);
   if (!lock) return fail(io, kExitFailure, lock.error().message);
 
-  spool::Options options;
-  options.path = settings->agent.data_dir / "spool.db";
-  options.agent_id = settings->agent.id;
-  options.tenant_id = settings->agent.tenant;
-  options.tenant_public_key = settings->uplink.tenant_public_key;
-  options.max_bytes = settings->spool.max_bytes;
-  options.when_full = settings->spool.when_full;
   spool::OpenReport opened;
-  auto spool = spool::Spool::open(options, opened);
+  auto spool = spool::Spool::open(app::spool_options(*settings), opened);
   if (!spool) return fail(io, kExitFailure, spool.error().message);
   if (opened.corrupt_moved_to) {
     io.err << fmt::format(
@@ -102,8 +124,11 @@ int run(const ParsedArgs& args, Io& io) {
   run_options.batch = settings->uplink.batch;
   run_options.allow_mass_delete = args.has("allow-mass-delete");
 
+  std::stop_source stop;
+  auto watchdog = start_watchdog(stop, timeout);
   int exit_code = kExitOk;
   for (const auto& source_settings : settings->sources) {
+    if (stop.stop_requested()) break;
     if (!wanted.empty() &&
         std::find(wanted.begin(), wanted.end(), source_settings.name) == wanted.end()) {
       continue;
@@ -115,7 +140,8 @@ int run(const ParsedArgs& args, Io& io) {
       continue;
     }
     auto report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
-                                       std::stop_token());
+                                       stop.get_token());
+    if (!report && stop.stop_requested()) break;
     if (!report) {
       fail(io, kExitFailure,
            fmt::format("source '{}': {}", source_settings.name, report.error().message));
@@ -124,6 +150,15 @@ int run(const ParsedArgs& args, Io& io) {
     }
     print_report(*report, io);
     if (report->held) exit_code = kExitFailure;
+  }
+  watchdog.request_stop();
+  watchdog.join();
+  if (stop.stop_requested()) {
+    fail(io, kExitFailure,
+         fmt::format("not done within --timeout {}: what was spooled is kept, and the next sync "
+                     "goes on from there",
+                     config::format_duration(timeout)));
+    exit_code = kExitFailure;
   }
   auto stats = (*spool)->stats();
   if (stats) {
@@ -144,11 +179,13 @@ const CommandSpec& sync_command() {
   static const CommandSpec spec{
       .name = "sync",
       .summary = "poll sources once and spool what changed",
-      .usage = "ferry sync [-c FILE] [--source NAME]... --no-upload [--allow-mass-delete]",
+      .usage =
+          "ferry sync [-c FILE] [--source NAME]... --no-upload [--allow-mass-delete]\n"
+          "                  [--timeout DUR]",
       .details =
           "Reads each source (or those named), applies the field policy, and stores new,\n"
           "changed and deleted rows as sealed batches in the spool. Exit 0 when every\n"
-          "source was read; 1 when a source failed or deletes were held.",
+          "source was read; 1 when a source failed, deletes were held, or --timeout passed.",
       .options = kOptions,
       .run = run};
   return spec;

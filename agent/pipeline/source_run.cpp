@@ -36,8 +36,9 @@ Digest digest_of(std::string_view line) {
 class SourceRun final : public connectors::RowSink {
  public:
   SourceRun(const config::SourceSettings& settings, spool::Spool& spool,
-            policy::TokenFactory& tokens, const RunOptions& options)
-      : settings_(settings),
+            policy::TokenFactory& tokens, const RunOptions& options, std::stop_token stop)
+      : stop_(std::move(stop)),
+        settings_(settings),
         spool_(spool),
         tokens_(tokens),
         options_(options),
@@ -81,6 +82,12 @@ class SourceRun final : public connectors::RowSink {
   }
 
   Result<void> row(connectors::RowView values, connectors::RowOp op) override {
+    // Checked on every row (one atomic load): a stop request ends the run within a row, and the
+    // uncommitted batch is simply not written.
+    if (stop_.stop_requested()) {
+      return make_error(ErrorCode::kUnavailable, "source '{}': run stopped on request",
+                        settings_.name);
+    }
     StreamReport& stream = current();
     ++stream.rows_read;
     if (!policy_) return {};
@@ -250,6 +257,7 @@ class SourceRun final : public connectors::RowSink {
     return {};
   }
 
+  std::stop_token stop_;
   const config::SourceSettings& settings_;
   spool::Spool& spool_;
   policy::TokenFactory& tokens_;
@@ -279,7 +287,7 @@ Result<RunReport> run_source(const config::SourceSettings& settings, connectors:
   auto previous = spool.source_state(settings.name);
   if (!previous) return tl::unexpected(previous.error());
   const std::string old_state = previous->value_or("");
-  SourceRun run(settings, spool, tokens, options);
+  SourceRun run(settings, spool, tokens, options, stop);
   auto state = source.read(old_state, run, stop);
   if (!state) return tl::unexpected(state.error());
   if (*state == old_state && run.report().streams.empty()) {

@@ -187,10 +187,8 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
   auto db = sqlite::Database::open(options.path, sqlite::Database::Mode::kReadWriteCreate);
   if (!db) return tl::unexpected(db.error());
   // Owner only, before the first write: SQLite gives the -wal and -shm files the same mode.
-  std::filesystem::permissions(options.path,
-                               std::filesystem::perms::owner_read |
-                                   std::filesystem::perms::owner_write,
-                               ec);
+  std::filesystem::permissions(
+      options.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
   auto spool_id = create_schema(*db);
   if (!spool_id) return tl::unexpected(spool_id.error());
@@ -216,7 +214,7 @@ Result<void> Spool::make_room(std::uint64_t needed) {
   used_query->reset();
   if (used + needed <= options_.max_bytes) return {};
   if (options_.when_full == config::WhenFull::kPause) {
-    return make_error(ErrorCode::kUnavailable,
+    return make_error(ErrorCode::kFull,
                       "spool full ({} of {} bytes used): polling pauses until the tenant "
                       "acknowledges batches (nothing is lost)",
                       used, options_.max_bytes);
@@ -235,7 +233,7 @@ Result<void> Spool::make_room(std::uint64_t needed) {
     auto found = oldest->step();
     if (!found) return tl::unexpected(found.error());
     if (!*found) {
-      return make_error(ErrorCode::kUnavailable,
+      return make_error(ErrorCode::kFull,
                         "spool full ({} of {} bytes used) and nothing left to drop", used,
                         options_.max_bytes);
     }

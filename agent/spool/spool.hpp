@@ -110,7 +110,7 @@ class Spool {
 
   // Writes a Commit in one transaction; returns the seqs given to its batches, in order.
   // When the batches do not fit under max_bytes: with when_full=pause, nothing is written and the
-  // error is kUnavailable ("spool full"); with drop_oldest, the oldest unsent batches are dropped
+  // error is kFull ("spool full"); with drop_oldest, the oldest unsent batches are dropped
   // in the same transaction and the loss is recorded as a Gap.
   Result<std::vector<std::uint64_t>> commit(const Commit& commit);
 

@@ -22,6 +22,8 @@ std::string_view to_string(ErrorCode code) {
       return "config";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kFull:
+      return "full";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -22,6 +22,7 @@ enum class ErrorCode {
   kCrypto,           // the crypto library refused an operation
   kConfig,           // the configuration is not valid
   kUnavailable,      // a peer or resource is not reachable now; retrying may help
+  kFull,             // a bounded store (the spool) has no room; retry once it drains
   kInternal,         // a bug of ours reported as a value instead of a crash
 };
 

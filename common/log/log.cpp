@@ -127,7 +127,9 @@ std::shared_ptr<spdlog::logger> get(std::string_view component) {
   if (auto existing = spdlog::get(name)) return existing;
   auto logger = std::make_shared<spdlog::logger>(name, shared_sink());
   logger->set_level(spdlog::get_level());
-  logger->flush_on(spdlog::level::warn);
+  // Every line is written through at once: the agent logs events, not rows, so lines are few, and
+  // an operator tailing the file (or a crash) must not miss the last ones.
+  logger->flush_on(spdlog::level::trace);
   spdlog::register_logger(logger);
   return logger;
 }

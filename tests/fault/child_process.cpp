@@ -66,6 +66,11 @@ std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
   return exit_code_;
 }
 
+bool ChildProcess::signal(int signal) {
+  if (!running()) return false;
+  return ::kill(pid_, signal) == 0;
+}
+
 bool ChildProcess::kill() {
   if (!running()) return false;
   ::kill(pid_, SIGKILL);

@@ -31,6 +31,8 @@ class ChildProcess {
   // SIGKILL, then waits until the child is gone (reaped). Returns true when it was still running
   // when the signal was sent, false when it had already ended by itself.
   bool kill();
+  // Sends `signal` (SIGTERM, SIGINT, ...) and returns at once; false when the child has ended.
+  bool signal(int signal);
   // The exit code once ended (-1 for a signal); nullopt while running.
   std::optional<int> exit_code() const { return exit_code_; }
 

@@ -53,37 +53,6 @@ std::uint64_t seed() {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// The streams ferry-gen-oneroster writes, all bulk.
-constexpr const char* kStreams[] = {"orgs",  "academicSessions", "courses",     "classes",
-                                    "users", "enrollments",      "demographics"};
-
-// Every source row once, as an upsert, and seqs 1..N without a gap.
-void check_each_row_once(const test::SpoolContents& spool, const fs::path& export_dir) {
-  for (std::size_t i = 0; i < spool.seqs.size(); ++i) {
-    if (spool.seqs[i] != i + 1 || spool.headers[i].seq != i + 1) {
-      FAIL("seq " << spool.seqs[i] << " (header " << spool.headers[i].seq << ") at position "
-                  << i + 1);
-    }
-  }
-  std::size_t total = 0;
-  for (const char* stream : kStreams) {
-    INFO("stream " << stream);
-    const auto table = test::CsvTable::load(export_dir / (std::string(stream) + ".csv"));
-    const auto rows = spool.of(stream);
-    std::set<std::string> keys;
-    std::size_t upserts = 0;
-    for (const auto* row : rows) {
-      keys.insert(test::text_of(*row, "sourcedId"));
-      if (row->op == "upsert") ++upserts;
-    }
-    CHECK(rows.size() == table.rows().size());
-    CHECK(upserts == table.rows().size());
-    CHECK(keys.size() == table.rows().size());
-    total += rows.size();
-  }
-  CHECK(spool.rows.size() == total);
-}
-
 // A spool file moved aside as damaged: must never happen after a mere kill.
 std::vector<fs::path> damaged_spools(const fs::path& data_dir) {
   std::vector<fs::path> out;
@@ -150,7 +119,7 @@ TEST_CASE("sync killed twenty times at random moments still spools every row exa
   const auto full_run = Clock::now() - started;
   REQUIRE(full.exit_code == 0);
   const auto expected = test::read_spool(reference.spool_db(), reference.tenant().private_key);
-  check_each_row_once(expected, reference.export_dir());
+  test::check_each_row_once(expected, reference.export_dir());
   const auto unchanged_started = Clock::now();
   REQUIRE(reference.ferry({"sync", "--no-upload"}).exit_code == 0);
   const auto startup = Clock::now() - unchanged_started;  // start, open, hash: nothing new
@@ -221,7 +190,7 @@ TEST_CASE("sync killed twenty times at random moments still spools every row exa
   CHECK(test::read_file(output).find("WARNING") == std::string::npos);
 
   const auto spool = test::read_spool(site.spool_db(), site.tenant().private_key);
-  check_each_row_once(spool, site.export_dir());
+  test::check_each_row_once(spool, site.export_dir());
   const bool same_rows_as_without_kills = row_texts(spool) == row_texts(expected);
   CHECK(same_rows_as_without_kills);
   // The kills landed at different phases of a run.
@@ -283,8 +252,8 @@ TEST_CASE("sync killed while it writes the spool starts again cleanly, never in 
   REQUIRE(once_more.exit_code == 0);
   CHECK(once_more.out.find("nothing new") != std::string::npos);
   CHECK(damaged_spools(site.data_dir()).empty());
-  check_each_row_once(test::read_spool(site.spool_db(), site.tenant().private_key),
-                      site.export_dir());
+  test::check_each_row_once(test::read_spool(site.spool_db(), site.tenant().private_key),
+                            site.export_dir());
 }
 
 }  // namespace

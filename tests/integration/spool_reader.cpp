@@ -1,11 +1,18 @@
 #include "tests/integration/spool_reader.hpp"
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "common/sqlite/database.hpp"
+#include "tests/integration/csv_table.hpp"
 
 namespace ferry::test {
 namespace {
+
+// The streams ferry-gen-oneroster writes, all bulk.
+constexpr const char* kStreams[] = {"orgs",  "academicSessions", "courses",     "classes",
+                                    "users", "enrollments",      "demographics"};
 
 sqlite::Database open_read_only(const std::filesystem::path& spool_db) {
   auto db = sqlite::Database::open(spool_db, sqlite::Database::Mode::kReadOnly);
@@ -91,6 +98,32 @@ std::string text_of(const SpooledRow& row, std::string_view column) {
   const auto* value = row.fields.if_contains(column);
   if (value == nullptr || !value->is_string()) return {};
   return std::string(value->as_string());
+}
+
+void check_each_row_once(const SpoolContents& spool, const std::filesystem::path& export_dir) {
+  for (std::size_t i = 0; i < spool.seqs.size(); ++i) {
+    if (spool.seqs[i] != i + 1 || spool.headers[i].seq != i + 1) {
+      FAIL("seq " << spool.seqs[i] << " (header " << spool.headers[i].seq << ") at position "
+                  << i + 1);
+    }
+  }
+  std::size_t total = 0;
+  for (const char* stream : kStreams) {
+    INFO("stream " << stream);
+    const auto table = CsvTable::load(export_dir / (std::string(stream) + ".csv"));
+    const auto rows = spool.of(stream);
+    std::set<std::string> keys;
+    std::size_t upserts = 0;
+    for (const auto* row : rows) {
+      keys.insert(text_of(*row, "sourcedId"));
+      if (row->op == "upsert") ++upserts;
+    }
+    CHECK(rows.size() == table.rows().size());
+    CHECK(upserts == table.rows().size());
+    CHECK(keys.size() == table.rows().size());
+    total += rows.size();
+  }
+  CHECK(spool.rows.size() == total);
 }
 
 }  // namespace ferry::test

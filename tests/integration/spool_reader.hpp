@@ -41,6 +41,10 @@ std::uint64_t count_batches(const std::filesystem::path& spool_db);
 std::optional<std::string> stored_source_state(const std::filesystem::path& spool_db,
                                                std::string_view source);
 
+// Checks (Catch CHECKs) that the spool holds every row of the ferry-gen-oneroster export in
+// `export_dir` exactly once, as an upsert, in batches with seqs 1..N without a gap.
+void check_each_row_once(const SpoolContents& spool, const std::filesystem::path& export_dir);
+
 // A string field of a row ("" when absent or not a string).
 std::string text_of(const SpooledRow& row, std::string_view column);
 

@@ -154,7 +154,7 @@ TEST_CASE("a full spool with when_full pause refuses new batches and keeps every
   REQUIRE(spool->commit(commit));
   auto full = spool->commit(commit);
   REQUIRE_FALSE(full);
-  CHECK(full.error().code == ErrorCode::kUnavailable);
+  CHECK(full.error().code == ErrorCode::kFull);
   CHECK_THAT(full.error().message, Catch::Contains("spool full"));
   CHECK(spool->stats().value().batches == 1);
   CHECK(spool->gaps().value().empty());
