@@ -78,6 +78,12 @@ class SourceRun final : public connectors::RowSink {
     } else {
       run_ = 0;
     }
+    // A stream with nothing stored (every first sync) has nothing to compare with: each row is
+    // new, and the per-row lookup is skipped. A key repeated within this run is sent twice, the
+    // later row last, as it would be when the lookup found the earlier one's digest.
+    auto stored = spool_.count_keys(settings_.name, info.name);
+    if (!stored) return tl::unexpected(stored.error());
+    compare_ = *stored > 0;
     return {};
   }
 
@@ -100,9 +106,13 @@ class SourceRun final : public connectors::RowSink {
       return append_line();
     }
     const Digest digest = digest_of(line_);
-    auto stored = spool_.digest(settings_.name, stream_name_, key);
-    if (!stored) return tl::unexpected(stored.error());
-    if (*stored == digest) {
+    std::optional<Digest> stored;
+    if (compare_) {
+      auto found = spool_.digest(settings_.name, stream_name_, key);
+      if (!found) return tl::unexpected(found.error());
+      stored = *found;
+    }
+    if (stored == digest) {
       ++stream.unchanged;
       if (mode_ == connectors::StreamMode::kSnapshot) {
         seen_.emplace_back(key);
@@ -131,6 +141,7 @@ class SourceRun final : public connectors::RowSink {
     // Everything seen must be stored before the keys not seen can be told apart.
     if (auto flushed = flush_seen(); !flushed) return flushed;
     if (auto flushed = flush(std::nullopt); !flushed) return flushed;
+    if (auto merged = spool_.merge_digests(settings_.name); !merged) return merged;
     if (mode_ == connectors::StreamMode::kSnapshot) {
       if (auto deleted = emit_deletes(); !deleted) return deleted;
     }
@@ -142,8 +153,9 @@ class SourceRun final : public connectors::RowSink {
   Result<void> finish(const std::string& state, bool advanced) {
     if (auto flushed = flush_seen(); !flushed) return flushed;
     // A held delete keeps the old state, so the next run looks again.
-    if (report_.held || !advanced) return flush(std::nullopt);
-    return flush(state);
+    auto flushed = report_.held || !advanced ? flush(std::nullopt) : flush(state);
+    if (!flushed) return flushed;
+    return spool_.merge_digests(settings_.name);
   }
 
   RunReport& report() { return report_; }
@@ -240,7 +252,8 @@ class SourceRun final : public connectors::RowSink {
     policy::append_json_string(key_prefix, policy_->key_name());
     key_prefix.push_back(':');
     for (;;) {
-      // Always from the start: the keys of each committed page are gone from the table.
+      // Always from the start: the keys of each committed and merged page are gone from the
+      // table.
       auto page = spool_.keys_not_seen(settings_.name, stream_name_, run_, "", kDeletePage);
       if (!page) return tl::unexpected(page.error());
       if (page->empty()) break;
@@ -253,6 +266,7 @@ class SourceRun final : public connectors::RowSink {
         if (auto appended = append_line(); !appended) return appended;
       }
       if (auto flushed = flush(std::nullopt); !flushed) return flushed;
+      if (auto merged = spool_.merge_digests(settings_.name); !merged) return merged;
     }
     return {};
   }
@@ -270,6 +284,7 @@ class SourceRun final : public connectors::RowSink {
   connectors::StreamMode mode_ = connectors::StreamMode::kSnapshot;
   std::optional<policy::CompiledPolicy> policy_;
   std::int64_t run_ = 0;
+  bool compare_ = true;  // the stream has stored digests to compare rows with
 
   std::string line_;
   std::string batch_text_;
@@ -284,6 +299,11 @@ class SourceRun final : public connectors::RowSink {
 Result<RunReport> run_source(const config::SourceSettings& settings, connectors::Source& source,
                              spool::Spool& spool, policy::TokenFactory& tokens,
                              const RunOptions& options, std::stop_token stop) {
+  // A run cut short leaves the digests of what it spooled in the journal: merged first, so that
+  // those rows are recognised as sent.
+  if (auto merged = spool.merge_digests(settings.name); !merged) {
+    return tl::unexpected(merged.error());
+  }
   auto previous = spool.source_state(settings.name);
   if (!previous) return tl::unexpected(previous.error());
   const std::string old_state = previous->value_or("");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -39,6 +40,24 @@ CREATE TABLE row_digests(
   digest BLOB NOT NULL,
   seen_run INTEGER NOT NULL,
   PRIMARY KEY(source, stream, key)) WITHOUT ROWID;
+CREATE TABLE digest_journal(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  key TEXT NOT NULL,
+  digest BLOB,
+  seen_run INTEGER NOT NULL);
+)sql";
+
+// Added after the first spools were made: created in those when they are opened.
+constexpr const char* kJournalSchema = R"sql(
+CREATE TABLE IF NOT EXISTS digest_journal(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  key TEXT NOT NULL,
+  digest BLOB,
+  seen_run INTEGER NOT NULL);
 )sql";
 
 std::int64_t now_unix() {
@@ -161,6 +180,9 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
     Result<std::string> identity = db ? read_identity(*db) : tl::unexpected(db.error());
     if (identity && db) {
       if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
+      if (auto migrated = db->exec(kJournalSchema); !migrated) {
+        return tl::unexpected(migrated.error());
+      }
       return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*identity)));
     }
     if (db && identity.error().code == ErrorCode::kNotFound) {
@@ -323,27 +345,20 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
       return tl::unexpected(ran.error());
   }
   if (!commit.digests.empty()) {
-    auto upsert = db_.prepare(
-        "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
-        "seen_run = excluded.seen_run");
-    auto remove =
-        db_.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
-    if (!upsert) return tl::unexpected(upsert.error());
-    if (!remove) return tl::unexpected(remove.error());
+    // Appended to the journal (sequential writes); merge_digests() moves them into row_digests in
+    // key order. Random-order inserts straight into row_digests, keyed by random-looking tokens,
+    // would dirty about one B-tree page per row.
+    auto append = db_.prepare(
+        "INSERT INTO digest_journal(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?)");
+    if (!append) return tl::unexpected(append.error());
     for (const DigestUpdate& update : commit.digests) {
-      Result<void> ran;
+      append->bind(1, commit.source).bind(2, update.stream).bind(3, update.key);
       if (update.digest) {
-        ran = upsert->bind(1, commit.source)
-                  .bind(2, update.stream)
-                  .bind(3, update.key)
-                  .bind_blob(4, *update.digest)
-                  .bind(5, commit.run)
-                  .run();
+        append->bind_blob(4, *update.digest);
       } else {
-        ran = remove->bind(1, commit.source).bind(2, update.stream).bind(3, update.key).run();
+        append->bind_null(4);
       }
-      if (!ran) return tl::unexpected(ran.error());
+      if (auto ran = append->bind(5, commit.run).run(); !ran) return tl::unexpected(ran.error());
     }
   }
   if (commit.state) {
@@ -373,12 +388,89 @@ Result<std::optional<std::string>> Spool::source_state(std::string_view source) 
   return state;
 }
 
+Result<void> Spool::merge_digests(std::string_view source) {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  // Key order makes the writes to row_digests sequential; `id` keeps two updates of one key in
+  // the order they were made.
+  auto select = db_.prepare(
+      "SELECT stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
+      "ORDER BY stream, key, id");
+  auto upsert = db_.prepare(
+      "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) "
+      "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
+      "seen_run = excluded.seen_run");
+  auto remove = db_.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
+  // When the journal holds only this source's entries (the usual case), an unqualified DELETE
+  // empties it at once instead of row by row.
+  auto others = db_.prepare("SELECT EXISTS(SELECT 1 FROM digest_journal WHERE source <> ?)");
+  if (!others) return tl::unexpected(others.error());
+  auto other = others->bind(1, source).step();
+  if (!other) return tl::unexpected(other.error());
+  const bool shared = others->column_int(0) != 0;
+  others->reset();
+  auto clear = db_.prepare(shared ? "DELETE FROM digest_journal WHERE source = ?"
+                                  : "DELETE FROM digest_journal");
+  if (clear && shared) clear->bind(1, source);
+  if (!select) return tl::unexpected(select.error());
+  if (!upsert) return tl::unexpected(upsert.error());
+  if (!remove) return tl::unexpected(remove.error());
+  if (!clear) return tl::unexpected(clear.error());
+  // Without deletes (every snapshot run: its deletes are computed after the merge), one statement
+  // does it; SQLite sorts the journal and inserts in key order. Otherwise row by row, below.
+  auto deletes = db_.prepare(
+      "SELECT EXISTS(SELECT 1 FROM digest_journal WHERE source = ? AND digest IS NULL)");
+  if (!deletes) return tl::unexpected(deletes.error());
+  auto any = deletes->bind(1, source).step();
+  if (!any) return tl::unexpected(any.error());
+  const bool has_deletes = deletes->column_int(0) != 0;
+  deletes->reset();
+  if (!has_deletes) {
+    auto merge = db_.prepare(
+        "INSERT INTO row_digests(source, stream, key, digest, seen_run) "
+        "SELECT source, stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
+        "ORDER BY stream, key, id "
+        "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
+        "seen_run = excluded.seen_run");
+    if (!merge) return tl::unexpected(merge.error());
+    if (auto ran = merge->bind(1, source).run(); !ran) return ran;
+    if (auto ran = clear->run(); !ran) return ran;
+    return txn->commit();
+  }
+  select->bind(1, source);
+  for (;;) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    const auto stream = select->column_text(0);
+    const auto key = select->column_text(1);
+    const auto digest = select->column_blob(2);
+    Result<void> ran;
+    if (select->column_is_null(2)) {
+      ran = remove->bind(1, source).bind(2, stream).bind(3, key).run();
+    } else {
+      ran = upsert->bind(1, source)
+                .bind(2, stream)
+                .bind(3, key)
+                .bind_blob(4, digest)
+                .bind(5, select->column_int(3))
+                .run();
+    }
+    if (!ran) return ran;
+  }
+  select->reset();
+  if (auto ran = clear->run(); !ran) return ran;
+  return txn->commit();
+}
+
 Result<void> Spool::reset_source(std::string_view source) {
   std::lock_guard lock(mutex_);
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
   for (const char* sql :
-       {"DELETE FROM source_state WHERE source = ?", "DELETE FROM row_digests WHERE source = ?"}) {
+       {"DELETE FROM source_state WHERE source = ?", "DELETE FROM row_digests WHERE source = ?",
+        "DELETE FROM digest_journal WHERE source = ?"}) {
     auto statement = db_.prepare(sql);
     if (!statement) return tl::unexpected(statement.error());
     if (auto ran = statement->bind(1, source).run(); !ran) return ran;

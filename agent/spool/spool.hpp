@@ -118,7 +118,12 @@ class Spool {
   // Forgets a source's state and digests (a re-read from the beginning).
   Result<void> reset_source(std::string_view source);
 
-  // The digest stored for a key, if any.
+  // Moves the digests committed with batches (kept in a journal, in the order written) into the
+  // table that digest(), keys_not_seen() and count_keys() read. Call it before those: at the start
+  // of a run (a run cut short leaves its digests in the journal) and before deletes are computed.
+  Result<void> merge_digests(std::string_view source);
+
+  // The digest stored for a key, if any (as of the last merge_digests).
   Result<std::optional<std::array<std::uint8_t, 16>>> digest(std::string_view source,
                                                              std::string_view stream,
                                                              std::string_view key);

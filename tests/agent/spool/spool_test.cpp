@@ -126,6 +126,9 @@ TEST_CASE("digests commit with their batch and vanish with deletes") {
   commit.run = 7;
   commit.digests = {{"users", "\"p1.a\"", digest}, {"users", "\"p1.b\"", digest}};
   REQUIRE(spool->commit(commit));
+  // Journalled with the batch; readable once merged.
+  CHECK(spool->count_keys("sis", "users").value() == 0);
+  REQUIRE(spool->merge_digests("sis"));
   CHECK(spool->digest("sis", "users", "\"p1.a\"").value() == digest);
   CHECK_FALSE(spool->digest("sis", "users", "\"p1.zz\"").value());
   CHECK(spool->count_keys("sis", "users").value() == 2);
@@ -136,9 +139,33 @@ TEST_CASE("digests commit with their batch and vanish with deletes") {
 
   commit.digests = {{"users", "\"p1.b\"", std::nullopt}};
   REQUIRE(spool->commit(commit));
+  REQUIRE(spool->merge_digests("sis"));
   CHECK(spool->count_keys("sis", "users").value() == 1);
   REQUIRE(spool->reset_source("sis"));
   CHECK(spool->count_keys("sis", "users").value() == 0);
+}
+
+TEST_CASE("merging the digest journal keeps the order of updates to one key") {
+  Fixture f;
+  OpenReport report;
+  auto spool = f.open(report);
+  const std::array<std::uint8_t, 16> first{1};
+  const std::array<std::uint8_t, 16> second{2};
+  Commit commit;
+  commit.source = "sis";
+  commit.digests = {{"users", "\"p1.k\"", first}, {"users", "\"p1.k\"", std::nullopt}};
+  REQUIRE(spool->commit(commit));
+  commit.digests = {{"users", "\"p1.k\"", second},
+                    {"users", "\"p1.gone\"", first},
+                    {"users", "\"p1.gone\"", std::nullopt}};
+  REQUIRE(spool->commit(commit));
+  REQUIRE(spool->merge_digests("sis"));
+  CHECK(spool->digest("sis", "users", "\"p1.k\"").value() == second);
+  CHECK_FALSE(spool->digest("sis", "users", "\"p1.gone\"").value());
+  CHECK(spool->count_keys("sis", "users").value() == 1);
+  // Merged once: a second merge changes nothing.
+  REQUIRE(spool->merge_digests("sis"));
+  CHECK(spool->count_keys("sis", "users").value() == 1);
 }
 
 TEST_CASE("a full spool with when_full pause refuses new batches and keeps everything") {
