@@ -40,16 +40,9 @@ CREATE TABLE row_digests(
   digest BLOB NOT NULL,
   seen_run INTEGER NOT NULL,
   PRIMARY KEY(source, stream, key)) WITHOUT ROWID;
-CREATE TABLE digest_journal(
-  id INTEGER PRIMARY KEY,
-  source TEXT NOT NULL,
-  stream TEXT NOT NULL,
-  key TEXT NOT NULL,
-  digest BLOB,
-  seen_run INTEGER NOT NULL);
 )sql";
 
-// Added after the first spools were made: created in those when they are opened.
+// Created with every spool, and in spools made before it existed when they are opened.
 constexpr const char* kJournalSchema = R"sql(
 CREATE TABLE IF NOT EXISTS digest_journal(
   id INTEGER PRIMARY KEY,
@@ -88,6 +81,7 @@ Result<std::string> create_schema(sqlite::Database& db) {
   auto txn = sqlite::Transaction::begin(db);
   if (!txn) return tl::unexpected(txn.error());
   if (auto made = db.exec(kSchema); !made) return tl::unexpected(made.error());
+  if (auto made = db.exec(kJournalSchema); !made) return tl::unexpected(made.error());
   auto insert = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
   if (!insert) return tl::unexpected(insert.error());
   const std::pair<std::string_view, std::string> rows[] = {
