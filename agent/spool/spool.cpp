@@ -120,6 +120,7 @@ Result<std::string> read_identity(sqlite::Database& db) {
     return make_error(ErrorCode::kNotFound, "the spool's creation was interrupted");
   }
   auto meta = db.prepare("SELECT value FROM meta WHERE key = ?");
+  if (!meta && meta.error().code != ErrorCode::kInternal) return tl::unexpected(meta.error());
   if (!meta) {
     return make_error(ErrorCode::kInvalidArgument,
                       "it is an SQLite database but not a Ferry spool");
@@ -171,6 +172,12 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
   }
   if (exists) {
     auto db = sqlite::Database::open(options.path, sqlite::Database::Mode::kReadWrite);
+    // Wait out another connection's brief lock (a backup tool, say) before judging the file.
+    if (db) {
+      if (auto waited = db->exec("PRAGMA busy_timeout=5000"); !waited) {
+        return tl::unexpected(waited.error());
+      }
+    }
     Result<std::string> identity = db ? read_identity(*db) : tl::unexpected(db.error());
     if (identity && db) {
       if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
@@ -190,6 +197,12 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
       return make_error(ErrorCode::kInvalidArgument,
                         "{}: {}; it was left untouched: move it away "
                         "or choose another data_dir",
+                        options.path.string(), identity.error().message);
+    }
+    if (identity.error().code != ErrorCode::kCorrupt) {
+      // Busy, unreadable, out of memory: nothing says the file is damaged, so it stays as it is.
+      return make_error(identity.error().code,
+                        "cannot open the spool {}: {}; it was left untouched",
                         options.path.string(), identity.error().message);
     }
     // Damaged: keep it for support, start a new spool. Sources will re-read from the start.

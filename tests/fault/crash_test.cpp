@@ -138,26 +138,32 @@ TEST_CASE("sync killed twenty times at random moments still spools every row exa
   std::map<Phase, int> phases;
   std::string kills_log;
 
-  // A restarted run first re-reads what earlier runs spooled (unchanged rows, no new batch), then
-  // spools new batches. The kill moments follow that timeline: seconds per new batch come from the
-  // reference run; seconds per re-read batch are learnt from the kills.
-  const double total = static_cast<double>(expected.seqs.size());
-  const double per_new_batch = seconds(full_run) / total;
-  double per_reread_batch = per_new_batch / 2;
+  // Early kills (one in five) land at a random moment within a start-up: before the run's first
+  // new batch. The others wait until the run has committed a random number of new batches (a
+  // share of what is left, so that later kills still find work), then a random fraction of one
+  // batch's time more, and land mid-run. Progress is read from the spool, not guessed from time:
+  // a restarted run spends a while re-reading what earlier runs spooled, and how long varies.
+  const std::uint64_t total = expected.seqs.size();
+  const double per_new_batch = seconds(full_run) / static_cast<double>(total);
   for (int kill = 0; kill < kKills; ++kill) {
     const std::uint64_t before = test::count_batches(site.spool_db());
-    const double catch_up = seconds(startup) + static_cast<double>(before) * per_reread_batch;
-    double delay = 0;
-    if (kill % 5 == 0) {
-      // Early: during start-up or while re-reading, before this run's first new batch.
-      delay = unit(random) * catch_up;
-    } else {
-      // Mid-run: a share of the remaining work that leaves some for the kills still to come.
-      const double share = (total - static_cast<double>(before)) / (kKills - kill + 1);
-      delay = catch_up + (0.5 + unit(random)) * share * per_new_batch;
-    }
     test::ChildProcess child(site.ferry_argv({"sync", "--no-upload"}), output);
-    std::this_thread::sleep_for(std::chrono::duration<double>(delay));  // the random moment
+    const auto launched = Clock::now();
+    if (kill % 5 == 0) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(unit(random) * seconds(startup)));
+    } else {
+      const std::uint64_t share =
+          std::max<std::uint64_t>(1, (total - before) / (kKills - kill + 1));
+      const std::uint64_t target = before + 1 + static_cast<std::uint64_t>(unit(random) * share);
+      const auto deadline = launched + kRunDeadline;
+      while (child.running() && Clock::now() < deadline &&
+             test::peek_batches(site.spool_db()).value_or(before) < target) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+      }
+      REQUIRE(Clock::now() < deadline);
+      std::this_thread::sleep_for(std::chrono::duration<double>(unit(random) * per_new_batch));
+    }
+    const double delay = seconds(Clock::now() - launched);
     const bool killed = child.kill();
     if (!killed && child.exit_code() != 0) {
       // Ended by itself, and not well: a kill left a spool it cannot start from.
@@ -174,17 +180,7 @@ TEST_CASE("sync killed twenty times at random moments still spools every row exa
     ++phases[phase];
     kills_log += fmt::format("kill {}: after {:.3f}s, {}, batches {} -> {}\n", kill + 1, delay,
                              to_string(phase), before, after);
-    // Re-reading costs a lookup per row, which the reference run (a first sync) never does: it
-    // may take longer per batch than new work. Learnt from where the kills land.
-    const double max_reread = 10 * per_new_batch;
-    if (phase == Phase::kMidRun && before > 0) {
-      const double new_work = static_cast<double>(after - before) * per_new_batch;
-      const double reread = (delay - seconds(startup) - new_work) / static_cast<double>(before);
-      per_reread_batch = std::clamp((per_reread_batch + reread) / 2, 0.0, max_reread);
-    } else if (phase == Phase::kBeforeFirstCommit && kill % 5 != 0 && before > 0) {
-      // Meant for mid-run, but the re-reading was not over yet: it is slower than thought.
-      per_reread_batch = std::min(per_reread_batch * 2, max_reread);
-    }
+    INFO(kills_log << test::read_file(output));
     REQUIRE(damaged_spools(site.data_dir()).empty());
   }
   INFO(kills_log);

@@ -82,6 +82,18 @@ std::uint64_t count_batches(const std::filesystem::path& spool_db) {
   return *row ? static_cast<std::uint64_t>(count->column_int(0)) : 0;
 }
 
+std::optional<std::uint64_t> peek_batches(const std::filesystem::path& spool_db) {
+  std::error_code ec;
+  if (!std::filesystem::exists(spool_db, ec)) return std::nullopt;
+  auto db = sqlite::Database::open(spool_db, sqlite::Database::Mode::kReadOnly);
+  if (!db) return std::nullopt;
+  auto count = db->prepare("SELECT count(*) FROM batches");
+  if (!count) return std::nullopt;
+  auto row = count->step();
+  if (!row || !*row) return std::nullopt;
+  return static_cast<std::uint64_t>(count->column_int(0));
+}
+
 std::optional<std::string> stored_source_state(const std::filesystem::path& spool_db,
                                                std::string_view source) {
   if (!std::filesystem::exists(spool_db)) return std::nullopt;

@@ -38,6 +38,9 @@ SpoolContents read_spool(const std::filesystem::path& spool_db, crypto::ByteView
 // Batches stored so far, and the source's resume state (nullopt: none stored yet): for tests
 // that look at a spool between runs. 0 / nullopt when the file does not exist yet.
 std::uint64_t count_batches(const std::filesystem::path& spool_db);
+// The number of batches in the spool of a running agent, or nullopt when it cannot be read at
+// this instant (no file or schema yet, or busy): for tests that watch progress.
+std::optional<std::uint64_t> peek_batches(const std::filesystem::path& spool_db);
 std::optional<std::string> stored_source_state(const std::filesystem::path& spool_db,
                                                std::string_view source);
 

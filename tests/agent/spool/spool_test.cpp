@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
@@ -259,6 +260,28 @@ TEST_CASE("a new spool file is readable by its owner only") {
     INFO(name);
     CHECK((info.st_mode & 0777) == 0600);
   }
+}
+
+TEST_CASE("a spool briefly locked by another connection is waited for, never moved aside") {
+  Fixture f;
+  std::string spool_id;
+  {
+    OpenReport report;
+    spool_id = f.open(report)->spool_id();
+  }
+  auto other = sqlite::Database::open(f.dir / "spool.db", sqlite::Database::Mode::kReadWrite);
+  REQUIRE(other);
+  REQUIRE(other->exec("BEGIN EXCLUSIVE"));
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the other tool's brief work
+    REQUIRE(other->exec("COMMIT"));
+  });
+  OpenReport report;
+  auto spool = Spool::open(f.options(), report);
+  release.join();
+  REQUIRE(spool);
+  CHECK_FALSE(report.corrupt_moved_to);
+  CHECK((*spool)->spool_id() == spool_id);
 }
 
 TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id starts") {
