@@ -84,9 +84,9 @@ class SourceRun final : public connectors::RowSink {
     // A stream with nothing stored (every first sync) has nothing to compare with: each row is
     // new, and the per-row lookup is skipped. A key repeated within this run is sent twice, the
     // later row last, as it would be when the lookup found the earlier one's digest.
-    auto stored = spool_.count_keys(settings_.name, info.name);
+    auto stored = spool_.has_keys(settings_.name, info.name);
     if (!stored) return tl::unexpected(stored.error());
-    compare_ = *stored > 0;
+    compare_ = *stored;
     return {};
   }
 

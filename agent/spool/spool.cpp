@@ -186,32 +186,29 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
       }
       return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*identity)));
     }
-    if (db && identity.error().code == ErrorCode::kNotFound) {
-      if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
-      auto spool_id = create_schema(*db);
-      if (!spool_id) return tl::unexpected(spool_id.error());
-      report.created = true;
-      return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*spool_id)));
-    }
     if (identity.error().code == ErrorCode::kInvalidArgument) {
       return make_error(ErrorCode::kInvalidArgument,
                         "{}: {}; it was left untouched: move it away "
                         "or choose another data_dir",
                         options.path.string(), identity.error().message);
     }
-    if (identity.error().code != ErrorCode::kCorrupt) {
+    const bool interrupted = identity.error().code == ErrorCode::kNotFound;
+    if (!interrupted && identity.error().code != ErrorCode::kCorrupt) {
       // Busy, unreadable, out of memory: nothing says the file is damaged, so it stays as it is.
       return make_error(identity.error().code,
                         "cannot open the spool {}: {}; it was left untouched",
                         options.path.string(), identity.error().message);
     }
-    // Damaged: keep it for support, start a new spool. Sources will re-read from the start.
+    // Close it before it is created anew in place (an interrupted creation holds nothing) or
+    // moved aside (damaged: kept for support; sources will re-read from the start).
     if (db)
       *db = sqlite::Database::open(":memory:", sqlite::Database::Mode::kReadWriteCreate).value();
-    auto moved = move_aside(options.path);
-    if (!moved) return tl::unexpected(moved.error());
-    report.corrupt_moved_to = *moved;
-    report.corrupt_reason = identity.error().message;
+    if (!interrupted) {
+      auto moved = move_aside(options.path);
+      if (!moved) return tl::unexpected(moved.error());
+      report.corrupt_moved_to = *moved;
+      report.corrupt_reason = identity.error().message;
+    }
   }
   auto db = sqlite::Database::open(options.path, sqlite::Database::Mode::kReadWriteCreate);
   if (!db) return tl::unexpected(db.error());
@@ -397,76 +394,77 @@ Result<std::optional<std::string>> Spool::source_state(std::string_view source) 
 
 Result<void> Spool::merge_digests(std::string_view source) {
   std::lock_guard lock(mutex_);
+  // One look at the journal: is it empty for this source, does it hold other sources' entries
+  // too, and does it hold deletes?
+  auto survey = db_.prepare(
+      "SELECT coalesce(max(source = ?1), 0), coalesce(max(source <> ?1), 0), "
+      "coalesce(max(source = ?1 AND digest IS NULL), 0) FROM digest_journal");
+  if (!survey) return tl::unexpected(survey.error());
+  auto surveyed = survey->bind(1, source).step();
+  if (!surveyed) return tl::unexpected(surveyed.error());
+  const bool mine = survey->column_int(0) != 0;
+  const bool shared = survey->column_int(1) != 0;
+  const bool has_deletes = survey->column_int(2) != 0;
+  survey->reset();
+  if (!mine) return {};
+
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
-  // Key order makes the writes to row_digests sequential; `id` keeps two updates of one key in
-  // the order they were made.
-  auto select = db_.prepare(
-      "SELECT stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
-      "ORDER BY stream, key, id");
-  auto upsert = db_.prepare(
-      "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) "
+  constexpr std::string_view kUpsertTail =
       "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
-      "seen_run = excluded.seen_run");
-  auto remove = db_.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
-  // When the journal holds only this source's entries (the usual case), an unqualified DELETE
-  // empties it at once instead of row by row.
-  auto others = db_.prepare("SELECT EXISTS(SELECT 1 FROM digest_journal WHERE source <> ?)");
-  if (!others) return tl::unexpected(others.error());
-  auto other = others->bind(1, source).step();
-  if (!other) return tl::unexpected(other.error());
-  const bool shared = others->column_int(0) != 0;
-  others->reset();
-  auto clear = db_.prepare(shared ? "DELETE FROM digest_journal WHERE source = ?"
-                                  : "DELETE FROM digest_journal");
-  if (clear && shared) clear->bind(1, source);
-  if (!select) return tl::unexpected(select.error());
-  if (!upsert) return tl::unexpected(upsert.error());
-  if (!remove) return tl::unexpected(remove.error());
-  if (!clear) return tl::unexpected(clear.error());
-  // Without deletes (every snapshot run: its deletes are computed after the merge), one statement
-  // does it; SQLite sorts the journal and inserts in key order. Otherwise row by row, below.
-  auto deletes = db_.prepare(
-      "SELECT EXISTS(SELECT 1 FROM digest_journal WHERE source = ? AND digest IS NULL)");
-  if (!deletes) return tl::unexpected(deletes.error());
-  auto any = deletes->bind(1, source).step();
-  if (!any) return tl::unexpected(any.error());
-  const bool has_deletes = deletes->column_int(0) != 0;
-  deletes->reset();
+      "seen_run = excluded.seen_run";
   if (!has_deletes) {
-    auto merge = db_.prepare(
+    // Every snapshot run (its deletes are computed after the merge): one statement, SQLite sorts
+    // the journal and inserts in key order, so the writes to row_digests are sequential; `id`
+    // keeps two updates of one key in the order they were made.
+    auto merge = db_.prepare(fmt::format(
         "INSERT INTO row_digests(source, stream, key, digest, seen_run) "
         "SELECT source, stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
-        "ORDER BY stream, key, id "
-        "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
-        "seen_run = excluded.seen_run");
+        "ORDER BY stream, key, id {}",
+        kUpsertTail));
     if (!merge) return tl::unexpected(merge.error());
     if (auto ran = merge->bind(1, source).run(); !ran) return ran;
-    if (auto ran = clear->run(); !ran) return ran;
-    return txn->commit();
-  }
-  select->bind(1, source);
-  for (;;) {
-    auto row = select->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    const auto stream = select->column_text(0);
-    const auto key = select->column_text(1);
-    const auto digest = select->column_blob(2);
-    Result<void> ran;
-    if (select->column_is_null(2)) {
-      ran = remove->bind(1, source).bind(2, stream).bind(3, key).run();
-    } else {
-      ran = upsert->bind(1, source)
-                .bind(2, stream)
-                .bind(3, key)
-                .bind_blob(4, digest)
-                .bind(5, select->column_int(3))
-                .run();
+  } else {
+    // With deletes (delta reads, usually small): row by row, in the same order.
+    auto select = db_.prepare(
+        "SELECT stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
+        "ORDER BY stream, key, id");
+    auto upsert = db_.prepare(fmt::format(
+        "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) {}",
+        kUpsertTail));
+    auto remove =
+        db_.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
+    if (!select) return tl::unexpected(select.error());
+    if (!upsert) return tl::unexpected(upsert.error());
+    if (!remove) return tl::unexpected(remove.error());
+    select->bind(1, source);
+    for (;;) {
+      auto row = select->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      const auto stream = select->column_text(0);
+      const auto key = select->column_text(1);
+      Result<void> ran;
+      if (select->column_is_null(2)) {
+        ran = remove->bind(1, source).bind(2, stream).bind(3, key).run();
+      } else {
+        ran = upsert->bind(1, source)
+                  .bind(2, stream)
+                  .bind(3, key)
+                  .bind_blob(4, select->column_blob(2))
+                  .bind(5, select->column_int(3))
+                  .run();
+      }
+      if (!ran) return ran;
     }
-    if (!ran) return ran;
+    select->reset();
   }
-  select->reset();
+  // Holding only this source's entries (the usual case), the journal is emptied at once by an
+  // unqualified DELETE instead of row by row.
+  auto clear = shared ? db_.prepare("DELETE FROM digest_journal WHERE source = ?")
+                      : db_.prepare("DELETE FROM digest_journal");
+  if (!clear) return tl::unexpected(clear.error());
+  if (shared) clear->bind(1, source);
   if (auto ran = clear->run(); !ran) return ran;
   return txn->commit();
 }
@@ -539,6 +537,18 @@ Result<std::uint64_t> Spool::count_keys(std::string_view source, std::string_vie
   const auto count = static_cast<std::uint64_t>(select->column_int(0));
   select->reset();
   return count;
+}
+
+Result<bool> Spool::has_keys(std::string_view source, std::string_view stream) {
+  std::lock_guard lock(mutex_);
+  auto select =
+      db_.prepare("SELECT EXISTS(SELECT 1 FROM row_digests WHERE source = ? AND stream = ?)");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, source).bind(2, stream).step();
+  if (!row) return tl::unexpected(row.error());
+  const bool any = select->column_int(0) != 0;
+  select->reset();
+  return any;
 }
 
 Result<void> Spool::mark_seen(std::string_view source, std::string_view stream,

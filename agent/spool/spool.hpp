@@ -132,6 +132,8 @@ class Spool {
                                                  std::int64_t run, std::string_view after,
                                                  std::size_t limit);
   Result<std::uint64_t> count_keys(std::string_view source, std::string_view stream);
+  // Whether any key is stored for the stream (without counting them all).
+  Result<bool> has_keys(std::string_view source, std::string_view stream);
   // Marks keys as seen in `run` (rows unchanged since last sent).
   Result<void> mark_seen(std::string_view source, std::string_view stream,
                          const std::vector<std::string>& keys, std::int64_t run);
