@@ -103,6 +103,7 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
   {
     std::lock_guard lock(mutex_);
     slot.state.last_run = started;
+    slot.state.running = true;
   }
   log->info("run started source={}", slot.state.name);
   std::string error;
@@ -166,6 +167,7 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
   }
   const auto ended = WallClock::now();
   std::lock_guard lock(mutex_);
+  slot.state.running = false;
   slot.state.paused = paused;
   slot.state.last_error = error;
   if (error.empty()) {
@@ -175,16 +177,45 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
   slot.state.next_run = next_run(slot.settings->schedule, started, ended);
 }
 
-void Agent::run_now(std::optional<std::string> source) {
+bool Agent::run_now(std::optional<std::string> source) {
+  bool found = false;
   {
     std::lock_guard lock(mutex_);
     const auto now = WallClock::now();
     for (auto& slot : slots_) {
-      if (!source || slot.state.name == *source) slot.state.next_run = now;
+      if (!source || slot.state.name == *source) {
+        slot.state.next_run = now;
+        found = true;
+      }
     }
     wake_ = true;
   }
   wake_cv_.notify_all();
+  return found || !source;
+}
+
+void Agent::spool_progress() {
+  {
+    std::lock_guard lock(mutex_);
+    if (std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state.paused; })) {
+      return;
+    }
+  }
+  auto stats = spool_->stats();
+  if (!stats || stats->bytes > spool_->max_bytes() / 2) return;
+  bool any = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = WallClock::now();
+    for (auto& slot : slots_) {
+      if (slot.state.paused && slot.state.next_run > now) {
+        slot.state.next_run = now;
+        any = true;
+      }
+    }
+    if (any) wake_ = true;
+  }
+  if (any) wake_cv_.notify_all();
 }
 
 std::vector<SourceState> Agent::sources() const {

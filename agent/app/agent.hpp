@@ -37,6 +37,7 @@ struct SourceState {
   std::uint64_t rows = 0;  // rows read by the last successful run
   std::string last_error;  // "" after a success
   bool paused = false;     // the spool is full (when_full: pause): polling waits for room
+  bool running = false;    // a run is in progress
 };
 
 class Agent {
@@ -49,8 +50,12 @@ class Agent {
   // Polls the sources on their schedules until `stop` is requested.
   void run(std::stop_token stop);
 
-  // Asks for a run of every source (or of one) now, as if its time had come.
-  void run_now(std::optional<std::string> source = std::nullopt);
+  // Asks for a run of every source (or of one) now, as if its time had come. False when no
+  // source has that name.
+  bool run_now(std::optional<std::string> source = std::nullopt);
+  // The uplink removed batches from the spool. Sources paused by a full spool (when_full: pause)
+  // run again once it is no more than half full, so that they do not stop at every ack.
+  void spool_progress();
 
   std::vector<SourceState> sources() const;
   spool::Spool& spool() { return *spool_; }

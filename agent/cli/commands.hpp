@@ -14,5 +14,6 @@ const CommandSpec& reveal_command();
 const CommandSpec& sync_command();
 const CommandSpec& preview_command();
 const CommandSpec& run_command();
+const CommandSpec& status_command();
 
 }  // namespace ferry::cli

@@ -15,7 +15,7 @@ namespace {
 std::vector<const CommandSpec*> all_commands() {
   return {
       &validate_command(),  &run_command(),          &sync_command(),
-      &preview_command(),   &keys_init_command(),    &keys_rotate_command(),
+      &status_command(),    &preview_command(),   &keys_init_command(),    &keys_rotate_command(),
       &keys_list_command(), &pseudonymize_command(), &reveal_command(),
   };
 }

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <thread>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <pthread.h>
 
@@ -9,6 +10,9 @@
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/control/control_server.hpp"
+#include "agent/control/status.hpp"
+#include "agent/uplink/uplink.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -23,6 +27,57 @@ sigset_t agent_signals() {
   sigemptyset(&set);
   for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&set, signal);
   return set;
+}
+
+// One request of the control socket (SPEC section 8), answered with one JSON line.
+std::string answer(const std::string& line, app::Agent& agent, const uplink::Uplink* delivery,
+                   const config::Settings& settings, const keys::Keyring& keyring,
+                   std::chrono::system_clock::time_point started) {
+  namespace json = boost::json;
+  boost::system::error_code ec;
+  json::value request = json::parse(line, ec);
+  const json::object* object = ec ? nullptr : request.if_object();
+  const json::value* cmd = object != nullptr ? object->if_contains("cmd") : nullptr;
+  if (cmd == nullptr || !cmd->is_string()) {
+    return R"({"ok":false,"error":"a request is one JSON object a line with a string \"cmd\""})";
+  }
+  const std::string_view name = cmd->get_string();
+  if (name == "status") {
+    control::StatusInputs inputs;
+    inputs.settings = &settings;
+    inputs.started = started;
+    inputs.now = std::chrono::system_clock::now();
+    inputs.sources = agent.sources();
+    if (delivery != nullptr) inputs.uplink = delivery->status();
+    if (auto stats = agent.spool().stats()) inputs.spool = *stats;
+    inputs.key_version = keyring.active_version();
+    inputs.key_created = keyring.active().created;
+    return json::serialize(control::status_json(inputs));
+  }
+  if (name == "sync_now") {
+    std::optional<std::string> source;
+    if (const json::value* given = object->if_contains("source");
+        given && given->is_string() && !given->get_string().empty()) {
+      source = std::string(given->get_string());
+    }
+    json::object result;
+    result["ok"] = agent.run_now(source);
+    if (!result["ok"].get_bool()) {
+      result["error"] = fmt::format("no source named '{}'", *source);
+    } else {
+      result["message"] = source ? fmt::format("sync of {} started", *source)
+                                 : std::string("sync of every source started");
+    }
+    return json::serialize(result);
+  }
+  if (name == "ping") return R"({"ok":true})";
+  if (name == "reload") {
+    return R"({"ok":false,"error":"reload is not supported yet: restart the agent to apply a changed configuration"})";
+  }
+  json::object result;
+  result["ok"] = false;
+  result["error"] = fmt::format("unknown cmd '{}' (known: status, sync_now, ping)", name);
+  return json::serialize(result);
 }
 
 const char* signal_name(int signal) {
@@ -49,9 +104,30 @@ int run(const ParsedArgs& args, Io& io) {
 
   auto log = log::get("agent");
   const auto config_file = settings->file;
+  const config::Settings uplink_settings = *settings;
   spool::OpenReport opened;
   auto agent = app::Agent::create(std::move(*settings), *keyring, opened);
   if (!agent) return fail(io, kExitFailure, agent.error().message);
+  app::Agent& the_agent = **agent;
+  std::unique_ptr<uplink::Uplink> delivery;
+  if (uplink_settings.uplink.enabled) {
+    uplink::Hooks hooks;
+    hooks.on_progress = [&the_agent] { the_agent.spool_progress(); };
+    hooks.on_command = [&the_agent](const std::string&, const std::string& source) {
+      const bool all = source.empty();
+      if (!the_agent.run_now(all ? std::nullopt : std::optional<std::string>(source))) {
+        return uplink::CommandResult{false, fmt::format("no source named '{}'", source)};
+      }
+      return uplink::CommandResult{true, all ? std::string("sync of every source started")
+                                             : fmt::format("sync of {} started", source)};
+    };
+    auto made = uplink::Uplink::create(uplink_settings, the_agent.spool(), std::move(hooks));
+    if (!made) return fail(io, kExitUsage, made.error().message);
+    delivery = std::move(*made);
+    the_agent.spool().set_commit_listener([sender = delivery.get()] { sender->notify(); });
+  } else {
+    log->info("uplink.enabled is false: batches stay in the spool until the uplink is enabled");
+  }
   if (opened.corrupt_moved_to) {
     log->error(
         "the spool was damaged ({}); it was moved to {} and a new spool started: sources are "
@@ -65,6 +141,18 @@ int run(const ParsedArgs& args, Io& io) {
   sigset_t previous;
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   const pthread_t main_thread = pthread_self();
+  // Threads start after the signals are blocked, so that only sigwait() below takes them.
+  const auto started = std::chrono::system_clock::now();
+  auto control_server = control::ControlServer::start(
+      uplink_settings.agent.control_socket,
+      [&the_agent, &delivery, &uplink_settings, &keyring, started](const std::string& line) {
+        return answer(line, the_agent, delivery.get(), uplink_settings, *keyring, started);
+      });
+  if (!control_server) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return fail(io, kExitFailure, control_server.error().message);
+  }
+  if (delivery) delivery->start();
   std::jthread collector([&](std::stop_token stop) {
     (*agent)->run(stop);
     pthread_kill(main_thread, SIGUSR1);
@@ -88,6 +176,8 @@ int run(const ParsedArgs& args, Io& io) {
   }
   collector.request_stop();
   collector.join();
+  (*control_server)->stop();
+  if (delivery) delivery->stop();
   // Take the collecting thread's SIGUSR1 if it is still pending: unblocked, it would kill us.
   sigset_t wake;
   sigemptyset(&wake);
@@ -108,10 +198,11 @@ const CommandSpec& run_command() {
       .summary = "run the agent in the foreground until SIGTERM or SIGINT",
       .usage = "ferry run [-c FILE]",
       .details =
-          "Polls each source on its schedule and spools what changed. Logs to stderr (and to\n"
-          "agent.log.file when set). SIGTERM or SIGINT stops it within seconds: a run in\n"
-          "progress rolls back and is read again next time; nothing is lost. Service managers\n"
-          "(systemd, the Windows service) run this command.",
+          "Polls each source on its schedule, spools what changed, and delivers the spool to\n"
+          "the tenant (unless uplink.enabled is false). Logs to stderr (and to agent.log.file\n"
+          "when set). SIGTERM or SIGINT stops it within seconds: a run in progress rolls back\n"
+          "and is read again next time, and unacknowledged batches stay in the spool; nothing\n"
+          "is lost. Service managers (systemd, the Windows service) run this command.",
       .options = kOptions,
       .run = run};
   return spec;

@@ -12,6 +12,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/pipeline/source_run.hpp"
+#include "agent/uplink/uplink.hpp"
 #include "common/config/duration.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "connectors/registry/registry.hpp"
@@ -64,6 +65,47 @@ void print_report(const pipeline::RunReport& report, Io& io) {
   }
 }
 
+// Wakes a waiting thread whenever the uplink makes progress (acks, rejections, settled gaps).
+class ProgressSignal {
+ public:
+  void notify() {
+    {
+      std::lock_guard lock(mutex_);
+      ++generation_;
+    }
+    cv_.notify_all();
+  }
+  // Waits until `done()` holds, re-checking it after each notify(); false when `stop` came first.
+  template <class Predicate>
+  bool wait(std::stop_token stop, Predicate done) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      const std::uint64_t seen = generation_;
+      lock.unlock();
+      if (done()) return true;
+      lock.lock();
+      if (!cv_.wait(lock, stop, [&] { return generation_ != seen; })) return false;
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable_any cv_;
+  std::uint64_t generation_ = 0;
+};
+
+// Nothing left to send: every batch acked (or parked as rejected) and every loss reported.
+bool delivered(spool::Spool& spool) {
+  auto stats = spool.stats();
+  auto gaps = spool.gaps();
+  return stats && gaps && stats->batches == stats->rejected && gaps->empty();
+}
+
+bool has_room(spool::Spool& spool) {
+  auto stats = spool.stats();
+  return stats && stats->bytes <= spool.max_bytes() / 2;
+}
+
 // Requests `stop` when `timeout` passes before the watchdog itself is stopped.
 std::jthread start_watchdog(std::stop_source stop, config::Duration timeout) {
   return std::jthread([stop, timeout](std::stop_token done) mutable {
@@ -90,10 +132,9 @@ int run(const ParsedArgs& args, Io& io) {
   if (!settings) return kExitUsage;
   // The log goes to agent.log.file only: this command prints its own summary.
   if (!setup_logging(*settings, io, log::StderrStyle::kOff)) return kExitFailure;
-  if (!args.has("no-upload")) {
-    return fail(io, kExitUsage,
-                "delivery to the tenant is not built yet: use 'ferry sync --no-upload' to spool "
-                "only");
+  const bool upload = !args.has("no-upload") && settings->uplink.enabled;
+  if (!args.has("no-upload") && !settings->uplink.enabled) {
+    io.err << "ferry: uplink.enabled is false: the rows are spooled and nothing is sent\n";
   }
   const auto wanted = args.values("source");
   for (const auto& name : wanted) {
@@ -124,6 +165,22 @@ int run(const ParsedArgs& args, Io& io) {
   run_options.batch = settings->uplink.batch;
   run_options.allow_mass_delete = args.has("allow-mass-delete");
 
+  // Delivery runs beside polling, so a large first sync streams out as it is read.
+  ProgressSignal progress;
+  std::unique_ptr<uplink::Uplink> delivery;
+  if (upload) {
+    uplink::Hooks hooks;
+    hooks.on_progress = [&progress] { progress.notify(); };
+    hooks.on_command = [](const std::string&, const std::string&) {
+      return uplink::CommandResult{false, "ferry sync is a one-shot run and takes no commands"};
+    };
+    auto made = uplink::Uplink::create(*settings, **spool, std::move(hooks));
+    if (!made) return fail(io, kExitUsage, made.error().message);
+    delivery = std::move(*made);
+    (*spool)->set_commit_listener([sender = delivery.get()] { sender->notify(); });
+    delivery->start();
+  }
+
   std::stop_source stop;
   auto watchdog = start_watchdog(stop, timeout);
   int exit_code = kExitOk;
@@ -141,6 +198,15 @@ int run(const ParsedArgs& args, Io& io) {
     }
     auto report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
                                        stop.get_token());
+    // A full spool (when_full: pause) drains to the tenant; then the source is read again.
+    while (!report && report.error().code == ErrorCode::kFull && delivery &&
+           !stop.stop_requested()) {
+      io.err << fmt::format("{}: the spool is full; waiting for the tenant to take batches\n",
+                            source_settings.name);
+      if (!progress.wait(stop.get_token(), [&] { return has_room(**spool); })) break;
+      report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
+                                    stop.get_token());
+    }
     if (!report && stop.stop_requested()) break;
     if (!report) {
       fail(io, kExitFailure,
@@ -151,8 +217,16 @@ int run(const ParsedArgs& args, Io& io) {
     print_report(*report, io);
     if (report->held) exit_code = kExitFailure;
   }
+  if (delivery && !stop.stop_requested()) {
+    progress.wait(stop.get_token(), [&] { return delivered(**spool); });
+  }
   watchdog.request_stop();
   watchdog.join();
+  std::optional<uplink::Status> sent;
+  if (delivery) {
+    delivery->stop();
+    sent = delivery->status();
+  }
   if (stop.stop_requested()) {
     fail(io, kExitFailure,
          fmt::format("not done within --timeout {}: what was spooled is kept, and the next sync "
@@ -160,9 +234,23 @@ int run(const ParsedArgs& args, Io& io) {
                      config::format_duration(timeout)));
     exit_code = kExitFailure;
   }
+  if (sent) {
+    io.out << fmt::format("sent: {} batches acked by the tenant ({} rows, {} bytes)\n",
+                          sent->batches_acked, sent->rows_acked, sent->bytes_acked);
+    if (stop.stop_requested() && !sent->last_error.empty()) {
+      io.err << fmt::format("ferry: uplink: {}\n", sent->last_error);
+    }
+  }
   auto stats = (*spool)->stats();
   if (stats) {
     io.out << fmt::format("spool: {} batches waiting, {} bytes\n", stats->batches, stats->bytes);
+    if (stats->rejected > 0) {
+      io.err << fmt::format(
+          "ferry: {} batches were rejected by the tenant and are parked in the spool (see the "
+          "log for the reasons)\n",
+          stats->rejected);
+      if (upload) exit_code = kExitFailure;
+    }
     if (stats->dropped_batches > 0) {
       io.err << fmt::format(
           "ferry: {} batches were dropped to make room (spool.when_full: drop_oldest); the "
@@ -178,14 +266,16 @@ int run(const ParsedArgs& args, Io& io) {
 const CommandSpec& sync_command() {
   static const CommandSpec spec{
       .name = "sync",
-      .summary = "poll sources once and spool what changed",
+      .summary = "poll sources once and deliver what changed",
       .usage =
-          "ferry sync [-c FILE] [--source NAME]... --no-upload [--allow-mass-delete]\n"
+          "ferry sync [-c FILE] [--source NAME]... [--no-upload] [--allow-mass-delete]\n"
           "                  [--timeout DUR]",
       .details =
-          "Reads each source (or those named), applies the field policy, and stores new,\n"
-          "changed and deleted rows as sealed batches in the spool. Exit 0 when every\n"
-          "source was read; 1 when a source failed, deletes were held, or --timeout passed.",
+          "Reads each source (or those named), applies the field policy, stores new, changed\n"
+          "and deleted rows as sealed batches in the spool, and delivers the whole spool to\n"
+          "the tenant (not with --no-upload). Exit 0 when every source was read and the spool\n"
+          "is empty; 1 when a source failed, deletes were held, the tenant rejected a batch,\n"
+          "or --timeout passed (what is spooled stays and goes out next time).",
       .options = kOptions,
       .run = run};
   return spec;

@@ -377,6 +377,7 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
     }
   }
   if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  if (!seqs.empty() && on_commit_) on_commit_();
   return seqs;
 }
 
@@ -613,6 +614,20 @@ Result<void> Spool::ack(std::uint64_t seq) {
   auto remove = db_.prepare("DELETE FROM batches WHERE seq = ?");
   if (!remove) return tl::unexpected(remove.error());
   return remove->bind(1, static_cast<std::int64_t>(seq)).run();
+}
+
+Result<void> Spool::ack_through(std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  auto remove = db_.prepare("DELETE FROM batches WHERE seq <= ? AND rejected IS NULL");
+  if (!remove) return tl::unexpected(remove.error());
+  return remove->bind(1, static_cast<std::int64_t>(seq)).run();
+}
+
+Result<void> Spool::settle_gaps(std::uint64_t to_seq) {
+  std::lock_guard lock(mutex_);
+  auto remove = db_.prepare("DELETE FROM gaps WHERE to_seq <= ?");
+  if (!remove) return tl::unexpected(remove.error());
+  return remove->bind(1, static_cast<std::int64_t>(to_seq)).run();
 }
 
 Result<void> Spool::reject(std::uint64_t seq, std::string_view reason) {

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -143,11 +144,19 @@ class Spool {
   // Delivery side.
   Result<std::vector<StoredBatch>> pending(std::uint64_t after_seq, std::size_t limit);
   Result<void> ack(std::uint64_t seq);
+  // Removes every batch with seq <= `seq` but those parked as rejected (the tenant's `welcome`
+  // says it holds them all: acks lost with an earlier connection).
+  Result<void> ack_through(std::uint64_t seq);
   Result<void> reject(std::uint64_t seq, std::string_view reason);
   Result<Stats> stats();
   // Losses not yet reported to the tenant, oldest first.
   Result<std::vector<Gap>> gaps();
+  // The tenant recorded the losses up to `to_seq` (its `gap_ack`): forget them.
+  Result<void> settle_gaps(std::uint64_t to_seq);
   std::uint64_t max_bytes() const { return options_.max_bytes; }
+  // Called (on the committing thread) after each commit that stored batches: the uplink's cue to
+  // send them. Set it before other threads use the spool.
+  void set_commit_listener(std::function<void()> listener) { on_commit_ = std::move(listener); }
 
  private:
   Spool(Options options, sqlite::Database db, std::string spool_id)
@@ -162,6 +171,7 @@ class Spool {
   sqlite::Database db_;
   std::string spool_id_;
   std::optional<sqlite::Statement> select_digest_;  // cached: used once per row
+  std::function<void()> on_commit_;
 };
 
 }  // namespace ferry::spool

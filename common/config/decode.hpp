@@ -22,6 +22,7 @@ AgentSettings decode_agent(Context& ctx, const Entry& entry);
 LogSettings decode_log(Context& ctx, const Entry& entry);
 UplinkSettings decode_uplink(Context& ctx, const Entry& entry);
 BatchSettings decode_batch(Context& ctx, const Entry& entry);
+ReconnectSettings decode_reconnect(Context& ctx, const Entry& entry);
 SpoolSettings decode_spool(Context& ctx, const Entry& entry);
 std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry);
 std::vector<StreamSettings> decode_streams(Context& ctx, const Entry& entry,

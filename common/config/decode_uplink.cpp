@@ -235,7 +235,7 @@ UplinkSettings decode_uplink(Context& ctx, const Entry& entry) {
   if (!map) return uplink;
   map->check_keys({"enabled", "url", "token", "token_file", "tenant_public_key",
                    "tenant_public_key_file", "ca_file", "client_cert", "client_key", "proxy",
-                   "max_in_flight", "allow_commands", "batch"});
+                   "max_in_flight", "allow_commands", "batch", "idle_timeout", "reconnect"});
 
   // When `enabled` itself is wrong, whether the rest is required is unknown: say only that.
   bool enabled_known = true;
@@ -268,7 +268,40 @@ UplinkSettings decode_uplink(Context& ctx, const Entry& entry) {
     decode_allow_commands(ctx, *commands, uplink);
   }
   if (const Entry* batch = map->find("batch")) uplink.batch = decode_batch(ctx, *batch);
+  if (const Entry* idle = map->find("idle_timeout")) {
+    if (auto timeout = read_duration(ctx, *idle, std::chrono::milliseconds(200))) {
+      uplink.idle_timeout = *timeout;
+    }
+  }
+  if (const Entry* reconnect = map->find("reconnect")) {
+    uplink.reconnect = decode_reconnect(ctx, *reconnect);
+  }
   return uplink;
+}
+
+ReconnectSettings decode_reconnect(Context& ctx, const Entry& entry) {
+  ReconnectSettings reconnect;
+  auto map = open_map(ctx, entry, "uplink.reconnect", Naming::kSection);
+  if (!map) return reconnect;
+  map->check_keys({"min_delay", "max_delay"});
+  const Entry* min_delay = map->find("min_delay");
+  const Entry* max_delay = map->find("max_delay");
+  if (min_delay != nullptr) {
+    if (auto delay = read_duration(ctx, *min_delay, std::chrono::milliseconds(10))) {
+      reconnect.min_delay = *delay;
+    }
+  }
+  if (max_delay != nullptr) {
+    if (auto delay = read_duration(ctx, *max_delay, std::chrono::milliseconds(10))) {
+      reconnect.max_delay = *delay;
+    }
+  }
+  if (reconnect.max_delay < reconnect.min_delay) {
+    const Entry* at = max_delay != nullptr ? max_delay : min_delay;
+    ctx.error(at->value_at(), "uplink.reconnect.max_delay ({}) is shorter than min_delay ({})",
+              format_duration(reconnect.max_delay), format_duration(reconnect.min_delay));
+  }
+  return reconnect;
 }
 
 BatchSettings decode_batch(Context& ctx, const Entry& entry) {

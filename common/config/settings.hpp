@@ -46,6 +46,12 @@ struct BatchSettings {
   Duration max_delay = std::chrono::seconds(2);
 };
 
+// Re-dial delays: exponential with full jitter between min_delay and max_delay.
+struct ReconnectSettings {
+  Duration min_delay = std::chrono::seconds(1);
+  Duration max_delay = std::chrono::minutes(5);
+};
+
 struct UplinkSettings {
   bool enabled = true;
   std::string url;                                  // wss://host[:port]/path
@@ -60,6 +66,9 @@ struct UplinkSettings {
   int max_in_flight = 8;
   std::vector<std::string> allow_commands;  // default none
   BatchSettings batch;
+  // A ping goes out after half of this without traffic; the connection is dropped after all of it.
+  Duration idle_timeout = std::chrono::seconds(45);
+  ReconnectSettings reconnect;
 };
 
 enum class WhenFull { kPause, kDropOldest };

@@ -122,3 +122,32 @@ TEST_CASE("allow_commands accepts only known tenant commands") {
         Lines{"ferry.yaml:6:20: unknown command 'sync_nwo' in uplink.allow_commands (did you mean "
               "'sync_now'? known: sync_now)"});
 }
+
+TEST_CASE("idle_timeout and reconnect delays are read, with their defaults") {
+  auto defaults = load_config_text(uplink("  token: t\n  tenant_public_key: " + std::string(kKey) +
+                                          "\n"),
+                                   "ferry.yaml", test_catalog());
+  REQUIRE(defaults);
+  CHECK(defaults->uplink.idle_timeout == std::chrono::seconds(45));
+  CHECK(defaults->uplink.reconnect.min_delay == std::chrono::seconds(1));
+  CHECK(defaults->uplink.reconnect.max_delay == std::chrono::minutes(5));
+
+  auto set = load_config_text(uplink("  token: t\n  tenant_public_key: " + std::string(kKey) +
+                                     "\n  idle_timeout: 3s\n  reconnect: {min_delay: 100ms, "
+                                     "max_delay: 2s}\n"),
+                              "ferry.yaml", test_catalog());
+  REQUIRE(set);
+  CHECK(set->uplink.idle_timeout == std::chrono::seconds(3));
+  CHECK(set->uplink.reconnect.min_delay == std::chrono::milliseconds(100));
+  CHECK(set->uplink.reconnect.max_delay == std::chrono::seconds(2));
+}
+
+TEST_CASE("a reconnect max_delay below min_delay is refused where it is written") {
+  CHECK(diagnostics_of(uplink("  token: t\n  tenant_public_key: " + std::string(kKey) +
+                              "\n  reconnect:\n    min_delay: 10s\n    max_delay: 1s\n")) ==
+        Lines{"ferry.yaml:8:16: uplink.reconnect.max_delay (1s) is shorter than min_delay (10s)"});
+  CHECK(diagnostics_of(uplink("  token: t\n  tenant_public_key: " + std::string(kKey) +
+                              "\n  reconnect: {max_dely: 1s}\n")) ==
+        Lines{"ferry.yaml:6:15: unknown key 'max_dely' in uplink.reconnect (did you mean "
+              "'max_delay'?)"});
+}

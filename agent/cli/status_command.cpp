@@ -1,0 +1,62 @@
+// ferry status: asks the running agent over its control socket and prints what it says.
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "agent/cli/commands.hpp"
+#include "agent/cli/context.hpp"
+#include "agent/control/control_client.hpp"
+#include "agent/control/status.hpp"
+
+namespace ferry::cli {
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    kConfigOption,
+    {"json", '\0', "", "print the agent's JSON answer (SPEC section 8)"},
+    kHelpOption};
+
+int run(const ParsedArgs& args, Io& io) {
+  auto settings = load_settings(args, io);
+  if (!settings) return kExitUsage;
+  const auto& socket = settings->agent.control_socket;
+  auto answer = control::request(socket, R"({"cmd":"status"})");
+  if (!answer) {
+    if (answer.error().code == ErrorCode::kUnavailable) {
+      return fail(io, kExitFailure,
+                  fmt::format("no agent is running for {} (nothing listens on {}): start it "
+                              "with 'systemctl start ferry' or 'ferry run -c {}'",
+                              settings->file.string(), socket.string(), settings->file.string()));
+    }
+    return fail(io, kExitFailure, answer.error().message);
+  }
+  boost::system::error_code ec;
+  boost::json::value status = boost::json::parse(*answer, ec);
+  if (ec || !status.is_object()) {
+    return fail(io, kExitFailure,
+                fmt::format("the agent's answer on {} is not a JSON object", socket.string()));
+  }
+  if (args.has("json")) {
+    io.out << *answer << '\n';
+  } else {
+    io.out << control::render_status(status.get_object());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+const CommandSpec& status_command() {
+  static const CommandSpec spec{
+      .name = "status",
+      .summary = "show what the running agent is doing",
+      .usage = "ferry status [-c FILE] [--json]",
+      .details =
+          "Asks the agent that `ferry run` started, over agent.control_socket: the uplink's\n"
+          "state, the spool, every source's last and next run, the active key. Exit 1 when no\n"
+          "agent is running.",
+      .options = kOptions,
+      .run = run};
+  return spec;
+}
+
+}  // namespace ferry::cli

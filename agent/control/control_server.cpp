@@ -1,0 +1,118 @@
+#include "agent/control/control_server.hpp"
+
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "agent/control/control_client.hpp"
+#include "common/log/log.hpp"
+
+namespace ferry::control {
+namespace {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+using Protocol = net::local::stream_protocol;
+
+constexpr std::size_t kMaxRequest = 64 * 1024;
+
+}  // namespace
+
+struct ControlServer::Impl {
+  Impl(std::filesystem::path socket_path, Handler request_handler)
+      : path(std::move(socket_path)), handler(std::move(request_handler)), acceptor(io) {}
+
+  net::awaitable<void> serve(Protocol::socket socket) {
+    std::string buffer;
+    for (;;) {
+      error_code ec;
+      const std::size_t n =
+          co_await net::async_read_until(socket, net::dynamic_buffer(buffer, kMaxRequest), '\n',
+                                         net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;  // the client left (or sent a line too long to be a request)
+      std::string line = buffer.substr(0, n - 1);
+      buffer.erase(0, n);
+      std::string response = handler(line) + "\n";
+      co_await net::async_write(socket, net::buffer(response),
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  net::awaitable<void> accept_loop() {
+    for (;;) {
+      error_code ec;
+      Protocol::socket socket =
+          co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) continue;
+      net::co_spawn(io, serve(std::move(socket)), net::detached);
+    }
+  }
+
+  std::filesystem::path path;
+  Handler handler;
+  net::io_context io;
+  Protocol::acceptor acceptor;
+  std::thread thread;
+};
+
+Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesystem::path& path,
+                                                            Handler handler) {
+  std::error_code fs_error;
+  if (std::filesystem::exists(path, fs_error)) {
+    // We hold the data_dir lock, but the socket may live elsewhere (/run/ferry): make sure no
+    // other agent answers there before taking the name.
+    auto answer = request(path, R"({"cmd":"ping"})", std::chrono::seconds(2));
+    if (answer || answer.error().code != ErrorCode::kUnavailable) {
+      return make_error(ErrorCode::kAlreadyExists,
+                        "agent.control_socket {}: another process answers there (another agent "
+                        "with the same control_socket?): give each agent its own",
+                        path.string());
+    }
+    std::filesystem::remove(path, fs_error);
+  }
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), fs_error);
+  auto impl = std::make_unique<Impl>(path, std::move(handler));
+  error_code ec;
+  impl->acceptor.open(Protocol(), ec);
+  // Created 0660 from the start (the umask applies to bind): never readable by everyone.
+  const mode_t old_mask = ::umask(0117);
+  if (!ec) impl->acceptor.bind(Protocol::endpoint(path.string()), ec);
+  ::umask(old_mask);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, "agent.control_socket {}: cannot listen there: {}",
+                      path.string(), ec.message());
+  }
+  ::chmod(path.c_str(), 0660);
+  Impl* raw = impl.get();
+  net::co_spawn(raw->io, raw->accept_loop(), net::detached);
+  raw->thread = std::thread([raw] { raw->io.run(); });
+  return std::unique_ptr<ControlServer>(new ControlServer(std::move(impl)));
+}
+
+ControlServer::ControlServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+void ControlServer::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->io.stop();
+  impl_->thread.join();
+  error_code ignored;
+  impl_->acceptor.close(ignored);
+  std::error_code fs_error;
+  std::filesystem::remove(impl_->path, fs_error);
+}
+
+}  // namespace ferry::control

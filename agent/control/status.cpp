@@ -1,0 +1,225 @@
+#include "agent/control/status.hpp"
+
+#include <ctime>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "common/keys/keyring.hpp"
+
+namespace ferry::control {
+namespace {
+
+namespace json = boost::json;
+
+json::value time_or_null(const std::optional<std::chrono::system_clock::time_point>& time) {
+  if (!time) return nullptr;
+  return json::value(keys::format_rfc3339(*time));
+}
+
+json::value text_or_null(const std::string& text) {
+  if (text.empty()) return nullptr;
+  return json::value(text);
+}
+
+// Days since an RFC 3339 time ("2026-11-01T09:00:00Z"); nullopt when it does not parse.
+std::optional<std::int64_t> days_since(const std::string& rfc3339,
+                                       std::chrono::system_clock::time_point now) {
+  std::tm tm{};
+  if (::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
+  const std::time_t then = ::timegm(&tm);
+  const auto age = now - std::chrono::system_clock::from_time_t(then);
+  return std::chrono::duration_cast<std::chrono::hours>(age).count() / 24;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  if (bytes < 1024ull * 1024 * 1024) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
+  return fmt::format("{:.1f} GiB", bytes / 1073741824.0);
+}
+
+std::string format_age(std::int64_t seconds) {
+  if (seconds < 60) return fmt::format("{}s", seconds);
+  if (seconds < 3600) return fmt::format("{}m{}s", seconds / 60, seconds % 60);
+  if (seconds < 86400) return fmt::format("{}h{}m", seconds / 3600, seconds % 3600 / 60);
+  return fmt::format("{}d{}h", seconds / 86400, seconds % 86400 / 3600);
+}
+
+std::string string_of(const json::object& object, std::string_view key,
+                      std::string_view if_null = "-") {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return std::string(if_null);
+  if (const auto* text = value->if_string()) return std::string(*text);
+  return json::serialize(*value);
+}
+
+std::uint64_t number_of(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr) return 0;
+  if (const auto* u = value->if_uint64()) return *u;
+  if (const auto* i = value->if_int64()) return *i < 0 ? 0 : static_cast<std::uint64_t>(*i);
+  return 0;
+}
+
+// "2026-11-23T10:00:00Z" -> "2026-11-23 10:00:00Z"; "-" for null.
+std::string short_time(const json::object& object, std::string_view key) {
+  std::string text = string_of(object, key);
+  if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
+  return text;
+}
+
+}  // namespace
+
+json::object status_json(const StatusInputs& in) {
+  const config::Settings& settings = *in.settings;
+  json::object status;
+  status["agent_id"] = settings.agent.id;
+  status["tenant_id"] = settings.agent.tenant;
+  status["version"] = FERRY_VERSION;
+  status["pid"] = static_cast<std::int64_t>(::getpid());
+  status["uptime_s"] =
+      std::chrono::duration_cast<std::chrono::seconds>(in.now - in.started).count();
+
+  json::object uplink;
+  if (in.uplink) {
+    uplink["state"] = std::string(uplink::to_string(in.uplink->state));
+    uplink["url"] = in.uplink->url;
+    uplink["tls_version"] = text_or_null(in.uplink->tls_version);
+    uplink["acked_through"] = in.uplink->acked_through;
+    uplink["last_error"] = text_or_null(in.uplink->last_error);
+    uplink["next_attempt_at"] = time_or_null(in.uplink->next_attempt);
+    uplink["connects"] = in.uplink->connects;
+    uplink["batches_sent"] = in.uplink->batches_sent;
+    uplink["batches_acked"] = in.uplink->batches_acked;
+    uplink["rows_acked"] = in.uplink->rows_acked;
+    uplink["bytes_acked"] = in.uplink->bytes_acked;
+  } else {
+    uplink["state"] = "disabled";
+    uplink["url"] = settings.uplink.url;
+    uplink["tls_version"] = nullptr;
+    uplink["acked_through"] = 0;
+    uplink["last_error"] = nullptr;
+  }
+  status["uplink"] = std::move(uplink);
+
+  json::object spool;
+  const spool::Stats stats = in.spool.value_or(spool::Stats{});
+  spool["batches"] = stats.batches;
+  spool["bytes"] = stats.bytes;
+  const std::int64_t now_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(in.now.time_since_epoch()).count();
+  spool["oldest_age_s"] = stats.oldest_created_unix == 0
+                              ? 0
+                              : std::max<std::int64_t>(0, now_unix - stats.oldest_created_unix);
+  spool["max_bytes"] = settings.spool.max_bytes;
+  spool["rejected"] = stats.rejected;
+  spool["dropped_batches"] = stats.dropped_batches;
+  spool["next_seq"] = stats.next_seq;
+  if (!in.spool) spool["error"] = "the spool could not be read; see the log";
+  status["spool"] = std::move(spool);
+
+  json::array sources;
+  for (const app::SourceState& state : in.sources) {
+    json::object source;
+    source["name"] = state.name;
+    std::string type;
+    for (const auto& configured : settings.sources) {
+      if (configured.name == state.name) type = configured.type;
+    }
+    source["type"] = type;
+    source["state"] = state.running ? "running" : (state.last_error.empty() ? "idle" : "error");
+    source["last_run_at"] = time_or_null(state.last_run);
+    source["last_success_at"] = time_or_null(state.last_success);
+    source["next_run_at"] = keys::format_rfc3339(state.next_run);
+    source["rows_last_run"] = state.rows;
+    source["last_error"] = text_or_null(state.last_error);
+    source["paused"] = state.paused;
+    sources.push_back(std::move(source));
+  }
+  status["sources"] = std::move(sources);
+
+  json::object keys;
+  keys["active_version"] = in.key_version;
+  keys["active_created"] = in.key_created;
+  const auto age = days_since(in.key_created, in.now);
+  keys["active_age_days"] = age ? json::value(*age) : json::value(nullptr);
+  keys["rotation_due"] = age && *age > kKeyRotationDays;
+  status["keys"] = std::move(keys);
+  return status;
+}
+
+std::string render_status(const json::object& status) {
+  std::string out;
+  const json::object empty;
+  auto section = [&](std::string_view key) -> const json::object& {
+    const json::value* value = status.if_contains(key);
+    return value != nullptr && value->is_object() ? value->get_object() : empty;
+  };
+  out += fmt::format("ferry {}  agent {} (tenant {})  pid {}  up {}\n",
+                     string_of(status, "version"), string_of(status, "agent_id"),
+                     string_of(status, "tenant_id"), string_of(status, "pid"),
+                     format_age(static_cast<std::int64_t>(number_of(status, "uptime_s"))));
+
+  const json::object& uplink = section("uplink");
+  const std::string state = string_of(uplink, "state");
+  std::string line = fmt::format("uplink   {}", state);
+  if (state == "connected") line += fmt::format(" ({})", string_of(uplink, "tls_version"));
+  line += fmt::format("  {}  acked through seq {}", string_of(uplink, "url"),
+                      number_of(uplink, "acked_through"));
+  if (state == "backoff")
+    line += fmt::format("  next attempt {}", short_time(uplink, "next_attempt_at"));
+  out += line + "\n";
+  if (const std::string error = string_of(uplink, "last_error", ""); !error.empty()) {
+    out += fmt::format("         last error: {}\n", error);
+  }
+
+  const json::object& spool = section("spool");
+  out += fmt::format("spool    {} batches, {} of {}, oldest {}, {} rejected\n",
+                     number_of(spool, "batches"), format_bytes(number_of(spool, "bytes")),
+                     format_bytes(number_of(spool, "max_bytes")),
+                     format_age(static_cast<std::int64_t>(number_of(spool, "oldest_age_s"))),
+                     number_of(spool, "rejected"));
+
+  const json::object& keys = section("keys");
+  out += fmt::format("keys     active version {}, created {}", number_of(keys, "active_version"),
+                     short_time(keys, "active_created"));
+  if (const json::value* age = keys.if_contains("active_age_days"); age && !age->is_null()) {
+    out += fmt::format(" ({} days ago)", number_of(keys, "active_age_days"));
+  }
+  if (const json::value* due = keys.if_contains("rotation_due");
+      due && due->is_bool() && due->get_bool()) {
+    out += fmt::format("  WARNING: older than {} days: run ferry keys rotate", kKeyRotationDays);
+  }
+  out += "\n\n";
+
+  std::vector<std::array<std::string, 8>> rows;
+  rows.push_back(
+      {"SOURCE", "TYPE", "STATE", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "ROWS", "LAST ERROR"});
+  if (const json::value* sources = status.if_contains("sources"); sources && sources->is_array()) {
+    for (const json::value& value : sources->get_array()) {
+      if (!value.is_object()) continue;
+      const json::object& source = value.get_object();
+      rows.push_back({string_of(source, "name"), string_of(source, "type"),
+                      string_of(source, "state"), short_time(source, "last_run_at"),
+                      short_time(source, "last_success_at"), short_time(source, "next_run_at"),
+                      std::to_string(number_of(source, "rows_last_run")),
+                      string_of(source, "last_error")});
+    }
+  }
+  std::array<std::size_t, 8> widths{};
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string text;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      text += i + 1 < row.size() ? fmt::format("{:<{}}  ", row[i], widths[i]) : row[i];
+    }
+    out += text + "\n";
+  }
+  return out;
+}
+
+}  // namespace ferry::control

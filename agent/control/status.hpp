@@ -1,0 +1,39 @@
+// The answer to the control socket's `status` request (SPEC section 8) and its rendering as the
+// human table of `ferry status`. The JSON carries every key SPEC section 8 names, plus a few more
+// (counters, the key's age), never a secret or a row value.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "agent/app/agent.hpp"
+#include "agent/spool/spool.hpp"
+#include "agent/uplink/uplink.hpp"
+#include "common/config/settings.hpp"
+
+namespace ferry::control {
+
+// A key older than this is flagged in the status (rotate with `ferry keys rotate`).
+inline constexpr int kKeyRotationDays = 180;
+
+struct StatusInputs {
+  const config::Settings* settings = nullptr;
+  std::chrono::system_clock::time_point started;
+  std::chrono::system_clock::time_point now;
+  std::vector<app::SourceState> sources;
+  std::optional<uplink::Status> uplink;  // nullopt: uplink.enabled is false
+  std::optional<spool::Stats> spool;     // nullopt: the spool could not be read
+  std::uint32_t key_version = 0;
+  std::string key_created;  // RFC 3339
+};
+
+boost::json::object status_json(const StatusInputs& inputs);
+
+// The table `ferry status` prints, from the JSON the agent answered.
+std::string render_status(const boost::json::object& status);
+
+}  // namespace ferry::control

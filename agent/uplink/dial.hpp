@@ -1,0 +1,69 @@
+// Opening one uplink connection: TCP (directly or through an HTTP CONNECT proxy), TLS 1.3 with
+// SNI and the server certificate checked against the URL's host, then the WebSocket upgrade with
+// the bearer token and the ferry.v1 subprotocol. Each failure says which step failed and what to
+// do about it, in words an administrator can act on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <tl/expected.hpp>
+
+#include "common/config/url.hpp"
+
+namespace ferry::uplink {
+
+using WebSocket =
+    boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+inline constexpr std::string_view kProtocolName = "ferry.v1";
+
+struct DialTarget {
+  std::string url;  // as configured, for messages
+  std::string host;
+  std::uint16_t port = 443;
+  std::string path = "/";
+  std::optional<config::Url> proxy;
+  std::string token;
+  std::chrono::milliseconds connect_timeout{30'000};  // each step before the upgrade
+  std::chrono::milliseconds idle_timeout{45'000};     // ping at half, drop at all of it
+};
+
+enum class DialFailure {
+  kResolve,       // DNS
+  kConnect,       // TCP
+  kProxy,         // the CONNECT proxy refused or failed
+  kTls,           // TLS handshake (version, cipher, a reset)
+  kCertificate,   // the server certificate is not trusted or not for this host
+  kUnauthorized,  // HTTP 401: the tenant does not know the token
+  kUpgrade,       // any other answer than a WebSocket upgrade
+  kSubprotocol,   // the upgrade did not select ferry.v1
+};
+
+struct DialError {
+  DialFailure kind;
+  std::string message;
+};
+
+struct Dialed {
+  std::unique_ptr<WebSocket> ws;
+  std::string tls_version;  // "TLSv1.3"
+};
+
+// Builds a DialTarget from uplink settings (the URL and proxy were validated with the config).
+tl::expected<DialTarget, std::string> make_dial_target(const std::string& url,
+                                                       const std::optional<std::string>& proxy,
+                                                       const std::string& token);
+
+boost::asio::awaitable<tl::expected<Dialed, DialError>> dial(boost::asio::ssl::context& tls,
+                                                             const DialTarget& target);
+
+}  // namespace ferry::uplink

@@ -1,0 +1,67 @@
+#include "agent/uplink/tls_context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace ferry::uplink {
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+std::string openssl_reason(const boost::system::error_code& ec) {
+  const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+  return reason != nullptr ? reason : ec.message();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ssl::context>> make_tls_context(const config::UplinkSettings& settings) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX* native = context->native_handle();
+  // TLS 1.3 and nothing older: an older server fails the handshake.
+  if (SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) != 1) {
+    return make_error(ErrorCode::kCrypto, "this OpenSSL cannot require TLS 1.3");
+  }
+  context->set_verify_mode(ssl::verify_peer);
+  boost::system::error_code ec;
+  if (settings.ca_file) {
+    context->load_verify_file(settings.ca_file->string(), ec);
+    if (ec) {
+      return make_error(ErrorCode::kConfig,
+                        "uplink.ca_file {}: cannot use it as trusted CA certificates ({}): it must "
+                        "hold the tenant's CA certificate in PEM form",
+                        settings.ca_file->string(), openssl_reason(ec));
+    }
+  } else {
+    context->set_default_verify_paths(ec);
+    if (ec) {
+      return make_error(ErrorCode::kConfig,
+                        "cannot load the system trust store ({}): install ca-certificates or set "
+                        "uplink.ca_file",
+                        openssl_reason(ec));
+    }
+  }
+  if (settings.client_cert && settings.client_key) {
+    context->use_certificate_chain_file(settings.client_cert->string(), ec);
+    if (ec) {
+      return make_error(ErrorCode::kConfig,
+                        "uplink.client_cert {}: not a PEM certificate chain ({})",
+                        settings.client_cert->string(), openssl_reason(ec));
+    }
+    context->use_private_key_file(settings.client_key->string(), ssl::context::pem, ec);
+    if (ec) {
+      return make_error(ErrorCode::kConfig,
+                        "uplink.client_key {}: not a PEM private key without a passphrase ({})",
+                        settings.client_key->string(), openssl_reason(ec));
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      ERR_clear_error();
+      return make_error(ErrorCode::kConfig,
+                        "uplink.client_key {} does not belong to uplink.client_cert {}",
+                        settings.client_key->string(), settings.client_cert->string());
+    }
+  }
+  return context;
+}
+
+}  // namespace ferry::uplink

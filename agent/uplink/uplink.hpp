@@ -1,0 +1,81 @@
+// The uplink: delivers the spool to the tenant over a TLS 1.3 WebSocket (docs/protocol.md), and
+// re-dials with backoff whenever the connection fails. A batch leaves the spool only when the
+// tenant acks it.
+//
+// Threads: the uplink runs on a thread of its own (one io_context; every handler on it), so a
+// slow or absent tenant never blocks collection. start(), stop(), notify() and status() may be
+// called from any thread. The Spool is shared with the collecting thread (it serialises access
+// itself) and must outlive the Uplink. Hooks are called on the uplink's thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "agent/spool/spool.hpp"
+#include "common/config/settings.hpp"
+#include "common/error/error.hpp"
+
+namespace ferry::uplink {
+
+enum class State { kDisabled, kConnecting, kConnected, kBackoff };
+// "connected", "connecting", "backoff", "disabled" (SPEC section 8).
+std::string_view to_string(State state);
+
+struct Status {
+  State state = State::kDisabled;
+  std::string url;
+  std::string tls_version;          // of the current connection; "" when not connected
+  std::uint64_t acked_through = 0;  // the tenant holds every seq up to this one
+  std::string last_error;           // "" until something fails
+  std::uint64_t connects = 0;       // connections that reached `welcome`
+  std::uint64_t batches_sent = 0;   // frames written (resends included)
+  std::uint64_t batches_acked = 0;
+  std::uint64_t rows_acked = 0;
+  std::uint64_t bytes_acked = 0;
+  std::uint64_t batches_rejected = 0;
+  std::optional<std::chrono::system_clock::time_point> next_attempt;  // while in backoff
+};
+
+struct CommandResult {
+  bool ok = false;
+  std::string message;
+};
+
+struct Hooks {
+  // After acks, rejections and settled gaps: the spool has room again, or may be empty.
+  std::function<void()> on_progress;
+  // A tenant command that allow_commands permits ("sync_now", source or "" for all).
+  std::function<CommandResult(const std::string& name, const std::string& source)> on_command;
+};
+
+class Uplink {
+ public:
+  // Checks what can be checked before dialling (the TLS files); nothing runs yet.
+  static Result<std::unique_ptr<Uplink>> create(const config::Settings& settings,
+                                                spool::Spool& spool, Hooks hooks);
+  ~Uplink();
+  Uplink(const Uplink&) = delete;
+  Uplink& operator=(const Uplink&) = delete;
+
+  void start();
+  // Closes the connection politely (close code 1000) and joins the thread; what is in flight
+  // stays in the spool and is sent again next time. Waits at most a few seconds.
+  void stop();
+  // New batches were spooled (or a loss recorded): send them.
+  void notify();
+  Status status() const;
+
+ private:
+  struct Impl;
+  explicit Uplink(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::uplink

@@ -1,0 +1,67 @@
+// The uplink's JSON messages: what the agent writes is what docs/protocol.md shows, and what it
+// reads from a tenant is checked before it is trusted.
+#include "agent/uplink/messages.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace ferry::uplink;
+
+TEST_CASE("hello carries every key of SPEC section 6") {
+  const Hello hello{"school-042", "district-7", "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc", "0.1.0",
+                    58};
+  CHECK(to_json(hello) ==
+        R"({"type":"hello","v":1,"agent_id":"school-042","tenant_id":"district-7",)"
+        R"("spool_id":"0f1e2d3c-aaaa-4bbb-8ccc-123456789abc","agent_version":"0.1.0",)"
+        R"("next_seq":58})");
+}
+
+TEST_CASE("gap and command_result are written as the protocol shows them") {
+  CHECK(gap_json(5, 9, 1200, "spool full") ==
+        R"({"type":"gap","from_seq":5,"to_seq":9,"rows":1200,"reason":"spool full"})");
+  CHECK(command_result_json(R"("c-1")", true, "sync of sis started") ==
+        R"({"type":"command_result","id":"c-1","ok":true,"message":"sync of sis started"})");
+  CHECK(command_result_json("7", false, "no") ==
+        R"({"type":"command_result","id":7,"ok":false,"message":"no"})");
+}
+
+TEST_CASE("the tenant's messages are parsed into their types") {
+  auto welcome = parse_incoming(R"({"type":"welcome","v":1,"acked_through":41})");
+  REQUIRE(welcome);
+  CHECK(std::get<Welcome>(*welcome).acked_through == 41);
+
+  auto ack = parse_incoming(R"({"type":"ack","seq":42,"batch_id":"b-42"})");
+  REQUIRE(ack);
+  CHECK(std::get<Ack>(*ack).seq == 42);
+  CHECK(std::get<Ack>(*ack).batch_id == "b-42");
+
+  auto nack =
+      parse_incoming(R"({"type":"nack","seq":3,"batch_id":"b","retry":false,"reason":"r"})");
+  REQUIRE(nack);
+  CHECK_FALSE(std::get<Nack>(*nack).retry);
+  CHECK(std::get<Nack>(*nack).reason == "r");
+
+  auto gap_ack = parse_incoming(R"({"type":"gap_ack","to_seq":9})");
+  REQUIRE(gap_ack);
+  CHECK(std::get<GapAck>(*gap_ack).to_seq == 9);
+
+  auto command = parse_incoming(R"({"type":"command","id":12,"name":"sync_now","source":"sis"})");
+  REQUIRE(command);
+  CHECK(std::get<Command>(*command).id_json == "12");
+  CHECK(std::get<Command>(*command).source == "sis");
+
+  auto unknown = parse_incoming(R"({"type":"news","text":"hi"})");
+  REQUIRE(unknown);
+  CHECK(std::get<UnknownMessage>(*unknown).type == "news");
+}
+
+TEST_CASE("a malformed message from the tenant is an error that says what is wrong") {
+  CHECK(parse_incoming("not json").error().message.starts_with("not JSON"));
+  CHECK(parse_incoming("[1]").error().message == "not a JSON object");
+  CHECK(parse_incoming(R"({"seq":1})").error().message == "no 'type'");
+  CHECK(parse_incoming(R"({"type":"ack","seq":-1,"batch_id":"b"})").error().message ==
+        "'ack' message: 'seq' is not a whole number >= 0");
+  CHECK(parse_incoming(R"({"type":"welcome"})").error().message ==
+        "'welcome' message: no 'acked_through'");
+  CHECK(parse_incoming(R"({"type":"nack","seq":1,"batch_id":"b","retry":"yes"})").error().message ==
+        "'nack' message: 'retry' is not true or false");
+}

@@ -1,0 +1,56 @@
+// ferry-tenant keygen --out FILE: a fresh tenant key; the public half goes into the agent's
+// uplink.tenant_public_key.
+#include <fmt/format.h>
+
+#include "agent/cli/args.hpp"
+#include "common/crypto/base64.hpp"
+#include "tests/tenant/tenant_cli.hpp"
+#include "tests/tenant/tenant_key.hpp"
+
+namespace ferry::tenant {
+namespace {
+
+constexpr cli::OptionSpec kOptions[] = {
+    {"out", 'o', "FILE", "where to write the private key (mode 0600; never overwritten)"},
+    {"help", 'h', "", "show this help"},
+};
+
+constexpr std::string_view kHelp =
+    "Usage: ferry-tenant keygen --out FILE\n"
+    "\n"
+    "Writes a new X25519 private key to FILE (base64 of 32 bytes, mode 0600) and prints the\n"
+    "public key in base64 on standard output: put it in the agent's uplink.tenant_public_key.\n"
+    "\n";
+
+}  // namespace
+
+int run_keygen(std::span<const std::string> args, Io& io) {
+  auto parsed = cli::parse_args(args, kOptions, "ferry-tenant keygen");
+  if (!parsed) {
+    io.err << "ferry-tenant: " << parsed.error().message << "\n";
+    return kExitUsage;
+  }
+  if (parsed->has("help")) {
+    io.out << kHelp << cli::format_options(kOptions);
+    return kExitOk;
+  }
+  if (!parsed->positionals().empty()) {
+    io.err << "ferry-tenant keygen: unexpected argument '" << parsed->positionals().front()
+           << "' (see 'ferry-tenant keygen --help')\n";
+    return kExitUsage;
+  }
+  auto out = parsed->value("out");
+  if (!out || out->empty()) {
+    io.err << "ferry-tenant keygen: --out FILE is required (where to write the private key)\n";
+    return kExitUsage;
+  }
+  auto public_key = generate_key_file(*out);
+  if (!public_key) {
+    io.err << "ferry-tenant keygen: " << public_key.error().message << "\n";
+    return public_key.error().code == ErrorCode::kAlreadyExists ? kExitUsage : kExitFailure;
+  }
+  io.out << crypto::base64_encode(*public_key) << "\n";
+  return kExitOk;
+}
+
+}  // namespace ferry::tenant

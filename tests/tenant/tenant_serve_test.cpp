@@ -1,0 +1,303 @@
+// ferry-tenant serve over a real socket: the binary started on 127.0.0.1 port 0 with `certs`
+// output, spoken to by a minimal agent (tenant_test_client.hpp).
+#include <csignal>
+#include <regex>
+#include <thread>
+
+#include <boost/beast/websocket/error.hpp>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "common/crypto/base64.hpp"
+#include "tests/fault/child_process.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/tenant/tenant_test_client.hpp"
+#include "tests/tenant/tenant_test_util.hpp"
+
+namespace ferry::tenant {
+namespace {
+
+using ferry::test::ChildProcess;
+using ferry::test::read_file;
+using ferry::test::run_process;
+using ferry::test::TempDir;
+using test::header_for;
+using test::kAgent;
+using test::kSpool;
+using test::kTenant;
+using test::sealed_frame;
+using test::TestAgent;
+
+const std::string kBinary = FERRY_TENANT_BINARY;
+const std::string kToken = "tok-042-secret";
+
+// Polls `condition` until it holds or `deadline` passes.
+template <class Condition>
+bool wait_until(Condition condition,
+                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+// Certificates, a tenant key and a tokens file in a fresh folder; starts `ferry-tenant serve`.
+class Tenant {
+ public:
+  explicit Tenant(std::vector<std::string> extra = {}) {
+    auto certs = run_process({kBinary, "certs", "--out", (dir_ / "pki").string()});
+    REQUIRE(certs.exit_code == 0);
+    auto key = run_process({kBinary, "keygen", "--out", (dir_ / "tenant.key").string()});
+    REQUIRE(key.exit_code == 0);
+    auto decoded = crypto::base64_decode(key.out.substr(0, 44));
+    REQUIRE(decoded);
+    public_key_ = *decoded;
+    dir_.write("tokens", "# test agents\nschool-042 district-7 " + kToken +
+                             "\nschool-043 district-7 tok-043\n");
+    std::vector<std::string> argv = {kBinary,         "serve",
+                                     "--listen",      "127.0.0.1:0",
+                                     "--cert",        (dir_ / "pki/server.pem").string(),
+                                     "--key",         (dir_ / "pki/server.key").string(),
+                                     "--private-key", (dir_ / "tenant.key").string(),
+                                     "--tokens",      (dir_ / "tokens").string(),
+                                     "--out",         (dir_ / "out").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_.emplace(argv, dir_ / "tenant.log");
+    const std::regex listening("ferry-tenant: listening on 127\\.0\\.0\\.1:([0-9]+)");
+    std::smatch match;
+    std::string log;
+    const bool up = wait_until([&] {
+      log = read_file(dir_ / "tenant.log");
+      return std::regex_search(log, match, listening) || !child_->running();
+    });
+    INFO(log);
+    REQUIRE(up);
+    REQUIRE(match.size() == 2);
+    port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+  }
+
+  std::uint16_t port() const { return port_; }
+  const crypto::Bytes& public_key() const { return public_key_; }
+  std::filesystem::path ca() const { return dir_ / "pki/ca.pem"; }
+  std::filesystem::path out(std::string_view name) const { return dir_ / "out" / name; }
+  std::string log() const { return read_file(dir_ / "tenant.log"); }
+  ChildProcess& process() { return *child_; }
+
+ private:
+  TempDir dir_;
+  crypto::Bytes public_key_;
+  std::optional<ChildProcess> child_;
+  std::uint16_t port_ = 0;
+};
+
+std::string hello(std::string_view agent = kAgent, std::string_view tenant = kTenant) {
+  boost::json::object message{{"type", "hello"},    {"v", 1},
+                              {"agent_id", agent},  {"tenant_id", tenant},
+                              {"spool_id", kSpool}, {"agent_version", "test"},
+                              {"next_seq", 10}};
+  return boost::json::serialize(message);
+}
+
+boost::json::object json_of(const test::Message& message) {
+  INFO("read error: " << message.error.message());
+  REQUIRE_FALSE(message.error);
+  REQUIRE(message.text);
+  return boost::json::parse(message.data).as_object();
+}
+
+// Connects and says hello; returns the welcome's acked_through.
+std::int64_t welcome(TestAgent& agent, const Tenant& tenant) {
+  REQUIRE_FALSE(agent.connect(tenant.port(), kToken));
+  REQUIRE_FALSE(agent.send_text(hello()));
+  auto answer = json_of(agent.read());
+  REQUIRE(answer.at("type") == "welcome");
+  CHECK(answer.at("v") == 1);
+  return answer.at("acked_through").as_int64();
+}
+
+const std::string kRows1 =
+    "{\"_op\":\"upsert\",\"id\":\"p1.a\"}\n{\"_op\":\"upsert\",\"id\":\"p1.b\"}\n";
+const std::string kRows2 = "{\"_op\":\"delete\",\"id\":\"p1.a\"}\n";
+
+TEST_CASE("serve welcomes an agent, stores a batch once, acks it and stops cleanly") {
+  Tenant tenant;
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  CHECK(agent.selected_subprotocol() == "ferry.v1");
+
+  const auto batch1 = sealed_frame(header_for(1), tenant.public_key(), kRows1);
+  REQUIRE_FALSE(agent.send_binary(batch1));
+  auto ack = json_of(agent.read());
+  CHECK(ack.at("type") == "ack");
+  CHECK(ack.at("seq") == 1);
+  CHECK(ack.at("batch_id") == "batch-1");
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
+
+  // The same batch again (its ack lost): acked, stored once.
+  REQUIRE_FALSE(agent.send_binary(batch1));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
+
+  // A gap in the seqs: nack with retry, naming the seq expected.
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(3), tenant.public_key(), kRows2)));
+  auto nack = json_of(agent.read());
+  CHECK(nack.at("type") == "nack");
+  CHECK(nack.at("seq") == 3);
+  CHECK(nack.at("retry") == true);
+  CHECK(nack.at("reason") == "out of order: expected seq 2");
+
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(2), tenant.public_key(), kRows2)));
+  CHECK(json_of(agent.read()).at("seq") == 2);
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1 + kRows2);
+
+  // A second connection learns what is settled.
+  TestAgent again(tenant.ca());
+  CHECK(welcome(again, tenant) == 2);
+
+  REQUIRE(tenant.process().signal(SIGTERM));
+  auto closed = again.read();
+  CHECK(closed.error == boost::beast::websocket::error::closed);
+  CHECK(again.close_code() == 1000);
+  auto closed_first = agent.read();
+  CHECK(closed_first.error == boost::beast::websocket::error::closed);
+  CHECK(tenant.process().wait_for(std::chrono::seconds(10)) == 0);
+  const auto log = tenant.log();
+  CHECK_THAT(log, Catch::Contains("batch stored agent=school-042"));
+  CHECK_THAT(log, !Catch::Contains("p1.a"));  // never a row value in the log
+  CHECK_THAT(log, !Catch::Contains(kToken));
+}
+
+TEST_CASE("serve answers 401 to an unknown token and 400 to an upgrade without ferry.v1") {
+  Tenant tenant;
+  TestAgent stranger(tenant.ca());
+  CHECK(stranger.connect(tenant.port(), "not-a-token"));
+  CHECK(stranger.status() == 401);
+
+  TestAgent old_client(tenant.ca());
+  CHECK(old_client.connect(tenant.port(), kToken, /*offer_subprotocol=*/false));
+  CHECK(old_client.status() == 400);
+
+  Tenant refusing({"--refuse-tokens"});
+  TestAgent refused(refusing.ca());
+  CHECK(refused.connect(refusing.port(), kToken));
+  CHECK(refused.status() == 401);
+}
+
+TEST_CASE("serve closes with 1008 when a hello or a batch names another agent") {
+  Tenant tenant;
+  TestAgent impostor(tenant.ca());
+  REQUIRE_FALSE(impostor.connect(tenant.port(), kToken));
+  REQUIRE_FALSE(impostor.send_text(hello("school-043")));
+  auto closed = impostor.read();
+  CHECK(closed.error == boost::beast::websocket::error::closed);
+  CHECK(impostor.close_code() == 1008);
+
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  auto header = header_for(1);
+  header.agent_id = "school-043";
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header, tenant.public_key(), kRows1)));
+  CHECK(agent.read().error == boost::beast::websocket::error::closed);
+  CHECK(agent.close_code() == 1008);
+  CHECK_FALSE(std::filesystem::exists(tenant.out("school-043")));
+}
+
+TEST_CASE("serve rejects a batch that does not decrypt and counts its seq as settled") {
+  Tenant tenant;
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  crypto::Bytes wrong_key(32, 9);
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), wrong_key, kRows1)));
+  auto nack = json_of(agent.read());
+  CHECK(nack.at("type") == "nack");
+  CHECK(nack.at("retry") == false);
+  CHECK(nack.at("seq") == 1);
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(2), tenant.public_key(), kRows2)));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows2);
+
+  // Not a frame at all: close 1007.
+  REQUIRE_FALSE(agent.send_binary(crypto::as_bytes("hello")));
+  CHECK(agent.read().error == boost::beast::websocket::error::closed);
+  CHECK(agent.close_code() == 1007);
+}
+
+TEST_CASE("serve keeps answering pings while an ack waits out --ack-delay") {
+  Tenant tenant({"--ack-delay", "1500ms"});
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+  REQUIRE_FALSE(agent.ping());
+  const auto sent = std::chrono::steady_clock::now();
+  auto ack = json_of(agent.read());
+  CHECK(ack.at("type") == "ack");
+  CHECK(std::chrono::steady_clock::now() - sent >= std::chrono::milliseconds(1000));
+  // The pong was read before the ack: the tenant answered it while the ack was held back.
+  CHECK(agent.pongs() == 1);
+}
+
+TEST_CASE("serve --drop-after drops the connection before the ack; the batch is then a duplicate") {
+  Tenant tenant({"--drop-after", "1"});
+  {
+    TestAgent agent(tenant.ca());
+    CHECK(welcome(agent, tenant) == 0);
+    REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+    auto dropped = agent.read();
+    CHECK(dropped.error);
+    CHECK(dropped.error != boost::beast::websocket::error::closed);  // no close frame
+  }
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 1);
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+  auto ack = json_of(agent.read());
+  CHECK(ack.at("type") == "ack");
+  CHECK(ack.at("seq") == 1);
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
+}
+
+TEST_CASE("serve sends --command after welcome, records command results and acks gaps") {
+  Tenant tenant({"--command", "sync_now:sis", "--nack-retry", "5", "--reject", "6"});
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  auto command = json_of(agent.read());
+  CHECK(command.at("type") == "command");
+  CHECK(command.at("name") == "sync_now");
+  CHECK(command.at("source") == "sis");
+  boost::json::object result{{"type", "command_result"},
+                             {"id", command.at("id")},
+                             {"ok", true},
+                             {"message", "sync of sis started"}};
+  REQUIRE_FALSE(agent.send_text(boost::json::serialize(result)));
+
+  REQUIRE_FALSE(agent.send_text(
+      R"j({"type":"gap","from_seq":1,"to_seq":4,"rows":300,"reason":"spool full (when_full: drop_oldest)"})j"));
+  auto gap_ack = json_of(agent.read());
+  CHECK(gap_ack.at("type") == "gap_ack");
+  CHECK(gap_ack.at("to_seq") == 4);
+
+  const auto batch5 = sealed_frame(header_for(5), tenant.public_key(), kRows1);
+  REQUIRE_FALSE(agent.send_binary(batch5));
+  auto retry = json_of(agent.read());
+  CHECK(retry.at("type") == "nack");
+  CHECK(retry.at("retry") == true);
+  REQUIRE_FALSE(agent.send_binary(batch5));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(6), tenant.public_key(), kRows2)));
+  auto rejected = json_of(agent.read());
+  CHECK(rejected.at("type") == "nack");
+  CHECK(rejected.at("retry") == false);
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
+
+  CHECK(wait_until([&] {
+    return read_file(tenant.out("school-042/commands.jsonl")).find("sync of sis started") !=
+           std::string::npos;
+  }));
+  TestAgent again(tenant.ca());
+  CHECK(welcome(again, tenant) == 6);
+}
+
+}  // namespace
+}  // namespace ferry::tenant
