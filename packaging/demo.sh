@@ -78,8 +78,8 @@ sources:
 EOF
 echo "$token" >agent.token
 chmod 600 agent.token
-"$ferry" validate -c ferry.yaml
 "$ferry" keys init -c ferry.yaml >/dev/null
+"$ferry" validate -c ferry.yaml
 
 echo "== ferry run"
 "$ferry" run -c ferry.yaml 2>agent.stderr &

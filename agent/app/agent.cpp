@@ -175,6 +175,10 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
     slot.state.rows = rows;
   }
   slot.state.next_run = next_run(slot.settings->schedule, started, ended);
+  if (slot.run_again) {
+    slot.run_again = false;
+    slot.state.next_run = ended;
+  }
 }
 
 bool Agent::run_now(std::optional<std::string> source) {
@@ -185,6 +189,8 @@ bool Agent::run_now(std::optional<std::string> source) {
     for (auto& slot : slots_) {
       if (!source || slot.state.name == *source) {
         slot.state.next_run = now;
+        // A run in progress may have read past what changed: run once more when it ends.
+        if (slot.state.running) slot.run_again = true;
         found = true;
       }
     }

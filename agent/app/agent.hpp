@@ -64,6 +64,7 @@ class Agent {
   struct Slot {
     const config::SourceSettings* settings = nullptr;
     SourceState state;
+    bool run_again = false;  // run_now() came while this source was running
   };
 
   Agent(config::Settings settings, std::unique_ptr<spool::Spool> spool,

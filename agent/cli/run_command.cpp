@@ -178,12 +178,10 @@ int run(const ParsedArgs& args, Io& io) {
   collector.join();
   (*control_server)->stop();
   if (delivery) delivery->stop();
-  // Take the collecting thread's SIGUSR1 if it is still pending: unblocked, it would kill us.
-  sigset_t wake;
-  sigemptyset(&wake);
-  sigaddset(&wake, SIGUSR1);
+  // Take whatever signals came meanwhile (the collector's SIGUSR1, a second Ctrl-C while the
+  // uplink closed): once unblocked, they would kill the process before it finishes cleanly.
   const timespec no_wait{};
-  while (sigtimedwait(&wake, nullptr, &no_wait) == SIGUSR1) {
+  while (sigtimedwait(&signals, nullptr, &no_wait) > 0) {
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   log->info("ferry stopped");

@@ -203,7 +203,11 @@ int run(const ParsedArgs& args, Io& io) {
            !stop.stop_requested()) {
       io.err << fmt::format("{}: the spool is full; waiting for the tenant to take batches\n",
                             source_settings.name);
-      if (!progress.wait(stop.get_token(), [&] { return has_room(**spool); })) break;
+      if (!progress.wait(stop.get_token(),
+                         [&] { return has_room(**spool) || delivery->status().refused; }) ||
+          delivery->status().refused) {
+        break;
+      }
       report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
                                     stop.get_token());
     }
@@ -218,7 +222,8 @@ int run(const ParsedArgs& args, Io& io) {
     if (report->held) exit_code = kExitFailure;
   }
   if (delivery && !stop.stop_requested()) {
-    progress.wait(stop.get_token(), [&] { return delivered(**spool); });
+    progress.wait(stop.get_token(),
+                  [&] { return delivered(**spool) || delivery->status().refused; });
   }
   watchdog.request_stop();
   watchdog.join();
@@ -226,6 +231,12 @@ int run(const ParsedArgs& args, Io& io) {
   if (delivery) {
     delivery->stop();
     sent = delivery->status();
+  }
+  if (sent && sent->refused && !stop.stop_requested()) {
+    fail(io, kExitFailure,
+         fmt::format("not delivered: {}. What was spooled is kept and goes out once this is fixed",
+                     sent->last_error));
+    exit_code = kExitFailure;
   }
   if (stop.stop_requested()) {
     fail(io, kExitFailure,

@@ -8,6 +8,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -54,7 +55,11 @@ struct ControlServer::Impl {
       Protocol::socket socket =
           co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
-      if (ec) continue;
+      if (ec) {  // out of file descriptors, say: try again shortly rather than spin
+        net::steady_timer pause(io, std::chrono::milliseconds(100));
+        co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+        continue;
+      }
       net::co_spawn(io, serve(std::move(socket)), net::detached);
     }
   }
@@ -70,6 +75,14 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesyste
                                                             Handler handler) {
   std::error_code fs_error;
   if (std::filesystem::exists(path, fs_error)) {
+    // Never delete what is not a socket: a control_socket set to another file by mistake (the
+    // key file, say) must be refused, not replaced.
+    if (!std::filesystem::is_socket(path, fs_error)) {
+      return make_error(ErrorCode::kAlreadyExists,
+                        "agent.control_socket {} exists and is not a socket: choose another path "
+                        "(the default is <data_dir>/control.sock)",
+                        path.string());
+    }
     // We hold the data_dir lock, but the socket may live elsewhere (/run/ferry): make sure no
     // other agent answers there before taking the name.
     auto answer = request(path, R"({"cmd":"ping"})", std::chrono::seconds(2));

@@ -26,8 +26,8 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
-tl::unexpected<DialError> failure(DialFailure kind, std::string message) {
-  return tl::unexpected<DialError>(DialError{kind, std::move(message)});
+tl::unexpected<DialError> failure(DialFailure kind, std::string message, unsigned http_status = 0) {
+  return tl::unexpected<DialError>(DialError{kind, std::move(message), http_status});
 }
 
 // "host:port", with brackets around an IPv6 literal.
@@ -79,7 +79,7 @@ tl::unexpected<DialError> tls_failure(const error_code& ec, SSL* ssl, const Dial
     const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
     if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
         reason == SSL_R_NO_PROTOCOLS_AVAILABLE || reason == SSL_R_WRONG_VERSION_NUMBER) {
-      return failure(DialFailure::kTls,
+      return failure(DialFailure::kTlsVersion,
                      fmt::format("{} does not offer TLS 1.3, and Ferry refuses older versions: "
                                  "the tenant must enable TLS 1.3 ({})",
                                  authority(target.host, target.port), ec.message()));
@@ -145,6 +145,21 @@ net::awaitable<tl::expected<void, DialError>> open_tunnel(beast::tcp_stream& str
 
 }  // namespace
 
+bool is_refusal(const DialError& error) {
+  switch (error.kind) {
+    case DialFailure::kUnauthorized:
+    case DialFailure::kCertificate:
+    case DialFailure::kTlsVersion:
+    case DialFailure::kSubprotocol:
+      return true;
+    case DialFailure::kUpgrade:
+      return error.http_status >= 400 && error.http_status < 500 && error.http_status != 408 &&
+             error.http_status != 429;
+    default:
+      return false;
+  }
+}
+
 tl::expected<DialTarget, std::string> make_dial_target(const std::string& url,
                                                        const std::optional<std::string>& proxy,
                                                        const std::string& token) {
@@ -198,13 +213,22 @@ net::awaitable<tl::expected<Dialed, DialError>> dial(net::ssl::context& tls,
   auto ws = std::make_unique<WebSocket>(std::move(stream), tls);
   SSL* ssl = ws->next_layer().native_handle();
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  // The name (or address) the certificate must carry, and SNI for names. A host OpenSSL cannot
+  // check (an IPv6 literal with a zone, say) is refused rather than checked by chain alone.
+  bool identity_set = false;
   if (is_ip_literal(target.host)) {
-    X509_VERIFY_PARAM_set1_ip_asc(param, target.host.c_str());
+    identity_set = X509_VERIFY_PARAM_set1_ip_asc(param, target.host.c_str()) == 1;
   } else {
-    // SNI, and the name the certificate must carry.
-    SSL_set_tlsext_host_name(ssl, target.host.c_str());
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    X509_VERIFY_PARAM_set1_host(param, target.host.c_str(), 0);
+    identity_set = SSL_set_tlsext_host_name(ssl, target.host.c_str()) == 1 &&
+                   X509_VERIFY_PARAM_set1_host(param, target.host.c_str(), 0) == 1;
+  }
+  if (!identity_set) {
+    ERR_clear_error();
+    co_return failure(DialFailure::kCertificate,
+                      fmt::format("cannot check the server certificate against the host '{}' of "
+                                  "uplink.url: use a DNS name or a plain IP address",
+                                  target.host));
   }
   beast::get_lowest_layer(*ws).expires_after(target.connect_timeout);
   co_await ws->next_layer().async_handshake(net::ssl::stream_base::client,
@@ -227,21 +251,24 @@ net::awaitable<tl::expected<Dialed, DialError>> dial(net::ssl::context& tls,
       }));
   ws->read_message_max(1024 * 1024);
   websocket::response_type response;
-  const std::string host_header =
-      target.port == 443 ? target.host : authority(target.host, target.port);
+  const std::string host_header = target.port == 443 && target.host.find(':') == std::string::npos
+                                      ? target.host
+                                      : authority(target.host, target.port);
   co_await ws->async_handshake(response, host_header, target.path,
                                net::redirect_error(net::use_awaitable, ec));
   if (ec == websocket::error::upgrade_declined || (!ec && response.result_int() != 101)) {
     if (response.result_int() == 401) {
       co_return failure(DialFailure::kUnauthorized,
                         "the tenant rejected the agent token (HTTP 401): check uplink.token (or "
-                        "uplink.token_file) against the token the tenant issued for this agent");
+                        "uplink.token_file) against the token the tenant issued for this agent",
+                        401);
     }
     co_return failure(
         DialFailure::kUpgrade,
         fmt::format("{} answered HTTP {} {} instead of opening a WebSocket: is "
                     "uplink.url the tenant's agent endpoint?",
-                    target.url, response.result_int(), std::string(response.reason())));
+                    target.url, response.result_int(), std::string(response.reason())),
+        response.result_int());
   }
   if (ec) {
     co_return failure(DialFailure::kUpgrade,

@@ -41,7 +41,8 @@ enum class DialFailure {
   kResolve,       // DNS
   kConnect,       // TCP
   kProxy,         // the CONNECT proxy refused or failed
-  kTls,           // TLS handshake (version, cipher, a reset)
+  kTlsVersion,    // the server does not speak TLS 1.3
+  kTls,           // any other TLS handshake failure (a reset, a timeout)
   kCertificate,   // the server certificate is not trusted or not for this host
   kUnauthorized,  // HTTP 401: the tenant does not know the token
   kUpgrade,       // any other answer than a WebSocket upgrade
@@ -51,7 +52,12 @@ enum class DialFailure {
 struct DialError {
   DialFailure kind;
   std::string message;
+  unsigned http_status = 0;  // the answer to the upgrade, for kUpgrade and kUnauthorized
 };
+
+// Whether retrying cannot help until someone changes something (a token, a certificate, the URL):
+// HTTP 401, a certificate not accepted, no TLS 1.3, no ferry.v1, any other 4xx but 408 and 429.
+bool is_refusal(const DialError& error);
 
 struct Dialed {
   std::unique_ptr<WebSocket> ws;

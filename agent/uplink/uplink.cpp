@@ -14,6 +14,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
@@ -112,7 +113,10 @@ struct Uplink::Impl {
   }
 
   net::awaitable<void> main_loop();
-  net::awaitable<std::string> session(WebSocket& ws, bool& held);
+  net::awaitable<std::string> session(WebSocket& ws, bool& held, bool& refused);
+  // Waits for the tenant's `welcome` (skipping messages of unknown types) for at most the idle
+  // timeout; the reason it did not come otherwise.
+  net::awaitable<tl::expected<Welcome, std::string>> await_welcome(WebSocket& ws);
   net::awaitable<void> reader(Connection& c);
   net::awaitable<void> writer(Connection& c);
   net::awaitable<void> wait_wake(SteadyClock::time_point until);
@@ -237,6 +241,12 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
       log->warn("nack for seq {} which is not in flight: ignored", nack->seq);
       return "";
     }
+    if (it->batch_id != nack->batch_id) {
+      return fmt::format(
+          "the tenant nacked seq {} with batch_id {}, but that seq carries batch {}: a tenant "
+          "bug, or another agent's spool",
+          nack->seq, nack->batch_id, it->batch_id);
+    }
     if (nack->retry) {
       log->warn("the tenant could not take seq={} now ({}): it is sent again after a pause",
                 nack->seq, nack->reason);
@@ -277,8 +287,7 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
     if (command->name != "sync_now") {
       result = {false, fmt::format("unknown command '{}'", command->name)};
     } else if (!allowed) {
-      result = {false, fmt::format("command {} is not in uplink.allow_commands of this agent",
-                                   command->name)};
+      result = {false, fmt::format("command {} is not in uplink.allow_commands", command->name)};
     } else if (hooks.on_command) {
       result = hooks.on_command(command->name, command->source);
     } else {
@@ -337,6 +346,10 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
       error_code ec;
       if (stopping) {
         c.closing = true;
+        if (!c.ws.is_open()) {  // the tenant closed first, and its close was answered
+          end(c, "stopped");
+          co_return;
+        }
         co_await c.ws.async_close(websocket::close_code::normal,
                                   net::redirect_error(net::use_awaitable, ec));
         end(c, "stopped");
@@ -397,6 +410,15 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
         }
         if (!next->empty()) {
           spool::StoredBatch& batch = next->front();
+          // A loss recorded since the look at the gaps above (the collector dropped batches to
+          // make room) goes out first, so the tenant never sees a batch before the loss before it.
+          auto later_gaps = spool.gaps();
+          if (later_gaps &&
+              std::any_of(later_gaps->begin(), later_gaps->end(), [&](const spool::Gap& g) {
+                return g.to_seq > c.gaps_sent_through && g.from_seq < batch.seq;
+              })) {
+            continue;
+          }
           c.ws.binary(true);
           co_await c.ws.async_write(net::buffer(batch.frame),
                                     net::redirect_error(net::use_awaitable, ec));
@@ -419,7 +441,35 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
   }
 }
 
-net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held) {
+net::awaitable<tl::expected<Welcome, std::string>> Uplink::Impl::await_welcome(WebSocket& ws) {
+  net::steady_timer deadline(co_await net::this_coro::executor);
+  deadline.expires_after(settings.idle_timeout);
+  for (;;) {
+    beast::flat_buffer buffer;
+    error_code ec;
+    error_code timer_ec;
+    auto first = co_await (ws.async_read(buffer, net::redirect_error(net::use_awaitable, ec)) ||
+                           deadline.async_wait(net::redirect_error(net::use_awaitable, timer_ec)));
+    if (first.index() == 1) {
+      co_return tl::unexpected(fmt::format("the tenant did not answer hello within {}",
+                                           config::format_duration(settings.idle_timeout)));
+    }
+    if (ec) co_return tl::unexpected(describe_read_error(ec, ws));
+    auto message = parse_incoming(
+        std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
+    if (!message) {
+      co_return tl::unexpected(
+          fmt::format("the tenant's answer to hello is not readable: {}", message.error().message));
+    }
+    if (const auto* welcome = std::get_if<Welcome>(&*message)) co_return *welcome;
+    if (!std::holds_alternative<UnknownMessage>(*message)) {
+      co_return tl::unexpected(
+          std::string("the tenant sent another message before welcome (a protocol error)"));
+    }
+  }
+}
+
+net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held, bool& refused) {
   error_code ec;
   auto stats = spool.stats();
   if (!stats) co_return "cannot read the spool: " + stats.error().message;
@@ -427,22 +477,26 @@ net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held) {
   ws.text(true);
   co_await ws.async_write(net::buffer(to_json(hello)), net::redirect_error(net::use_awaitable, ec));
   if (ec) co_return describe_read_error(ec, ws);
-  beast::flat_buffer buffer;
-  co_await ws.async_read(buffer, net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return describe_read_error(ec, ws);
-  auto message = parse_incoming(
-      std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
-  if (!message || !std::holds_alternative<Welcome>(*message)) {
-    ws.async_close(websocket::close_code::protocol_error, [](error_code) {});
-    co_return fmt::format("the tenant did not answer hello with welcome{}",
-                          message ? "" : ": " + message.error().message);
+  auto welcome = co_await await_welcome(ws);
+  if (!welcome) co_return welcome.error();
+  const std::uint64_t acked = welcome->acked_through;
+  if (acked >= stats->next_seq) {
+    // The tenant holds seqs this spool has not made yet: the spool file was restored from an
+    // old copy (its spool_id travels with it). Sending would reuse seqs for new content, and
+    // acking by `acked_through` would delete batches the tenant never saw.
+    refused = true;
+    co_return fmt::format(
+        "the tenant already holds seq {} of spool {}, but this spool has made only up to seq {}: "
+        "spool.db was restored from an older copy. Stop the agent and move spool.db aside; a "
+        "new spool (with a new spool_id) starts and sources are read again",
+        acked, spool.spool_id(), stats->next_seq - 1);
   }
-  const std::uint64_t acked = std::get<Welcome>(*message).acked_through;
   if (auto removed = spool.ack_through(acked); !removed) {
     co_return "cannot update the spool: " + removed.error().message;
   }
   update([&](Status& s) {
     s.acked_through = acked;
+    s.last_error.clear();
     ++s.connects;
   });
   progress();
@@ -453,7 +507,8 @@ net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held) {
   // waits for seq acked+1, which this spool no longer has: say so, or nothing would move again.
   auto first = spool.pending(0, 1);
   auto gaps = spool.gaps();
-  if (!first || !gaps) co_return "cannot read the spool";
+  if (!first) co_return "cannot read the spool: " + first.error().message;
+  if (!gaps) co_return "cannot read the spool: " + gaps.error().message;
   std::uint64_t expected = first->empty() ? stats->next_seq : first->front().seq;
   for (const auto& gap : *gaps) {
     if (gap.to_seq > acked) expected = std::min(expected, gap.from_seq);
@@ -489,17 +544,37 @@ net::awaitable<void> Uplink::Impl::main_loop() {
     if (!dialed) {
       error = dialed.error().message;
       unauthorized = dialed.error().kind == DialFailure::kUnauthorized;
+      const bool refused = is_refusal(dialed.error());
       log->error("cannot connect to the tenant: {}", error);
+      update([&](Status& s) {
+        s.refused = refused;
+        s.last_error = error;
+      });
+      progress();
     } else {
       update([&](Status& s) {
         s.state = State::kConnected;
         s.tls_version = dialed->tls_version;
+        s.refused = false;
       });
       log->info("connected to {} ({})", settings.url, dialed->tls_version);
-      error = co_await session(*dialed->ws, held);
+      bool refused = false;
+      error = co_await session(*dialed->ws, held, refused);
+      // Let operations the closed socket aborted (a keepalive ping, say) finish before the
+      // stream they refer to goes away.
+      error_code ignored;
+      beast::get_lowest_layer(*dialed->ws).socket().close(ignored);
+      co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+      co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
       dialed->ws.reset();
       if (stopping) break;
-      log->warn("disconnected from the tenant: {}", error);
+      if (refused) {
+        log->error("disconnected from the tenant: {}", error);
+        update([&](Status& s) { s.refused = true; });
+        progress();
+      } else {
+        log->warn("disconnected from the tenant: {}", error);
+      }
     }
     if (held) backoff.reset();
     auto delay = backoff.next();

@@ -33,9 +33,13 @@ struct Status {
   std::string url;
   std::string tls_version;          // of the current connection; "" when not connected
   std::uint64_t acked_through = 0;  // the tenant holds every seq up to this one
-  std::string last_error;           // "" until something fails
-  std::uint64_t connects = 0;       // connections that reached `welcome`
-  std::uint64_t batches_sent = 0;   // frames written (resends included)
+  std::string last_error;           // "" until something fails; cleared by a `welcome`
+  // The last attempt was refused in a way retrying will not fix by itself (a rejected token, an
+  // untrusted certificate, no TLS 1.3, not a Ferry endpoint, a spool the tenant is ahead of): a
+  // one-shot `ferry sync` gives up at once instead of retrying until its timeout.
+  bool refused = false;
+  std::uint64_t connects = 0;      // connections that reached `welcome`
+  std::uint64_t batches_sent = 0;  // frames written (resends included)
   std::uint64_t batches_acked = 0;
   std::uint64_t rows_acked = 0;
   std::uint64_t bytes_acked = 0;
@@ -49,7 +53,8 @@ struct CommandResult {
 };
 
 struct Hooks {
-  // After acks, rejections and settled gaps: the spool has room again, or may be empty.
+  // After acks, rejections, settled gaps and failed connection attempts: the spool has room
+  // again, may be empty, or the tenant refused the connection (Status::refused).
   std::function<void()> on_progress;
   // A tenant command that allow_commands permits ("sync_now", source or "" for all).
   std::function<CommandResult(const std::string& name, const std::string& source)> on_command;

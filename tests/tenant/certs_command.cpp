@@ -40,15 +40,9 @@ int fail(Io& io, int code, std::string_view message) {
 }  // namespace
 
 int run_certs(std::span<const std::string> args, Io& io) {
-  auto parsed = cli::parse_args(args, kOptions, "ferry-tenant certs");
-  if (!parsed) {
-    io.err << "ferry-tenant: " << parsed.error().message << "\n";
-    return kExitUsage;
-  }
-  if (parsed->has("help")) {
-    io.out << kHelp << cli::format_options(kOptions);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto parsed = parse_subcommand(args, kOptions, "certs", kHelp, io, exit_code);
+  if (!parsed) return exit_code;
   if (!parsed->positionals().empty()) {
     return fail(io, kExitUsage,
                 fmt::format("unexpected argument '{}' (see 'ferry-tenant certs --help')",

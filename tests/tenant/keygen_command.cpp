@@ -25,15 +25,9 @@ constexpr std::string_view kHelp =
 }  // namespace
 
 int run_keygen(std::span<const std::string> args, Io& io) {
-  auto parsed = cli::parse_args(args, kOptions, "ferry-tenant keygen");
-  if (!parsed) {
-    io.err << "ferry-tenant: " << parsed.error().message << "\n";
-    return kExitUsage;
-  }
-  if (parsed->has("help")) {
-    io.out << kHelp << cli::format_options(kOptions);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto parsed = parse_subcommand(args, kOptions, "keygen", kHelp, io, exit_code);
+  if (!parsed) return exit_code;
   if (!parsed->positionals().empty()) {
     io.err << "ferry-tenant keygen: unexpected argument '" << parsed->positionals().front()
            << "' (see 'ferry-tenant keygen --help')\n";

@@ -118,15 +118,9 @@ Result<ServeOptions> to_options(const cli::ParsedArgs& args) {
 }  // namespace
 
 int run_serve_command(std::span<const std::string> args, Io& io) {
-  auto parsed = cli::parse_args(args, kOptions, "ferry-tenant serve");
-  if (!parsed) {
-    io.err << "ferry-tenant: " << parsed.error().message << "\n";
-    return kExitUsage;
-  }
-  if (parsed->has("help")) {
-    io.out << kHelp << cli::format_options(kOptions);
-    return kExitOk;
-  }
+  int exit_code = kExitOk;
+  auto parsed = parse_subcommand(args, kOptions, "serve", kHelp, io, exit_code);
+  if (!parsed) return exit_code;
   auto options = to_options(*parsed);
   if (!options) {
     io.err << "ferry-tenant serve: " << options.error().message << "\n";

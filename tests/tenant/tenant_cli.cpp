@@ -19,6 +19,25 @@ constexpr std::string_view kUsage =
 
 }  // namespace
 
+std::optional<cli::ParsedArgs> parse_subcommand(std::span<const std::string> args,
+                                                std::span<const cli::OptionSpec> options,
+                                                std::string_view name, std::string_view help,
+                                                Io& io, int& exit_code) {
+  const std::string program = "ferry-tenant " + std::string(name);
+  auto parsed = cli::parse_args(args, options, program);
+  if (!parsed) {
+    io.err << "ferry-tenant: " << parsed.error().message << "\n";
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  if (parsed->has("help")) {
+    io.out << help << cli::format_options(options);
+    exit_code = kExitOk;
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
 int run_tenant_cli(std::span<const std::string> args, Io& io) {
   if (args.empty()) {
     io.err << kUsage;

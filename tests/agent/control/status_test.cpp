@@ -1,0 +1,115 @@
+// The status answer carries every key of SPEC section 8 with values taken from the agent, and the
+// table `ferry status` prints says the same in words.
+#include "agent/control/status.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+using namespace ferry;
+namespace json = boost::json;
+
+namespace {
+
+config::Settings settings() {
+  config::Settings s;
+  s.agent.id = "school-042";
+  s.agent.tenant = "district-7";
+  s.uplink.url = "wss://ingest.example.org/v1/agent";
+  s.spool.max_bytes = 1073741824;
+  config::SourceSettings source;
+  source.name = "sis";
+  source.type = "oneroster_csv";
+  s.sources.push_back(source);
+  return s;
+}
+
+std::chrono::system_clock::time_point at(int seconds) {
+  return std::chrono::system_clock::from_time_t(1'795'000'000 + seconds);
+}
+
+}  // namespace
+
+TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values") {
+  const config::Settings config = settings();
+  control::StatusInputs in;
+  in.settings = &config;
+  in.started = at(0);
+  in.now = at(73);
+  app::SourceState sis;
+  sis.name = "sis";
+  sis.last_run = at(10);
+  sis.last_success = at(12);
+  sis.next_run = at(910);
+  sis.rows = 1200;
+  in.sources = {sis};
+  uplink::Status up;
+  up.state = uplink::State::kConnected;
+  up.url = config.uplink.url;
+  up.tls_version = "TLSv1.3";
+  up.acked_through = 41;
+  in.uplink = up;
+  spool::Stats stats;
+  stats.batches = 2;
+  stats.bytes = 5000;
+  stats.rejected = 1;
+  stats.oldest_created_unix = 1'795'000'000 + 60;
+  in.spool = stats;
+  in.key_version = 2;
+  in.key_created = "2026-11-01T09:00:00Z";
+
+  const json::object status = control::status_json(in);
+  for (const char* key : {"agent_id", "tenant_id", "version", "pid", "uptime_s", "uplink", "spool",
+                          "sources", "keys"}) {
+    CHECK(status.contains(key));
+  }
+  CHECK(status.at("agent_id") == "school-042");
+  CHECK(status.at("uptime_s").as_int64() == 73);
+  const auto& uplink = status.at("uplink").as_object();
+  CHECK(uplink.at("state") == "connected");
+  CHECK(uplink.at("tls_version") == "TLSv1.3");
+  CHECK(uplink.at("acked_through").as_uint64() == 41);
+  CHECK(uplink.at("last_error").is_null());
+  CHECK(uplink.at("url") == "wss://ingest.example.org/v1/agent");
+  const auto& spool = status.at("spool").as_object();
+  CHECK(spool.at("batches").as_uint64() == 2);
+  CHECK(spool.at("bytes").as_uint64() == 5000);
+  CHECK(spool.at("oldest_age_s").as_int64() == 13);
+  CHECK(spool.at("max_bytes").as_uint64() == 1073741824);
+  CHECK(spool.at("rejected").as_uint64() == 1);
+  const auto& source = status.at("sources").as_array().at(0).as_object();
+  for (const char* key : {"name", "type", "state", "last_run_at", "last_success_at", "next_run_at",
+                          "rows_last_run", "last_error"}) {
+    CHECK(source.contains(key));
+  }
+  CHECK(source.at("type") == "oneroster_csv");
+  CHECK(source.at("state") == "idle");
+  CHECK(source.at("rows_last_run").as_uint64() == 1200);
+  const auto& keys = status.at("keys").as_object();
+  CHECK(keys.at("active_version").as_uint64() == 2);
+  CHECK(keys.at("active_created") == "2026-11-01T09:00:00Z");
+}
+
+TEST_CASE("a disabled uplink, a failing source and an old key read as such") {
+  const config::Settings config = settings();
+  control::StatusInputs in;
+  in.settings = &config;
+  in.started = at(0);
+  in.now = at(5);
+  app::SourceState sis;
+  sis.name = "sis";
+  sis.last_error = "path /srv/export does not exist";
+  in.sources = {sis};
+  in.spool = spool::Stats{};
+  in.key_version = 1;
+  in.key_created = "2025-01-01T00:00:00Z";  // far more than 180 days before `now`
+  const json::object status = control::status_json(in);
+  CHECK(status.at("uplink").as_object().at("state") == "disabled");
+  CHECK(status.at("sources").as_array().at(0).as_object().at("state") == "error");
+  CHECK(status.at("keys").as_object().at("rotation_due").as_bool());
+
+  const std::string table = control::render_status(status);
+  CHECK(table.find("uplink   disabled") != std::string::npos);
+  CHECK(table.find("older than 180 days: run ferry keys rotate") != std::string::npos);
+  CHECK(table.find("path /srv/export does not exist") != std::string::npos);
+  CHECK(table.find("SOURCE  TYPE") != std::string::npos);
+}

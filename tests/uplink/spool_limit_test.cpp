@@ -1,0 +1,46 @@
+// A spool that fills while the tenant is down (spool.when_full: pause): the agent stops polling,
+// loses nothing, and once the tenant is up drains the spool, reads the source again and sends
+// what it had not spooled yet. Every row arrives exactly once.
+#include <chrono>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/netfault/wait_until.hpp"
+#include "tests/uplink/uplink_site.hpp"
+
+namespace ferry::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
+
+constexpr std::uint64_t kSpoolMax = 1024 * 1024;  // the smallest spool.max_bytes allowed
+
+TEST_CASE("a full spool pauses polling and drains once the tenant is up", "[uplink][spool]") {
+  UplinkSite site(4000);
+  const auto port = free_port();
+  site.configure({.port = port,
+                  .max_rows = 500,
+                  .batch_extra = ", max_bytes: 128KiB",
+                  .spool = "  max_bytes: 1MiB\n  when_full: pause\n"});
+  const auto expected = site.preview();
+
+  auto run = site.start_run();
+  const bool paused =
+      wait_until([&] { return site.logged("polling paused") || !run.running(); }, 60s);
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(paused);
+  REQUIRE(run.running());
+  const auto used = site.spool_bytes();
+  REQUIRE(used.has_value());
+  INFO("spool bytes " << *used);
+  CHECK(*used <= kSpoolMax);
+  CHECK(*used > kSpoolMax / 2);
+  CHECK(site.stored_bytes() == 0);
+
+  deliver_to_late_tenant(site, run, port, expected);
+}
+
+}  // namespace
+}  // namespace ferry::test
