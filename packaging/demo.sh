@@ -65,7 +65,7 @@ agent:
   data_dir: $demo/data
   log: {level: info, file: $demo/ferry.log}
 uplink:
-  url: wss://localhost:$port/v1/agent
+  url: wss://127.0.0.1:$port/v1/agent
   token_file: $demo/agent.token
   tenant_public_key_file: $demo/tenant.pub
   ca_file: $demo/pki/ca.pem

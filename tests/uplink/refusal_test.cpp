@@ -5,11 +5,19 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <netdb.h>
 
 #include "tests/uplink/uplink_site.hpp"
 
 namespace ferry::test {
 namespace {
+
+bool resolves(const char* host) {
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(host, nullptr, nullptr, &found);
+  if (found != nullptr) ::freeaddrinfo(found);
+  return rc == 0;
+}
 
 using Catch::Matchers::Contains;
 
@@ -75,6 +83,12 @@ TEST_CASE("a certificate for another host name is refused", "[uplink][refusal]")
     check_refused(site, tenant, {}, {"not accepted", "is not issued for 127.0.0.1"});
   }
   SECTION("a host name in the URL") {
+    // A minimal chroot (the CI's fresh Debian tree) may have no /etc/hosts, and then no name
+    // resolves at all; the IP address case above still checks the refusal there.
+    if (!resolves("localhost")) {
+      WARN("localhost does not resolve on this machine (no /etc/hosts?): host-name case skipped");
+      return;
+    }
     check_refused(site, tenant, {.host = "localhost"},
                   {"not accepted", "is not issued for localhost"});
   }
