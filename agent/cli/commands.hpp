@@ -15,5 +15,9 @@ const CommandSpec& sync_command();
 const CommandSpec& preview_command();
 const CommandSpec& run_command();
 const CommandSpec& status_command();
+const CommandSpec& check_command();
+const CommandSpec& erase_command();
+const CommandSpec& audit_verify_command();
+const CommandSpec& audit_show_command();
 
 }  // namespace ferry::cli

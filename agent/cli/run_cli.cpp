@@ -14,9 +14,11 @@ namespace {
 // The one list of commands, in the order `ferry --help` shows them.
 std::vector<const CommandSpec*> all_commands() {
   return {
-      &validate_command(),  &run_command(),          &sync_command(),
-      &status_command(),    &preview_command(),   &keys_init_command(),    &keys_rotate_command(),
-      &keys_list_command(), &pseudonymize_command(), &reveal_command(),
+      &validate_command(),     &run_command(),          &sync_command(),
+      &status_command(),       &check_command(),        &preview_command(),
+      &erase_command(),        &audit_verify_command(), &audit_show_command(),
+      &keys_init_command(),    &keys_rotate_command(),  &keys_list_command(),
+      &pseudonymize_command(), &reveal_command(),
   };
 }
 
@@ -88,6 +90,12 @@ int run_cli(std::span<const std::string> args, Io& io) {
                   args.size() > 1
                       ? fmt::format("unknown command 'keys {}' (use init, rotate or list)", args[1])
                       : "'keys' needs a subcommand: init, rotate or list");
+    }
+    if (args[0] == "audit") {
+      return fail(io, kExitUsage,
+                  args.size() > 1
+                      ? fmt::format("unknown command 'audit {}' (use verify or show)", args[1])
+                      : "'audit' needs a subcommand: verify or show");
     }
     return fail(io, kExitUsage,
                 fmt::format("unknown command '{}' (run 'ferry --help' for the list)", args[0]));
