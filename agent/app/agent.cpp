@@ -110,6 +110,10 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
   bool failed = false;
   bool paused = false;
   std::uint64_t rows = 0;
+  std::uint64_t spooled = 0;
+  std::uint64_t suppressed = 0;
+  std::uint64_t bad_total = 0;
+  std::uint64_t batches = 0;
   auto source = connectors::create_source(*slot.settings);
   if (!source) {
     error = source.error().message;
@@ -117,6 +121,7 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
   } else {
     pipeline::RunOptions options;
     options.batch = settings_.uplink.batch;
+    options.data_dir = settings_.agent.data_dir;
     auto report = pipeline::run_source(*slot.settings, **source, *spool_, *tokens_, options, stop);
     if (!report) {
       error = report.error().message;
@@ -133,11 +138,15 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
         deletes += stream.deletes;
         bad_rows += stream.bad_rows;
         held += stream.held_deletes;
+        suppressed += stream.suppressed;
         for (const auto& bad : stream.bad_row_examples) {
           log->warn("bad row source={} stream={} at={} reason=\"{}\"", slot.state.name, stream.name,
                     bad.location, bad.reason);
         }
       }
+      spooled = upserts + deletes;
+      bad_total = bad_rows;
+      batches = report->batches;
       if (report->source_unchanged) {
         log->info("run finished source={} nothing new seconds={:.3f}", slot.state.name,
                   seconds_between(started, WallClock::now()));
@@ -169,6 +178,13 @@ void Agent::run_one(Slot& slot, std::stop_token stop) {
   std::lock_guard lock(mutex_);
   slot.state.running = false;
   slot.state.paused = paused;
+  ++slot.state.runs_total;
+  slot.state.errors_total += failed && !stop.stop_requested() && !paused ? 1 : 0;
+  slot.state.rows_read_total += rows;
+  slot.state.rows_spooled_total += spooled;
+  slot.state.rows_suppressed_total += suppressed;
+  slot.state.bad_rows_total += bad_total;
+  slot.state.batches_total += batches;
   slot.state.last_error = error;
   if (error.empty()) {
     slot.state.last_success = ended;

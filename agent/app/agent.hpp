@@ -38,6 +38,15 @@ struct SourceState {
   std::string last_error;  // "" after a success
   bool paused = false;     // the spool is full (when_full: pause): polling waits for room
   bool running = false;    // a run is in progress
+  // Since the agent started (for metrics): runs ended, runs failed, rows read, rows spooled
+  // (upserts and deletes), rows of erased subjects not sent, bad rows, batches spooled.
+  std::uint64_t runs_total = 0;
+  std::uint64_t errors_total = 0;
+  std::uint64_t rows_read_total = 0;
+  std::uint64_t rows_spooled_total = 0;
+  std::uint64_t rows_suppressed_total = 0;
+  std::uint64_t bad_rows_total = 0;
+  std::uint64_t batches_total = 0;
 };
 
 class Agent {

@@ -1,10 +1,13 @@
 // ferry keys init | rotate | list: the key file of SPEC section 4. Secrets are never printed.
 #include <chrono>
+#include <cstdint>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "common/audit/audit_log.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -12,6 +15,24 @@ namespace ferry::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {kConfigOption, kHelpOption};
+
+// Records a key event (its version, never the secret) in the audit log. The key change has
+// happened by then and stays: undoing it could fail too, and a key file without its audit entry
+// is better than an audit entry for a key that never existed. So a failure is a warning and the
+// exit code stays 0 (a script that retried `keys rotate` would add yet another version).
+// The log is opened without trimming: only the agent knows the configured retention.
+void record_key_event(const config::Settings& settings, std::string_view event,
+                      std::uint32_t version, Io& io) {
+  auto log = audit::AuditLog::open(settings.agent.data_dir,
+                                   audit::OpenOptions{.retention = std::nullopt, .clock = {}});
+  auto recorded = log ? (*log)->append(event, {{"version", version}})
+                      : Result<void>(tl::unexpected(log.error()));
+  if (!recorded) {
+    io.err << fmt::format(
+        "ferry: warning: key version {} is in place, but the audit log could not record it: {}\n",
+        version, recorded.error().message);
+  }
+}
 
 int run_init(const ParsedArgs& args, Io& io) {
   auto settings = load_settings(args, io);
@@ -22,6 +43,7 @@ int run_init(const ParsedArgs& args, Io& io) {
   const auto path = keys::keyring_path(settings->agent.data_dir);
   auto keyring = keys::Keyring::create(path, std::chrono::system_clock::now());
   if (!keyring) return fail(io, kExitFailure, keyring.error().message);
+  record_key_event(*settings, "key_created", keyring->active_version(), io);
   io.out << fmt::format("created {} with key version 1 (active)\n", path.string());
   io.out << "back this file up somewhere safe: without it, pseudonyms cannot be revealed and new\n"
             "ones will not match the old\n";
@@ -35,6 +57,7 @@ int run_rotate(const ParsedArgs& args, Io& io) {
   if (!keyring) return kExitFailure;
   auto version = keyring->rotate(std::chrono::system_clock::now());
   if (!version) return fail(io, kExitFailure, version.error().message);
+  record_key_event(*settings, "key_rotated", *version, io);
   io.out << fmt::format(
       "key version {} is now active in {}; tokens made with older versions still reveal\n",
       *version, keyring->path().string());

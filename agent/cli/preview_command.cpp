@@ -20,9 +20,11 @@ constexpr OptionSpec kOptions[] = {kConfigOption,
 // Writes each transformed row as a JSON line; reports dropped columns on stderr.
 class PreviewSink final : public connectors::RowSink {
  public:
-  PreviewSink(const config::SourceSettings& settings, policy::TokenFactory& tokens, Io& io,
-              std::optional<std::string> stream, std::uint64_t limit)
+  PreviewSink(const config::SourceSettings& settings, policy::TokenFactory& tokens,
+              const policy::Suppression& suppression, Io& io, std::optional<std::string> stream,
+              std::uint64_t limit)
       : settings_(settings),
+        suppression_(suppression),
         streams_(connectors::effective_streams(settings)),
         tokens_(tokens),
         io_(io),
@@ -39,7 +41,8 @@ class PreviewSink final : public connectors::RowSink {
       io_.err << fmt::format("{}: no field policy: nothing of this stream is sent\n", info.name);
       return {};
     }
-    auto compiled = policy::CompiledPolicy::compile(*configured, info.columns, tokens_);
+    auto compiled =
+        policy::CompiledPolicy::compile(*configured, info.columns, tokens_, {}, &suppression_);
     if (!compiled) return tl::unexpected(compiled.error());
     policy_.emplace(std::move(*compiled));
     if (!policy_->dropped_columns().empty()) {
@@ -59,6 +62,7 @@ class PreviewSink final : public connectors::RowSink {
     if (!policy_ || (limit_ > 0 && written_ >= limit_)) return {};
     line_.clear();
     if (auto applied = policy_->apply(values, op, line_); !applied) return applied;
+    if (policy_->suppressed()) return {};  // an erased subject: never sent
     line_.push_back('\n');
     io_.out << line_;
     ++written_;
@@ -78,6 +82,7 @@ class PreviewSink final : public connectors::RowSink {
 
  private:
   const config::SourceSettings& settings_;
+  const policy::Suppression& suppression_;
   std::vector<config::StreamSettings> streams_;
   policy::TokenFactory& tokens_;
   Io& io_;
@@ -114,7 +119,9 @@ int run(const ParsedArgs& args, Io& io) {
   if (!source) return fail(io, kExitFailure, source.error().message);
   const auto& key = keyring->active();
   policy::TokenFactory tokens(key.secret, key.version);
-  PreviewSink sink(*found, tokens, io, args.value("stream"), limit);
+  auto suppression = policy::Suppression::load(settings->agent.data_dir);
+  if (!suppression) return fail(io, kExitFailure, suppression.error().message);
+  PreviewSink sink(*found, tokens, *suppression, io, args.value("stream"), limit);
   // Always from the beginning: preview shows the whole data set as the policy makes it.
   auto read = (*source)->read("", sink, std::stop_token());
   if (!read)

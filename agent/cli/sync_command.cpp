@@ -1,16 +1,21 @@
 // ferry sync: poll sources once and spool what changed (delivery arrives with the uplink).
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <stop_token>
 #include <thread>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include "agent/app/agent.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/control/control_client.hpp"
 #include "agent/pipeline/source_run.hpp"
 #include "agent/uplink/uplink.hpp"
 #include "common/config/duration.hpp"
@@ -94,6 +99,60 @@ class ProgressSignal {
   std::uint64_t generation_ = 0;
 };
 
+// Long work shows progress on stderr: on a terminal one line redrawn in place at most ten times
+// a second; otherwise a plain line at most every five seconds (fit for logs and CI).
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream& out, bool terminal) : out_(out), terminal_(terminal) {}
+
+  void source(std::string name) {
+    finish_line();
+    name_ = std::move(name);
+    rows_ = 0;
+    batches_ = 0;
+  }
+  void polled(std::uint64_t rows, std::uint64_t batches) {
+    rows_ = rows;
+    batches_ = batches;
+    show(false);
+  }
+  void acked(std::uint64_t acked) {
+    acked_ = acked;
+    show(false);
+  }
+  // Ends a redrawn line so that what follows starts on its own.
+  void finish_line() {
+    if (terminal_ && drawn_) out_ << '\n';
+    drawn_ = false;
+  }
+
+ private:
+  void show(bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto every = terminal_ ? std::chrono::milliseconds(100) : std::chrono::seconds(5);
+    if (!force && now - last_ < every) return;
+    last_ = now;
+    const std::string text =
+        fmt::format("{}: {} rows read, {} batches spooled, {} batches acked (this sync)",
+                    name_.empty() ? "delivery" : name_, rows_, batches_, acked_);
+    if (terminal_) {
+      out_ << "\r\x1b[K" << text << std::flush;
+      drawn_ = true;
+    } else {
+      out_ << text << '\n';
+    }
+  }
+
+  std::ostream& out_;
+  bool terminal_;
+  bool drawn_ = false;
+  std::string name_;
+  std::uint64_t rows_ = 0;
+  std::uint64_t batches_ = 0;
+  std::uint64_t acked_ = 0;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 // Nothing left to send: every batch acked (or parked as rejected) and every loss reported.
 bool delivered(spool::Spool& spool) {
   auto stats = spool.stats();
@@ -116,6 +175,121 @@ std::jthread start_watchdog(std::stop_source stop, config::Duration timeout) {
       stop.request_stop();
     }
   });
+}
+
+// A source's "runs" and "state" in the agent's status answer.
+struct SourceRuns {
+  std::uint64_t runs = 0;
+  bool running = false;
+};
+
+Result<boost::json::object> agent_status(const std::filesystem::path& socket) {
+  auto answer = control::request(socket, R"({"cmd":"status"})");
+  if (!answer) return tl::unexpected(answer.error());
+  boost::system::error_code ec;
+  auto value = boost::json::parse(*answer, ec);
+  if (ec || !value.is_object()) {
+    return make_error(ErrorCode::kIo, "the agent's answer on {} is not a JSON object",
+                      socket.string());
+  }
+  return std::move(value.as_object());
+}
+
+std::map<std::string, SourceRuns> source_runs(const boost::json::object& status) {
+  std::map<std::string, SourceRuns> runs;
+  const auto* sources = status.if_contains("sources");
+  if (sources == nullptr || !sources->is_array()) return runs;
+  for (const auto& item : sources->get_array()) {
+    const auto* source = item.if_object();
+    if (source == nullptr || !source->contains("name")) continue;
+    SourceRuns entry;
+    if (const auto* n = source->if_contains("runs"); n && n->is_number()) {
+      entry.runs = n->to_number<std::uint64_t>();
+    }
+    if (const auto* state = source->if_contains("state"); state && state->is_string()) {
+      entry.running = state->get_string() == "running";
+    }
+    runs[std::string(source->at("name").as_string())] = entry;
+  }
+  return runs;
+}
+
+std::uint64_t spool_number(const boost::json::object& status, std::string_view key) {
+  const auto* spool = status.if_contains("spool");
+  const auto* value = spool && spool->is_object() ? spool->as_object().if_contains(key) : nullptr;
+  return value != nullptr && value->is_number() ? value->to_number<std::uint64_t>() : 0;
+}
+
+// An agent runs and owns the data_dir (SPEC section 2): it is asked to poll the sources now, and
+// this command waits for those runs (and, with the uplink on, for the spool to drain), then
+// reports what the agent says.
+int hand_to_agent(const config::Settings& settings, const std::vector<std::string>& wanted,
+                  bool upload, config::Duration timeout, Io& io) {
+  const auto& socket = settings.agent.control_socket;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto before = agent_status(socket);
+  if (!before) return fail(io, kExitFailure, before.error().message);
+  std::vector<std::string> names = wanted;
+  if (names.empty()) {
+    for (const auto& source : settings.sources) names.push_back(source.name);
+  }
+  // A run in progress may have read past what changed: the one asked for comes after it.
+  std::map<std::string, std::uint64_t> target;
+  const auto runs_before = source_runs(*before);
+  for (const auto& name : names) {
+    const auto found = runs_before.find(name);
+    const SourceRuns now = found == runs_before.end() ? SourceRuns{} : found->second;
+    target[name] = now.runs + (now.running ? 2 : 1);
+    const std::string request =
+        boost::json::serialize(boost::json::object{{"cmd", "sync_now"}, {"source", name}});
+    auto answer = control::request(socket, request);
+    if (!answer) return fail(io, kExitFailure, answer.error().message);
+  }
+  io.out << fmt::format("the running agent owns {}: it was asked to poll {} now\n",
+                        settings.agent.data_dir.string(), fmt::join(names, ", "));
+  boost::json::object last;
+  for (;;) {
+    auto status = agent_status(socket);
+    if (!status) return fail(io, kExitFailure, status.error().message);
+    last = std::move(*status);
+    const auto runs = source_runs(last);
+    bool polled = true;
+    for (const auto& [name, wanted_runs] : target) {
+      const auto found = runs.find(name);
+      polled = polled && found != runs.end() && found->second.runs >= wanted_runs;
+    }
+    const bool drained = !upload || spool_number(last, "batches") == spool_number(last, "rejected");
+    if (polled && drained) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(io, kExitFailure,
+                  fmt::format("not done within --timeout {}: the agent goes on by itself (see "
+                              "ferry status)",
+                              config::format_duration(timeout)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling the agent's status
+  }
+  int exit_code = kExitOk;
+  for (const auto& item : last.at("sources").as_array()) {
+    const auto& source = item.as_object();
+    const std::string name(source.at("name").as_string());
+    if (!target.contains(name)) continue;
+    const auto& error = source.at("last_error");
+    if (error.is_string()) {
+      io.err << fmt::format("ferry: source '{}': {}\n", name, error.as_string());
+      exit_code = kExitFailure;
+    } else {
+      io.out << fmt::format("{}: {} rows read by the agent's run\n", name,
+                            source.at("rows_last_run").to_number<std::uint64_t>());
+    }
+  }
+  io.out << fmt::format("spool: {} batches waiting, {} bytes\n", spool_number(last, "batches"),
+                        spool_number(last, "bytes"));
+  if (upload && spool_number(last, "rejected") > 0) {
+    io.err << fmt::format("ferry: {} batches were rejected by the tenant (see ferry status)\n",
+                          spool_number(last, "rejected"));
+    exit_code = kExitFailure;
+  }
+  return exit_code;
 }
 
 int run(const ParsedArgs& args, Io& io) {
@@ -148,6 +322,14 @@ int run(const ParsedArgs& args, Io& io) {
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
   auto lock = app::DataDirLock::acquire(settings->agent.data_dir);
+  if (!lock && lock.error().code == ErrorCode::kUnavailable) {
+    if (args.has("allow-mass-delete")) {
+      return fail(io, kExitFailure,
+                  "--allow-mass-delete needs the data_dir to itself: stop the running agent "
+                  "(systemctl stop ferry), run this sync, then start it again");
+    }
+    return hand_to_agent(*settings, wanted, upload, timeout, io);
+  }
   if (!lock) return fail(io, kExitFailure, lock.error().message);
 
   spool::OpenReport opened;
@@ -164,6 +346,12 @@ int run(const ParsedArgs& args, Io& io) {
   pipeline::RunOptions run_options;
   run_options.batch = settings->uplink.batch;
   run_options.allow_mass_delete = args.has("allow-mass-delete");
+  run_options.data_dir = settings->agent.data_dir;
+
+  ProgressPrinter printer(io.err, ::isatty(STDERR_FILENO) == 1);
+  run_options.on_progress = [&printer](std::uint64_t rows, std::uint64_t batches) {
+    printer.polled(rows, batches);
+  };
 
   // Delivery runs beside polling, so a large first sync streams out as it is read.
   ProgressSignal progress;
@@ -190,6 +378,7 @@ int run(const ParsedArgs& args, Io& io) {
         std::find(wanted.begin(), wanted.end(), source_settings.name) == wanted.end()) {
       continue;
     }
+    printer.source(source_settings.name);
     auto source = connectors::create_source(source_settings);
     if (!source) {
       fail(io, kExitFailure, source.error().message);
@@ -211,6 +400,7 @@ int run(const ParsedArgs& args, Io& io) {
       report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
                                     stop.get_token());
     }
+    printer.finish_line();
     if (!report && stop.stop_requested()) break;
     if (!report) {
       fail(io, kExitFailure,
@@ -222,8 +412,13 @@ int run(const ParsedArgs& args, Io& io) {
     if (report->held) exit_code = kExitFailure;
   }
   if (delivery && !stop.stop_requested()) {
-    progress.wait(stop.get_token(),
-                  [&] { return delivered(**spool) || delivery->status().refused; });
+    printer.source("");
+    progress.wait(stop.get_token(), [&] {
+      const auto status = delivery->status();
+      printer.acked(status.batches_acked);
+      return delivered(**spool) || status.refused;
+    });
+    printer.finish_line();
   }
   watchdog.request_stop();
   watchdog.join();

@@ -136,6 +136,7 @@ json::object status_json(const StatusInputs& in) {
     source["rows_last_run"] = state.rows;
     source["last_error"] = text_or_null(state.last_error);
     source["paused"] = state.paused;
+    source["runs"] = state.runs_total;  // runs ended since the agent started
     sources.push_back(std::move(source));
   }
   status["sources"] = std::move(sources);

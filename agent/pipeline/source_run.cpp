@@ -21,6 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kBadRowExamples = 10;
 constexpr std::size_t kSeenFlush = 10000;
+constexpr std::uint64_t kProgressEvery = 8191;  // on_progress every 8192 rows (a mask)
 constexpr std::size_t kDeletePage = 10000;
 // zstd level 1: a batch is mostly random-looking tokens, which no level compresses; on a 10,000-row
 // OneRoster batch level 1 is three times faster than the default 3, and compresses slightly better.
@@ -39,8 +40,11 @@ Digest digest_of(std::string_view line) {
 class SourceRun final : public connectors::RowSink {
  public:
   SourceRun(const config::SourceSettings& settings, spool::Spool& spool,
-            policy::TokenFactory& tokens, const RunOptions& options, std::stop_token stop)
+            policy::TokenFactory& tokens, const RunOptions& options,
+            const policy::Suppression& suppression, std::uint64_t erasures, std::stop_token stop)
       : stop_(std::move(stop)),
+        suppression_(suppression),
+        erasures_(erasures),
         settings_(settings),
         spool_(spool),
         tokens_(tokens),
@@ -70,7 +74,8 @@ class SourceRun final : public connectors::RowSink {
                         "changes and deletes can be told apart",
                         settings_.name, info.name, info.name);
     }
-    auto compiled = policy::CompiledPolicy::compile(*configured, info.columns, tokens_, key);
+    auto compiled =
+        policy::CompiledPolicy::compile(*configured, info.columns, tokens_, key, &suppression_);
     if (!compiled) return with_context(compiled.error(), "source '" + settings_.name + "'");
     policy_.emplace(std::move(*compiled));
     current().dropped_columns = policy_->dropped_columns();
@@ -99,9 +104,18 @@ class SourceRun final : public connectors::RowSink {
     }
     StreamReport& stream = current();
     ++stream.rows_read;
+    if ((++rows_total_ & kProgressEvery) == 0 && options_.on_progress) {
+      options_.on_progress(rows_total_, report_.batches);
+    }
     if (!policy_) return {};
     line_.clear();
     if (auto applied = policy_->apply(values, op, line_); !applied) return applied;
+    if (policy_->suppressed()) {
+      // An erased subject: not sent, not remembered (a snapshot key not seen gets no delete,
+      // as its change-detection entry went with the erasure).
+      ++stream.suppressed;
+      return {};
+    }
     const std::string_view key = policy_->last_key(line_);
     if (op == connectors::RowOp::kDelete) {
       ++stream.deletes;
@@ -198,6 +212,7 @@ class SourceRun final : public connectors::RowSink {
     commit.source = settings_.name;
     commit.run = run_;
     commit.state = std::move(state);
+    commit.erasures = erasures_;
     if (batch_rows_ > 0) {
       auto compressed = frame::zstd_compress(batch_text_, kBatchZstdLevel);
       if (!compressed) return tl::unexpected(compressed.error());
@@ -214,6 +229,7 @@ class SourceRun final : public connectors::RowSink {
     auto seqs = spool_.commit(commit);
     if (!seqs) return tl::unexpected(seqs.error());
     report_.batches += seqs->size();
+    if (!seqs->empty() && options_.on_progress) options_.on_progress(rows_total_, report_.batches);
     batch_text_.clear();
     batch_rows_ = 0;
     return {};
@@ -275,6 +291,9 @@ class SourceRun final : public connectors::RowSink {
   }
 
   std::stop_token stop_;
+  std::uint64_t rows_total_ = 0;  // rows read in every stream, for on_progress
+  const policy::Suppression& suppression_;
+  std::uint64_t erasures_;
   const config::SourceSettings& settings_;
   spool::Spool& spool_;
   policy::TokenFactory& tokens_;
@@ -299,9 +318,21 @@ class SourceRun final : public connectors::RowSink {
 
 }  // namespace
 
-Result<RunReport> run_source(const config::SourceSettings& settings, connectors::Source& source,
-                             spool::Spool& spool, policy::TokenFactory& tokens,
-                             const RunOptions& options, std::stop_token stop) {
+namespace {
+
+Result<RunReport> run_once(const config::SourceSettings& settings, connectors::Source& source,
+                           spool::Spool& spool, policy::TokenFactory& tokens,
+                           const RunOptions& options, std::stop_token stop) {
+  // The erasure count first, then the list: an erasure between the two makes this run's commits
+  // fail (kConflict) rather than spool rows the new list would suppress.
+  auto erasures = spool.erasures();
+  if (!erasures) return tl::unexpected(erasures.error());
+  policy::Suppression suppression;
+  if (!options.data_dir.empty()) {
+    auto loaded = policy::Suppression::load(options.data_dir);
+    if (!loaded) return tl::unexpected(loaded.error());
+    suppression = std::move(*loaded);
+  }
   // A run cut short leaves the digests of what it spooled in the journal: merged first, so that
   // those rows are recognised as sent.
   if (auto merged = spool.merge_digests(settings.name); !merged) {
@@ -310,7 +341,7 @@ Result<RunReport> run_source(const config::SourceSettings& settings, connectors:
   auto previous = spool.source_state(settings.name);
   if (!previous) return tl::unexpected(previous.error());
   const std::string old_state = previous->value_or("");
-  SourceRun run(settings, spool, tokens, options, stop);
+  SourceRun run(settings, spool, tokens, options, suppression, *erasures, stop);
   auto state = source.read(old_state, run, stop);
   if (!state) return tl::unexpected(state.error());
   if (*state == old_state && run.report().streams.empty()) {
@@ -319,6 +350,22 @@ Result<RunReport> run_source(const config::SourceSettings& settings, connectors:
   }
   if (auto finished = run.finish(*state, true); !finished) return tl::unexpected(finished.error());
   return std::move(run.report());
+}
+
+}  // namespace
+
+Result<RunReport> run_source(const config::SourceSettings& settings, connectors::Source& source,
+                             spool::Spool& spool, policy::TokenFactory& tokens,
+                             const RunOptions& options, std::stop_token stop) {
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto report = run_once(settings, source, spool, tokens, options, stop);
+    if (report || report.error().code != ErrorCode::kConflict || attempt == kAttempts) {
+      return report;
+    }
+    log::get("pipeline")
+        ->info("run restarted source={}: a subject was erased meanwhile", settings.name);
+  }
 }
 
 }  // namespace ferry::pipeline

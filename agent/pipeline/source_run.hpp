@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -27,14 +29,20 @@ namespace ferry::pipeline {
 struct RunOptions {
   config::BatchSettings batch;
   bool allow_mass_delete = false;
+  // Where the suppression list of `ferry erase` lives (policy/suppression.hpp); "" for none.
+  std::filesystem::path data_dir;
+  // Called every few thousand rows and after each batch is spooled, on the reading thread:
+  // rows read and batches spooled so far in this run (for `ferry sync` on a terminal).
+  std::function<void(std::uint64_t rows_read, std::uint64_t batches)> on_progress;
 };
 
 struct StreamReport {
   std::string name;
   std::uint64_t rows_read = 0;
-  std::uint64_t upserts = 0;    // new or changed rows spooled
-  std::uint64_t deletes = 0;    // delete rows spooled
-  std::uint64_t unchanged = 0;  // rows identical to what was sent before
+  std::uint64_t upserts = 0;     // new or changed rows spooled
+  std::uint64_t deletes = 0;     // delete rows spooled
+  std::uint64_t unchanged = 0;   // rows identical to what was sent before
+  std::uint64_t suppressed = 0;  // rows of erased subjects: never sent again
   std::uint64_t bad_rows = 0;
   std::vector<connectors::BadRow> bad_row_examples;  // the first few
   std::uint64_t unparsable_values = 0;
@@ -54,6 +62,8 @@ struct RunReport {
   bool held = false;              // some deletes were held; the state did not advance
 };
 
+// An erasure during the run (the spool refuses its commits with kConflict) makes it start again
+// from the last committed state, with the new suppression list.
 Result<RunReport> run_source(const config::SourceSettings& settings, connectors::Source& source,
                              spool::Spool& spool, policy::TokenFactory& tokens,
                              const RunOptions& options, std::stop_token stop);

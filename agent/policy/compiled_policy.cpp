@@ -22,6 +22,7 @@ struct CompiledPolicy::Step {
   config::Generalize generalize;
   crypto::Pseudonymizer* pseudonymizer = nullptr;
   crypto::Hasher* hasher = nullptr;
+  bool suppressible = false;  // its domain has erased subjects: check each token written
 };
 
 CompiledPolicy::CompiledPolicy() = default;
@@ -39,11 +40,13 @@ bool is_password_column(std::string_view name) {
 
 Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& stream,
                                                std::span<const std::string> columns,
-                                               TokenFactory& tokens, std::string_view key_column) {
+                                               TokenFactory& tokens, std::string_view key_column,
+                                               const Suppression* suppression) {
   std::map<std::string_view, const config::FieldPolicy*> by_name;
   for (const auto& field : stream.fields) by_name.emplace(field.name, &field);
 
   CompiledPolicy policy;
+  if (suppression != nullptr && !suppression->empty()) policy.suppression_ = suppression;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const std::string& column = columns[i];
     const auto found = by_name.find(column);
@@ -74,6 +77,9 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
         if (!made) return tl::unexpected(made.error());
         step.hasher = *made;
       }
+      step.suppressible = policy.suppression_ != nullptr &&
+                          (step.pseudonymizer != nullptr || step.hasher != nullptr) &&
+                          policy.suppression_->covers(field->domain);
     }
     policy.steps_.push_back(std::move(step));
   }
@@ -112,8 +118,13 @@ std::vector<std::string> CompiledPolicy::output_columns() const {
 Result<void> CompiledPolicy::write_token(const Step& step, std::string_view value,
                                          std::string& out) {
   if (step.lower) value = lower_ascii(value, scratch_);
-  if (step.pseudonymizer != nullptr) return step.pseudonymizer->pseudonymize(value, out);
-  return step.hasher->hash(value, out);
+  const std::size_t start = out.size();
+  auto written = step.pseudonymizer != nullptr ? step.pseudonymizer->pseudonymize(value, out)
+                                               : step.hasher->hash(value, out);
+  if (written && step.suppressible && suppression_->contains(std::string_view(out).substr(start))) {
+    suppressed_ = true;
+  }
+  return written;
 }
 
 Result<void> CompiledPolicy::write_value(const Step& step, std::string_view value,
@@ -180,6 +191,7 @@ Result<void> CompiledPolicy::write_value(const Step& step, std::string_view valu
 
 Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op,
                                    std::string& out) {
+  suppressed_ = false;
   out.append(op == connectors::RowOp::kUpsert ? R"({"_op":"upsert")" : R"({"_op":"delete")");
   for (std::size_t index = 0; index < steps_.size(); ++index) {
     const Step& step = steps_[index];

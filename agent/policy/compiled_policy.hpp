@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/policy/suppression.hpp"
 #include "agent/policy/token_factory.hpp"
 #include "common/config/settings.hpp"
 #include "common/error/error.hpp"
@@ -24,13 +25,17 @@ namespace ferry::policy {
 class CompiledPolicy {
  public:
   // `key_column` names the column whose output identifies a row for change detection ("" for
-  // none); a key column that the policy drops is an error.
+  // none); a key column that the policy drops is an error. With `suppression`, which must outlive
+  // the policy, rows carrying an erased subject's token are marked (see suppressed()).
   static Result<CompiledPolicy> compile(const config::StreamSettings& stream,
                                         std::span<const std::string> columns, TokenFactory& tokens,
-                                        std::string_view key_column = {});
+                                        std::string_view key_column = {},
+                                        const Suppression* suppression = nullptr);
 
   // Appends the JSON object for `row` (no newline). `row` has one value per column.
   Result<void> apply(connectors::RowView row, connectors::RowOp op, std::string& out);
+  // The last apply() wrote a token on the suppression list: the row must not be sent.
+  bool suppressed() const { return suppressed_; }
 
   // The key column's output in the last apply() (its JSON value, e.g. "\"p1.Aa..\""), as a view
   // into that call's `out`; empty when there is no key column.
@@ -68,6 +73,8 @@ class CompiledPolicy {
   std::size_t key_end_ = 0;
   std::uint64_t unparsable_ = 0;
   std::uint64_t invalid_utf8_ = 0;
+  const Suppression* suppression_ = nullptr;
+  bool suppressed_ = false;
 
  public:
   CompiledPolicy();

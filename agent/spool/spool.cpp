@@ -31,7 +31,8 @@ CREATE TABLE gaps(
   from_seq INTEGER NOT NULL,
   to_seq INTEGER NOT NULL,
   rows INTEGER NOT NULL,
-  created_unix INTEGER NOT NULL);
+  created_unix INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT 'spool full (when_full: drop_oldest)');
 CREATE TABLE source_state(source TEXT PRIMARY KEY, state TEXT NOT NULL, updated_unix INTEGER NOT NULL);
 CREATE TABLE row_digests(
   source TEXT NOT NULL,
@@ -52,6 +53,25 @@ CREATE TABLE IF NOT EXISTS digest_journal(
   digest BLOB,
   seen_run INTEGER NOT NULL);
 )sql";
+
+// Brings a spool made by an earlier version up to this one's schema; a no-op on a current one.
+Result<void> migrate(sqlite::Database& db) {
+  if (auto made = db.exec(kJournalSchema); !made) return made;
+  auto columns = db.prepare("SELECT count(*) FROM pragma_table_info('gaps') WHERE name = 'reason'");
+  if (!columns) return tl::unexpected(columns.error());
+  auto row = columns->step();
+  if (!row) return tl::unexpected(row.error());
+  const bool has_reason = columns->column_int(0) > 0;
+  columns->reset();
+  if (!has_reason) {
+    if (auto added = db.exec("ALTER TABLE gaps ADD COLUMN reason TEXT NOT NULL DEFAULT "
+                             "'spool full (when_full: drop_oldest)'");
+        !added) {
+      return added;
+    }
+  }
+  return db.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('erasures', '0')");
+}
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -81,7 +101,7 @@ Result<std::string> create_schema(sqlite::Database& db) {
   auto txn = sqlite::Transaction::begin(db);
   if (!txn) return tl::unexpected(txn.error());
   if (auto made = db.exec(kSchema); !made) return tl::unexpected(made.error());
-  if (auto made = db.exec(kJournalSchema); !made) return tl::unexpected(made.error());
+  if (auto made = migrate(db); !made) return tl::unexpected(made.error());
   auto insert = db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");
   if (!insert) return tl::unexpected(insert.error());
   const std::pair<std::string_view, std::string> rows[] = {
@@ -181,7 +201,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& r
     Result<std::string> identity = db ? read_identity(*db) : tl::unexpected(db.error());
     if (identity && db) {
       if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
-      if (auto migrated = db->exec(kJournalSchema); !migrated) {
+      if (auto migrated = migrate(*db); !migrated) {
         return tl::unexpected(migrated.error());
       }
       return std::unique_ptr<Spool>(new Spool(options, std::move(*db), std::move(*identity)));
@@ -249,11 +269,8 @@ Result<void> Spool::make_room(std::uint64_t needed) {
   auto oldest = db_.prepare(
       "SELECT seq, rows, bytes FROM batches WHERE rejected IS NULL ORDER BY seq LIMIT 1");
   auto remove = db_.prepare("DELETE FROM batches WHERE seq = ?");
-  auto gap =
-      db_.prepare("INSERT INTO gaps(from_seq, to_seq, rows, created_unix) VALUES (?, ?, ?, ?)");
   if (!oldest) return tl::unexpected(oldest.error());
   if (!remove) return tl::unexpected(remove.error());
-  if (!gap) return tl::unexpected(gap.error());
   std::uint64_t dropped = 0;
   while (used + needed > options_.max_bytes) {
     auto found = oldest->step();
@@ -268,7 +285,9 @@ Result<void> Spool::make_room(std::uint64_t needed) {
     const auto bytes = static_cast<std::uint64_t>(oldest->column_int(2));
     oldest->reset();
     if (auto ran = remove->bind(1, seq).run(); !ran) return ran;
-    if (auto ran = gap->bind(1, seq).bind(2, seq).bind(3, rows).bind(4, now_unix()).run(); !ran) {
+    if (auto ran = insert_gap(static_cast<std::uint64_t>(seq), static_cast<std::uint64_t>(seq),
+                              static_cast<std::uint64_t>(rows), kDroppedReason);
+        !ran) {
       return ran;
     }
     used -= std::min(used, bytes);
@@ -276,14 +295,31 @@ Result<void> Spool::make_room(std::uint64_t needed) {
   }
   auto total = read_counter("dropped_batches");
   if (!total) return tl::unexpected(total.error());
-  auto update = db_.prepare("UPDATE meta SET value = ? WHERE key = 'dropped_batches'");
+  return write_counter("dropped_batches", *total + dropped);
+}
+
+Result<void> Spool::write_counter(std::string_view name, std::uint64_t value) {
+  auto update = db_.prepare("UPDATE meta SET value = ? WHERE key = ?");
   if (!update) return tl::unexpected(update.error());
-  return update->bind(1, std::to_string(*total + dropped)).run();
+  return update->bind(1, std::to_string(value)).bind(2, name).run();
+}
+
+Result<void> Spool::insert_gap(std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
+                               std::string_view reason) {
+  auto gap = db_.prepare(
+      "INSERT INTO gaps(from_seq, to_seq, rows, created_unix, reason) VALUES (?, ?, ?, ?, ?)");
+  if (!gap) return tl::unexpected(gap.error());
+  return gap->bind(1, static_cast<std::int64_t>(from_seq))
+      .bind(2, static_cast<std::int64_t>(to_seq))
+      .bind(3, static_cast<std::int64_t>(rows))
+      .bind(4, now_unix())
+      .bind(5, reason)
+      .run();
 }
 
 Result<std::vector<Gap>> Spool::gaps() {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare("SELECT from_seq, to_seq, rows FROM gaps ORDER BY from_seq");
+  auto select = db_.prepare("SELECT from_seq, to_seq, rows, reason FROM gaps ORDER BY from_seq");
   if (!select) return tl::unexpected(select.error());
   std::vector<Gap> gaps;
   for (;;) {
@@ -292,7 +328,8 @@ Result<std::vector<Gap>> Spool::gaps() {
     if (!*row) break;
     gaps.push_back({static_cast<std::uint64_t>(select->column_int(0)),
                     static_cast<std::uint64_t>(select->column_int(1)),
-                    static_cast<std::uint64_t>(select->column_int(2))});
+                    static_cast<std::uint64_t>(select->column_int(2)),
+                    std::string(select->column_text(3))});
   }
   return gaps;
 }
@@ -301,52 +338,24 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
   std::lock_guard lock(mutex_);
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
+  if (commit.erasures) {
+    auto erasures = read_counter("erasures");
+    if (!erasures) return tl::unexpected(erasures.error());
+    if (*erasures != *commit.erasures) {
+      return make_error(ErrorCode::kConflict,
+                        "source '{}': a subject was erased while this run read its rows; the "
+                        "run starts again with the new suppression list",
+                        commit.source);
+    }
+  }
   std::vector<std::uint64_t> seqs;
   if (!commit.batches.empty()) {
     std::uint64_t needed = 0;
     for (const NewBatch& batch : commit.batches) needed += batch.compressed.size() + 512;
     if (auto room = make_room(needed); !room) return tl::unexpected(room.error());
-    auto next_seq = read_counter("next_seq");
-    if (!next_seq) return tl::unexpected(next_seq.error());
-    auto insert = db_.prepare(
-        "INSERT INTO batches(seq, batch_id, kind, source, stream, rows, bytes, created_unix, frame)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!insert) return tl::unexpected(insert.error());
-    std::uint64_t seq = *next_seq;
-    for (const NewBatch& batch : commit.batches) {
-      auto batch_id = frame::new_uuid();
-      if (!batch_id) return tl::unexpected(batch_id.error());
-      frame::Header header;
-      header.batch_id = *batch_id;
-      header.agent_id = options_.agent_id;
-      header.tenant_id = options_.tenant_id;
-      header.spool_id = spool_id_;
-      header.seq = seq;
-      header.kind = batch.kind;
-      header.source = commit.source.empty() ? batch.source : commit.source;
-      header.stream = batch.stream;
-      header.rows = batch.rows;
-      header.key_version = batch.key_version;
-      header.created_at = keys::format_rfc3339(std::chrono::system_clock::now());
-      auto sealed = frame::seal(header, options_.tenant_public_key, batch.compressed);
-      if (!sealed) return tl::unexpected(sealed.error());
-      auto ran = insert->bind(1, static_cast<std::int64_t>(seq))
-                     .bind(2, header.batch_id)
-                     .bind(3, header.kind)
-                     .bind(4, header.source)
-                     .bind(5, header.stream)
-                     .bind(6, static_cast<std::int64_t>(header.rows))
-                     .bind(7, static_cast<std::int64_t>(sealed->size()))
-                     .bind(8, now_unix())
-                     .bind_blob(9, *sealed)
-                     .run();
-      if (!ran) return tl::unexpected(ran.error());
-      seqs.push_back(seq++);
-    }
-    auto counter = db_.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'");
-    if (!counter) return tl::unexpected(counter.error());
-    if (auto ran = counter->bind(1, std::to_string(seq)).run(); !ran)
-      return tl::unexpected(ran.error());
+    auto inserted = insert_batches(commit.batches, commit.source);
+    if (!inserted) return tl::unexpected(inserted.error());
+    seqs = std::move(*inserted);
   }
   if (!commit.digests.empty()) {
     // Appended to the journal (sequential writes); merge_digests() moves them into row_digests in
@@ -379,6 +388,141 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
   if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
   if (!seqs.empty() && on_commit_) on_commit_();
   return seqs;
+}
+
+Result<std::vector<std::uint64_t>> Spool::insert_batches(const std::vector<NewBatch>& batches,
+                                                         std::string_view source) {
+  auto next_seq = read_counter("next_seq");
+  if (!next_seq) return tl::unexpected(next_seq.error());
+  auto insert = db_.prepare(
+      "INSERT INTO batches(seq, batch_id, kind, source, stream, rows, bytes, created_unix, frame)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!insert) return tl::unexpected(insert.error());
+  std::vector<std::uint64_t> seqs;
+  std::uint64_t seq = *next_seq;
+  for (const NewBatch& batch : batches) {
+    auto batch_id = frame::new_uuid();
+    if (!batch_id) return tl::unexpected(batch_id.error());
+    frame::Header header;
+    header.batch_id = *batch_id;
+    header.agent_id = options_.agent_id;
+    header.tenant_id = options_.tenant_id;
+    header.spool_id = spool_id_;
+    header.seq = seq;
+    header.kind = batch.kind;
+    header.source = source.empty() ? batch.source : std::string(source);
+    header.stream = batch.stream;
+    header.rows = batch.rows;
+    header.key_version = batch.key_version;
+    header.created_at = keys::format_rfc3339(std::chrono::system_clock::now());
+    auto sealed = frame::seal(header, options_.tenant_public_key, batch.compressed);
+    if (!sealed) return tl::unexpected(sealed.error());
+    auto ran = insert->bind(1, static_cast<std::int64_t>(seq))
+                   .bind(2, header.batch_id)
+                   .bind(3, header.kind)
+                   .bind(4, header.source)
+                   .bind(5, header.stream)
+                   .bind(6, static_cast<std::int64_t>(header.rows))
+                   .bind(7, static_cast<std::int64_t>(sealed->size()))
+                   .bind(8, now_unix())
+                   .bind_blob(9, *sealed)
+                   .run();
+    if (!ran) return tl::unexpected(ran.error());
+    seqs.push_back(seq++);
+  }
+  if (auto written = write_counter("next_seq", seq); !written) {
+    return tl::unexpected(written.error());
+  }
+  return seqs;
+}
+
+Result<std::uint64_t> Spool::erasures() {
+  std::lock_guard lock(mutex_);
+  return read_counter("erasures");
+}
+
+Result<ErasureReport> Spool::erase(const Erasure& erasure) {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  ErasureReport report;
+  // Change-detection entries of the erased keys, merged or still in the journal.
+  for (const char* sql :
+       {"DELETE FROM row_digests WHERE key = ?", "DELETE FROM digest_journal WHERE key = ?"}) {
+    auto remove = db_.prepare(sql);
+    if (!remove) return tl::unexpected(remove.error());
+    for (const std::string& key : erasure.keys) {
+      if (auto ran = remove->bind(1, key).run(); !ran) return tl::unexpected(ran.error());
+      report.digests_removed += static_cast<std::uint64_t>(db_.changes());
+    }
+  }
+  // Unsent row batches may carry an erased subject, and the agent cannot open them (they are
+  // sealed to the tenant): they are withheld, and their sources read again.
+  auto waiting = db_.prepare(
+      "SELECT seq, rows, source FROM batches WHERE seq > ? AND kind = 'rows' AND rejected IS NULL "
+      "ORDER BY seq");
+  if (!waiting) return tl::unexpected(waiting.error());
+  waiting->bind(1, static_cast<std::int64_t>(erasure.withhold_after));
+  struct Run {
+    std::uint64_t from = 0, to = 0, rows = 0;
+  };
+  std::vector<Run> runs;
+  for (;;) {
+    auto row = waiting->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    const auto seq = static_cast<std::uint64_t>(waiting->column_int(0));
+    const auto rows = static_cast<std::uint64_t>(waiting->column_int(1));
+    std::string source(waiting->column_text(2));
+    if (!runs.empty() && runs.back().to + 1 == seq) {
+      runs.back().to = seq;
+      runs.back().rows += rows;
+    } else {
+      runs.push_back({seq, seq, rows});
+    }
+    ++report.withheld_batches;
+    report.withheld_rows += rows;
+    if (std::find(report.sources_reset.begin(), report.sources_reset.end(), source) ==
+        report.sources_reset.end()) {
+      report.sources_reset.push_back(std::move(source));
+    }
+  }
+  waiting->reset();
+  auto withhold = db_.prepare("DELETE FROM batches WHERE seq BETWEEN ? AND ?");
+  if (!withhold) return tl::unexpected(withhold.error());
+  for (const Run& run : runs) {
+    if (auto ran = withhold->bind(1, static_cast<std::int64_t>(run.from))
+                       .bind(2, static_cast<std::int64_t>(run.to))
+                       .run();
+        !ran) {
+      return tl::unexpected(ran.error());
+    }
+    if (auto gap = insert_gap(run.from, run.to, run.rows, kWithheldReason); !gap) {
+      return tl::unexpected(gap.error());
+    }
+  }
+  for (const std::string& source : report.sources_reset) {
+    for (const char* sql :
+         {"DELETE FROM source_state WHERE source = ?", "DELETE FROM row_digests WHERE source = ?",
+          "DELETE FROM digest_journal WHERE source = ?"}) {
+      auto statement = db_.prepare(sql);
+      if (!statement) return tl::unexpected(statement.error());
+      if (auto ran = statement->bind(1, source).run(); !ran) return tl::unexpected(ran.error());
+    }
+  }
+  auto erasures = read_counter("erasures");
+  if (!erasures) return tl::unexpected(erasures.error());
+  if (auto counted = write_counter("erasures", *erasures + 1); !counted) {
+    return tl::unexpected(counted.error());
+  }
+  // The erase batch is small and must never be refused for room: it is what makes the tenant
+  // forget. It goes in whatever the spool's size.
+  auto seqs = insert_batches({erasure.batch}, "");
+  if (!seqs) return tl::unexpected(seqs.error());
+  report.seq = seqs->front();
+  if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  if (on_commit_) on_commit_();
+  return report;
 }
 
 Result<std::optional<std::string>> Spool::source_state(std::string_view source) {

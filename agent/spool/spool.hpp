@@ -49,7 +49,12 @@ struct Gap {
   std::uint64_t from_seq = 0;
   std::uint64_t to_seq = 0;
   std::uint64_t rows = 0;
+  std::string reason;  // for the tenant: kDroppedReason or kWithheldReason
 };
+
+inline constexpr std::string_view kDroppedReason = "spool full (when_full: drop_oldest)";
+inline constexpr std::string_view kWithheldReason =
+    "withheld: a subject was erased while these batches waited; their sources are read again";
 
 struct OpenReport {
   bool created = false;  // a new spool (and a new spool_id) was started
@@ -82,6 +87,30 @@ struct Commit {
   std::vector<NewBatch> batches;
   std::vector<DigestUpdate> digests;
   std::optional<std::string> state;  // the source's new resume state, when it advances
+  // The erasures() count the rows were produced under (with that suppression list). When an
+  // erasure happened since, the commit is refused with kConflict and the run must start again,
+  // so no row of an erased subject is spooled after its erase batch.
+  std::optional<std::uint64_t> erasures;
+};
+
+// An erasure (`ferry erase`): what Spool::erase() writes in one transaction.
+struct Erasure {
+  // The key values (JSON, as DigestUpdate::key) of the erased subjects: their change-detection
+  // entries go, in every source and stream.
+  std::vector<std::string> keys;
+  // Batches of kind "rows" with a seq above this one, not yet sent, are withheld: removed unsent
+  // (recorded as a Gap with kWithheldReason) and their sources reset, so that they are read
+  // again, now without the erased subjects. Batches at or below it may be on the wire already.
+  std::uint64_t withhold_after = 0;
+  NewBatch batch;  // kind "erase": appended after everything else
+};
+
+struct ErasureReport {
+  std::uint64_t seq = 0;  // of the erase batch
+  std::uint64_t digests_removed = 0;
+  std::uint64_t withheld_batches = 0;
+  std::uint64_t withheld_rows = 0;
+  std::vector<std::string> sources_reset;
 };
 
 struct StoredBatch {
@@ -114,6 +143,12 @@ class Spool {
   // error is kFull ("spool full"); with drop_oldest, the oldest unsent batches are dropped
   // in the same transaction and the loss is recorded as a Gap.
   Result<std::vector<std::uint64_t>> commit(const Commit& commit);
+
+  // Records an erasure in one transaction (see Erasure) and counts it in erasures().
+  Result<ErasureReport> erase(const Erasure& erasure);
+  // How many erasures this spool has recorded: a run notes it before reading, and its commits
+  // carry it (Commit::erasures).
+  Result<std::uint64_t> erasures();
 
   Result<std::optional<std::string>> source_state(std::string_view source);
   // Forgets a source's state and digests (a re-read from the beginning).
@@ -165,6 +200,12 @@ class Spool {
   Result<std::uint64_t> read_counter(std::string_view name);
   // Inside an open transaction: makes room for `needed` more bytes, or says the spool is full.
   Result<void> make_room(std::uint64_t needed);
+  // Inside an open transaction: seals and inserts batches; returns their seqs.
+  Result<std::vector<std::uint64_t>> insert_batches(const std::vector<NewBatch>& batches,
+                                                    std::string_view source);
+  Result<void> write_counter(std::string_view name, std::uint64_t value);
+  Result<void> insert_gap(std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
+                          std::string_view reason);
 
   Options options_;
   std::mutex mutex_;

@@ -1,8 +1,12 @@
 #include "agent/uplink/dial.hpp"
 
+#include <chrono>
+#include <memory>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/verify_context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,6 +16,7 @@
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 #include "common/crypto/base64.hpp"
@@ -42,7 +47,21 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-std::string certificate_hint(long verify_result, const DialTarget& target) {
+using TimePoint = std::chrono::system_clock::time_point;
+
+// "3 days ago", "in 12 days", "today": whole days passed, or whole days left.
+std::string days_from_now(TimePoint when) {
+  const auto now = std::chrono::system_clock::now();
+  if (when < now) {
+    const auto days = std::chrono::floor<std::chrono::days>(now - when).count();
+    return days == 0 ? "today" : fmt::format("{} day{} ago", days, days == 1 ? "" : "s");
+  }
+  const auto days = std::chrono::floor<std::chrono::days>(when - now).count();
+  return days == 0 ? "today" : fmt::format("in {} day{}", days, days == 1 ? "" : "s");
+}
+
+std::string certificate_hint(long verify_result, const DialTarget& target,
+                             const std::optional<TimePoint>& expires) {
   switch (verify_result) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
@@ -51,7 +70,11 @@ std::string certificate_hint(long verify_result, const DialTarget& target) {
           "certificate lists)",
           target.host);
     case X509_V_ERR_CERT_HAS_EXPIRED:
-      return ": the tenant must renew its certificate (check this machine's clock too)";
+      return fmt::format(
+          "{}: the tenant must renew its certificate (check this machine's clock too)",
+          expires
+              ? fmt::format(" (expired {}, on {})", days_from_now(*expires), format_date(*expires))
+              : "");
     case X509_V_ERR_CERT_NOT_YET_VALID:
       return ": check this machine's clock";
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -66,14 +89,15 @@ std::string certificate_hint(long verify_result, const DialTarget& target) {
   }
 }
 
-tl::unexpected<DialError> tls_failure(const error_code& ec, SSL* ssl, const DialTarget& target) {
+tl::unexpected<DialError> tls_failure(const error_code& ec, SSL* ssl, const DialTarget& target,
+                                      const std::optional<TimePoint>& expires) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
     return failure(
         DialFailure::kCertificate,
         fmt::format("the server certificate of {} is not accepted: {}{}",
                     authority(target.host, target.port), X509_verify_cert_error_string(verify),
-                    certificate_hint(verify, target)));
+                    certificate_hint(verify, target, expires)));
   }
   if (ec.category() == net::error::get_ssl_category()) {
     const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
@@ -87,6 +111,40 @@ tl::unexpected<DialError> tls_failure(const error_code& ec, SSL* ssl, const Dial
   }
   return failure(DialFailure::kTls, fmt::format("TLS handshake with {} failed: {}",
                                                 authority(target.host, target.port), ec.message()));
+}
+
+std::optional<TimePoint> not_after_of(X509* certificate) {
+  const ASN1_TIME* not_after = X509_get0_notAfter(certificate);
+  int days = 0;
+  int seconds = 0;
+  const auto now = std::chrono::system_clock::now();
+  if (not_after == nullptr || ASN1_TIME_diff(&days, &seconds, nullptr, not_after) != 1) {
+    return std::nullopt;
+  }
+  return std::chrono::time_point_cast<TimePoint::duration>(now + std::chrono::days(days) +
+                                                           std::chrono::seconds(seconds));
+}
+
+// The name (or address) the certificate must carry, and SNI for names. A host OpenSSL cannot
+// check (an IPv6 literal with a zone, say) is refused rather than checked by chain alone.
+bool set_identity(SSL* ssl, const std::string& host) {
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (is_ip_literal(host)) return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 &&
+         X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) == 1;
+}
+
+// Where the first TCP connection goes: the proxy when there is one, else the tenant.
+struct Hop {
+  std::string host;
+  std::uint16_t port = 0;
+  const char* what = "";  // " (uplink.proxy)" for the proxy, for messages
+};
+
+Hop first_hop(const DialTarget& target) {
+  if (target.proxy) return {target.proxy->host, target.proxy->port, " (uplink.proxy)"};
+  return {target.host, target.port, ""};
 }
 
 // Asks the proxy for a tunnel to the tenant; the stream is then a plain pipe to it.
@@ -145,6 +203,13 @@ net::awaitable<tl::expected<void, DialError>> open_tunnel(beast::tcp_stream& str
 
 }  // namespace
 
+std::string format_date(std::chrono::system_clock::time_point when) {
+  const auto day = std::chrono::floor<std::chrono::days>(when);
+  const std::chrono::year_month_day date{day};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+}
+
 bool is_refusal(const DialError& error) {
   switch (error.kind) {
     case DialFailure::kUnauthorized:
@@ -179,83 +244,102 @@ tl::expected<DialTarget, std::string> make_dial_target(const std::string& url,
   return target;
 }
 
-net::awaitable<tl::expected<Dialed, DialError>> dial(net::ssl::context& tls,
-                                                     const DialTarget& target) {
-  auto executor = co_await net::this_coro::executor;
+net::awaitable<tl::expected<Endpoints, DialError>> resolve_step(const DialTarget& target) {
+  const Hop hop = first_hop(target);
+  tcp::resolver resolver(co_await net::this_coro::executor);
   error_code ec;
-  const bool via_proxy = target.proxy.has_value();
-  const std::string& connect_host = via_proxy ? target.proxy->host : target.host;
-  const std::uint16_t connect_port = via_proxy ? target.proxy->port : target.port;
-  const char* what = via_proxy ? " (uplink.proxy)" : "";
-
-  tcp::resolver resolver(executor);
-  auto endpoints = co_await resolver.async_resolve(connect_host, std::to_string(connect_port),
+  auto endpoints = co_await resolver.async_resolve(hop.host, std::to_string(hop.port),
                                                    net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     co_return failure(DialFailure::kResolve,
-                      fmt::format("cannot resolve {}{}: {}", connect_host, what, ec.message()));
+                      fmt::format("cannot resolve {}{}: {}", hop.host, hop.what, ec.message()));
   }
-  beast::tcp_stream stream(executor);
+  co_return endpoints;
+}
+
+net::awaitable<tl::expected<beast::tcp_stream, DialError>> connect_step(
+    const DialTarget& target, const Endpoints& endpoints) {
+  const Hop hop = first_hop(target);
+  beast::tcp_stream stream(co_await net::this_coro::executor);
   stream.expires_after(target.connect_timeout);
+  error_code ec;
   co_await stream.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     co_return failure(
         DialFailure::kConnect,
-        fmt::format("cannot connect to {}{}: {}", authority(connect_host, connect_port), what,
+        fmt::format("cannot connect to {}{}: {}", authority(hop.host, hop.port), hop.what,
                     ec == beast::error::timeout ? "no answer (timed out)" : ec.message()));
   }
   stream.socket().set_option(tcp::no_delay(true), ec);
-  if (via_proxy) {
-    auto tunnel = co_await open_tunnel(stream, target);
-    if (!tunnel) co_return tl::unexpected(tunnel.error());
-  }
+  co_return stream;
+}
 
+net::awaitable<tl::expected<void, DialError>> tunnel_step(beast::tcp_stream& stream,
+                                                          const DialTarget& target) {
+  stream.expires_after(target.connect_timeout);
+  co_return co_await open_tunnel(stream, target);
+}
+
+net::awaitable<tl::expected<Dialed, DialError>> tls_step(net::ssl::context& tls,
+                                                         beast::tcp_stream stream,
+                                                         const DialTarget& target,
+                                                         std::optional<TimePoint>* expires) {
   auto ws = std::make_unique<WebSocket>(std::move(stream), tls);
   SSL* ssl = ws->next_layer().native_handle();
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  // The name (or address) the certificate must carry, and SNI for names. A host OpenSSL cannot
-  // check (an IPv6 literal with a zone, say) is refused rather than checked by chain alone.
-  bool identity_set = false;
-  if (is_ip_literal(target.host)) {
-    identity_set = X509_VERIFY_PARAM_set1_ip_asc(param, target.host.c_str()) == 1;
-  } else {
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    identity_set = SSL_set_tlsext_host_name(ssl, target.host.c_str()) == 1 &&
-                   X509_VERIFY_PARAM_set1_host(param, target.host.c_str(), 0) == 1;
-  }
-  if (!identity_set) {
+  if (!set_identity(ssl, target.host)) {
     ERR_clear_error();
     co_return failure(DialFailure::kCertificate,
                       fmt::format("cannot check the server certificate against the host '{}' of "
                                   "uplink.url: use a DNS name or a plain IP address",
                                   target.host));
   }
+  // Only records the certificate's expiry; the verdict stays OpenSSL's (chain, host, dates).
+  auto seen = std::make_shared<std::optional<TimePoint>>();
+  error_code ec;
+  ws->next_layer().set_verify_callback(
+      [seen](bool preverified, net::ssl::verify_context& context) {
+        if (X509* leaf = X509_STORE_CTX_get0_cert(context.native_handle())) {
+          *seen = not_after_of(leaf);
+        }
+        return preverified;
+      },
+      ec);
   beast::get_lowest_layer(*ws).expires_after(target.connect_timeout);
   co_await ws->next_layer().async_handshake(net::ssl::stream_base::client,
                                             net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return tls_failure(ec, ssl, target);
+  if (expires != nullptr) *expires = *seen;
+  if (ec) co_return tls_failure(ec, ssl, target, *seen);
   ERR_clear_error();
-
-  // From here the WebSocket keeps its own time: a handshake deadline, then pings when idle.
   beast::get_lowest_layer(*ws).expires_never();
+  Dialed dialed;
+  dialed.tls_version = SSL_get_version(ssl);
+  dialed.certificate_expires = *seen;
+  dialed.ws = std::move(ws);
+  co_return dialed;
+}
+
+net::awaitable<tl::expected<void, DialError>> upgrade_step(WebSocket& ws,
+                                                           const DialTarget& target) {
+  // From here the WebSocket keeps its own time: a handshake deadline, then pings when idle.
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = target.connect_timeout;
   timeouts.idle_timeout = target.idle_timeout;
   timeouts.keep_alive_pings = true;
-  ws->set_option(timeouts);
-  ws->set_option(
+  ws.set_option(timeouts);
+  ws.set_option(
       websocket::stream_base::decorator([token = target.token](websocket::request_type& request) {
         request.set(http::field::authorization, "Bearer " + token);
         request.set(http::field::sec_websocket_protocol, kProtocolName);
         request.set(http::field::user_agent, "ferry/" FERRY_VERSION);
       }));
-  ws->read_message_max(1024 * 1024);
+  ws.read_message_max(1024 * 1024);
   websocket::response_type response;
   const std::string host_header = target.port == 443 && target.host.find(':') == std::string::npos
                                       ? target.host
                                       : authority(target.host, target.port);
-  co_await ws->async_handshake(response, host_header, target.path,
-                               net::redirect_error(net::use_awaitable, ec));
+  error_code ec;
+  co_await ws.async_handshake(response, host_header, target.path,
+                              net::redirect_error(net::use_awaitable, ec));
   if (ec == websocket::error::upgrade_declined || (!ec && response.result_int() != 101)) {
     if (response.result_int() == 401) {
       co_return failure(DialFailure::kUnauthorized,
@@ -282,9 +366,23 @@ net::awaitable<tl::expected<Dialed, DialError>> dial(net::ssl::context& tls,
                     "the tenant's agent endpoint?)",
                     target.url));
   }
-  Dialed dialed;
-  dialed.tls_version = SSL_get_version(ssl);
-  dialed.ws = std::move(ws);
+  co_return tl::expected<void, DialError>{};
+}
+
+net::awaitable<tl::expected<Dialed, DialError>> dial(net::ssl::context& tls,
+                                                     const DialTarget& target) {
+  auto endpoints = co_await resolve_step(target);
+  if (!endpoints) co_return tl::unexpected(endpoints.error());
+  auto stream = co_await connect_step(target, *endpoints);
+  if (!stream) co_return tl::unexpected(stream.error());
+  if (target.proxy) {
+    auto tunnel = co_await tunnel_step(*stream, target);
+    if (!tunnel) co_return tl::unexpected(tunnel.error());
+  }
+  auto dialed = co_await tls_step(tls, std::move(*stream), target);
+  if (!dialed) co_return tl::unexpected(dialed.error());
+  auto upgraded = co_await upgrade_step(*dialed->ws, target);
+  if (!upgraded) co_return tl::unexpected(upgraded.error());
   co_return dialed;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -62,7 +63,12 @@ bool is_refusal(const DialError& error);
 struct Dialed {
   std::unique_ptr<WebSocket> ws;
   std::string tls_version;  // "TLSv1.3"
+  // The server certificate's notAfter, when the server sent one (also after a refused one).
+  std::optional<std::chrono::system_clock::time_point> certificate_expires;
 };
+
+// "2026-11-23": the UTC date of `when`, for certificate expiry in messages.
+std::string format_date(std::chrono::system_clock::time_point when);
 
 // Builds a DialTarget from uplink settings (the URL and proxy were validated with the config).
 tl::expected<DialTarget, std::string> make_dial_target(const std::string& url,
@@ -71,5 +77,31 @@ tl::expected<DialTarget, std::string> make_dial_target(const std::string& url,
 
 boost::asio::awaitable<tl::expected<Dialed, DialError>> dial(boost::asio::ssl::context& tls,
                                                              const DialTarget& target);
+
+// The steps of dial(), in its order, for `ferry check`, which reports each on a line of its own.
+// Each fails with the same DialError dial() would.
+using Endpoints = boost::asio::ip::tcp::resolver::results_type;
+
+// Resolves the host to connect to: the proxy's when one is configured, else the tenant's.
+boost::asio::awaitable<tl::expected<Endpoints, DialError>> resolve_step(const DialTarget& target);
+
+// Opens TCP to one of `endpoints` (from resolve_step) within connect_timeout.
+boost::asio::awaitable<tl::expected<boost::beast::tcp_stream, DialError>> connect_step(
+    const DialTarget& target, const Endpoints& endpoints);
+
+// Asks the proxy (target.proxy, which must be set) for a tunnel to the tenant.
+boost::asio::awaitable<tl::expected<void, DialError>> tunnel_step(boost::beast::tcp_stream& stream,
+                                                                  const DialTarget& target);
+
+// TLS 1.3 over `stream` (connected to the tenant, or tunnelled to it): SNI, and the certificate
+// checked against the URL's host. On success `ws` is ready for upgrade_step. On a certificate
+// failure `expires` is the refused certificate's notAfter (when it got that far).
+boost::asio::awaitable<tl::expected<Dialed, DialError>> tls_step(
+    boost::asio::ssl::context& tls, boost::beast::tcp_stream stream, const DialTarget& target,
+    std::optional<std::chrono::system_clock::time_point>* expires = nullptr);
+
+// The WebSocket upgrade with the bearer token; checks that ferry.v1 was selected.
+boost::asio::awaitable<tl::expected<void, DialError>> upgrade_step(WebSocket& ws,
+                                                                   const DialTarget& target);
 
 }  // namespace ferry::uplink

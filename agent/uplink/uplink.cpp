@@ -40,7 +40,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kHeldAfter = std::chrono::minutes(1);  // a connection that lasted this long held
 constexpr auto kUnauthorizedWait = std::chrono::minutes(1);
-constexpr std::string_view kDropOldestReason = "spool full (when_full: drop_oldest)";
 constexpr std::string_view kAckedBeforeReason =
     "acked before: the tenant acknowledged these batches earlier";
 
@@ -128,6 +127,9 @@ struct Uplink::Impl {
   void progress() {
     if (hooks.on_progress) hooks.on_progress();
   }
+  void audit(std::string_view event, boost::json::object fields) {
+    if (hooks.on_audit) hooks.on_audit(event, std::move(fields));
+  }
   template <class F>
   void update(F&& change) {
     std::lock_guard lock(mutex);
@@ -152,6 +154,10 @@ struct Uplink::Impl {
 
   mutable std::mutex mutex;  // guards status
   Status status;
+
+  std::string last_refusal;  // the last refusal audited: a repeated one is not recorded again
+  std::mutex send_mutex;     // held from reading a batch to claiming it for the wire
+  std::uint64_t handed_through = 0;  // the highest seq ever claimed (guarded by send_mutex)
 };
 
 void Uplink::Impl::wake_up() {
@@ -221,6 +227,12 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
     }
     log->debug("acked seq={} source={} stream={} rows={}", it->seq, it->source, it->stream,
                it->rows);
+    audit("batch_acked", {{"batch_seq", it->seq},
+                          {"batch_id", it->batch_id},
+                          {"source", it->source},
+                          {"stream", it->stream},
+                          {"rows", it->rows},
+                          {"bytes", it->bytes}});
     update([&](Status& s) {
       s.acked_through = std::max(s.acked_through, it->seq);
       ++s.batches_acked;
@@ -257,6 +269,12 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
           "the tenant rejected seq={} source={} stream={} rows={} for good ({}): the batch is "
           "kept in the spool as rejected and not sent again",
           nack->seq, it->source, it->stream, it->rows, nack->reason);
+      audit("batch_rejected", {{"batch_seq", nack->seq},
+                               {"batch_id", it->batch_id},
+                               {"source", it->source},
+                               {"stream", it->stream},
+                               {"rows", it->rows},
+                               {"reason", nack->reason}});
       if (auto parked = spool.reject(nack->seq, nack->reason); !parked) {
         log->error("cannot mark seq={} as rejected in the spool: {}", nack->seq,
                    parked.error().message);
@@ -293,6 +311,11 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
     } else {
       result = {false, "this agent takes no commands now"};
     }
+    audit("command", {{"id", command->id_json},
+                      {"name", command->name},
+                      {"source", command->source},
+                      {"obeyed", result.ok},
+                      {"message", result.message}});
     log->info("tenant command id={} name={} source={}: {} ({})", command->id_json, command->name,
               command->source.empty() ? "(all)" : command->source, result.ok ? "obeyed" : "refused",
               result.message);
@@ -396,29 +419,47 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
         return g.to_seq > c.gaps_sent_through;
       });
       if (gap != gaps->end()) {
-        log->warn("telling the tenant that seqs {}..{} ({} rows) were dropped unsent: {}",
-                  gap->from_seq, gap->to_seq, gap->rows, kDropOldestReason);
+        log->warn("telling the tenant that seqs {}..{} ({} rows) were not sent: {}", gap->from_seq,
+                  gap->to_seq, gap->rows, gap->reason);
         c.gaps_sent_through = gap->to_seq;
-        c.outbox.push_back(gap_json(gap->from_seq, gap->to_seq, gap->rows, kDropOldestReason));
+        c.outbox.push_back(gap_json(gap->from_seq, gap->to_seq, gap->rows, gap->reason));
+        audit("gap_reported", {{"from_seq", gap->from_seq},
+                               {"to_seq", gap->to_seq},
+                               {"rows", gap->rows},
+                               {"reason", gap->reason}});
         continue;
       }
       if (c.in_flight.size() < static_cast<std::size_t>(settings.max_in_flight)) {
-        auto next = spool.pending(c.send_after, 1);
-        if (!next) {
-          end(c, "cannot read the spool: " + next.error().message);
-          co_return;
-        }
-        if (!next->empty()) {
-          spool::StoredBatch& batch = next->front();
-          // A loss recorded since the look at the gaps above (the collector dropped batches to
-          // make room) goes out first, so the tenant never sees a batch before the loss before it.
-          auto later_gaps = spool.gaps();
-          if (later_gaps &&
-              std::any_of(later_gaps->begin(), later_gaps->end(), [&](const spool::Gap& g) {
-                return g.to_seq > c.gaps_sent_through && g.from_seq < batch.seq;
-              })) {
-            continue;
+        std::optional<spool::StoredBatch> claimed;
+        bool recheck = false;
+        {
+          // An erasure withholds unsent batches under this lock: a batch read here is claimed
+          // for the wire before the lock goes, so the erasure knows to leave it alone.
+          std::lock_guard hold(send_mutex);
+          auto next = spool.pending(c.send_after, 1);
+          if (!next) {
+            end(c, "cannot read the spool: " + next.error().message);
+            co_return;
           }
+          if (!next->empty()) {
+            // A loss recorded since the look at the gaps above (the collector dropped batches
+            // to make room) goes out first, so the tenant never sees a batch before the loss
+            // before it.
+            const std::uint64_t seq = next->front().seq;
+            auto later_gaps = spool.gaps();
+            recheck = later_gaps &&
+                      std::any_of(later_gaps->begin(), later_gaps->end(), [&](const spool::Gap& g) {
+                        return g.to_seq > c.gaps_sent_through && g.from_seq < seq;
+                      });
+            if (!recheck) {
+              handed_through = std::max(handed_through, seq);
+              claimed = std::move(next->front());
+            }
+          }
+        }
+        if (recheck) continue;
+        if (claimed) {
+          spool::StoredBatch& batch = *claimed;
           c.ws.binary(true);
           co_await c.ws.async_write(net::buffer(batch.frame),
                                     net::redirect_error(net::use_awaitable, ec));
@@ -546,6 +587,14 @@ net::awaitable<void> Uplink::Impl::main_loop() {
       unauthorized = dialed.error().kind == DialFailure::kUnauthorized;
       const bool refused = is_refusal(dialed.error());
       log->error("cannot connect to the tenant: {}", error);
+      const DialFailure kind = dialed.error().kind;
+      const bool tls_failed = kind == DialFailure::kTlsVersion || kind == DialFailure::kTls ||
+                              kind == DialFailure::kCertificate;
+      if ((unauthorized || tls_failed) && error != last_refusal) {
+        last_refusal = error;
+        audit(unauthorized ? "token_rejected" : "tls_failure",
+              {{"url", settings.url}, {"error", error}});
+      }
       update([&](Status& s) {
         s.refused = refused;
         s.last_error = error;
@@ -557,6 +606,7 @@ net::awaitable<void> Uplink::Impl::main_loop() {
         s.tls_version = dialed->tls_version;
         s.refused = false;
       });
+      last_refusal.clear();
       log->info("connected to {} ({})", settings.url, dialed->tls_version);
       bool refused = false;
       error = co_await session(*dialed->ws, held, refused);
@@ -651,6 +701,11 @@ void Uplink::stop() {
 void Uplink::notify() {
   Impl* impl = impl_.get();
   net::post(impl->io, [impl] { impl->wake_up(); });
+}
+
+void Uplink::hold_sending(const std::function<void(std::uint64_t sent_through)>& work) {
+  std::lock_guard hold(impl_->send_mutex);
+  work(impl_->handed_through);
 }
 
 Status Uplink::status() const {

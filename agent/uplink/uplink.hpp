@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include <boost/json/object.hpp>
+
 #include "agent/spool/spool.hpp"
 #include "common/config/settings.hpp"
 #include "common/error/error.hpp"
@@ -58,6 +60,10 @@ struct Hooks {
   std::function<void()> on_progress;
   // A tenant command that allow_commands permits ("sync_now", source or "" for all).
   std::function<CommandResult(const std::string& name, const std::string& source)> on_command;
+  // An event for the audit log: "batch_acked", "batch_rejected", "gap_reported", "command",
+  // "token_rejected", "tls_failure". Fields carry seqs, names and counts; never row values.
+  // Called on the uplink's thread.
+  std::function<void(std::string_view event, boost::json::object fields)> on_audit;
 };
 
 class Uplink {
@@ -76,6 +82,10 @@ class Uplink {
   // New batches were spooled (or a loss recorded): send them.
   void notify();
   Status status() const;
+  // Runs `work` while no batch can start on its way to the tenant. `work` gets the highest seq
+  // ever handed to a connection: batches at or below it may be at the tenant already, those
+  // above it are not. For an erasure, which withholds what was not sent.
+  void hold_sending(const std::function<void(std::uint64_t sent_through)>& work);
 
  private:
   struct Impl;

@@ -8,13 +8,48 @@ namespace {
 // sun_path of struct sockaddr_un holds 108 bytes including the final NUL.
 constexpr std::size_t kMaxSocketPath = 107;
 
+// agent.metrics: "127.0.0.1:9464" or "[::1]:9464".
+void decode_metrics(Context& ctx, const Entry& entry, AgentSettings& agent) {
+  auto text = read_nonempty_string(ctx, entry);
+  if (!text) return;
+  std::string host;
+  std::string port;
+  if (text->rfind("[::1]:", 0) == 0) {
+    host = "::1";
+    port = text->substr(6);
+  } else if (const auto colon = text->rfind(':'); colon != std::string::npos) {
+    host = text->substr(0, colon);
+    port = text->substr(colon + 1);
+  }
+  const bool loopback = host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+  int number = 0;
+  bool digits = !port.empty() && port.size() <= 5 &&
+                port.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) number = std::stoi(port);
+  if (host.empty() || !digits || number < 1 || number > 65535) {
+    ctx.error(entry.value_at(),
+              "agent.metrics '{}' is not ADDRESS:PORT; use for example 127.0.0.1:9464", *text);
+    return;
+  }
+  if (!loopback) {
+    ctx.error(entry.value_at(),
+              "agent.metrics '{}' is not a loopback address: the metrics endpoint has no "
+              "authentication, so it listens on 127.0.0.1 or [::1] only (scrape it from this "
+              "machine, or through an authenticating proxy)",
+              *text);
+    return;
+  }
+  agent.metrics_host = host == "localhost" ? "127.0.0.1" : host;
+  agent.metrics_port = static_cast<std::uint16_t>(number);
+}
+
 }  // namespace
 
 AgentSettings decode_agent(Context& ctx, const Entry& entry) {
   AgentSettings agent;
   auto map = open_map(ctx, entry, "agent", Naming::kSection);
   if (!map) return agent;
-  map->check_keys({"id", "tenant", "data_dir", "control_socket", "log"});
+  map->check_keys({"id", "tenant", "data_dir", "control_socket", "log", "audit", "metrics"});
 
   if (const Entry* id = map->require("id", " (this agent's name, such as school-042)")) {
     if (auto text = read_nonempty_string(ctx, *id)) {
@@ -49,6 +84,17 @@ AgentSettings decode_agent(Context& ctx, const Entry& entry) {
               agent.control_socket.string(), agent.control_socket.native().size(), kMaxSocketPath);
   }
   if (const Entry* log = map->find("log")) agent.log = decode_log(ctx, *log);
+  if (const Entry* audit = map->find("audit")) {
+    if (auto audit_map = open_map(ctx, *audit, "agent.audit", Naming::kSection)) {
+      audit_map->check_keys({"retention"});
+      if (const Entry* retention = audit_map->find("retention")) {
+        if (auto kept = read_duration(ctx, *retention, std::chrono::hours(24))) {
+          agent.audit_retention = *kept;
+        }
+      }
+    }
+  }
+  if (const Entry* metrics = map->find("metrics")) decode_metrics(ctx, *metrics, agent);
   return agent;
 }
 

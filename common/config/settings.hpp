@@ -38,6 +38,13 @@ struct AgentSettings {
   Location data_dir_at;
   std::filesystem::path control_socket;  // defaults to <data_dir>/control.sock
   LogSettings log;
+  // agent.audit.retention: audit log entries older than this are trimmed (the chain stays
+  // verifiable from the first entry kept).
+  Duration audit_retention = std::chrono::hours(24 * 90);
+  // agent.metrics: "127.0.0.1:9464" serves Prometheus text at http://ADDRESS/metrics; off when
+  // unset. Loopback addresses only: the endpoint has no authentication.
+  std::string metrics_host;  // "127.0.0.1" or "::1"; "" when off
+  std::uint16_t metrics_port = 0;
 };
 
 struct BatchSettings {

@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kFull:
       return "full";
+    case ErrorCode::kConflict:
+      return "conflict";
     case ErrorCode::kInternal:
       return "internal";
   }

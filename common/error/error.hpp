@@ -23,6 +23,7 @@ enum class ErrorCode {
   kConfig,           // the configuration is not valid
   kUnavailable,      // a peer or resource is not reachable now; retrying may help
   kFull,             // a bounded store (the spool) has no room; retry once it drains
+  kConflict,         // what the work was based on changed meanwhile (an erasure); redo it
   kInternal,         // a bug of ours reported as a value instead of a crash
 };
 

@@ -45,9 +45,19 @@ TEST_CASE("ferry run polls its sources at start and stops on SIGTERM") {
 
   REQUIRE(wait_until([&] { return log_says(site, "run finished source=sis"); }, 60s));
   // A second agent on the same data_dir is refused: one process owns it.
-  const auto second = site.ferry({"sync", "--no-upload"});
-  CHECK(second.exit_code == 1);
-  CHECK_THAT(second.err, Catch::Contains("another Ferry process"));
+  {
+    const auto second_output = site.dir() / "second-run.txt";
+    test::ChildProcess second(site.ferry_argv({"run"}), second_output);
+    const auto second_code = second.wait_for(30s);
+    REQUIRE(second_code);
+    CHECK(*second_code == 1);
+    CHECK_THAT(test::read_file(second_output), Catch::Contains("another Ferry process"));
+  }
+  // A sync hands its work to the running agent (SPEC section 2).
+  const auto handed = site.ferry({"sync", "--no-upload"});
+  INFO(handed.out << handed.err);
+  CHECK(handed.exit_code == 0);
+  CHECK_THAT(handed.out, Catch::Contains("the running agent owns"));
 
   REQUIRE(agent.signal(SIGTERM));
   const auto code = agent.wait_for(10s);

@@ -464,6 +464,10 @@ void Session::on_batch(crypto::ByteView data) {
     reject(opened.error().message);
     return;
   }
+  if (auto payload = TenantStore::check_payload(header, opened->plaintext); !payload) {
+    reject(payload.error().message);
+    return;
+  }
   if (auto stored = context_.store.store(header, opened->plaintext); !stored) {
     logger()->error("cannot store batch agent={} seq={} error='{}'", agent, header.seq,
                     stored.error().message);

@@ -299,5 +299,47 @@ TEST_CASE("serve sends --command after welcome, records command results and acks
   CHECK(welcome(again, tenant) == 6);
 }
 
+TEST_CASE("serve applies an erase batch: the subject's rows go, later ones are left out") {
+  Tenant tenant;
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+
+  auto erase = header_for(2, "", "");
+  erase.kind = "erase";
+  const std::string erase_line = "{\"domain\":\"person\",\"token\":\"p1.a\"}\n";
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(erase, tenant.public_key(), erase_line)));
+  auto ack = json_of(agent.read());
+  CHECK(ack.at("type") == "ack");
+  CHECK(ack.at("seq") == 2);
+  const std::string only_b = "{\"_op\":\"upsert\",\"id\":\"p1.b\"}\n";
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == only_b);
+  CHECK(read_file(tenant.out("school-042/erase.jsonl")) == erase_line);
+
+  // A later batch still carrying the erased token: acked, that row left out.
+  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(3), tenant.public_key(), kRows1)));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == only_b + only_b);
+
+  // An erase line without a token can never apply: refused for good, its seq settled.
+  erase.seq = 4;
+  erase.batch_id = "batch-4";
+  REQUIRE_FALSE(agent.send_binary(
+      sealed_frame(erase, tenant.public_key(), "{\"domain\":\"person\",\"token\":\"\"}\n")));
+  auto nack = json_of(agent.read());
+  CHECK(nack.at("type") == "nack");
+  CHECK(nack.at("retry") == false);
+  CHECK_THAT(std::string(nack.at("reason").as_string()), Catch::StartsWith("erase line 1 "));
+
+  REQUIRE(tenant.process().signal(SIGTERM));
+  CHECK(tenant.process().wait_for(std::chrono::seconds(10)) == 0);
+  const auto log = tenant.log();
+  CHECK_THAT(log, Catch::Contains("erase applied agent=school-042"));
+  CHECK_THAT(log, Catch::Contains("rows_removed=1"));
+  CHECK_THAT(log, Catch::Contains("rows of erased subjects left out agent=school-042"));
+  CHECK_THAT(log, !Catch::Contains("p1.a"));  // counts only, never a token
+}
+
 }  // namespace
 }  // namespace ferry::tenant

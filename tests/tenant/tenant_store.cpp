@@ -1,9 +1,11 @@
 #include "tests/tenant/tenant_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <set>
 
 #include <fcntl.h>
 #include <fmt/chrono.h>
@@ -53,7 +55,19 @@ CREATE TABLE IF NOT EXISTS files (
   path           TEXT PRIMARY KEY,  -- relative to the output directory
   committed_size INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS erasures (
+  agent_id  TEXT NOT NULL,
+  domain    TEXT NOT NULL,
+  token     TEXT NOT NULL,
+  spool_id  TEXT NOT NULL,        -- of the erase batch that first erased the token
+  seq       INTEGER NOT NULL,
+  erased_at TEXT NOT NULL,
+  PRIMARY KEY (agent_id, domain, token)
+);
 )sql";
+
+constexpr std::string_view kPurgeSuffix = ".purge";
+constexpr std::size_t kChunk = 1 << 20;
 
 std::string now_text() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
@@ -68,6 +82,33 @@ std::string relative_file(const frame::Header& header) {
   if (header.kind == "erase") return header.agent_id + "/erase.jsonl";
   return header.agent_id + "/" + header.source + "/" + header.stream + ".jsonl";
 }
+
+std::filesystem::path purge_path(const std::filesystem::path& path) {
+  return std::filesystem::path(path.string() + std::string(kPurgeSuffix));
+}
+
+// A rows file of `agent_id`: "<agent_id>/<source>/<stream>.jsonl", not its erase.jsonl.
+bool is_rows_file_of(std::string_view relative, std::string_view agent_id) {
+  return relative.size() > agent_id.size() + 1 && relative.starts_with(agent_id) &&
+         relative[agent_id.size()] == '/' &&
+         relative.find('/', agent_id.size() + 1) != std::string_view::npos;
+}
+
+// `data`, or a copy of it in `buffer` with a final newline when it lacks one.
+std::string_view with_final_newline(std::string_view data, std::string& buffer) {
+  if (data.empty() || data.back() == '\n') return data;
+  buffer.reserve(data.size() + 1);
+  buffer.append(data).push_back('\n');
+  return buffer;
+}
+
+// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 Result<void> fsync_path(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -84,7 +125,21 @@ Result<void> fsync_path(const std::filesystem::path& path) {
   return {};
 }
 
-// Writes all of `data` at `offset`, then fsyncs.
+Result<void> fsync_fd(int fd, const std::filesystem::path& path) {
+  if (::fsync(fd) != 0) {
+    return make_error(ErrorCode::kIo, "cannot fsync {}: {}", path.string(), errno_text(errno));
+  }
+  return {};
+}
+
+Result<void> fsync_folders(const std::set<std::filesystem::path>& folders) {
+  for (const auto& folder : folders) {
+    if (auto synced = fsync_path(folder); !synced) return synced;
+  }
+  return {};
+}
+
+// Writes all of `data` at `offset`.
 Result<void> write_at(int fd, std::string_view data, off_t offset,
                       const std::filesystem::path& path) {
   while (!data.empty()) {
@@ -96,8 +151,97 @@ Result<void> write_at(int fd, std::string_view data, off_t offset,
     data.remove_prefix(static_cast<std::size_t>(wrote));
     offset += wrote;
   }
-  if (::fsync(fd) != 0) {
-    return make_error(ErrorCode::kIo, "cannot fsync {}: {}", path.string(), errno_text(errno));
+  return {};
+}
+
+// Reads exactly `length` bytes at `offset` into `buffer`.
+Result<void> read_at(int fd, char* buffer, std::size_t length, off_t offset,
+                     const std::filesystem::path& path) {
+  while (length > 0) {
+    const ssize_t got = ::pread(fd, buffer, length, offset);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::kIo, "cannot read {}: {}", path.string(), errno_text(errno));
+    }
+    if (got == 0) {
+      return make_error(ErrorCode::kCorrupt, "{} ended before its committed size", path.string());
+    }
+    buffer += got;
+    length -= static_cast<std::size_t>(got);
+    offset += got;
+  }
+  return {};
+}
+
+Error shortened_error(const std::filesystem::path& path, std::uint64_t size,
+                      std::uint64_t committed) {
+  return Error{ErrorCode::kCorrupt,
+               fmt::format("{} holds {} bytes but tenant.db recorded {} committed: the file was "
+                           "shortened or deleted outside ferry-tenant; restore it, or stop "
+                           "ferry-tenant and start over with an empty output folder",
+                           path.string(), size, committed)};
+}
+
+// The size of the file open at `fd`, which must hold at least `committed` bytes.
+Result<std::uint64_t> size_at_least(int fd, std::uint64_t committed,
+                                    const std::filesystem::path& path) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    return make_error(ErrorCode::kIo, "cannot stat {}: {}", path.string(), errno_text(errno));
+  }
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (size < committed) return tl::unexpected(shortened_error(path, size, committed));
+  return size;
+}
+
+// Calls on_line(offset, line) for every line (newline included) of the first `size` bytes of the
+// file open at `fd`, reading a chunk at a time.
+template <class OnLine>
+Result<void> for_each_line(int fd, std::uint64_t size, const std::filesystem::path& path,
+                           OnLine on_line) {
+  std::string pending;
+  std::uint64_t pending_offset = 0;  // the file offset of pending[0]
+  std::uint64_t read_to = 0;
+  while (read_to < size) {
+    const auto length = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - read_to));
+    const std::size_t kept = pending.size();
+    pending.resize(kept + length);
+    if (auto read = read_at(fd, pending.data() + kept, length, static_cast<off_t>(read_to), path);
+        !read) {
+      return read;
+    }
+    read_to += length;
+    std::size_t start = 0;
+    for (std::size_t newline = pending.find('\n'); newline != std::string::npos;
+         newline = pending.find('\n', start)) {
+      on_line(pending_offset + start, std::string_view(pending).substr(start, newline + 1 - start));
+      start = newline + 1;
+    }
+    pending.erase(0, start);
+    pending_offset += start;
+  }
+  if (!pending.empty()) on_line(pending_offset, std::string_view(pending));
+  return {};
+}
+
+// Copies `length` bytes at `from_offset` of `from` to `to_offset` of `to`.
+Result<void> copy_range(int from, std::uint64_t from_offset, std::uint64_t length, int to,
+                        std::uint64_t to_offset, const std::filesystem::path& from_path,
+                        const std::filesystem::path& to_path) {
+  std::string buffer;
+  while (length > 0) {
+    const auto part = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, length));
+    buffer.resize(part);
+    if (auto read = read_at(from, buffer.data(), part, static_cast<off_t>(from_offset), from_path);
+        !read) {
+      return read;
+    }
+    if (auto wrote = write_at(to, buffer, static_cast<off_t>(to_offset), to_path); !wrote) {
+      return wrote;
+    }
+    from_offset += part;
+    to_offset += part;
+    length -= part;
   }
   return {};
 }
@@ -120,8 +264,59 @@ Result<TenantStore> TenantStore::open(const std::filesystem::path& out_dir) {
   }
   if (auto schema = db->exec(kSchema); !schema) return tl::unexpected(schema.error());
   TenantStore store(out_dir, std::move(*db));
+  if (auto finished = store.finish_purges(); !finished) return tl::unexpected(finished.error());
   if (auto repaired = store.repair_tails(); !repaired) return tl::unexpected(repaired.error());
+  if (auto loaded = store.load_erased(); !loaded) return tl::unexpected(loaded.error());
   return store;
+}
+
+Result<void> TenantStore::finish_purges() {
+  std::vector<FileSize> files;
+  auto query = db_.prepare("SELECT path, committed_size FROM files");
+  if (!query) return tl::unexpected(query.error());
+  while (true) {
+    auto row = query->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    files.push_back(
+        {std::string(query->column_text(0)), static_cast<std::uint64_t>(query->column_int(1))});
+  }
+  for (const auto& file : files) {
+    const std::filesystem::path path = out_dir_ / file.relative;
+    const std::filesystem::path purge = purge_path(path);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(purge, ec);
+    if (ec) continue;  // no .purge beside this file
+    // Equal sizes: the erase committed and the rename did not happen. Else it never committed.
+    const bool committed = size == file.size;
+    if (committed) {
+      std::filesystem::rename(purge, path, ec);
+    } else {
+      std::filesystem::remove(purge, ec);
+    }
+    if (ec) {
+      return make_error(ErrorCode::kIo, "cannot {} {}: {}", committed ? "finish" : "remove",
+                        purge.string(), ec.message());
+    }
+    if (auto synced = fsync_path(path.parent_path()); !synced) return synced;
+    log::get("store")->warn("{} purge path={} bytes={}",
+                            committed ? "finished an interrupted" : "removed an uncommitted",
+                            file.relative, size);
+  }
+  purges_pending_ = false;
+  return {};
+}
+
+Result<void> TenantStore::load_erased() {
+  auto query = db_.prepare("SELECT agent_id, token FROM erasures");
+  if (!query) return tl::unexpected(query.error());
+  while (true) {
+    auto row = query->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    erased_[std::string(query->column_text(0))].emplace(query->column_text(1));
+  }
+  return {};
 }
 
 Result<void> TenantStore::repair_tails() {
@@ -210,6 +405,13 @@ Result<void> TenantStore::check_storable(const frame::Header& header) {
   return {};
 }
 
+Result<void> TenantStore::check_payload(const frame::Header& header, std::string_view plaintext) {
+  if (header.kind != "erase") return {};
+  auto erased = parse_erase_lines(plaintext);
+  if (!erased) return tl::unexpected(erased.error());
+  return {};
+}
+
 Result<std::uint64_t> TenantStore::committed_size(const std::string& relative) {
   auto query = db_.prepare("SELECT committed_size FROM files WHERE path = ?1");
   if (!query) return tl::unexpected(query.error());
@@ -236,8 +438,8 @@ Result<void> TenantStore::ensure_dir(const std::filesystem::path& relative) {
 }
 
 Result<void> TenantStore::record_batch(const frame::Header& header, std::string_view outcome,
-                                       std::string_view reason, const std::string* file,
-                                       std::uint64_t file_size) {
+                                       std::string_view reason, std::span<const FileSize> files,
+                                       std::span<const ErasedToken> erased) {
   auto transaction = sqlite::Transaction::begin(db_);
   if (!transaction) return tl::unexpected(transaction.error());
   const std::string now = now_text();
@@ -266,31 +468,42 @@ Result<void> TenantStore::record_batch(const frame::Header& header, std::string_
       .bind(3, as_sql(header.seq))
       .bind(4, now);
   if (auto ran = settle->run(); !ran) return ran;
-  if (file != nullptr) {
+  if (!files.empty()) {
     auto size = db_.prepare(
         "INSERT INTO files (path, committed_size) VALUES (?1, ?2) "
         "ON CONFLICT (path) DO UPDATE SET committed_size = excluded.committed_size");
     if (!size) return tl::unexpected(size.error());
-    size->bind(1, *file).bind(2, as_sql(file_size));
-    if (auto ran = size->run(); !ran) return ran;
+    for (const auto& file : files) {
+      size->bind(1, file.relative).bind(2, as_sql(file.size));
+      if (auto ran = size->run(); !ran) return ran;
+    }
+  }
+  if (!erased.empty()) {
+    // The first erasure of a token is the one kept: erasing again changes nothing.
+    auto erasure = db_.prepare(
+        "INSERT OR IGNORE INTO erasures (agent_id, domain, token, spool_id, seq, erased_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!erasure) return tl::unexpected(erasure.error());
+    for (const auto& token : erased) {
+      erasure->bind(1, header.agent_id)
+          .bind(2, token.domain)
+          .bind(3, token.token)
+          .bind(4, header.spool_id)
+          .bind(5, as_sql(header.seq))
+          .bind(6, now);
+      if (auto ran = erasure->run(); !ran) return ran;
+    }
   }
   return transaction->commit();
 }
 
-Result<void> TenantStore::store(const frame::Header& header, std::string_view plaintext) {
-  if (auto storable = check_storable(header); !storable) return storable;
-  auto placement = place(header);
-  if (!placement) return tl::unexpected(placement.error());
-  if (placement->order != Order::kNext) {
-    return make_error(ErrorCode::kInternal, "store: seq {} is not the next batch (expected {})",
-                      header.seq, placement->expected);
-  }
-  const std::string relative = relative_file(header);
+Result<std::uint64_t> TenantStore::append_at_committed(const std::string& relative,
+                                                       std::string_view data,
+                                                       std::uint64_t committed) {
   const std::filesystem::path path = out_dir_ / relative;
-  auto committed = committed_size(relative);
-  if (!committed) return tl::unexpected(committed.error());
-  if (auto dir = ensure_dir(std::filesystem::path(relative).parent_path()); !dir) return dir;
-
+  if (auto dir = ensure_dir(std::filesystem::path(relative).parent_path()); !dir) {
+    return tl::unexpected(dir.error());
+  }
   bool created = false;
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) {
@@ -301,57 +514,230 @@ Result<void> TenantStore::store(const frame::Header& header, std::string_view pl
     return make_error(ErrorCode::kIo, "cannot open {} for writing: {}", path.string(),
                       errno_text(errno));
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-
-  struct stat info {};
-  if (::fstat(fd, &info) != 0) {
-    return make_error(ErrorCode::kIo, "cannot stat {}: {}", path.string(), errno_text(errno));
-  }
-  const auto size = static_cast<std::uint64_t>(info.st_size);
-  if (size < *committed) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{} holds {} bytes but tenant.db recorded {} committed: the file was "
-                      "shortened or deleted outside ferry-tenant; restore it, or stop "
-                      "ferry-tenant and start over with an empty output folder",
-                      path.string(), size, *committed);
-  }
-  if (size > *committed) {
+  const FdCloser closer{fd};
+  auto size = size_at_least(fd, committed, path);
+  if (!size) return tl::unexpected(size.error());
+  if (*size > committed) {
     // A tail appended before a crash whose commit never happened: the agent will send it again.
-    if (::ftruncate(fd, static_cast<off_t>(*committed)) != 0) {
+    if (::ftruncate(fd, static_cast<off_t>(committed)) != 0) {
       return make_error(ErrorCode::kIo, "cannot truncate {}: {}", path.string(), errno_text(errno));
     }
     log::get("store")->warn("dropped uncommitted tail path={} bytes={}", relative,
-                            size - *committed);
+                            *size - committed);
   }
-
-  std::string_view data = plaintext;
-  std::string with_newline;
-  if (!data.empty() && data.back() != '\n') {
-    with_newline.reserve(data.size() + 1);
-    with_newline.append(data).push_back('\n');
-    data = with_newline;
-  }
-  if (auto wrote = write_at(fd, data, static_cast<off_t>(*committed), path); !wrote) {
-    (void)::ftruncate(fd, static_cast<off_t>(*committed));
-    return wrote;
+  auto wrote = write_at(fd, data, static_cast<off_t>(committed), path);
+  if (wrote) wrote = fsync_fd(fd, path);
+  if (!wrote) {
+    (void)::ftruncate(fd, static_cast<off_t>(committed));
+    return tl::unexpected(wrote.error());
   }
   if (created) {
-    if (auto synced = fsync_path(path.parent_path()); !synced) return synced;
+    // A new file is durable only once its folder's entry is.
+    auto synced = fsync_path(path.parent_path());
+    if (!synced) return tl::unexpected(synced.error());
   }
-  const std::uint64_t new_size = *committed + data.size();
-  if (auto recorded = record_batch(header, "stored", "", &relative, new_size); !recorded) {
-    // Leave the file as the database knows it; the next store truncates anyway.
-    (void)::ftruncate(fd, static_cast<off_t>(*committed));
+  return committed + data.size();
+}
+
+void TenantStore::drop_uncommitted(const std::string& relative, std::uint64_t committed) {
+  // Leave the file as the database knows it; the next store truncates anyway.
+  (void)::truncate((out_dir_ / relative).c_str(), static_cast<off_t>(committed));
+}
+
+Result<void> TenantStore::store(const frame::Header& header, std::string_view plaintext) {
+  if (auto storable = check_storable(header); !storable) return storable;
+  auto placement = place(header);
+  if (!placement) return tl::unexpected(placement.error());
+  if (placement->order != Order::kNext) {
+    return make_error(ErrorCode::kInternal, "store: seq {} is not the next batch (expected {})",
+                      header.seq, placement->expected);
+  }
+  if (purges_pending_) {
+    if (auto finished = finish_purges(); !finished) return finished;
+  }
+  if (header.kind == "erase") return store_erase(header, plaintext);
+  return store_rows(header, plaintext);
+}
+
+Result<void> TenantStore::store_rows(const frame::Header& header, std::string_view plaintext) {
+  std::string kept;
+  std::uint64_t left_out = 0;
+  if (const auto erased = erased_.find(header.agent_id); erased != erased_.end()) {
+    left_out = keep_lines_without_tokens(plaintext, erased->second, kept);
+    if (left_out > 0) plaintext = kept;
+  }
+  std::string buffer;
+  const std::string_view data = with_final_newline(plaintext, buffer);
+  const std::string relative = relative_file(header);
+  auto committed = committed_size(relative);
+  if (!committed) return tl::unexpected(committed.error());
+  auto size = append_at_committed(relative, data, *committed);
+  if (!size) return tl::unexpected(size.error());
+  const std::string reason =
+      left_out == 0 ? std::string() : fmt::format("{} rows of erased subjects left out", left_out);
+  const FileSize file{relative, *size};
+  if (auto recorded = record_batch(header, "stored", reason, {&file, 1}); !recorded) {
+    drop_uncommitted(relative, *committed);
     return recorded;
+  }
+  if (left_out > 0) {
+    log::get("store")->warn("rows of erased subjects left out agent={} spool={} seq={} rows={}",
+                            header.agent_id, header.spool_id, header.seq, left_out);
   }
   return {};
 }
 
+Result<void> TenantStore::store_erase(const frame::Header& header, std::string_view plaintext) {
+  auto erased = parse_erase_lines(plaintext);
+  if (!erased) return tl::unexpected(erased.error());
+  TokenSet tokens;
+  for (const auto& token : *erased) tokens.insert(token.token);
+
+  std::string buffer;
+  const std::string_view data = with_final_newline(plaintext, buffer);
+  const std::string relative = relative_file(header);
+  auto committed = committed_size(relative);
+  if (!committed) return tl::unexpected(committed.error());
+  auto size = append_at_committed(relative, data, *committed);
+  if (!size) return tl::unexpected(size.error());
+  auto purges = write_purges(header.agent_id, tokens);
+  if (!purges) {
+    drop_uncommitted(relative, *committed);
+    return tl::unexpected(purges.error());
+  }
+
+  std::vector<FileSize> files{{relative, *size}};
+  std::uint64_t rows_removed = 0;
+  for (const auto& purge : *purges) {
+    files.push_back({purge.relative, purge.size});
+    rows_removed += purge.rows_removed;
+  }
+  const std::string reason =
+      fmt::format("{} rows removed from {} files", rows_removed, purges->size());
+  if (auto recorded = record_batch(header, "stored", reason, files, *erased); !recorded) {
+    drop_purges(*purges);
+    drop_uncommitted(relative, *committed);
+    return recorded;
+  }
+  log::get("store")->info(
+      "erase applied agent={} spool={} seq={} tokens={} files={} rows_removed={}", header.agent_id,
+      header.spool_id, header.seq, tokens.size(), purges->size(), rows_removed);
+  if (!tokens.empty()) erased_[header.agent_id].merge(tokens);
+  if (auto installed = install_purges(*purges); !installed) {
+    purges_pending_ = true;  // committed: the next store() or open() renames what is left
+    return installed;
+  }
+  return {};
+}
+
+Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::string& agent_id,
+                                                                  const TokenSet& tokens) {
+  std::vector<FileSize> files;
+  auto query = db_.prepare("SELECT path, committed_size FROM files ORDER BY path");
+  if (!query) return tl::unexpected(query.error());
+  while (true) {
+    auto row = query->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    if (!is_rows_file_of(query->column_text(0), agent_id)) continue;
+    files.push_back(
+        {std::string(query->column_text(0)), static_cast<std::uint64_t>(query->column_int(1))});
+  }
+  std::vector<Purge> purges;
+  std::set<std::filesystem::path> folders;
+  for (const auto& file : files) {
+    auto purge = write_purge(file.relative, file.size, tokens);
+    if (!purge) {
+      drop_purges(purges);
+      return tl::unexpected(purge.error());
+    }
+    if (purge->rows_removed == 0) continue;
+    folders.insert((out_dir_ / file.relative).parent_path());
+    purges.push_back(std::move(*purge));
+  }
+  // The commit counts on every .purge being there after a power cut: its name too.
+  if (auto synced = fsync_folders(folders); !synced) {
+    drop_purges(purges);
+    return tl::unexpected(synced.error());
+  }
+  return purges;
+}
+
+Result<TenantStore::Purge> TenantStore::write_purge(const std::string& relative,
+                                                    std::uint64_t committed,
+                                                    const TokenSet& tokens) {
+  const std::filesystem::path path = out_dir_ / relative;
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    if (errno == ENOENT && committed > 0) {
+      return tl::unexpected(shortened_error(path, 0, committed));
+    }
+    if (errno == ENOENT) return Purge{relative, committed, 0};
+    return make_error(ErrorCode::kIo, "cannot open {}: {}", path.string(), errno_text(errno));
+  }
+  const FdCloser in_closer{in};
+  if (auto size = size_at_least(in, committed, path); !size) return tl::unexpected(size.error());
+
+  // Only the committed bytes count: a tail beyond them was never acknowledged.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> removed;  // offset, length
+  auto scanned =
+      for_each_line(in, committed, path, [&](std::uint64_t offset, std::string_view line) {
+        if (carries_token(line, tokens)) removed.emplace_back(offset, line.size());
+      });
+  if (!scanned) return tl::unexpected(scanned.error());
+  if (removed.empty()) return Purge{relative, committed, 0};
+
+  const std::filesystem::path purge = purge_path(path);
+  const int out = ::open(purge.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) {
+    return make_error(ErrorCode::kIo, "cannot open {} for writing: {}", purge.string(),
+                      errno_text(errno));
+  }
+  const FdCloser out_closer{out};
+  std::uint64_t read_from = 0;
+  std::uint64_t written = 0;
+  auto copy_to = [&](std::uint64_t end) {
+    auto copied = copy_range(in, read_from, end - read_from, out, written, path, purge);
+    written += end - read_from;
+    return copied;
+  };
+  Result<void> copied;
+  for (const auto& [offset, length] : removed) {
+    if (copied) copied = copy_to(offset);
+    read_from = offset + length;
+  }
+  if (copied) copied = copy_to(committed);
+  if (copied) copied = fsync_fd(out, purge);
+  if (!copied) {
+    (void)::unlink(purge.c_str());
+    return tl::unexpected(copied.error());
+  }
+  return Purge{relative, written, removed.size()};
+}
+
+void TenantStore::drop_purges(const std::vector<Purge>& purges) {
+  for (const auto& purge : purges) {
+    if (::unlink(purge_path(out_dir_ / purge.relative).c_str()) != 0 && errno != ENOENT) {
+      purges_pending_ = true;  // deleted by the next store() or open()
+    }
+  }
+}
+
+Result<void> TenantStore::install_purges(const std::vector<Purge>& purges) {
+  std::set<std::filesystem::path> folders;
+  for (const auto& purge : purges) {
+    const std::filesystem::path path = out_dir_ / purge.relative;
+    if (::rename(purge_path(path).c_str(), path.c_str()) != 0) {
+      return make_error(ErrorCode::kIo, "cannot rename {} over {}: {}", purge_path(path).string(),
+                        path.string(), errno_text(errno));
+    }
+    folders.insert(path.parent_path());
+  }
+  return fsync_folders(folders);
+}
+
 Result<void> TenantStore::reject(const frame::Header& header, std::string_view reason) {
-  return record_batch(header, "rejected", reason, nullptr, 0);
+  return record_batch(header, "rejected", reason, {});
 }
 
 Result<std::uint64_t> TenantStore::record_gap(std::string_view agent_id, std::string_view spool_id,

@@ -2,7 +2,8 @@
 //
 //   DIR/tenant.db                          SQLite (WAL, synchronous=FULL): per (agent_id, spool_id)
 //                                          the settled seq, every batch (stored or rejected), the
-//                                          gaps, and the committed size of every output file
+//                                          gaps, the committed size of every output file, and
+//                                          every erased token per agent
 //   DIR/<agent_id>/<source>/<stream>.jsonl rows of kind "rows", appended in seq order
 //   DIR/<agent_id>/erase.jsonl             lines of kind "erase"
 //   DIR/<agent_id>/commands.jsonl          command_result messages, one JSON object a line
@@ -14,25 +15,58 @@
 // seq and the new committed size in one transaction. open() also truncates every file to its
 // committed size, so a restarted tenant never shows rows it has not acknowledged.
 //
+// Erasure: an erase batch removes every line carrying one of its tokens (erased_tokens.hpp) from
+// each rows file of its agent, without giving up exactly once. A purge rewrites a file, so it
+// cannot append at the committed size; it goes through a side file instead:
+//   1. Append the erase lines to erase.jsonl as any batch is appended (not yet committed).
+//   2. For each rows file of the agent holding a matching line within its committed size, write
+//      the other lines (bytes unchanged) to <file>.purge and fsync it; then fsync each folder that
+//      got a .purge, so the side file's name is as durable as its content. A file with no match
+//      gets no .purge.
+//   3. One transaction: the batch, the erased tokens, erase.jsonl's new committed size, and as each
+//      purged file's new committed size the size of its .purge.
+//   4. Rename each .purge over its file, then fsync the folders.
+// Recovery (open(), before the tails are truncated, and before the next store() when step 4
+// failed in this process): a <file>.purge whose size equals <file>'s committed size is renamed over
+// it (the commit happened, the rename did not); any other .purge is deleted (the commit never
+// happened). Why the sizes tell the two apart: a .purge exists only when at least one line was
+// removed, and every line holds at least its newline, so before the commit its size is strictly
+// below the committed size; the commit makes the two equal; and nothing changes that file's
+// committed size before the rename is done (one thread; a failed rename sets a flag that makes the
+// next store() finish it first). A purge that removed nothing would be indistinguishable (equal
+// sizes without a commit), which is why it writes no .purge; renaming such a copy would be
+// harmless anyway, its bytes being the committed ones. A stale .purge deleted at recovery never
+// comes back: the folder is fsync'd after the delete, and a later purge of the same file truncates
+// its .purge first. An erase batch that crashed before step 3 is sent again by the agent and
+// purges again; one sent twice purges nothing the second time.
+//
+// Erased tokens stay in memory per agent (loaded at open()); a later rows batch of that agent has
+// every line carrying one of them left out before it is appended (counted, never logged by value).
+// An agent without erasures pays nothing: its lines are not parsed.
+//
 // Ownership and threading: the store owns its database connection and is used from one thread
 // (the server's io_context thread). Every call blocks on disk I/O and fsync.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error/error.hpp"
 #include "common/frame/frame.hpp"
 #include "common/sqlite/database.hpp"
+#include "tests/tenant/erased_tokens.hpp"
 
 namespace ferry::tenant {
 
 class TenantStore {
  public:
   // Opens (creating when missing) DIR and DIR/tenant.db, and truncates every output file to its
-  // committed size.
+  // committed size, after finishing or dropping purges a crash interrupted.
   static Result<TenantStore> open(const std::filesystem::path& out_dir);
 
   // Every seq at or below this one of (agent_id, spool_id) is settled: stored, rejected or lost.
@@ -54,8 +88,14 @@ class TenantStore {
   // (an unknown kind, or a name that is not a safe path part); the message is the nack reason.
   static Result<void> check_storable(const frame::Header& header);
 
+  // kInvalidArgument when the decrypted payload cannot be applied: an erase line that is not
+  // {"domain":D,"token":T} (see parse_erase_lines). The message is the nack reason.
+  static Result<void> check_payload(const frame::Header& header, std::string_view plaintext);
+
   // Appends the decrypted JSON Lines of the next batch (place() said kNext) and settles its seq,
   // as described above. A payload not ending in a newline gets one, so batches never share a line.
+  // A rows batch leaves out lines carrying an erased token of its agent; an erase batch also
+  // purges the agent's rows files and records its tokens.
   Result<void> store(const frame::Header& header, std::string_view plaintext);
 
   // Records the batch (the next one) as rejected with `reason` and settles its seq.
@@ -76,15 +116,44 @@ class TenantStore {
   TenantStore(std::filesystem::path out_dir, sqlite::Database db)
       : out_dir_(std::move(out_dir)), db_(std::move(db)) {}
 
+  // An output file (relative to the output directory) and its size to commit.
+  struct FileSize {
+    std::string relative;
+    std::uint64_t size = 0;
+  };
+  // A rows file rewritten without the erased lines into <file>.purge, not yet renamed.
+  struct Purge {
+    std::string relative;
+    std::uint64_t size = 0;  // of the .purge: the file's committed size once the erase commits
+    std::uint64_t rows_removed = 0;
+  };
+
   Result<void> repair_tails();
+  Result<void> finish_purges();
+  Result<void> load_erased();
   Result<std::uint64_t> committed_size(const std::string& relative);
   Result<void> ensure_dir(const std::filesystem::path& relative);
+  // Appends `data` to `relative` at its committed size and fsyncs; returns the new size.
+  Result<std::uint64_t> append_at_committed(const std::string& relative, std::string_view data,
+                                            std::uint64_t committed);
+  void drop_uncommitted(const std::string& relative, std::uint64_t committed);
   Result<void> record_batch(const frame::Header& header, std::string_view outcome,
-                            std::string_view reason, const std::string* file,
-                            std::uint64_t file_size);
+                            std::string_view reason, std::span<const FileSize> files,
+                            std::span<const ErasedToken> erased = {});
+  Result<void> store_rows(const frame::Header& header, std::string_view plaintext);
+  Result<void> store_erase(const frame::Header& header, std::string_view plaintext);
+  Result<std::vector<Purge>> write_purges(const std::string& agent_id, const TokenSet& tokens);
+  Result<Purge> write_purge(const std::string& relative, std::uint64_t committed,
+                            const TokenSet& tokens);
+  void drop_purges(const std::vector<Purge>& purges);
+  Result<void> install_purges(const std::vector<Purge>& purges);
 
   std::filesystem::path out_dir_;
   sqlite::Database db_;
+  // Erased tokens per agent_id, as recorded in tenant.db; agents without erasures are absent.
+  std::map<std::string, TokenSet, std::less<>> erased_;
+  // A purge committed but not renamed (or a stale .purge not deleted) in this process.
+  bool purges_pending_ = false;
 };
 
 }  // namespace ferry::tenant

@@ -1,0 +1,55 @@
+// The right to be forgotten (`ferry erase`), done by whichever process owns the data_dir: the
+// running agent (asked over its control socket) or the command itself.
+//
+// In order: the subject's tokens join the suppression list (durable first, so no later run spools
+// them); then one spool transaction removes their change-detection entries, withholds unsent row
+// batches (the agent cannot open them to take the subject out, so they are not sent and their
+// sources are read again), and appends an `erase` batch that tells the tenant to delete what it
+// holds. Runs already reading see the erasure at their next commit and start again.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "agent/spool/spool.hpp"
+#include "common/audit/audit_log.hpp"
+#include "common/error/error.hpp"
+#include "common/keys/keyring.hpp"
+
+namespace ferry::app {
+
+// Every token that can stand for `values` in `domain`: pseudonymize and hash, under every key
+// version, of each value trimmed and also lower-cased (a policy may say normalize: lower).
+// Sorted, without repeats.
+Result<std::vector<std::string>> subject_tokens(const keys::Keyring& keyring,
+                                                std::string_view domain,
+                                                std::span<const std::string> values);
+
+struct EraseOutcome {
+  std::string domain;
+  std::size_t tokens = 0;      // tokens given
+  std::size_t new_tokens = 0;  // of those, not on the suppression list before
+  spool::ErasureReport spool;
+  std::string audit_error;  // "" when the audit log recorded the erasure
+};
+
+// `withhold_after`: the highest seq that may be on its way to the tenant already (the uplink's
+// hold_sending() says; 0 when nothing is being delivered). Records an "erase" entry in `audit`
+// when given (a failure there is reported in the outcome; the erasure stands).
+Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
+                                    std::string_view domain, const std::vector<std::string>& tokens,
+                                    std::uint64_t withhold_after, std::uint32_t key_version,
+                                    audit::AuditLog* audit);
+
+// The outcome as the control socket's answer and the audit entry carry it: counts, seqs and
+// source names; never a token's value.
+boost::json::object to_json(const EraseOutcome& outcome);
+// One line for a person.
+std::string describe(const boost::json::object& outcome);
+
+}  // namespace ferry::app

@@ -1,0 +1,207 @@
+#include "agent/cli/check_local.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include <fmt/format.h>
+#include <pwd.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/config/size.hpp"
+#include "common/keys/keyring.hpp"
+#include "connectors/registry/registry.hpp"
+
+namespace ferry::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kDataDir = "data dir";
+
+// The user this process runs as, for chown advice.
+std::string user_name() {
+  if (const passwd* entry = ::getpwuid(::geteuid())) return entry->pw_name;
+  return std::to_string(::geteuid());
+}
+
+// The closest folder at or above `path` that exists ("/" at worst).
+fs::path existing_ancestor(fs::path path) {
+  std::error_code ec;
+  while (!path.empty() && !fs::exists(path, ec) && path != path.root_path()) {
+    path = path.parent_path();
+  }
+  return path.empty() ? fs::current_path(ec) : path;
+}
+
+// Creates and removes a file in `dir`; the error text when that fails.
+std::optional<std::string> write_probe(const fs::path& dir) {
+  std::string name = (dir / ".ferry-check-XXXXXX").string();
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) return std::strerror(errno);
+  const bool written = ::write(fd, "ok", 2) == 2;
+  const int write_error = errno;
+  ::close(fd);
+  ::unlink(name.c_str());
+  if (!written) return std::strerror(write_error);
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> free_bytes(const fs::path& dir) {
+  struct statvfs info {};
+  if (::statvfs(dir.c_str(), &info) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
+}
+
+// Bytes the spool takes now (its database and write-ahead log), 0 before it exists.
+std::uint64_t spool_bytes(const fs::path& data_dir) {
+  std::uint64_t total = 0;
+  for (const char* name : {"spool.db", "spool.db-wal"}) {
+    std::error_code ec;
+    const auto size = fs::file_size(data_dir / name, ec);
+    if (!ec) total += size;
+  }
+  return total;
+}
+
+// Free space for the spool to reach spool.max_bytes, and a floor for everything else. `dir` is the
+// data directory, or the folder it will be created in.
+void check_free_space(const config::Settings& settings, const fs::path& dir, std::string found,
+                      CheckReport& report) {
+  const auto free = free_bytes(dir);
+  if (!free) {
+    report.fail(kDataDir, fmt::format("cannot tell the free space of {}: {}", dir.string(),
+                                      std::strerror(errno)));
+    return;
+  }
+  const std::uint64_t max = settings.spool.max_bytes;
+  const std::uint64_t used = spool_bytes(settings.agent.data_dir);
+  const std::uint64_t growth = max > used ? max - used : 0;
+  if (*free < kMinFreeBytes) {
+    report.fail(kDataDir,
+                fmt::format("only {} free on the disk of {} (Ferry needs at least {}): free disk "
+                            "space there, or move agent.data_dir to a larger disk",
+                            human_size(*free), dir.string(), human_size(kMinFreeBytes)));
+  } else if (*free < growth) {
+    report.fail(kDataDir,
+                fmt::format("only {} free on the disk of {}, but the spool may grow to "
+                            "spool.max_bytes ({}, {} used now): free disk space there, or lower "
+                            "spool.max_bytes in {}",
+                            human_size(*free), dir.string(), config::format_size(max),
+                            human_size(used), settings.file.string()));
+  } else {
+    report.ok(kDataDir, fmt::format("{}, {} free (spool.max_bytes {})", found, human_size(*free),
+                                    config::format_size(max)));
+  }
+}
+
+// A data directory not made yet: fine when `ferry keys init` or the agent can make it.
+void check_missing_data_dir(const config::Settings& settings, CheckReport& report) {
+  const fs::path& dir = settings.agent.data_dir;
+  const fs::path parent = existing_ancestor(dir.parent_path());
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    report.fail(kDataDir,
+                fmt::format("{} does not exist and {} cannot create it in {} ({}): run "
+                            "'mkdir -m 700 -p {}' and 'chown {} {}' as root",
+                            dir.string(), user_name(), parent.string(), std::strerror(errno),
+                            dir.string(), user_name(), dir.string()));
+    return;
+  }
+  check_free_space(settings, parent,
+                   fmt::format("{} does not exist yet; 'ferry keys init' or the agent creates it "
+                               "(mode 0700)",
+                               dir.string()),
+                   report);
+}
+
+}  // namespace
+
+std::string human_size(std::uint64_t bytes) {
+  constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return fmt::format("{} bytes", bytes);
+  double value = static_cast<double>(bytes) / 1024;
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  return value < 10 ? fmt::format("{:.1f} {}", value, kUnits[unit])
+                    : fmt::format("{:.0f} {}", value, kUnits[unit]);
+}
+
+void check_data_dir(const config::Settings& settings, CheckReport& report) {
+  const fs::path& dir = settings.agent.data_dir;
+  std::error_code ec;
+  const auto status = fs::status(dir, ec);
+  if (status.type() == fs::file_type::not_found) {
+    check_missing_data_dir(settings, report);
+    return;
+  }
+  if (ec) {
+    report.fail(kDataDir, fmt::format("cannot look at {} ({}): check agent.data_dir in {} and "
+                                      "the permissions of the folders above it",
+                                      dir.string(), ec.message(), settings.file.string()));
+    return;
+  }
+  if (status.type() != fs::file_type::directory) {
+    report.fail(kDataDir, fmt::format("{} is not a folder: set agent.data_dir in {} to a folder",
+                                      dir.string(), settings.file.string()));
+    return;
+  }
+  if (auto error = write_probe(dir)) {
+    report.fail(kDataDir,
+                fmt::format("{} is not writable for {} ({}): run ferry as the user that owns it, "
+                            "or 'chown -R {} {}' as root",
+                            dir.string(), user_name(), *error, user_name(), dir.string()));
+    return;
+  }
+  check_free_space(settings, dir, fmt::format("{} is writable", dir.string()), report);
+}
+
+void check_key_file(const config::Settings& settings, CheckReport& report) {
+  constexpr std::string_view kName = "key file";
+  const auto path = keys::keyring_path(settings.agent.data_dir);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    report.fail(kName, fmt::format("no key file at {}: run 'ferry keys init -c {}' to create one "
+                                   "(once; keep a backup of it, tokens cannot be revealed "
+                                   "without it)",
+                                   path.string(), settings.file.string()));
+    return;
+  }
+  auto keyring = keys::Keyring::load(path);
+  if (!keyring) {
+    report.fail(kName, keyring.error().message);
+    return;
+  }
+  report.ok(kName,
+            fmt::format("{} is private to its owner; active key version {}, made {}", path.string(),
+                        keyring->active_version(), keyring->active().created));
+}
+
+void check_sources(const config::Settings& settings, CheckReport& report) {
+  if (settings.sources.empty()) {
+    report.skip("sources", fmt::format("none configured in {}: nothing is read until a source is "
+                                       "added under sources:",
+                                       settings.file.string()));
+    return;
+  }
+  for (const auto& source_settings : settings.sources) {
+    const std::string name = "source " + source_settings.name;
+    auto source = connectors::create_source(source_settings);
+    if (!source) {
+      report.fail(name, source.error().message);
+      continue;
+    }
+    if (auto checked = (*source)->check(); !checked) {
+      report.fail(name, checked.error().message);
+      continue;
+    }
+    report.ok(name, fmt::format("{} source is reachable and readable", source_settings.type));
+  }
+}
+
+}  // namespace ferry::cli

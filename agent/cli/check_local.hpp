@@ -1,0 +1,25 @@
+// The checks of `ferry check` that stay on this machine: the data directory (there or creatable,
+// writable, free space), the key file (present, private, readable), each source (the connector's
+// own check). Each adds its lines to the report and never stops the others.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "agent/cli/check_report.hpp"
+#include "common/config/settings.hpp"
+
+namespace ferry::cli {
+
+// Below this much free space on the data directory's disk the check fails whatever the spool
+// limit: SQLite and the log need room too.
+inline constexpr std::uint64_t kMinFreeBytes = 100ull * 1024 * 1024;
+
+void check_data_dir(const config::Settings& settings, CheckReport& report);
+void check_key_file(const config::Settings& settings, CheckReport& report);
+void check_sources(const config::Settings& settings, CheckReport& report);
+
+// "78.3 GiB", "512 KiB", "17 bytes": for people, rounded.
+std::string human_size(std::uint64_t bytes);
+
+}  // namespace ferry::cli

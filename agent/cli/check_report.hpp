@@ -1,0 +1,44 @@
+// What `ferry check` prints: one line per check, OK, FAIL or SKIP, then what to do. Lines are
+// printed as each check ends (a slow network check shows what already passed), or, with --json,
+// kept and printed at the end as one JSON object. Messages never carry secrets or row values.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry::cli {
+
+enum class CheckOutcome { kOk, kFail, kSkip };
+
+struct CheckLine {
+  CheckOutcome outcome = CheckOutcome::kOk;
+  std::string name;     // "config", "key file", "source sis", "dns", "tcp", "tls", "token"
+  std::string message;  // what was found, and for a FAIL the fix
+};
+
+class CheckReport {
+ public:
+  enum class Style { kText, kJson };
+
+  CheckReport(std::ostream& out, Style style) : out_(out), style_(style) {}
+
+  void ok(std::string_view name, std::string message);
+  void fail(std::string_view name, std::string message);
+  void skip(std::string_view name, std::string message);
+
+  bool failed() const { return failures_ > 0; }
+  // With --json: prints {"ok": bool, "checks": [{"check", "result", "message"}...]}.
+  void finish();
+
+ private:
+  void add(CheckOutcome outcome, std::string_view name, std::string message);
+
+  std::ostream& out_;
+  Style style_;
+  std::vector<CheckLine> lines_;
+  int failures_ = 0;
+};
+
+}  // namespace ferry::cli

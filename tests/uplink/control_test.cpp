@@ -1,0 +1,268 @@
+// A real `ferry run` driven through its control socket and signals: `ferry status --json` tells
+// the truth while the tenant is up, down and back; `sync_now` over the socket starts a run;
+// `reload` (and SIGHUP) apply a changed configuration, and a broken one is refused while the
+// running one stays.
+#include <chrono>
+#include <csignal>
+#include <string>
+
+#include <arpa/inet.h>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent/control/control_client.hpp"
+#include "tests/netfault/wait_until.hpp"
+#include "tests/uplink/uplink_site.hpp"
+
+namespace ferry::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
+
+std::filesystem::path socket_of(const UplinkSite& site) { return site.data_dir() / "control.sock"; }
+
+// `ferry status --json`, parsed; an empty object when it fails.
+boost::json::object status(const UplinkSite& site) {
+  auto shown = site.ferry({"status", "--json"});
+  if (shown.exit_code != 0) return {};
+  boost::system::error_code ec;
+  auto value = boost::json::parse(shown.out, ec);
+  return !ec && value.is_object() ? value.as_object() : boost::json::object{};
+}
+
+std::string uplink_state(const boost::json::object& status) {
+  const auto* uplink = status.if_contains("uplink");
+  if (uplink == nullptr || !uplink->is_object()) return "";
+  const auto* state = uplink->as_object().if_contains("state");
+  return state != nullptr && state->is_string() ? std::string(state->as_string()) : "";
+}
+
+// GET `path` from 127.0.0.1:`port` over a plain socket; the whole response ("" on failure).
+std::string http_get(std::uint16_t port, std::string_view path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request =
+        "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+        response.append(buffer, static_cast<std::size_t>(got));
+      }
+    }
+  }
+  ::close(fd);
+  return response;
+}
+
+boost::json::object request(const UplinkSite& site, const std::string& line) {
+  auto answer = control::request(socket_of(site), line, 90s);
+  REQUIRE(answer);
+  auto value = boost::json::parse(*answer);
+  REQUIRE(value.is_object());
+  return value.as_object();
+}
+
+TEST_CASE("status --json tells the truth while the tenant is up, down and back",
+          "[uplink][control]") {
+  UplinkSite site(30);
+  TenantProcess tenant(site);
+  tenant.start();
+  site.configure({.port = tenant.port()});
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+
+  boost::json::object shown;
+  REQUIRE(wait_until(
+      [&] {
+        shown = status(site);
+        return (uplink_state(shown) == "connected" && site.spool_batches() == 0u &&
+                site.stored_lines() > 0) ||
+               !run.running();
+      },
+      30s));
+  INFO(boost::json::serialize(shown));
+  for (const char* key : {"agent_id", "tenant_id", "version", "pid", "uptime_s", "uplink", "spool",
+                          "sources", "keys"}) {
+    CHECK(shown.contains(key));
+  }
+  const auto& uplink = shown.at("uplink").as_object();
+  CHECK(uplink.at("tls_version") == "TLSv1.3");
+  CHECK(uplink.at("acked_through").to_number<std::uint64_t>() > 0);
+  CHECK(uplink.at("last_error").is_null());
+  const auto& spool = shown.at("spool").as_object();
+  CHECK(spool.at("batches") == 0);
+  CHECK(spool.at("rejected") == 0);
+  const auto& source = shown.at("sources").as_array().at(0).as_object();
+  CHECK(source.at("name") == "sis");
+  CHECK(source.at("type") == "oneroster_csv");
+  CHECK(source.at("last_success_at").is_string());
+  CHECK(source.at("rows_last_run").to_number<std::uint64_t>() > 0);
+  CHECK(shown.at("keys").as_object().at("active_version") == 1);
+
+  tenant.kill();
+  REQUIRE(wait_until(
+      [&] {
+        shown = status(site);
+        const auto state = uplink_state(shown);
+        return ((state == "backoff" || state == "connecting") &&
+                shown.at("uplink").as_object().at("last_error").is_string()) ||
+               !run.running();
+      },
+      30s));
+  CHECK(shown.at("uplink").as_object().at("tls_version").is_null());
+
+  // Back: connected, and the tenant's `welcome` clears the last error.
+  tenant.restart();
+  REQUIRE(wait_until(
+      [&] {
+        shown = status(site);
+        return (uplink_state(shown) == "connected" &&
+                shown.at("uplink").as_object().at("last_error").is_null()) ||
+               !run.running();
+      },
+      30s));
+  CHECK(uplink_state(shown) == "connected");
+  site.stop_run(run);
+  // With no agent, status says so and fails.
+  auto after = site.ferry({"status"});
+  CHECK(after.exit_code == 1);
+  CHECK_THAT(after.err, Contains("no agent is running"));
+}
+
+TEST_CASE("sync_now over the control socket starts a run", "[uplink][control]") {
+  UplinkSite site(20);
+  site.configure({.port = free_port()});
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(
+      wait_until([&] { return site.logged("run finished source=sis") || !run.running(); }, 30s));
+  auto answer = request(site, R"({"cmd":"sync_now","source":"sis"})");
+  CHECK(answer.at("ok") == true);
+  CHECK(wait_until([&] { return site.logged("run finished source=sis", 2); }, 30s));
+  auto unknown = request(site, R"({"cmd":"sync_now","source":"nope"})");
+  CHECK(unknown.at("ok") == false);
+  CHECK_THAT(std::string(unknown.at("error").as_string()), Contains("no source named 'nope'"));
+  site.stop_run(run);
+}
+
+TEST_CASE("the metrics endpoint of a running agent is scraped over HTTP", "[uplink][control]") {
+  UplinkSite site(20);
+  TenantProcess tenant(site);
+  tenant.start();
+  site.configure({.port = tenant.port()});
+  const auto port = free_port();
+  std::string config = read_file(site.config());
+  const auto data_dir_line = config.find("  data_dir:");
+  config.insert(data_dir_line, fmt::format("  metrics: 127.0.0.1:{}\n", port));
+  site.dir().write(site.config().filename().string(), config);
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(wait_until([&] { return site.spool_batches() == 0u && site.stored_lines() > 0; }, 30s));
+  std::string scraped;
+  REQUIRE(wait_until(
+      [&] {
+        scraped = http_get(port, "/metrics");
+        return scraped.find("ferry_uplink_batches_acked_total 0") == std::string::npos &&
+               scraped.find("ferry_uplink_batches_acked_total") != std::string::npos;
+      },
+      30s));
+  INFO(scraped);
+  CHECK_THAT(scraped, Contains("HTTP/1.1 200"));
+  CHECK_THAT(scraped, Contains("text/plain; version=0.0.4"));
+  CHECK_THAT(scraped, Contains("ferry_build_info{"));
+  CHECK_THAT(scraped, Contains("ferry_uplink_state{state=\"connected\"} 1"));
+  CHECK_THAT(scraped, Contains("ferry_source_rows_read_total{source=\"sis\""));
+  CHECK_THAT(scraped, Contains("ferry_spool_batches 0"));
+  CHECK_THAT(http_get(port, "/nope"), Contains("404"));
+  site.stop_run(run);
+}
+
+TEST_CASE("ferry sync shows progress, and hands its work to a running agent", "[uplink][control]") {
+  UplinkSite site(30);
+  TenantProcess tenant(site);
+  tenant.start();
+  site.configure({.port = tenant.port()});
+  // No agent: the command does the work and, not on a terminal, prints plain progress lines.
+  auto alone = site.sync();
+  INFO(alone.out << alone.err);
+  REQUIRE(alone.exit_code == 0);
+  CHECK_THAT(alone.err, Contains("batches spooled"));
+  CHECK(alone.err.find('\r') == std::string::npos);
+  CHECK_THAT(alone.out, Contains("sent: "));
+
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(
+      wait_until([&] { return site.logged("run finished source=sis") || !run.running(); }, 30s));
+  auto handed = site.sync();
+  INFO(handed.out << handed.err);
+  CHECK(handed.exit_code == 0);
+  CHECK_THAT(handed.out, Contains("the running agent owns"));
+  CHECK_THAT(handed.out, Contains("sis: "));
+  CHECK(site.logged("run finished source=sis", 2));
+  // What needs the data_dir to itself says so.
+  auto mass = site.ferry({"sync", "--allow-mass-delete"});
+  CHECK(mass.exit_code == 1);
+  CHECK_THAT(mass.err, Contains("stop the running agent"));
+  site.stop_run(run);
+}
+
+TEST_CASE("reload applies a changed configuration and refuses a broken one", "[uplink][control]") {
+  UplinkSite site(20);
+  TenantProcess tenant(site);
+  tenant.start();
+  // First pointed at a port where nothing listens: nothing is delivered.
+  site.configure({.port = free_port()});
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(
+      wait_until([&] { return site.logged("run finished source=sis") || !run.running(); }, 30s));
+  REQUIRE(site.stored_lines() == 0);
+
+  // A broken file: refused, with the problem named; the agent runs on as before.
+  // (`ferry status` reads the file too, so the socket is asked directly meanwhile.)
+  std::string broken = read_file(site.config());
+  broken.replace(broken.find("idle_timeout:"), 13, "idle_timeot:");
+  site.dir().write(site.config().filename().string(), broken);
+  auto refused = request(site, R"({"cmd":"reload"})");
+  INFO(boost::json::serialize(refused));
+  CHECK(refused.at("ok") == false);
+  CHECK_THAT(std::string(refused.at("error").as_string()), Contains("idle_timeot"));
+  CHECK_THAT(std::string(refused.at("error").as_string()), Contains("did you mean"));
+  CHECK(run.running());
+  CHECK(request(site, R"({"cmd":"status"})").contains("uplink"));
+
+  // The right port, applied by a reload request: the spool reaches the tenant.
+  site.configure({.port = tenant.port()});
+  auto applied = request(site, R"({"cmd":"reload"})");
+  INFO(boost::json::serialize(applied));
+  CHECK(applied.at("ok") == true);
+  CHECK(wait_until([&] { return site.spool_batches() == 0u && site.stored_lines() > 0; }, 30s));
+
+  // SIGHUP reloads too; a broken file then only logs the refusal.
+  site.dir().write(site.config().filename().string(), "agent: [\n");
+  REQUIRE(run.signal(SIGHUP));
+  CHECK(wait_until([&] { return site.logged("reload refused"); }, 30s));
+  CHECK(run.running());
+  CHECK(uplink_state(request(site, R"({"cmd":"status"})")) == "connected");
+  site.stop_run(run);
+
+  const std::string audit = read_file(site.data_dir() / "audit.log");
+  CHECK(count_of(audit, "\"event\":\"config_reloaded\"") == 1);
+  CHECK(count_of(audit, "\"event\":\"config_reload_refused\"") == 2);
+}
+
+}  // namespace
+}  // namespace ferry::test

@@ -1,0 +1,151 @@
+// The right to be forgotten end to end: the real `ferry erase`, `ferry sync` and `ferry run`
+// against the real ferry-tenant. After an erasure the subject's rows are gone at the tenant, no
+// later sync sends them, rows of the subject still waiting in the spool are never sent, the
+// tenant records the erasure, the audit log records it, and no file of the agent holds the value.
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/netfault/wait_until.hpp"
+#include "tests/uplink/uplink_site.hpp"
+
+namespace ferry::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
+
+constexpr std::string_view kSubject = "u-00000007";
+
+std::string token_of(const UplinkSite& site, std::string_view value) {
+  auto made = site.ferry({"pseudonymize", "--domain", "user", std::string(value)});
+  REQUIRE(made.exit_code == 0);
+  std::string token = made.out.substr(0, made.out.find('\n'));
+  REQUIRE(token.rfind("p1.", 0) == 0);
+  return token;
+}
+
+// Every stream the tenant stored for source sis, together.
+std::string all_stored(const UplinkSite& site) {
+  std::string text;
+  for (const char* stream : kStreams) text += site.stored(stream);
+  return text;
+}
+
+// No file the agent wrote (data_dir, its log) holds the erased value in plain text.
+void check_value_nowhere(const UplinkSite& site, std::string_view value) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(site.data_dir())) {
+    if (!entry.is_regular_file()) continue;
+    INFO(entry.path());
+    CHECK(read_file(entry.path()).find(value) == std::string::npos);
+  }
+  CHECK(read_file(site.log_file()).find(value) == std::string::npos);
+}
+
+TEST_CASE("erase removes the subject at the tenant and no later sync sends it", "[uplink][erase]") {
+  UplinkSite site(40);
+  TenantProcess tenant(site);
+  tenant.start();
+  site.configure({.port = tenant.port()});
+  REQUIRE(site.sync().exit_code == 0);
+  const std::string token = token_of(site, kSubject);
+  REQUIRE(count_of(site.stored("users"), token) == 1);
+  REQUIRE(count_of(site.stored("enrollments"), token) > 0);
+  const std::size_t lines_before = site.stored_lines();
+  std::size_t subject_lines = 0;
+  for (const auto& line : sorted_lines(all_stored(site))) {
+    subject_lines += line.find(token) != std::string::npos ? 1 : 0;
+  }
+  REQUIRE(subject_lines > 1);
+
+  auto erased = site.ferry({"erase", "--domain", "user", std::string(kSubject)});
+  INFO(erased.out << erased.err);
+  REQUIRE(erased.exit_code == 0);
+  CHECK_THAT(erased.out, Contains("erase batch seq"));
+  CHECK_THAT(erased.out, Contains("no agent is running"));
+
+  REQUIRE(site.sync().exit_code == 0);
+  CHECK(all_stored(site).find(token) == std::string::npos);
+  CHECK(site.stored_lines() == lines_before - subject_lines);
+  const std::string erasures = read_file(site.tenant_out() / kAgentId / "erase.jsonl");
+  CHECK(count_of(erasures, token) == 1);
+
+  // The audit log records the erasure (counts and seqs; the tokens are not listed).
+  const std::string audit = read_file(site.data_dir() / "audit.log");
+  CHECK(count_of(audit, "\"event\":\"erase\"") == 1);
+  auto verified = site.ferry({"audit", "verify"});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+
+  // A changed export is read again: the subject's rows stay out.
+  REQUIRE(
+      site.generate({"--users", "40", "--seed", "2", "--change-percent", "50", "--base-seed", "1"})
+          .exit_code == 0);
+  REQUIRE(site.sync().exit_code == 0);
+  CHECK(all_stored(site).find(token) == std::string::npos);
+
+  // Erasing twice is harmless.
+  auto again = site.ferry({"erase", "--domain", "user", std::string(kSubject)});
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Contains("(0 new)"));
+  REQUIRE(site.sync().exit_code == 0);
+  check_value_nowhere(site, kSubject);
+}
+
+TEST_CASE("rows of an erased subject waiting in the spool are never sent", "[uplink][erase]") {
+  UplinkSite site(40);
+  const auto port = free_port();
+  site.configure({.port = port});
+  // Spooled while no tenant is up.
+  REQUIRE(site.ferry({"sync", "--no-upload"}).exit_code == 0);
+  REQUIRE(site.spool_batches().value_or(0) > 0);
+  const std::string token = token_of(site, kSubject);
+
+  auto erased = site.ferry({"erase", "--domain", "user", std::string(kSubject)});
+  INFO(erased.out << erased.err);
+  REQUIRE(erased.exit_code == 0);
+  CHECK_THAT(erased.out, Contains("withheld"));
+
+  TenantProcess tenant(site);
+  tenant.start(port);
+  REQUIRE(site.sync().exit_code == 0);
+  const std::string stored = all_stored(site);
+  CHECK(stored.find(token) == std::string::npos);
+  // Everyone else arrived: the withheld batches' rows were read again.
+  CHECK(count_lines(site.stored("users")) == 39);
+  CHECK(site.spool_batches() == 0u);
+  check_value_nowhere(site, kSubject);
+}
+
+TEST_CASE("a running agent does the erasure it is handed over the control socket",
+          "[uplink][erase]") {
+  UplinkSite site(40);
+  TenantProcess tenant(site);
+  tenant.start();
+  site.configure({.port = tenant.port()});
+  auto run = site.start_run();
+  const std::string token = token_of(site, kSubject);
+  REQUIRE(wait_until([&] { return count_of(site.stored("users"), token) == 1 || !run.running(); },
+                     30s));
+  REQUIRE(wait_until([&] { return site.spool_batches() == 0u || !run.running(); }, 30s));
+
+  auto erased = site.ferry({"erase", "--domain", "user", std::string(kSubject)});
+  INFO(erased.out << erased.err);
+  REQUIRE(erased.exit_code == 0);
+  CHECK_THAT(erased.out, Contains("running agent"));
+  const bool gone = wait_until(
+      [&] { return all_stored(site).find(token) == std::string::npos || !run.running(); }, 30s);
+  INFO("ferry run: " << site.run_output());
+  CHECK(gone);
+  site.stop_run(run);
+  const std::string audit = read_file(site.data_dir() / "audit.log");
+  CHECK(count_of(audit, "\"event\":\"erase\"") == 1);
+  CHECK(count_of(audit, "\"event\":\"batch_acked\"") > 0);
+  check_value_nowhere(site, kSubject);
+}
+
+}  // namespace
+}  // namespace ferry::test
