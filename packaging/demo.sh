@@ -101,6 +101,9 @@ done
 echo
 "$ferry" status -c ferry.yaml
 echo
+echo "== ferry check"
+"$ferry" check -c ferry.yaml
+echo
 echo "== the first rows the tenant received ($demo/received/demo-school/sis/users.jsonl):"
 head -n 3 received/demo-school/sis/users.jsonl
 echo
@@ -109,5 +112,8 @@ wc -l received/demo-school/sis/*.jsonl | sed "s#$demo/##"
 
 stop_all
 trap - EXIT
+echo
+echo "== ferry audit verify"
+"$ferry" audit verify -c ferry.yaml
 echo
 echo "== both stopped. Files: $demo (ferry.yaml, ferry.log, tenant.log, received/)"
