@@ -54,7 +54,7 @@ Result<std::vector<std::string>> subject_tokens(const keys::Keyring& keyring,
 
 Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
                                     std::string_view domain, const std::vector<std::string>& tokens,
-                                    std::uint64_t withhold_after, std::uint32_t key_version,
+                                    const HoldSending& hold, std::uint32_t key_version,
                                     audit::AuditLog* audit) {
   EraseOutcome outcome;
   outcome.domain = std::string(domain);
@@ -66,7 +66,6 @@ Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool
   outcome.new_tokens = *added;
 
   spool::Erasure erasure;
-  erasure.withhold_after = withhold_after;
   std::string lines;
   for (const std::string& token : tokens) {
     std::string key;
@@ -82,7 +81,16 @@ Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool
   erasure.batch.rows = tokens.size();
   erasure.batch.key_version = key_version;
   erasure.batch.compressed = std::move(*compressed);
-  auto report = spool.erase(erasure);
+  Result<spool::ErasureReport> report = make_error(ErrorCode::kInternal, "erase did not run");
+  auto write = [&](std::uint64_t sent_through) {
+    erasure.withhold_after = sent_through;
+    report = spool.erase(erasure);
+  };
+  if (hold) {
+    hold(write);
+  } else {
+    write(0);
+  }
   if (!report) return tl::unexpected(report.error());
   outcome.spool = std::move(*report);
   if (audit != nullptr) {

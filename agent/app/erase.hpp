@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,12 +39,16 @@ struct EraseOutcome {
   std::string audit_error;  // "" when the audit log recorded the erasure
 };
 
-// `withhold_after`: the highest seq that may be on its way to the tenant already (the uplink's
-// hold_sending() says; 0 when nothing is being delivered). Records an "erase" entry in `audit`
-// when given (a failure there is reported in the outcome; the erasure stands).
+// Runs its argument while no batch can start on its way to the tenant, passing the highest seq
+// that may be on its way already (uplink::Uplink::hold_sending). Empty when nothing is being
+// delivered: then every unsent batch is withheld.
+using HoldSending = std::function<void(const std::function<void(std::uint64_t sent_through)>&)>;
+
+// Only the spool transaction runs under `hold`. Records an "erase" entry in `audit` when given (a
+// failure there is reported in the outcome; the erasure stands).
 Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
                                     std::string_view domain, const std::vector<std::string>& tokens,
-                                    std::uint64_t withhold_after, std::uint32_t key_version,
+                                    const HoldSending& hold, std::uint32_t key_version,
                                     audit::AuditLog* audit);
 
 // The outcome as the control socket's answer and the audit entry carry it: counts, seqs and

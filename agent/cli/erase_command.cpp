@@ -31,7 +31,8 @@ std::optional<Result<boost::json::object>> hand_to_agent(const config::Settings&
   for (const auto& token : tokens) list.emplace_back(token);
   const std::string request = boost::json::serialize(
       boost::json::object{{"cmd", "erase"}, {"domain", domain}, {"tokens", std::move(list)}});
-  auto answer = control::request(settings.agent.control_socket, request);
+  // The agent fsyncs the suppression list, the spool and the audit log: allow it time.
+  auto answer = control::request(settings.agent.control_socket, request, std::chrono::seconds(120));
   if (!answer) {
     if (answer.error().code == ErrorCode::kUnavailable) return std::nullopt;
     return Result<boost::json::object>(tl::unexpected(answer.error()));
@@ -68,7 +69,7 @@ Result<boost::json::object> erase_here(const config::Settings& settings,
       std::chrono::duration_cast<std::chrono::seconds>(settings.agent.audit_retention));
   // Nothing is being delivered: every unsent row batch is withheld.
   auto outcome =
-      app::erase_subjects(settings.agent.data_dir, **spool, domain, tokens, 0,
+      app::erase_subjects(settings.agent.data_dir, **spool, domain, tokens, {},
                           keyring.active_version(), audit_log ? audit_log->get() : nullptr);
   if (!outcome) return tl::unexpected(outcome.error());
   boost::json::object result = app::to_json(*outcome);

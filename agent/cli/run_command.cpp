@@ -103,17 +103,18 @@ std::string answer_erase(const Running& running, const boost::json::object& requ
     }
     list.emplace_back(token.get_string());
   }
-  Result<app::EraseOutcome> outcome = make_error(ErrorCode::kInternal, "erase did not run");
-  auto work = [&](std::uint64_t sent_through) {
-    outcome = app::erase_subjects(running.settings.agent.data_dir, running.agent.spool(),
-                                  domain->get_string(), list, sent_through,
-                                  running.keyring.active_version(), running.audit);
-  };
-  if (running.delivery != nullptr) {
-    running.delivery->hold_sending(work);
-  } else {
-    work(0);
+  if (!crypto::is_valid_domain(domain->get_string())) {
+    return refuse("erase: \"domain\" is not a valid domain ([a-z0-9_.-]+)");
   }
+  app::HoldSending hold;
+  if (running.delivery != nullptr) {
+    hold = [delivery = running.delivery](const std::function<void(std::uint64_t)>& work) {
+      delivery->hold_sending(work);
+    };
+  }
+  auto outcome = app::erase_subjects(running.settings.agent.data_dir, running.agent.spool(),
+                                     domain->get_string(), list, hold,
+                                     running.keyring.active_version(), running.audit);
   if (!outcome) return refuse(outcome.error().message);
   auto log = log::get("agent");
   log->info("erased domain={} tokens={} new_tokens={} erase_seq={} withheld_batches={}",
@@ -280,8 +281,13 @@ struct ReloadRequest {
 // The agent process: the current Generation, swapped whole by reload() on the main thread.
 class Daemon {
  public:
-  Daemon(std::filesystem::path config_file, std::unique_ptr<audit::AuditLog> audit_log)
-      : config_file_(std::move(config_file)), audit_(std::move(audit_log)) {}
+  // `started_with`: the settings the process started with; a reload may not change what names
+  // the agent, its data_dir (whose lock this process holds) or its sockets.
+  Daemon(std::filesystem::path config_file, config::Settings started_with,
+         std::unique_ptr<audit::AuditLog> audit_log)
+      : config_file_(std::move(config_file)),
+        started_with_(std::move(started_with)),
+        audit_(std::move(audit_log)) {}
 
   audit::AuditLog* audit() const { return audit_.get(); }
 
@@ -305,6 +311,7 @@ class Daemon {
       auto result = request->done.get_future();
       {
         std::lock_guard lock(reload_mutex_);
+        if (stopping_) return refuse("the agent is stopping");
         reload_requests_.push_back(request);
       }
       pthread_kill(main, SIGHUP);
@@ -350,6 +357,17 @@ class Daemon {
     for (auto& request : waiting) request->done.set_value({ok, message});
   }
 
+  // The agent is stopping: reload requests still waiting are answered at once.
+  void cancel_reloads() {
+    std::vector<std::shared_ptr<ReloadRequest>> waiting;
+    {
+      std::lock_guard lock(reload_mutex_);
+      stopping_ = true;
+      waiting.swap(reload_requests_);
+    }
+    for (auto& request : waiting) request->done.set_value({false, "the agent is stopping"});
+  }
+
  private:
   static bool is_reload(const std::string& line) {
     boost::system::error_code ec;
@@ -376,7 +394,7 @@ class Daemon {
       return refused(fmt::format("{} is not valid, the running configuration stays: {}",
                                  config_file_.string(), problems));
     }
-    if (auto key = current_ ? restart_needed(current_->settings, *loaded) : std::nullopt) {
+    if (auto key = restart_needed(started_with_, *loaded)) {
       return refused(
           fmt::format("{} changed: restart the service to apply it (nothing was "
                       "reloaded)",
@@ -442,11 +460,13 @@ class Daemon {
   }
 
   std::filesystem::path config_file_;
+  config::Settings started_with_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::shared_mutex mutex_;  // guards current_: shared to answer, exclusive to swap
   std::unique_ptr<Generation> current_;
   std::mutex reload_mutex_;
   std::vector<std::shared_ptr<ReloadRequest>> reload_requests_;
+  bool stopping_ = false;  // guarded by reload_mutex_
 };
 
 int run(const ParsedArgs& args, Io& io) {
@@ -461,7 +481,7 @@ int run(const ParsedArgs& args, Io& io) {
   auto log = log::get("agent");
   const auto config_file = settings->file;
   const auto control_socket = settings->agent.control_socket;
-  Daemon daemon(config_file, open_audit(*settings));
+  Daemon daemon(config_file, *settings, open_audit(*settings));
   auto first = build(std::move(*settings), std::move(*keyring), daemon.audit());
   if (!first) {
     const bool config_error = first.error().code == ErrorCode::kConfig;
@@ -522,6 +542,7 @@ int run(const ParsedArgs& args, Io& io) {
       daemon.reload();
     }
   }
+  daemon.cancel_reloads();
   if (metrics_server) metrics_server->stop();
   (*control_server)->stop();
   daemon.stop();

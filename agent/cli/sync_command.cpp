@@ -233,17 +233,37 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
   if (names.empty()) {
     for (const auto& source : settings.sources) names.push_back(source.name);
   }
-  // A run in progress may have read past what changed: the one asked for comes after it.
+  // Asks for a run of `name` now; the run to wait for is the next one to end (the one after a
+  // run in progress, which may have read past what changed).
   std::map<std::string, std::uint64_t> target;
-  const auto runs_before = source_runs(*before);
-  for (const auto& name : names) {
-    const auto found = runs_before.find(name);
-    const SourceRuns now = found == runs_before.end() ? SourceRuns{} : found->second;
+  std::map<std::string, std::uint64_t> seen;  // the last count seen: a fall means a reload
+  auto ask = [&](const std::string& name, SourceRuns now) -> Result<void> {
     target[name] = now.runs + (now.running ? 2 : 1);
+    seen[name] = now.runs;
     const std::string request =
         boost::json::serialize(boost::json::object{{"cmd", "sync_now"}, {"source", name}});
     auto answer = control::request(socket, request);
-    if (!answer) return fail(io, kExitFailure, answer.error().message);
+    if (!answer) return tl::unexpected(answer.error());
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(*answer, ec);
+    const auto* object = ec ? nullptr : parsed.if_object();
+    const auto* ok = object ? object->if_contains("ok") : nullptr;
+    if (ok == nullptr || !ok->is_bool() || !ok->get_bool()) {
+      const auto* error = object ? object->if_contains("error") : nullptr;
+      return make_error(ErrorCode::kInvalidArgument, "the running agent refused: {}",
+                        error && error->is_string() ? std::string(error->get_string())
+                                                    : std::string("no reason given"));
+    }
+    return {};
+  };
+  const auto runs_before = source_runs(*before);
+  for (const auto& name : names) {
+    const auto found = runs_before.find(name);
+    if (auto asked = ask(name, found == runs_before.end() ? SourceRuns{} : found->second); !asked) {
+      return fail(io, kExitFailure,
+                  fmt::format("{} (was {} changed without a reload? run: systemctl reload ferry)",
+                              asked.error().message, settings.file.string()));
+    }
   }
   io.out << fmt::format("the running agent owns {}: it was asked to poll {} now\n",
                         settings.agent.data_dir.string(), fmt::join(names, ", "));
@@ -254,9 +274,16 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
     last = std::move(*status);
     const auto runs = source_runs(last);
     bool polled = true;
-    for (const auto& [name, wanted_runs] : target) {
+    for (const auto& name : names) {
       const auto found = runs.find(name);
-      polled = polled && found != runs.end() && found->second.runs >= wanted_runs;
+      if (found != runs.end() && found->second.runs < seen[name]) {
+        // The agent reloaded (its counts start again): ask once more.
+        if (auto asked = ask(name, found->second); !asked) {
+          return fail(io, kExitFailure, asked.error().message);
+        }
+      }
+      if (found != runs.end()) seen[name] = std::max(seen[name], found->second.runs);
+      polled = polled && found != runs.end() && found->second.runs >= target[name];
     }
     const bool drained = !upload || spool_number(last, "batches") == spool_number(last, "rejected");
     if (polled && drained) break;
@@ -390,6 +417,7 @@ int run(const ParsedArgs& args, Io& io) {
     // A full spool (when_full: pause) drains to the tenant; then the source is read again.
     while (!report && report.error().code == ErrorCode::kFull && delivery &&
            !stop.stop_requested()) {
+      printer.finish_line();
       io.err << fmt::format("{}: the spool is full; waiting for the tenant to take batches\n",
                             source_settings.name);
       if (!progress.wait(stop.get_token(),

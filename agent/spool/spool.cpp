@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/policy/json_escape.hpp"
 #include "common/frame/frame.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -265,9 +266,11 @@ Result<void> Spool::make_room(std::uint64_t needed) {
                       "acknowledges batches (nothing is lost)",
                       used, options_.max_bytes);
   }
-  // drop_oldest: remove unsent batches from the oldest on, recording the loss.
+  // drop_oldest: remove unsent row batches from the oldest on, recording the loss. An erase
+  // batch is never dropped: it is what makes the tenant forget.
   auto oldest = db_.prepare(
-      "SELECT seq, rows, bytes FROM batches WHERE rejected IS NULL ORDER BY seq LIMIT 1");
+      "SELECT seq, rows, bytes FROM batches WHERE rejected IS NULL AND kind = 'rows' ORDER BY seq "
+      "LIMIT 1");
   auto remove = db_.prepare("DELETE FROM batches WHERE seq = ?");
   if (!oldest) return tl::unexpected(oldest.error());
   if (!remove) return tl::unexpected(remove.error());
@@ -446,15 +449,21 @@ Result<ErasureReport> Spool::erase(const Erasure& erasure) {
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
   ErasureReport report;
-  // Change-detection entries of the erased keys, merged or still in the journal.
+  // Change-detection entries of the erased keys, merged or still in the journal: one pass over
+  // each table whatever the number of keys (the key is not a prefix of the primary key).
+  std::string keys = "[";
+  for (const std::string& key : erasure.keys) {
+    if (keys.size() > 1) keys.push_back(',');
+    policy::append_json_string(keys, key);
+  }
+  keys.push_back(']');
   for (const char* sql :
-       {"DELETE FROM row_digests WHERE key = ?", "DELETE FROM digest_journal WHERE key = ?"}) {
+       {"DELETE FROM row_digests WHERE key IN (SELECT value FROM json_each(?))",
+        "DELETE FROM digest_journal WHERE key IN (SELECT value FROM json_each(?))"}) {
     auto remove = db_.prepare(sql);
     if (!remove) return tl::unexpected(remove.error());
-    for (const std::string& key : erasure.keys) {
-      if (auto ran = remove->bind(1, key).run(); !ran) return tl::unexpected(ran.error());
-      report.digests_removed += static_cast<std::uint64_t>(db_.changes());
-    }
+    if (auto ran = remove->bind(1, keys).run(); !ran) return tl::unexpected(ran.error());
+    report.digests_removed += static_cast<std::uint64_t>(db_.changes());
   }
   // Unsent row batches may carry an erased subject, and the agent cannot open them (they are
   // sealed to the tenant): they are withheld, and their sources read again.

@@ -166,3 +166,47 @@ TEST_CASE("the erase batch goes in even when the spool is full") {
 
 }  // namespace
 }  // namespace ferry::spool
+
+namespace ferry::spool {
+namespace {
+
+TEST_CASE("drop_oldest never drops an erase batch to make room") {
+  test::TempDir dir;
+  auto tenant = crypto::x25519_generate_keypair().value();
+  Options options;
+  options.path = dir / "spool.db";
+  options.agent_id = "school-042";
+  options.tenant_id = "district-7";
+  options.tenant_public_key = tenant.public_key;
+  options.max_bytes = 4000;
+  options.when_full = config::WhenFull::kDropOldest;
+  OpenReport report;
+  auto spool = Spool::open(options, report).value();
+  Erasure erasure;
+  erasure.keys = {"\"p1.a\""};
+  erasure.batch.kind = "erase";
+  erasure.batch.rows = 1;
+  erasure.batch.compressed = frame::zstd_compress("{}\n").value();
+  const auto erase_seq = spool->erase(erasure).value().seq;
+  // Row batches that together overflow the spool: the oldest rows go, the erase batch stays.
+  for (int i = 0; i < 6; ++i) {
+    Commit commit;
+    commit.source = "sis";
+    NewBatch batch;
+    batch.stream = "users";
+    batch.rows = 1;
+    std::string text(1000, static_cast<char>('a' + i));
+    for (std::size_t j = 0; j < text.size(); ++j) text[j] = static_cast<char>((j * 7919 + i) % 251);
+    batch.compressed = frame::zstd_compress(text).value();
+    commit.batches.push_back(std::move(batch));
+    REQUIRE(spool->commit(commit));
+  }
+  auto pending = spool->pending(0, 100).value();
+  REQUIRE_FALSE(pending.empty());
+  CHECK(pending.front().seq == erase_seq);
+  CHECK(pending.front().kind == "erase");
+  CHECK_FALSE(spool->gaps().value().empty());
+}
+
+}  // namespace
+}  // namespace ferry::spool
