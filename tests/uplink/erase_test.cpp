@@ -2,6 +2,7 @@
 // against the real ferry-tenant. After an erasure the subject's rows are gone at the tenant, no
 // later sync sends them, rows of the subject still waiting in the spool are never sent, the
 // tenant records the erasure, the audit log records it, and no file of the agent holds the value.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -78,6 +79,27 @@ TEST_CASE("erase removes the subject at the tenant and no later sync sends it", 
   auto verified = site.ferry({"audit", "verify"});
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);
+  // An entry edited afterwards (the erasure's count changed) is found and named.
+  {
+    std::string edited = audit;
+    const auto at = edited.find("\"event\":\"erase\"");
+    REQUIRE(at != std::string::npos);
+    const auto count = edited.find("\"tokens\":", at);
+    REQUIRE(count != std::string::npos);
+    edited.insert(count + 9, "1");
+    const auto line = static_cast<std::size_t>(
+        std::count(edited.begin(), edited.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1);
+    std::filesystem::copy_file(site.data_dir() / "audit.log", site.dir() / "audit.log.good");
+    site.dir().write("audit.log.edited", edited);
+    std::filesystem::copy_file(site.dir() / "audit.log.edited", site.data_dir() / "audit.log",
+                               std::filesystem::copy_options::overwrite_existing);
+    auto tampered = site.ferry({"audit", "verify"});
+    INFO(tampered.out << tampered.err);
+    CHECK(tampered.exit_code == 1);
+    CHECK_THAT(tampered.out + tampered.err, Contains("line " + std::to_string(line)));
+    std::filesystem::copy_file(site.dir() / "audit.log.good", site.data_dir() / "audit.log",
+                               std::filesystem::copy_options::overwrite_existing);
+  }
 
   // A changed export is read again: the subject's rows stay out.
   REQUIRE(
