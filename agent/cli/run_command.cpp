@@ -31,6 +31,7 @@ namespace ferry::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {kConfigOption, kHelpOption};
+constexpr auto kTrimEvery = std::chrono::hours(24);
 
 // The signals the agent answers. They are blocked in every thread and taken by sigwait() in the
 // main thread only, so no code runs in a signal handler. SIGHUP reloads the configuration (a
@@ -530,9 +531,20 @@ int run(const ParsedArgs& args, Io& io) {
               metrics_server->port());
   }
   daemon.start();
+  // The audit log is trimmed to agent.audit.retention at start-up and then once a day.
+  auto next_trim = std::chrono::steady_clock::now() + kTrimEvery;
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    const timespec hour{3600, 0};
+    const int signal = sigtimedwait(&signals, nullptr, &hour);
+    if (std::chrono::steady_clock::now() >= next_trim) {
+      next_trim = std::chrono::steady_clock::now() + kTrimEvery;
+      if (audit::AuditLog* audit_log = daemon.audit()) {
+        if (auto trimmed = audit_log->trim(); !trimmed) {
+          log->error("the audit log could not be trimmed: {}", trimmed.error().message);
+        }
+      }
+    }
+    if (signal < 0) continue;  // the hourly wake-up (EAGAIN) or EINTR
     if (signal == SIGINT || signal == SIGTERM) {
       log->info("stopping on {}", signal_name(signal));
       break;
