@@ -125,7 +125,7 @@ rm -rf "$work/data" "$work/data.full" "$work/ferry.log"
 echo "filling the spool (ferry sync --no-upload) ..."
 "$ferry" sync --no-upload -c "$work/fill.yaml" >"$work/fill.txt" 2>&1 ||
   { cat "$work/fill.txt"; exit 1; }
-rows_spooled=$(awk '/ rows read,/ { sum += $2 } END { print sum + 0 }' "$work/fill.txt")
+rows_spooled=$(awk '$1 ~ /\./ && / rows read,/ { sum += $2 } END { print sum + 0 }' "$work/fill.txt")
 spool_line=$(grep '^spool: ' "$work/fill.txt")
 batches_spooled=$(echo "$spool_line" | awk '{ print $2 }')
 cp -a "$work/data" "$work/data.full"

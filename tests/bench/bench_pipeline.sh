@@ -74,7 +74,8 @@ sync  # start from clean page-cache dirt, not from the generator's pending write
 /usr/bin/time -v -o "$work/time.txt" taskset -c 0 "$ferry" sync --no-upload -c "$work/ferry.yaml" \
   >"$work/sync.txt" 2>&1 || { cat "$work/sync.txt"; exit 1; }
 
-rows=$(awk '/ rows read,/ { sum += $2 } END { print sum + 0 }' "$work/sync.txt")
+# Per-stream summary lines ("sis.users: N rows read, ..."), not the progress lines ("sis: ...").
+rows=$(awk '$1 ~ /\./ && / rows read,/ { sum += $2 } END { print sum + 0 }' "$work/sync.txt")
 elapsed=$(awk -F': ' '/Elapsed \(wall clock\)/ {
   n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/time.txt")
 user=$(awk -F': ' '/User time/ { print $2 }' "$work/time.txt")
