@@ -90,9 +90,10 @@ bool looks_like_sqlite(const std::filesystem::path& path) {
 
 Result<void> configure(sqlite::Database& db) {
   // WAL + synchronous=FULL: a commit is durable when it returns. The cache is bounded so that
-  // memory stays small whatever the spool's size.
+  // memory stays small whatever the spool's size. The busy timeout comes first: switching a new
+  // file to WAL needs an exclusive lock, which a reader (a backup tool, a test) may hold briefly.
   return db.exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; "
+      "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
       "PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF;");
 }
 
@@ -269,19 +270,23 @@ Result<void> Spool::make_room(std::uint64_t needed) {
   // drop_oldest: remove unsent row batches from the oldest on, recording the loss. An erase
   // batch is never dropped: it is what makes the tenant forget.
   auto oldest = db_.prepare(
-      "SELECT seq, rows, bytes FROM batches WHERE rejected IS NULL AND kind = 'rows' ORDER BY seq "
-      "LIMIT 1");
+      "SELECT seq, rows, bytes FROM batches WHERE rejected IS NULL AND kind = 'rows' AND seq > ? "
+      "ORDER BY seq LIMIT 1");
   auto remove = db_.prepare("DELETE FROM batches WHERE seq = ?");
   if (!oldest) return tl::unexpected(oldest.error());
   if (!remove) return tl::unexpected(remove.error());
   std::uint64_t dropped = 0;
+  const auto protected_through = static_cast<std::int64_t>(protected_through_.load());
   while (used + needed > options_.max_bytes) {
+    oldest->bind(1, protected_through);
     auto found = oldest->step();
     if (!found) return tl::unexpected(found.error());
     if (!*found) {
-      return make_error(ErrorCode::kFull,
-                        "spool full ({} of {} bytes used) and nothing left to drop", used,
-                        options_.max_bytes);
+      return make_error(
+          ErrorCode::kFull,
+          "spool full ({} of {} bytes used) and nothing left to drop (what is left is on "
+          "its way to the tenant, or an erase batch)",
+          used, options_.max_bytes);
     }
     const std::int64_t seq = oldest->column_int(0);
     const std::int64_t rows = oldest->column_int(1);
@@ -299,6 +304,12 @@ Result<void> Spool::make_room(std::uint64_t needed) {
   auto total = read_counter("dropped_batches");
   if (!total) return tl::unexpected(total.error());
   return write_counter("dropped_batches", *total + dropped);
+}
+
+void Spool::protect_through(std::uint64_t seq) {
+  std::uint64_t current = protected_through_.load();
+  while (current < seq && !protected_through_.compare_exchange_weak(current, seq)) {
+  }
 }
 
 Result<void> Spool::write_counter(std::string_view name, std::uint64_t value) {

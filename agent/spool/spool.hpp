@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -189,6 +190,10 @@ class Spool {
   // The tenant recorded the losses up to `to_seq` (its `gap_ack`): forget them.
   Result<void> settle_gaps(std::uint64_t to_seq);
   std::uint64_t max_bytes() const { return options_.max_bytes; }
+  // Batches up to `seq` may be on their way to the tenant (the uplink claimed them for the wire):
+  // when_full: drop_oldest leaves them, so a batch the tenant may store is never reported lost.
+  // Only ever raised.
+  void protect_through(std::uint64_t seq);
   // Called (on the committing thread) after each commit that stored batches: the uplink's cue to
   // send them. Set it before other threads use the spool.
   void set_commit_listener(std::function<void()> listener) { on_commit_ = std::move(listener); }
@@ -213,6 +218,7 @@ class Spool {
   std::string spool_id_;
   std::optional<sqlite::Statement> select_digest_;  // cached: used once per row
   std::function<void()> on_commit_;
+  std::atomic<std::uint64_t> protected_through_{0};
 };
 
 }  // namespace ferry::spool

@@ -453,6 +453,7 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
                       });
             if (!recheck) {
               handed_through = std::max(handed_through, seq);
+              spool.protect_through(seq);
               claimed = std::move(next->front());
             }
           }

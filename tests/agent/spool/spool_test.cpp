@@ -209,6 +209,35 @@ TEST_CASE("a full spool with drop_oldest drops the oldest batch and records the 
   CHECK(spool->pending(0, 10).value().front().seq == 2);
 }
 
+TEST_CASE("drop_oldest leaves batches on their way to the tenant and drops the next ones") {
+  Fixture f;
+  auto options = f.options();
+  options.max_bytes = 5000;
+  options.when_full = config::WhenFull::kDropOldest;
+  OpenReport report;
+  auto spool = std::move(Spool::open(options, report).value());
+  const Commit commit = one_batch(incompressible(1500), 3);
+  REQUIRE(spool->commit(commit));  // seq 1: on the wire
+  REQUIRE(spool->commit(commit));  // seq 2: waiting
+  spool->protect_through(1);
+  REQUIRE(spool->commit(commit));  // seq 3: room is made by dropping seq 2, not seq 1
+  auto gaps = spool->gaps().value();
+  REQUIRE(gaps.size() == 1);
+  CHECK(gaps[0].from_seq == 2);
+  CHECK(gaps[0].to_seq == 2);
+  auto pending = spool->pending(0, 10).value();
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].seq == 1);
+  CHECK(pending[1].seq == 3);
+  // Everything left is on its way: the spool is full and says so instead of reporting a loss.
+  spool->protect_through(3);
+  spool->protect_through(2);  // never lowered
+  auto full = spool->commit(commit);
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == ErrorCode::kFull);
+  CHECK(spool->gaps().value().size() == 1);
+}
+
 TEST_CASE("a file that is not a spool is refused and left untouched") {
   Fixture f;
   const auto path = f.dir.write("spool.db", "these are somebody's notes, not a database");
