@@ -1,6 +1,8 @@
 // Spool::erase(): change-detection entries go, unsent row batches are withheld (recorded as a gap
 // and their sources reset), the erase batch is appended, and runs that read before the erasure
 // cannot commit after it.
+#include <functional>
+
 #include <catch2/catch.hpp>
 
 #include "agent/spool/spool.hpp"
@@ -16,12 +18,14 @@ struct Site {
   crypto::X25519KeyPair tenant = crypto::x25519_generate_keypair().value();
   std::unique_ptr<Spool> spool;
 
-  Site() {
+  // `adjust` changes the spool's options (its size, when_full) before it is opened.
+  explicit Site(const std::function<void(Options&)>& adjust = {}) {
     Options options;
     options.path = dir / "spool.db";
     options.agent_id = "school-042";
     options.tenant_id = "district-7";
     options.tenant_public_key = tenant.public_key;
+    if (adjust) adjust(options);
     OpenReport report;
     spool = std::move(Spool::open(options, report).value());
   }
@@ -144,50 +148,19 @@ TEST_CASE("a commit made under an older erasure count is refused, and nothing of
 }
 
 TEST_CASE("the erase batch goes in even when the spool is full") {
-  test::TempDir dir;
-  auto tenant = crypto::x25519_generate_keypair().value();
-  Options options;
-  options.path = dir / "spool.db";
-  options.agent_id = "school-042";
-  options.tenant_id = "district-7";
-  options.tenant_public_key = tenant.public_key;
-  options.max_bytes = 1;  // nothing fits
-  OpenReport report;
-  auto spool = Spool::open(options, report).value();
-  Erasure erasure;
-  erasure.keys = {"\"p1.a\""};
-  erasure.batch.kind = "erase";
-  erasure.batch.rows = 1;
-  erasure.batch.compressed = frame::zstd_compress("{}\n").value();
-  auto erased = spool->erase(erasure);
+  Site site([](Options& options) { options.max_bytes = 1; });  // nothing fits
+  auto erased = site.spool->erase(site.erasure({"\"p1.a\""}, 0));
   REQUIRE(erased);
-  CHECK(spool->pending(0, 10).value().size() == 1);
+  CHECK(site.spool->pending(0, 10).value().size() == 1);
 }
 
-}  // namespace
-}  // namespace ferry::spool
-
-namespace ferry::spool {
-namespace {
-
 TEST_CASE("drop_oldest never drops an erase batch to make room") {
-  test::TempDir dir;
-  auto tenant = crypto::x25519_generate_keypair().value();
-  Options options;
-  options.path = dir / "spool.db";
-  options.agent_id = "school-042";
-  options.tenant_id = "district-7";
-  options.tenant_public_key = tenant.public_key;
-  options.max_bytes = 4000;
-  options.when_full = config::WhenFull::kDropOldest;
-  OpenReport report;
-  auto spool = Spool::open(options, report).value();
-  Erasure erasure;
-  erasure.keys = {"\"p1.a\""};
-  erasure.batch.kind = "erase";
-  erasure.batch.rows = 1;
-  erasure.batch.compressed = frame::zstd_compress("{}\n").value();
-  const auto erase_seq = spool->erase(erasure).value().seq;
+  Site site([](Options& options) {
+    options.max_bytes = 4000;
+    options.when_full = config::WhenFull::kDropOldest;
+  });
+  auto& spool = site.spool;
+  const auto erase_seq = spool->erase(site.erasure({"\"p1.a\""}, 0)).value().seq;
   // Row batches that together overflow the spool: the oldest rows go, the erase batch stays.
   for (int i = 0; i < 6; ++i) {
     Commit commit;
