@@ -5,10 +5,12 @@
 #include <cstring>
 #include <fstream>
 #include <tuple>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
-#include "agent/policy/json_escape.hpp"
+#include "agent/spool/digest_runs.hpp"
+#include "agent/spool/digest_store.hpp"
 #include "common/frame/frame.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -35,29 +37,78 @@ CREATE TABLE gaps(
   created_unix INTEGER NOT NULL,
   reason TEXT NOT NULL DEFAULT 'spool full (when_full: drop_oldest)');
 CREATE TABLE source_state(source TEXT PRIMARY KEY, state TEXT NOT NULL, updated_unix INTEGER NOT NULL);
-CREATE TABLE row_digests(
-  source TEXT NOT NULL,
-  stream TEXT NOT NULL,
-  key TEXT NOT NULL,
-  digest BLOB NOT NULL,
-  seen_run INTEGER NOT NULL,
-  PRIMARY KEY(source, stream, key)) WITHOUT ROWID;
 )sql";
 
-// Created with every spool, and in spools made before it existed when they are opened.
-constexpr const char* kJournalSchema = R"sql(
-CREATE TABLE IF NOT EXISTS digest_journal(
+// Created with every spool, and in spools made before it existed when they are opened. One row
+// per commit that carried change-detection entries (see digest_runs.hpp); `ord` orders them
+// (oldest first) and survives a merge of several runs into one.
+constexpr const char* kRunsSchema = R"sql(
+CREATE TABLE IF NOT EXISTS digest_runs(
   id INTEGER PRIMARY KEY,
   source TEXT NOT NULL,
-  stream TEXT NOT NULL,
-  key TEXT NOT NULL,
-  digest BLOB,
-  seen_run INTEGER NOT NULL);
+  ord INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  data BLOB NOT NULL);
 )sql";
+
+constexpr std::string_view kUpsertDigest =
+    "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
+    "seen_run = excluded.seen_run";
+
+// Spools made before digest_runs kept one digest_journal row per entry: what is left in it is
+// applied to their row_digests table in the order it was written (DigestStore::migrate_rows then
+// moves that into pages), and the table goes.
+Result<void> migrate_journal(sqlite::Database& db) {
+  auto exists = db.has_table("digest_journal");
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return {};
+  {
+    auto select = db.prepare(
+        "SELECT source, stream, key, digest, seen_run FROM digest_journal "
+        "ORDER BY source, stream, key, id");
+    auto upsert = db.prepare(kUpsertDigest);
+    auto remove = db.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
+    if (!select) return tl::unexpected(select.error());
+    if (!upsert) return tl::unexpected(upsert.error());
+    if (!remove) return tl::unexpected(remove.error());
+    for (;;) {
+      auto next = select->step();
+      if (!next) return tl::unexpected(next.error());
+      if (!*next) break;
+      Result<void> ran;
+      if (select->column_is_null(3)) {
+        ran = remove->bind(1, select->column_text(0))
+                  .bind(2, select->column_text(1))
+                  .bind(3, select->column_text(2))
+                  .run();
+      } else {
+        ran = upsert->bind(1, select->column_text(0))
+                  .bind(2, select->column_text(1))
+                  .bind(3, select->column_text(2))
+                  .bind_blob(4, select->column_blob(3))
+                  .bind(5, select->column_int(4))
+                  .run();
+      }
+      if (!ran) return ran;
+    }
+  }
+  return db.exec("DROP TABLE digest_journal");
+}
 
 // Brings a spool made by an earlier version up to this one's schema; a no-op on a current one.
 Result<void> migrate(sqlite::Database& db) {
-  if (auto made = db.exec(kJournalSchema); !made) return made;
+  // In the caller's transaction (a new spool's), or in one of its own.
+  std::optional<sqlite::Transaction> txn;
+  if (sqlite3_get_autocommit(db.handle()) != 0) {
+    auto begun = sqlite::Transaction::begin(db);
+    if (!begun) return tl::unexpected(begun.error());
+    txn.emplace(std::move(*begun));
+  }
+  if (auto made = db.exec(kRunsSchema); !made) return made;
+  if (auto made = db.exec(kDigestPagesSchema); !made) return made;
+  if (auto migrated = migrate_journal(db); !migrated) return migrated;
+  if (auto migrated = DigestStore::migrate_rows(db); !migrated) return migrated;
   auto columns = db.prepare("SELECT count(*) FROM pragma_table_info('gaps') WHERE name = 'reason'");
   if (!columns) return tl::unexpected(columns.error());
   auto row = columns->step();
@@ -71,7 +122,15 @@ Result<void> migrate(sqlite::Database& db) {
       return added;
     }
   }
-  return db.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('erasures', '0')");
+  if (auto counted = db.exec("INSERT OR IGNORE INTO meta(key, value) VALUES ('erasures', '0')");
+      !counted) {
+    return counted;
+  }
+  // Everything above done, the spool is marked with this version's format.
+  auto mark = db.prepare("UPDATE meta SET value = ? WHERE key = 'format'");
+  if (!mark) return tl::unexpected(mark.error());
+  if (auto marked = mark->bind(1, kSpoolFormat).run(); !marked) return marked;
+  return txn ? txn->commit() : Result<void>();
 }
 
 std::int64_t now_unix() {
@@ -93,8 +152,9 @@ Result<void> configure(sqlite::Database& db) {
   // memory stays small whatever the spool's size. The busy timeout comes first: switching a new
   // file to WAL needs an exclusive lock, which a reader (a backup tool, a test) may hold briefly.
   return db.exec(
-      "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-      "PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF;");
+      "PRAGMA busy_timeout=5000; PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA "
+      "synchronous=FULL; "
+      "PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=1024;");
 }
 
 Result<std::string> create_schema(sqlite::Database& db) {
@@ -149,7 +209,15 @@ Result<std::string> read_identity(sqlite::Database& db) {
   }
   auto format = meta->bind(1, std::string_view("format")).step();
   if (!format) return tl::unexpected(format.error());
-  if (!*format || meta->column_text(0) != kSpoolFormat) {
+  if (!*format ||
+      (meta->column_text(0) != kSpoolFormat && meta->column_text(0) != kEarlierSpoolFormat)) {
+    if (*format && meta->column_text(0).starts_with("ferry-spool-")) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "it is a Ferry spool of a newer version (\"{}\"; this version reads "
+                        "\"{}\"): run the newer version, or restore the data_dir backup made "
+                        "before the upgrade",
+                        meta->column_text(0), kSpoolFormat);
+    }
     return make_error(ErrorCode::kInvalidArgument,
                       "it is an SQLite database but not a Ferry spool (no \"{}\" format mark)",
                       kSpoolFormat);
@@ -372,20 +440,18 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
     seqs = std::move(*inserted);
   }
   if (!commit.digests.empty()) {
-    // Appended to the journal (sequential writes); merge_digests() moves them into row_digests in
-    // key order. Random-order inserts straight into row_digests, keyed by random-looking tokens,
-    // would dirty about one B-tree page per row.
-    auto append = db_.prepare(
-        "INSERT INTO digest_journal(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?)");
-    if (!append) return tl::unexpected(append.error());
+    std::vector<runs::Entry> entries;
+    entries.reserve(commit.digests.size());
     for (const DigestUpdate& update : commit.digests) {
-      append->bind(1, commit.source).bind(2, update.stream).bind(3, update.key);
-      if (update.digest) {
-        append->bind_blob(4, *update.digest);
-      } else {
-        append->bind_null(4);
-      }
-      if (auto ran = append->bind(5, commit.run).run(); !ran) return tl::unexpected(ran.error());
+      runs::Entry& entry = entries.emplace_back();
+      entry.op = update.digest ? runs::Op::kUpsert : runs::Op::kDelete;
+      entry.run = commit.run;
+      if (update.digest) entry.digest = *update.digest;
+      entry.stream = update.stream;
+      entry.key = update.key;
+    }
+    if (auto appended = append_run(commit.source, entries); !appended) {
+      return tl::unexpected(appended.error());
     }
   }
   if (commit.state) {
@@ -460,21 +526,29 @@ Result<ErasureReport> Spool::erase(const Erasure& erasure) {
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
   ErasureReport report;
-  // Change-detection entries of the erased keys, merged or still in the journal: one pass over
-  // each table whatever the number of keys (the key is not a prefix of the primary key).
-  std::string keys = "[";
-  for (const std::string& key : erasure.keys) {
-    if (keys.size() > 1) keys.push_back(',');
-    policy::append_json_string(keys, key);
+  // Change-detection entries of the erased keys: runs not merged yet are merged first, then one
+  // pass over the stored pages whatever the number of keys (a key may be in any source and
+  // stream).
+  {
+    std::vector<std::string> sources;
+    auto pending_sources = db_.prepare("SELECT DISTINCT source FROM digest_runs");
+    if (!pending_sources) return tl::unexpected(pending_sources.error());
+    for (;;) {
+      auto row = pending_sources->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      sources.emplace_back(pending_sources->column_text(0));
+    }
+    pending_sources->reset();
+    for (const std::string& source : sources) {
+      if (auto merged = merge_runs(source); !merged) return tl::unexpected(merged.error());
+    }
   }
-  keys.push_back(']');
-  for (const char* sql :
-       {"DELETE FROM row_digests WHERE key IN (SELECT value FROM json_each(?))",
-        "DELETE FROM digest_journal WHERE key IN (SELECT value FROM json_each(?))"}) {
-    auto remove = db_.prepare(sql);
-    if (!remove) return tl::unexpected(remove.error());
-    if (auto ran = remove->bind(1, keys).run(); !ran) return tl::unexpected(ran.error());
-    report.digests_removed += static_cast<std::uint64_t>(db_.changes());
+  {
+    const std::unordered_set<std::string> keys(erasure.keys.begin(), erasure.keys.end());
+    auto removed = store_.erase_keys(keys);
+    if (!removed) return tl::unexpected(removed.error());
+    report.digests_removed += *removed;
   }
   // Unsent row batches may carry an erased subject, and the agent cannot open them (they are
   // sealed to the tenant): they are withheld, and their sources read again.
@@ -523,8 +597,8 @@ Result<ErasureReport> Spool::erase(const Erasure& erasure) {
   }
   for (const std::string& source : report.sources_reset) {
     for (const char* sql :
-         {"DELETE FROM source_state WHERE source = ?", "DELETE FROM row_digests WHERE source = ?",
-          "DELETE FROM digest_journal WHERE source = ?"}) {
+         {"DELETE FROM source_state WHERE source = ?", "DELETE FROM digest_pages WHERE source = ?",
+          "DELETE FROM digest_runs WHERE source = ?"}) {
       auto statement = db_.prepare(sql);
       if (!statement) return tl::unexpected(statement.error());
       if (auto ran = statement->bind(1, source).run(); !ran) return tl::unexpected(ran.error());
@@ -557,81 +631,127 @@ Result<std::optional<std::string>> Spool::source_state(std::string_view source) 
   return state;
 }
 
+Result<void> Spool::append_run(std::string_view source, std::vector<runs::Entry>& entries) {
+  const std::vector<std::uint8_t> data = runs::encode_sorted(entries);
+  if (!append_run_) {
+    // `ord` above every id in the table, so above every ord: the newest run.
+    auto prepared = db_.prepare(
+        "INSERT INTO digest_runs(source, ord, entries, data) "
+        "VALUES (?, (SELECT coalesce(max(id), 0) + 1 FROM digest_runs), ?, ?)");
+    if (!prepared) return tl::unexpected(prepared.error());
+    append_run_.emplace(std::move(*prepared));
+  }
+  return append_run_->bind(1, source)
+      .bind(2, static_cast<std::int64_t>(entries.size()))
+      .bind_blob(3, data)
+      .run();
+}
+
 Result<void> Spool::merge_digests(std::string_view source) {
   std::lock_guard lock(mutex_);
-  // One look at the journal: is it empty for this source, does it hold other sources' entries
-  // too, and does it hold deletes?
-  auto survey = db_.prepare(
-      "SELECT coalesce(max(source = ?1), 0), coalesce(max(source <> ?1), 0), "
-      "coalesce(max(source = ?1 AND digest IS NULL), 0) FROM digest_journal");
-  if (!survey) return tl::unexpected(survey.error());
-  auto surveyed = survey->bind(1, source).step();
-  if (!surveyed) return tl::unexpected(surveyed.error());
-  const bool mine = survey->column_int(0) != 0;
-  const bool shared = survey->column_int(1) != 0;
-  const bool has_deletes = survey->column_int(2) != 0;
-  survey->reset();
-  if (!mine) return {};
-
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
-  constexpr std::string_view kUpsertTail =
-      "ON CONFLICT(source, stream, key) DO UPDATE SET digest = excluded.digest, "
-      "seen_run = excluded.seen_run";
-  if (!has_deletes) {
-    // Every snapshot run (its deletes are computed after the merge): one statement, SQLite sorts
-    // the journal and inserts in key order, so the writes to row_digests are sequential; `id`
-    // keeps two updates of one key in the order they were made.
-    auto merge = db_.prepare(fmt::format(
-        "INSERT INTO row_digests(source, stream, key, digest, seen_run) "
-        "SELECT source, stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
-        "ORDER BY stream, key, id {}",
-        kUpsertTail));
-    if (!merge) return tl::unexpected(merge.error());
-    if (auto ran = merge->bind(1, source).run(); !ran) return ran;
-  } else {
-    // With deletes (delta reads, usually small): row by row, in the same order.
-    auto select = db_.prepare(
-        "SELECT stream, key, digest, seen_run FROM digest_journal WHERE source = ? "
-        "ORDER BY stream, key, id");
-    auto upsert = db_.prepare(fmt::format(
-        "INSERT INTO row_digests(source, stream, key, digest, seen_run) VALUES (?, ?, ?, ?, ?) {}",
-        kUpsertTail));
-    auto remove =
-        db_.prepare("DELETE FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
-    if (!select) return tl::unexpected(select.error());
-    if (!upsert) return tl::unexpected(upsert.error());
-    if (!remove) return tl::unexpected(remove.error());
-    select->bind(1, source);
-    for (;;) {
-      auto row = select->step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      const auto stream = select->column_text(0);
-      const auto key = select->column_text(1);
-      Result<void> ran;
-      if (select->column_is_null(2)) {
-        ran = remove->bind(1, source).bind(2, stream).bind(3, key).run();
-      } else {
-        ran = upsert->bind(1, source)
-                  .bind(2, stream)
-                  .bind(3, key)
-                  .bind_blob(4, select->column_blob(2))
-                  .bind(5, select->column_int(3))
-                  .run();
-      }
-      if (!ran) return ran;
-    }
-    select->reset();
-  }
-  // Holding only this source's entries (the usual case), the journal is emptied at once by an
-  // unqualified DELETE instead of row by row.
-  auto clear = shared ? db_.prepare("DELETE FROM digest_journal WHERE source = ?")
-                      : db_.prepare("DELETE FROM digest_journal");
-  if (!clear) return tl::unexpected(clear.error());
-  if (shared) clear->bind(1, source);
-  if (auto ran = clear->run(); !ran) return ran;
+  if (auto merged = merge_runs(source); !merged) return merged;
   return txn->commit();
+}
+
+namespace {
+
+// One run: its parts (digest_runs rows sharing its `ord`), in order.
+struct StoredRun {
+  std::int64_t ord = 0;
+  std::vector<std::int64_t> parts;
+};
+
+std::vector<runs::Reader> open_readers(sqlite::Database& db, const std::vector<StoredRun>& stored) {
+  // A small buffer per run: the merge reads hundreds of runs at once in bounded memory.
+  constexpr std::size_t kReadBuffer = 16 * 1024;
+  std::vector<runs::Reader> readers;
+  readers.reserve(stored.size());
+  for (const StoredRun& run : stored) {
+    readers.push_back(runs::Reader::open(db.handle(), run.parts, kReadBuffer));
+  }
+  return readers;
+}
+
+// Merges `group` (the oldest runs of `source`) into one run that takes the newest one's place in
+// the order, then deletes them.
+Result<void> compact_runs(sqlite::Database& db, std::string_view source,
+                          const std::vector<StoredRun>& group) {
+  constexpr std::size_t kPartBytes = 1024 * 1024;
+  auto insert =
+      db.prepare("INSERT INTO digest_runs(source, ord, entries, data) VALUES (?, ?, ?, ?)");
+  if (!insert) return tl::unexpected(insert.error());
+  runs::Encoder encoder;
+  const auto write_part = [&]() -> Result<void> {
+    if (encoder.entries() == 0) return {};
+    auto ran = insert->bind(1, source)
+                   .bind(2, group.back().ord)
+                   .bind(3, encoder.entries())
+                   .bind_blob(4, encoder.data())
+                   .run();
+    encoder.clear();
+    return ran;
+  };
+  {
+    runs::Merger merger(open_readers(db, group));
+    if (auto started = merger.start(); !started) return started;
+    for (;;) {
+      auto entry = merger.next();
+      if (!entry) return tl::unexpected(entry.error());
+      if (*entry == nullptr) break;
+      encoder.add(**entry);
+      if (encoder.size() >= kPartBytes) {
+        if (auto written = write_part(); !written) return written;
+      }
+    }
+    if (auto written = write_part(); !written) return written;
+  }
+  auto remove = db.prepare("DELETE FROM digest_runs WHERE id = ?");
+  if (!remove) return tl::unexpected(remove.error());
+  for (const StoredRun& run : group) {
+    for (const std::int64_t part : run.parts) {
+      if (auto ran = remove->bind(1, part).run(); !ran) return ran;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> Spool::merge_runs(std::string_view source) {
+  const std::size_t fan_in = std::max<std::size_t>(2, options_.merge_fan_in);
+  for (;;) {
+    std::vector<StoredRun> stored;
+    {
+      auto select =
+          db_.prepare("SELECT id, ord FROM digest_runs WHERE source = ? ORDER BY ord, id");
+      if (!select) return tl::unexpected(select.error());
+      select->bind(1, source);
+      for (;;) {
+        auto row = select->step();
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) break;
+        const std::int64_t ord = select->column_int(1);
+        if (stored.empty() || stored.back().ord != ord) stored.push_back({ord, {}});
+        stored.back().parts.push_back(select->column_int(0));
+      }
+    }
+    if (stored.empty()) return {};
+    if (stored.size() > fan_in) {
+      stored.resize(fan_in);
+      if (auto compacted = compact_runs(db_, source, stored); !compacted) return compacted;
+      continue;
+    }
+    {
+      runs::Merger merger(open_readers(db_, stored));
+      if (auto started = merger.start(); !started) return started;
+      if (auto applied = store_.apply(source, merger); !applied) return applied;
+    }
+    auto clear = db_.prepare("DELETE FROM digest_runs WHERE source = ?");
+    if (!clear) return tl::unexpected(clear.error());
+    return clear->bind(1, source).run();
+  }
 }
 
 Result<void> Spool::reset_source(std::string_view source) {
@@ -639,8 +759,8 @@ Result<void> Spool::reset_source(std::string_view source) {
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
   for (const char* sql :
-       {"DELETE FROM source_state WHERE source = ?", "DELETE FROM row_digests WHERE source = ?",
-        "DELETE FROM digest_journal WHERE source = ?"}) {
+       {"DELETE FROM source_state WHERE source = ?", "DELETE FROM digest_pages WHERE source = ?",
+        "DELETE FROM digest_runs WHERE source = ?"}) {
     auto statement = db_.prepare(sql);
     if (!statement) return tl::unexpected(statement.error());
     if (auto ran = statement->bind(1, source).run(); !ran) return ran;
@@ -652,85 +772,40 @@ Result<std::optional<std::array<std::uint8_t, 16>>> Spool::digest(std::string_vi
                                                                   std::string_view stream,
                                                                   std::string_view key) {
   std::lock_guard lock(mutex_);
-  if (!select_digest_) {
-    auto prepared =
-        db_.prepare("SELECT digest FROM row_digests WHERE source = ? AND stream = ? AND key = ?");
-    if (!prepared) return tl::unexpected(prepared.error());
-    select_digest_.emplace(std::move(*prepared));
-  }
-  auto& select = *select_digest_;
-  auto row = select.bind(1, source).bind(2, stream).bind(3, key).step();
-  if (!row) return tl::unexpected(row.error());
-  std::optional<std::array<std::uint8_t, 16>> digest;
-  if (*row) {
-    const auto blob = select.column_blob(0);
-    if (blob.size() == 16) {
-      digest.emplace();
-      std::memcpy(digest->data(), blob.data(), 16);
-    }
-  }
-  select.reset();
-  return digest;
+  return store_.find(source, stream, key);
 }
 
 Result<std::vector<std::string>> Spool::keys_not_seen(std::string_view source,
                                                       std::string_view stream, std::int64_t run,
                                                       std::string_view after, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare(
-      "SELECT key FROM row_digests WHERE source = ? AND stream = ? AND seen_run < ? AND key > ? "
-      "ORDER BY key LIMIT ?");
-  if (!select) return tl::unexpected(select.error());
-  select->bind(1, source).bind(2, stream).bind(3, run).bind(4, after).bind(
-      5, static_cast<std::int64_t>(limit));
-  std::vector<std::string> keys;
-  for (;;) {
-    auto row = select->step();
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) break;
-    keys.emplace_back(select->column_text(0));
-  }
-  return keys;
+  return store_.not_seen(source, stream, run, after, limit);
 }
 
 Result<std::uint64_t> Spool::count_keys(std::string_view source, std::string_view stream) {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare("SELECT count(*) FROM row_digests WHERE source = ? AND stream = ?");
-  if (!select) return tl::unexpected(select.error());
-  auto row = select->bind(1, source).bind(2, stream).step();
-  if (!row) return tl::unexpected(row.error());
-  const auto count = static_cast<std::uint64_t>(select->column_int(0));
-  select->reset();
-  return count;
+  return store_.count(source, stream);
 }
 
 Result<bool> Spool::has_keys(std::string_view source, std::string_view stream) {
   std::lock_guard lock(mutex_);
-  auto select =
-      db_.prepare("SELECT EXISTS(SELECT 1 FROM row_digests WHERE source = ? AND stream = ?)");
-  if (!select) return tl::unexpected(select.error());
-  auto row = select->bind(1, source).bind(2, stream).step();
-  if (!row) return tl::unexpected(row.error());
-  const bool any = select->column_int(0) != 0;
-  select->reset();
-  return any;
+  return store_.any(source, stream);
 }
 
 Result<void> Spool::mark_seen(std::string_view source, std::string_view stream,
                               const std::vector<std::string>& keys, std::int64_t run) {
   if (keys.empty()) return {};
   std::lock_guard lock(mutex_);
-  auto txn = sqlite::Transaction::begin(db_);
-  if (!txn) return tl::unexpected(txn.error());
-  auto update = db_.prepare(
-      "UPDATE row_digests SET seen_run = ? WHERE source = ? AND stream = ? AND key = ?");
-  if (!update) return tl::unexpected(update.error());
-  for (const auto& key : keys) {
-    if (auto ran = update->bind(1, run).bind(2, source).bind(3, stream).bind(4, key).run(); !ran) {
-      return ran;
-    }
+  std::vector<runs::Entry> entries;
+  entries.reserve(keys.size());
+  for (const std::string& key : keys) {
+    runs::Entry& entry = entries.emplace_back();
+    entry.op = runs::Op::kSeen;
+    entry.run = run;
+    entry.stream = stream;
+    entry.key = key;
   }
-  return txn->commit();
+  return append_run(source, entries);
 }
 
 Result<std::int64_t> Spool::next_run() {

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/spool/digest_runs.hpp"
+#include "agent/spool/digest_store.hpp"
 #include "common/config/settings.hpp"
 #include "common/crypto/bytes.hpp"
 #include "common/error/error.hpp"
@@ -33,7 +35,11 @@
 
 namespace ferry::spool {
 
-inline constexpr std::string_view kSpoolFormat = "ferry-spool-1";
+// The format mark in a spool's meta table. "ferry-spool-2" keeps change-detection digests in
+// pages (digest_store.hpp); a "ferry-spool-1" spool (one row per digest) is carried over when
+// opened, and then marked "ferry-spool-2".
+inline constexpr std::string_view kSpoolFormat = "ferry-spool-2";
+inline constexpr std::string_view kEarlierSpoolFormat = "ferry-spool-1";
 
 struct Options {
   std::filesystem::path path;  // <data_dir>/spool.db
@@ -42,6 +48,9 @@ struct Options {
   crypto::Bytes tenant_public_key;  // batches are sealed to it before they are stored
   std::uint64_t max_bytes = 1024ull * 1024 * 1024;
   config::WhenFull when_full = config::WhenFull::kPause;
+  // How many change-detection runs one merge reads at once (a 16 KiB buffer each); beyond it,
+  // the oldest are first merged into one. Tests lower it.
+  std::size_t merge_fan_in = 512;
 };
 
 // Batches dropped to make room (when_full: drop_oldest). The loss is recorded in the spool so the
@@ -155,9 +164,10 @@ class Spool {
   // Forgets a source's state and digests (a re-read from the beginning).
   Result<void> reset_source(std::string_view source);
 
-  // Moves the digests committed with batches (kept in a journal, in the order written) into the
-  // table that digest(), keys_not_seen() and count_keys() read. Call it before those: at the start
-  // of a run (a run cut short leaves its digests in the journal) and before deletes are computed.
+  // Applies the change-detection entries committed since the last merge (with batches, and by
+  // mark_seen) to the table that digest(), keys_not_seen() and count_keys() read: they wait as
+  // sorted runs (digest_runs.hpp) and are merged in key order. Call it before those: at the
+  // start of a run (a run cut short leaves its entries waiting) and before deletes are computed.
   Result<void> merge_digests(std::string_view source);
 
   // The digest stored for a key, if any (as of the last merge_digests).
@@ -171,7 +181,7 @@ class Spool {
   Result<std::uint64_t> count_keys(std::string_view source, std::string_view stream);
   // Whether any key is stored for the stream (without counting them all).
   Result<bool> has_keys(std::string_view source, std::string_view stream);
-  // Marks keys as seen in `run` (rows unchanged since last sent).
+  // Marks keys as seen in `run` (rows unchanged since last sent), as of the next merge_digests().
   Result<void> mark_seen(std::string_view source, std::string_view stream,
                          const std::vector<std::string>& keys, std::int64_t run);
   // A new run number for a snapshot read (stored, so it never repeats).
@@ -209,6 +219,10 @@ class Spool {
   Result<std::vector<std::uint64_t>> insert_batches(const std::vector<NewBatch>& batches,
                                                     std::string_view source);
   Result<void> write_counter(std::string_view name, std::uint64_t value);
+  // Stores one change-detection run (sorts `entries`), in the caller's transaction if any.
+  Result<void> append_run(std::string_view source, std::vector<runs::Entry>& entries);
+  // Inside an open transaction: applies every run of `source` to row_digests and removes them.
+  Result<void> merge_runs(std::string_view source);
   Result<void> insert_gap(std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
                           std::string_view reason);
 
@@ -216,7 +230,8 @@ class Spool {
   std::mutex mutex_;
   sqlite::Database db_;
   std::string spool_id_;
-  std::optional<sqlite::Statement> select_digest_;  // cached: used once per row
+  DigestStore store_{db_};
+  std::optional<sqlite::Statement> append_run_;  // cached: used once per commit
   std::function<void()> on_commit_;
   std::atomic<std::uint64_t> protected_through_{0};
 };

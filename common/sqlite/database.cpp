@@ -5,6 +5,10 @@
 namespace ferry::sqlite {
 
 Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
+  // Before SQLite's first use in the process (later calls are refused, harmlessly): no global
+  // memory statistics, which take a process-wide mutex on every allocation.
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  static_cast<void>(kConfigured);
   int flags = SQLITE_OPEN_NOMUTEX;
   switch (mode) {
     case Mode::kReadWriteCreate:
@@ -70,6 +74,15 @@ Result<Statement> Database::prepare(std::string_view sql) {
   return Statement(stmt, this);
 }
 
+Result<bool> Database::has_table(std::string_view name) {
+  auto select =
+      prepare("SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?)");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, name).step();
+  if (!row) return tl::unexpected(row.error());
+  return select->column_int(0) != 0;
+}
+
 std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 Statement::~Statement() {
@@ -95,6 +108,11 @@ Statement& Statement::bind(int index, std::int64_t value) {
 
 Statement& Statement::bind(int index, std::string_view text) {
   sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+
+Statement& Statement::bind_view(int index, std::string_view text) {
+  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
   return *this;
 }
 

@@ -36,6 +36,8 @@ class Database {
   Result<void> exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql);
 
+  // Whether the database has a table of that name.
+  Result<bool> has_table(std::string_view name);
   std::int64_t changes() const;
   sqlite3* handle() const { return db_; }
   const std::filesystem::path& path() const { return path_; }
@@ -61,6 +63,8 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view text);
   Statement& bind_blob(int index, std::span<const std::uint8_t> blob);
+  // Not copied: `text` must stay valid and unchanged until the statement is stepped and reset.
+  Statement& bind_view(int index, std::string_view text);
   Statement& bind_null(int index);
 
   // true: a row is available; false: done. Errors carry SQLite's message.

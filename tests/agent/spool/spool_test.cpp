@@ -135,6 +135,8 @@ TEST_CASE("digests commit with their batch and vanish with deletes") {
   CHECK(spool->count_keys("sis", "users").value() == 2);
 
   REQUIRE(spool->mark_seen("sis", "users", {"\"p1.a\""}, 8));
+  // Applied with the next merge, like the digests.
+  REQUIRE(spool->merge_digests("sis"));
   CHECK(spool->keys_not_seen("sis", "users", 8, "", 100).value() ==
         std::vector<std::string>{"\"p1.b\""});
 
@@ -326,11 +328,17 @@ TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id star
     REQUIRE(spool->commit(commit));
     REQUIRE(spool->commit(commit));
   }
-  // Overwrite a page in the middle of the file with garbage, keeping the SQLite header.
+  // Overwrite the third page with garbage, keeping the SQLite header (page 1). The page size is
+  // in the header, bytes 16-17, big-endian.
   {
     std::fstream file(f.dir / "spool.db", std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(4096 * 2);
-    const std::string garbage(4096, '\x5a');
+    unsigned char header[18] = {};
+    file.read(reinterpret_cast<char*>(header), sizeof header);
+    const std::size_t page_size = (std::size_t{header[16]} << 8) | header[17];
+    REQUIRE(page_size >= 512);
+    REQUIRE(std::filesystem::file_size(f.dir / "spool.db") >= 3 * page_size);
+    file.seekp(static_cast<std::streamoff>(page_size * 2));
+    const std::string garbage(page_size, '\x5a');
     file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
   OpenReport report;

@@ -1,0 +1,364 @@
+#include "agent/spool/digest_store.hpp"
+
+#include <cstring>
+
+namespace ferry::spool {
+namespace {
+
+// Pages are cut once their blob passes this size, so that a page and its row fit in one 4 KiB
+// SQLite page with the usual key lengths (a lookup then reads one database page).
+constexpr std::size_t kPageBytes = 3400;
+
+// Writes the entries of one (source, stream), in key order, as new pages.
+class PageWriter {
+ public:
+  PageWriter(sqlite::Database& db, std::string_view source, std::string_view stream)
+      : db_(db), source_(source), stream_(stream) {}
+
+  Result<void> add(const runs::Entry& entry) {
+    if (encoder_.entries() == 0) first_key_.assign(entry.key);
+    runs::Entry stored = entry;
+    stored.op = runs::Op::kUpsert;
+    stored.stream = {};  // the row names the stream
+    encoder_.add(stored);
+    if (encoder_.size() >= kPageBytes) return flush();
+    return {};
+  }
+
+  Result<void> flush() {
+    if (encoder_.entries() == 0) return {};
+    if (!insert_) {
+      auto prepared = db_.prepare(
+          "INSERT INTO digest_pages(source, stream, first_key, entries, data) "
+          "VALUES (?, ?, ?, ?, ?)");
+      if (!prepared) return tl::unexpected(prepared.error());
+      insert_.emplace(std::move(*prepared));
+    }
+    auto ran = insert_->bind_view(1, source_)
+                   .bind_view(2, stream_)
+                   .bind_view(3, first_key_)
+                   .bind(4, encoder_.entries())
+                   .bind_blob(5, encoder_.data())
+                   .run();
+    encoder_.clear();
+    return ran;
+  }
+
+ private:
+  sqlite::Database& db_;
+  std::string source_;
+  std::string stream_;
+  std::optional<sqlite::Statement> insert_;
+  runs::Encoder encoder_;
+  std::string first_key_;
+};
+
+// A page's entries, decoded (views into `data`).
+Result<void> decode_page(std::span<const std::uint8_t> data, std::vector<runs::Entry>& out) {
+  out.clear();
+  return runs::decode_all(data, out);
+}
+
+}  // namespace
+
+Result<std::optional<DigestStore::Page>> DigestStore::page_at_or_before(std::string_view source,
+                                                                        std::string_view stream,
+                                                                        std::string_view key) {
+  auto select = db_.prepare(
+      "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? AND first_key <= ? "
+      "ORDER BY first_key DESC LIMIT 1");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind_view(1, source).bind_view(2, stream).bind_view(3, key).step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<Page>();
+  return std::optional<Page>(Page{select->column_int(0), std::string(select->column_text(1))});
+}
+
+Result<std::optional<DigestStore::Page>> DigestStore::page_after(
+    std::string_view source, std::string_view stream, std::optional<std::string_view> key) {
+  auto select = db_.prepare(
+      key ? "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? AND "
+            "first_key > ? ORDER BY first_key LIMIT 1"
+          : "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? "
+            "ORDER BY first_key LIMIT 1");
+  if (!select) return tl::unexpected(select.error());
+  select->bind_view(1, source).bind_view(2, stream);
+  if (key) select->bind_view(3, *key);
+  auto row = select->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<Page>();
+  return std::optional<Page>(Page{select->column_int(0), std::string(select->column_text(1))});
+}
+
+Result<std::optional<DigestStore::Digest>> DigestStore::find(std::string_view source,
+                                                             std::string_view stream,
+                                                             std::string_view key) {
+  if (!find_) {
+    auto prepared = db_.prepare(
+        "SELECT data FROM digest_pages WHERE source = ? AND stream = ? AND first_key <= ? "
+        "ORDER BY first_key DESC LIMIT 1");
+    if (!prepared) return tl::unexpected(prepared.error());
+    find_.emplace(std::move(*prepared));
+  }
+  auto& select = *find_;
+  auto row = select.bind_view(1, source).bind_view(2, stream).bind_view(3, key).step();
+  if (!row) {
+    select.reset();
+    return tl::unexpected(row.error());
+  }
+  std::optional<Digest> found;
+  if (*row) {
+    if (auto decoded = decode_page(select.column_blob(0), scratch_); !decoded) {
+      select.reset();
+      return tl::unexpected(decoded.error());
+    }
+    for (const runs::Entry& entry : scratch_) {
+      if (entry.key == key) {
+        found = entry.digest;
+        break;
+      }
+      if (entry.key > key) break;
+    }
+  }
+  select.reset();
+  return found;
+}
+
+Result<bool> DigestStore::any(std::string_view source, std::string_view stream) {
+  auto select =
+      db_.prepare("SELECT EXISTS(SELECT 1 FROM digest_pages WHERE source = ? AND stream = ?)");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind_view(1, source).bind_view(2, stream).step();
+  if (!row) return tl::unexpected(row.error());
+  return select->column_int(0) != 0;
+}
+
+Result<std::uint64_t> DigestStore::count(std::string_view source, std::string_view stream) {
+  auto select = db_.prepare(
+      "SELECT coalesce(sum(entries), 0) FROM digest_pages WHERE source = ? AND stream = ?");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind_view(1, source).bind_view(2, stream).step();
+  if (!row) return tl::unexpected(row.error());
+  return static_cast<std::uint64_t>(select->column_int(0));
+}
+
+Result<std::vector<std::string>> DigestStore::not_seen(std::string_view source,
+                                                       std::string_view stream, std::int64_t run,
+                                                       std::string_view after, std::size_t limit) {
+  std::vector<std::string> keys;
+  // From the page holding `after` (or the first), page after page.
+  std::string from;
+  if (!after.empty()) {
+    auto page = page_at_or_before(source, stream, after);
+    if (!page) return tl::unexpected(page.error());
+    if (*page) from = (*page)->first_key;
+  }
+  auto select = db_.prepare(
+      "SELECT data FROM digest_pages WHERE source = ? AND stream = ? AND first_key >= ? "
+      "ORDER BY first_key");
+  if (!select) return tl::unexpected(select.error());
+  select->bind_view(1, source).bind_view(2, stream).bind_view(3, from);
+  std::vector<runs::Entry> entries;
+  while (keys.size() < limit) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) break;
+    if (auto decoded = decode_page(select->column_blob(0), entries); !decoded) {
+      return tl::unexpected(decoded.error());
+    }
+    for (const runs::Entry& entry : entries) {
+      if (entry.run < run && entry.key > after) {
+        keys.emplace_back(entry.key);
+        if (keys.size() == limit) break;
+      }
+    }
+  }
+  return keys;
+}
+
+Result<void> DigestStore::apply(std::string_view source, runs::Merger& merger) {
+  auto load = db_.prepare("SELECT data FROM digest_pages WHERE id = ?");
+  auto remove = db_.prepare("DELETE FROM digest_pages WHERE id = ?");
+  if (!load) return tl::unexpected(load.error());
+  if (!remove) return tl::unexpected(remove.error());
+
+  auto next = merger.next();
+  if (!next) return tl::unexpected(next.error());
+  const runs::Entry* incoming = *next;
+  const auto advance = [&]() -> Result<void> {
+    auto moved = merger.next();
+    if (!moved) return tl::unexpected(moved.error());
+    incoming = *moved;
+    return {};
+  };
+
+  std::string stream;
+  std::string key;
+  std::vector<std::uint8_t> old_data;
+  std::vector<runs::Entry> old;
+  while (incoming != nullptr) {
+    stream.assign(incoming->stream);
+    PageWriter writer(db_, source, stream);
+    while (incoming != nullptr && incoming->stream == stream) {
+      // The page the next incoming key belongs to (the first one when the key is below them all),
+      // and the page after it: every incoming key below that one's first key lands here.
+      auto current = page_at_or_before(source, stream, incoming->key);
+      if (!current) return tl::unexpected(current.error());
+      if (!*current) {
+        current = page_after(source, stream, std::nullopt);
+        if (!current) return tl::unexpected(current.error());
+      }
+      std::optional<Page> following;
+      if (*current) {
+        auto after = page_after(source, stream, std::string_view((*current)->first_key));
+        if (!after) return tl::unexpected(after.error());
+        following = std::move(*after);
+      }
+      old.clear();
+      old_data.clear();
+      if (*current) {
+        auto row = load->bind(1, (*current)->id).step();
+        if (!row) return tl::unexpected(row.error());
+        if (*row) {
+          const auto blob = load->column_blob(0);
+          old_data.assign(blob.begin(), blob.end());
+        }
+        load->reset();
+        if (auto decoded = decode_page(old_data, old); !decoded) return decoded;
+        // Gone before its replacement is written (the replacement may start with the same key).
+        if (auto ran = remove->bind(1, (*current)->id).run(); !ran) return ran;
+      }
+      std::size_t i = 0;
+      while (incoming != nullptr && incoming->stream == stream &&
+             (!following || incoming->key < std::string_view(following->first_key))) {
+        for (; i < old.size() && old[i].key < incoming->key; ++i) {
+          if (auto added = writer.add(old[i]); !added) return added;
+        }
+        key.assign(incoming->key);
+        std::optional<runs::Entry> state;
+        if (i < old.size() && old[i].key == key) state = old[i++];
+        // Every entry for this key, oldest first.
+        while (incoming != nullptr && incoming->stream == stream && incoming->key == key) {
+          switch (incoming->op) {
+            case runs::Op::kUpsert:
+              state = *incoming;
+              break;
+            case runs::Op::kDelete:
+              state.reset();
+              break;
+            case runs::Op::kSeen:
+              if (state) state->run = incoming->run;
+              break;
+          }
+          if (state) state->key = key;  // `incoming` is about to move on
+          if (auto moved = advance(); !moved) return moved;
+        }
+        if (state) {
+          if (auto added = writer.add(*state); !added) return added;
+        }
+      }
+      for (; i < old.size(); ++i) {
+        if (auto added = writer.add(old[i]); !added) return added;
+      }
+      if (auto flushed = writer.flush(); !flushed) return flushed;
+    }
+  }
+  return {};
+}
+
+Result<std::uint64_t> DigestStore::erase_keys(const std::unordered_set<std::string>& keys) {
+  if (keys.empty()) return 0;
+  struct Changed {
+    std::int64_t id = 0;
+    std::string first_key;
+    runs::Encoder data;
+  };
+  std::vector<Changed> changed;
+  std::uint64_t removed = 0;
+  {
+    auto select = db_.prepare("SELECT id, data FROM digest_pages");
+    if (!select) return tl::unexpected(select.error());
+    std::vector<runs::Entry> entries;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      if (auto decoded = decode_page(select->column_blob(1), entries); !decoded) {
+        return tl::unexpected(decoded.error());
+      }
+      std::size_t hits = 0;
+      for (const runs::Entry& entry : entries) hits += keys.count(std::string(entry.key));
+      if (hits == 0) continue;
+      removed += hits;
+      Changed& page = changed.emplace_back();
+      page.id = select->column_int(0);
+      for (const runs::Entry& entry : entries) {
+        if (keys.count(std::string(entry.key)) != 0) continue;
+        if (page.data.entries() == 0) page.first_key.assign(entry.key);
+        page.data.add(entry);
+      }
+    }
+  }
+  auto remove = db_.prepare("DELETE FROM digest_pages WHERE id = ?");
+  auto update =
+      db_.prepare("UPDATE digest_pages SET first_key = ?, entries = ?, data = ? WHERE id = ?");
+  if (!remove) return tl::unexpected(remove.error());
+  if (!update) return tl::unexpected(update.error());
+  for (const Changed& page : changed) {
+    auto ran = page.data.entries() == 0 ? remove->bind(1, page.id).run()
+                                        : update->bind_view(1, page.first_key)
+                                              .bind(2, page.data.entries())
+                                              .bind_blob(3, page.data.data())
+                                              .bind(4, page.id)
+                                              .run();
+    if (!ran) return tl::unexpected(ran.error());
+  }
+  return removed;
+}
+
+Result<void> DigestStore::forget(std::string_view source) {
+  auto remove = db_.prepare("DELETE FROM digest_pages WHERE source = ?");
+  if (!remove) return tl::unexpected(remove.error());
+  return remove->bind_view(1, source).run();
+}
+
+Result<void> DigestStore::migrate_rows(sqlite::Database& db) {
+  auto exists = db.has_table("row_digests");
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return {};
+  {
+    auto select = db.prepare(
+        "SELECT source, stream, key, digest, seen_run FROM row_digests ORDER BY source, stream, "
+        "key");
+    if (!select) return tl::unexpected(select.error());
+    std::optional<PageWriter> writer;
+    std::string source, stream;
+    for (;;) {
+      auto row = select->step();
+      if (!row) return tl::unexpected(row.error());
+      if (!*row) break;
+      if (!writer || select->column_text(0) != source || select->column_text(1) != stream) {
+        if (writer) {
+          if (auto flushed = writer->flush(); !flushed) return flushed;
+        }
+        source.assign(select->column_text(0));
+        stream.assign(select->column_text(1));
+        writer.emplace(db, source, stream);
+      }
+      runs::Entry entry;
+      entry.run = select->column_int(4);
+      const auto digest = select->column_blob(3);
+      if (digest.size() == entry.digest.size()) {
+        std::memcpy(entry.digest.data(), digest.data(), digest.size());
+      }
+      entry.key = select->column_text(2);
+      if (auto added = writer->add(entry); !added) return added;
+    }
+    if (writer) {
+      if (auto flushed = writer->flush(); !flushed) return flushed;
+    }
+  }
+  return db.exec("DROP TABLE row_digests");
+}
+
+}  // namespace ferry::spool

@@ -1,0 +1,79 @@
+// The spool's change-detection store: for each source and stream, the digest of the row last sent
+// for each key, and the snapshot run that last saw the key.
+//
+// Entries are kept in pages: rows of the digest_pages table, each a blob of about 3.5 KB holding
+// a few dozen entries in key order (the digest_runs.hpp encoding), indexed by (source, stream,
+// first key). A key lives in the page with the greatest first key not above it. Merging sorted
+// runs rewrites only the pages whose key range receives entries, page after page in key order, so
+// a sync costs a few SQLite writes per page rather than one B-tree insert per row, and a first
+// sync writes its pages once, sequentially. A lookup reads one page.
+//
+// No locking and no transactions of its own: the Spool calls it under its mutex, inside its
+// transactions.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "agent/spool/digest_runs.hpp"
+#include "common/error/error.hpp"
+#include "common/sqlite/database.hpp"
+
+namespace ferry::spool {
+
+inline constexpr const char* kDigestPagesSchema = R"sql(
+CREATE TABLE IF NOT EXISTS digest_pages(
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  first_key TEXT NOT NULL,
+  entries INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS digest_pages_by_key ON digest_pages(source, stream, first_key);
+)sql";
+
+class DigestStore {
+ public:
+  using Digest = std::array<std::uint8_t, 16>;
+
+  explicit DigestStore(sqlite::Database& db) : db_(db) {}
+
+  Result<std::optional<Digest>> find(std::string_view source, std::string_view stream,
+                                     std::string_view key);
+  Result<bool> any(std::string_view source, std::string_view stream);
+  Result<std::uint64_t> count(std::string_view source, std::string_view stream);
+  // Keys whose seen run is below `run`, in key order after `after`, at most `limit`.
+  Result<std::vector<std::string>> not_seen(std::string_view source, std::string_view stream,
+                                            std::int64_t run, std::string_view after,
+                                            std::size_t limit);
+  // Applies entries of `source`, in (stream, key) order, oldest first among equal keys.
+  Result<void> apply(std::string_view source, runs::Merger& merger);
+  // Removes these keys from every source and stream; returns how many entries went.
+  Result<std::uint64_t> erase_keys(const std::unordered_set<std::string>& keys);
+  Result<void> forget(std::string_view source);
+
+  // Spools made before pages kept one row_digests row per key: moved into pages, table dropped.
+  static Result<void> migrate_rows(sqlite::Database& db);
+
+ private:
+  struct Page {
+    std::int64_t id = 0;
+    std::string first_key;
+  };
+  // The page a key belongs to: the one with the greatest first key not above it.
+  Result<std::optional<Page>> page_at_or_before(std::string_view source, std::string_view stream,
+                                                std::string_view key);
+  Result<std::optional<Page>> page_after(std::string_view source, std::string_view stream,
+                                         std::optional<std::string_view> key);
+
+  sqlite::Database& db_;
+  std::optional<sqlite::Statement> find_;  // cached: used once per row on later syncs
+  std::vector<runs::Entry> scratch_;       // find()'s decoded page, reused
+};
+
+}  // namespace ferry::spool
