@@ -41,7 +41,11 @@ class DigestStore {
  public:
   using Digest = std::array<std::uint8_t, 16>;
 
-  explicit DigestStore(sqlite::Database& db) : db_(db) {}
+  // Lookups keep the stream's page index in memory up to `max_indexed_pages` pages (about 50
+  // bytes each: 12 MiB at most by default); beyond, they use SQLite's index.
+  static constexpr std::size_t kMaxIndexedPages = 256 * 1024;
+  explicit DigestStore(sqlite::Database& db, std::size_t max_indexed_pages = kMaxIndexedPages)
+      : db_(db), max_indexed_pages_(max_indexed_pages) {}
 
   Result<std::optional<Digest>> find(std::string_view source, std::string_view stream,
                                      std::string_view key);
@@ -71,9 +75,27 @@ class DigestStore {
   Result<std::optional<Page>> page_after(std::string_view source, std::string_view stream,
                                          std::optional<std::string_view> key);
 
+  // The first keys of one stream's pages, in order, kept in memory for find(): a lookup then
+  // reads its page by rowid, without descending the page index on disk (whose pages a small
+  // cache cannot keep next to the data pages). Dropped by every write to the store.
+  struct PageIndex {
+    std::string source, stream;
+    bool complete = false;            // false: too many pages to keep; find() asks SQLite
+    std::string keys;                 // the first keys, one after the other
+    std::vector<std::uint32_t> ends;  // where each key ends in `keys`
+    std::vector<std::int64_t> ids;    // each page's rowid
+  };
+  Result<void> load_index(std::string_view source, std::string_view stream);
+  // The rowid of the page `key` belongs to, per the index; nullopt when below every page.
+  std::optional<std::int64_t> indexed_page(std::string_view key) const;
+  Result<std::optional<Digest>> search_page(sqlite::Statement& select, std::string_view key);
+
   sqlite::Database& db_;
+  std::size_t max_indexed_pages_;
+  std::optional<PageIndex> index_;
   std::optional<sqlite::Statement> find_;  // cached: used once per row on later syncs
-  std::vector<runs::Entry> scratch_;       // find()'s decoded page, reused
+  std::optional<sqlite::Statement> find_by_id_;
+  std::vector<runs::Entry> scratch_;  // find()'s decoded page, reused
 };
 
 }  // namespace ferry::spool

@@ -221,7 +221,9 @@ class Spool {
   Result<void> write_counter(std::string_view name, std::uint64_t value);
   // Stores one change-detection run (sorts `entries`), in the caller's transaction if any.
   Result<void> append_run(std::string_view source, std::vector<runs::Entry>& entries);
-  // Inside an open transaction: applies every run of `source` to row_digests and removes them.
+  // Inside an open transaction: the source's state, runs and stored digests go.
+  Result<void> forget_source(std::string_view source);
+  // Inside an open transaction: applies every run of `source` to the store and removes them.
   Result<void> merge_runs(std::string_view source);
   Result<void> insert_gap(std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
                           std::string_view reason);

@@ -2,6 +2,8 @@
 // behind Spool::digest()/keys_not_seen()/count_keys(), checked against a plain std::map model
 // through many random commits, merges (with a small fan-in, so runs are compacted first), erasures
 // and a spool written by the earlier one-row-per-key layout.
+#include "agent/spool/digest_store.hpp"
+
 #include <map>
 #include <random>
 #include <set>
@@ -319,6 +321,23 @@ TEST_CASE("the paged store matches a plain model through random commits, merges 
   spool.reset();
   spool = site.open(3);
   check_against(*spool, model, run);
+
+  // Every key of the pool, stored or not, looked up both ways: through the page index kept in
+  // memory, and through SQLite's (for a stream with too many pages to keep theirs).
+  spool.reset();
+  auto db =
+      sqlite::Database::open(site.dir / "spool.db", sqlite::Database::Mode::kReadOnly).value();
+  DigestStore unindexed(db, 1);
+  DigestStore indexed(db);
+  for (const auto& [where, keys] : model) {
+    for (const auto& key : pool) {
+      const auto stored = keys.find(key);
+      const auto expected = stored == keys.end() ? std::optional<Digest>()
+                                                 : std::optional<Digest>(stored->second.first);
+      REQUIRE(unindexed.find(where.first, where.second, key).value() == expected);
+      REQUIRE(indexed.find(where.first, where.second, key).value() == expected);
+    }
+  }
 }
 
 TEST_CASE("a spool of the one-row-per-key layout is carried over when opened") {
