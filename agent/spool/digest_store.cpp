@@ -5,6 +5,27 @@
 namespace ferry::spool {
 namespace {
 
+// The statement in `slot`, prepared on first use.
+Result<sqlite::Statement*> cached(sqlite::Database& db, std::optional<sqlite::Statement>& slot,
+                                  const char* sql) {
+  if (!slot) {
+    auto prepared = db.prepare(sql);
+    if (!prepared) return tl::unexpected(prepared.error());
+    slot.emplace(std::move(*prepared));
+  }
+  return &*slot;
+}
+
+// Steps a page query to its one row, if any, and resets it.
+Result<std::optional<Page>> one_page(sqlite::Statement& select) {
+  auto row = select.step();
+  std::optional<Page> page;
+  if (row && *row) page = Page{select.column_int(0), std::string(select.column_text(1))};
+  select.reset();
+  if (!row) return tl::unexpected(row.error());
+  return page;
+}
+
 // Pages are cut once their blob passes this size, so that a page and its row fit in one 4 KiB
 // SQLite page with the usual key lengths (a lookup then reads one database page).
 constexpr std::size_t kPageBytes = 3400;
@@ -27,14 +48,12 @@ class PageWriter {
 
   Result<void> flush() {
     if (encoder_.entries() == 0) return {};
-    if (!insert_) {
-      auto prepared = db_.prepare(
-          "INSERT INTO digest_pages(source, stream, first_key, entries, data) "
-          "VALUES (?, ?, ?, ?, ?)");
-      if (!prepared) return tl::unexpected(prepared.error());
-      insert_.emplace(std::move(*prepared));
-    }
-    auto ran = insert_->bind_view(1, source_)
+    auto insert = cached(db_, insert_,
+                         "INSERT INTO digest_pages(source, stream, first_key, entries, data) "
+                         "VALUES (?, ?, ?, ?, ?)");
+    if (!insert) return tl::unexpected(insert.error());
+    auto ran = (*insert)
+                   ->bind_view(1, source_)
                    .bind_view(2, stream_)
                    .bind_view(3, first_key_)
                    .bind(4, encoder_.entries())
@@ -61,33 +80,31 @@ Result<void> decode_page(std::span<const std::uint8_t> data, std::vector<runs::E
 
 }  // namespace
 
-Result<std::optional<DigestStore::Page>> DigestStore::page_at_or_before(std::string_view source,
-                                                                        std::string_view stream,
-                                                                        std::string_view key) {
-  auto select = db_.prepare(
-      "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? AND first_key <= ? "
-      "ORDER BY first_key DESC LIMIT 1");
+Result<std::optional<Page>> DigestStore::page_at_or_before(std::string_view source,
+                                                           std::string_view stream,
+                                                           std::string_view key) {
+  auto select = cached(db_, page_at_or_before_,
+                       "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? "
+                       "AND first_key <= ? ORDER BY first_key DESC LIMIT 1");
   if (!select) return tl::unexpected(select.error());
-  auto row = select->bind_view(1, source).bind_view(2, stream).bind_view(3, key).step();
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return std::optional<Page>();
-  return std::optional<Page>(Page{select->column_int(0), std::string(select->column_text(1))});
+  (*select)->bind_view(1, source).bind_view(2, stream).bind_view(3, key);
+  return one_page(**select);
 }
 
-Result<std::optional<DigestStore::Page>> DigestStore::page_after(
-    std::string_view source, std::string_view stream, std::optional<std::string_view> key) {
-  auto select = db_.prepare(
-      key ? "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? AND "
-            "first_key > ? ORDER BY first_key LIMIT 1"
-          : "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? "
-            "ORDER BY first_key LIMIT 1");
+Result<std::optional<Page>> DigestStore::page_after(std::string_view source,
+                                                    std::string_view stream,
+                                                    std::optional<std::string_view> key) {
+  auto select =
+      key ? cached(db_, page_after_,
+                   "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? AND "
+                   "first_key > ? ORDER BY first_key LIMIT 1")
+          : cached(db_, first_page_,
+                   "SELECT id, first_key FROM digest_pages WHERE source = ? AND stream = ? "
+                   "ORDER BY first_key LIMIT 1");
   if (!select) return tl::unexpected(select.error());
-  select->bind_view(1, source).bind_view(2, stream);
-  if (key) select->bind_view(3, *key);
-  auto row = select->step();
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return std::optional<Page>();
-  return std::optional<Page>(Page{select->column_int(0), std::string(select->column_text(1))});
+  (*select)->bind_view(1, source).bind_view(2, stream);
+  if (key) (*select)->bind_view(3, *key);
+  return one_page(**select);
 }
 
 Result<void> DigestStore::load_index(std::string_view source, std::string_view stream) {
@@ -176,23 +193,17 @@ Result<std::optional<DigestStore::Digest>> DigestStore::find(std::string_view so
   if (index_->complete) {
     const auto page = indexed_page(key);
     if (!page) return std::optional<Digest>();
-    if (!find_by_id_) {
-      auto prepared = db_.prepare("SELECT data FROM digest_pages WHERE id = ?");
-      if (!prepared) return tl::unexpected(prepared.error());
-      find_by_id_.emplace(std::move(*prepared));
-    }
-    find_by_id_->bind(1, *page);
-    return search_page(*find_by_id_, key);
+    auto select = cached(db_, load_page_, "SELECT data FROM digest_pages WHERE id = ?");
+    if (!select) return tl::unexpected(select.error());
+    (*select)->bind(1, *page);
+    return search_page(**select, key);
   }
-  if (!find_) {
-    auto prepared = db_.prepare(
-        "SELECT data FROM digest_pages WHERE source = ? AND stream = ? AND first_key <= ? "
-        "ORDER BY first_key DESC LIMIT 1");
-    if (!prepared) return tl::unexpected(prepared.error());
-    find_.emplace(std::move(*prepared));
-  }
-  find_->bind_view(1, source).bind_view(2, stream).bind_view(3, key);
-  return search_page(*find_, key);
+  auto select = cached(db_, find_,
+                       "SELECT data FROM digest_pages WHERE source = ? AND stream = ? AND "
+                       "first_key <= ? ORDER BY first_key DESC LIMIT 1");
+  if (!select) return tl::unexpected(select.error());
+  (*select)->bind_view(1, source).bind_view(2, stream).bind_view(3, key);
+  return search_page(**select, key);
 }
 
 Result<bool> DigestStore::any(std::string_view source, std::string_view stream) {
@@ -249,8 +260,8 @@ Result<std::vector<std::string>> DigestStore::not_seen(std::string_view source,
 
 Result<void> DigestStore::apply(std::string_view source, runs::Merger& merger) {
   index_.reset();
-  auto load = db_.prepare("SELECT data FROM digest_pages WHERE id = ?");
-  auto remove = db_.prepare("DELETE FROM digest_pages WHERE id = ?");
+  auto load = cached(db_, load_page_, "SELECT data FROM digest_pages WHERE id = ?");
+  auto remove = cached(db_, remove_page_, "DELETE FROM digest_pages WHERE id = ?");
   if (!load) return tl::unexpected(load.error());
   if (!remove) return tl::unexpected(remove.error());
 
@@ -289,16 +300,16 @@ Result<void> DigestStore::apply(std::string_view source, runs::Merger& merger) {
       old.clear();
       old_data.clear();
       if (*current) {
-        auto row = load->bind(1, (*current)->id).step();
-        if (!row) return tl::unexpected(row.error());
-        if (*row) {
-          const auto blob = load->column_blob(0);
+        auto row = (*load)->bind(1, (*current)->id).step();
+        if (row && *row) {
+          const auto blob = (*load)->column_blob(0);
           old_data.assign(blob.begin(), blob.end());
         }
-        load->reset();
+        (*load)->reset();
+        if (!row) return tl::unexpected(row.error());
         if (auto decoded = decode_page(old_data, old); !decoded) return decoded;
         // Gone before its replacement is written (the replacement may start with the same key).
-        if (auto ran = remove->bind(1, (*current)->id).run(); !ran) return ran;
+        if (auto ran = (*remove)->bind(1, (*current)->id).run(); !ran) return ran;
       }
       std::size_t i = 0;
       while (incoming != nullptr && incoming->stream == stream &&

@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS digest_pages(
 CREATE UNIQUE INDEX IF NOT EXISTS digest_pages_by_key ON digest_pages(source, stream, first_key);
 )sql";
 
+// A page's row id and first key.
+struct Page {
+  std::int64_t id = 0;
+  std::string first_key;
+};
+
 class DigestStore {
  public:
   using Digest = std::array<std::uint8_t, 16>;
@@ -65,10 +71,6 @@ class DigestStore {
   static Result<void> migrate_rows(sqlite::Database& db);
 
  private:
-  struct Page {
-    std::int64_t id = 0;
-    std::string first_key;
-  };
   // The page a key belongs to: the one with the greatest first key not above it.
   Result<std::optional<Page>> page_at_or_before(std::string_view source, std::string_view stream,
                                                 std::string_view key);
@@ -93,8 +95,13 @@ class DigestStore {
   sqlite::Database& db_;
   std::size_t max_indexed_pages_;
   std::optional<PageIndex> index_;
-  std::optional<sqlite::Statement> find_;  // cached: used once per row on later syncs
-  std::optional<sqlite::Statement> find_by_id_;
+  // Prepared once: lookups run once per row, the page queries once per page a merge touches.
+  std::optional<sqlite::Statement> find_;
+  std::optional<sqlite::Statement> load_page_;
+  std::optional<sqlite::Statement> remove_page_;
+  std::optional<sqlite::Statement> page_at_or_before_;
+  std::optional<sqlite::Statement> page_after_;
+  std::optional<sqlite::Statement> first_page_;
   std::vector<runs::Entry> scratch_;  // find()'s decoded page, reused
 };
 

@@ -127,7 +127,8 @@ Result<void> migrate(sqlite::Database& db) {
     return counted;
   }
   // Everything above done, the spool is marked with this version's format.
-  auto mark = db.prepare("UPDATE meta SET value = ? WHERE key = 'format'");
+  // (A no-op on a current spool: the start-up transaction then writes nothing.)
+  auto mark = db.prepare("UPDATE meta SET value = ?1 WHERE key = 'format' AND value <> ?1");
   if (!mark) return tl::unexpected(mark.error());
   if (auto marked = mark->bind(1, kSpoolFormat).run(); !marked) return marked;
   return txn ? txn->commit() : Result<void>();
