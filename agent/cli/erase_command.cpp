@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "agent/app/agent.hpp"
+#include "agent/app/spool_options.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/app/erase.hpp"
 #include "agent/cli/commands.hpp"

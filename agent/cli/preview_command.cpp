@@ -31,19 +31,22 @@ class PreviewSink final : public connectors::RowSink {
         only_(std::move(stream)),
         limit_(limit) {}
 
-  Result<void> begin_stream(const connectors::StreamInfo& info, connectors::StreamMode) override {
+  Result<bool> begin_stream(const connectors::StreamInfo& info, connectors::StreamMode) override {
     policy_.reset();
     written_ = 0;
-    if (only_ && *only_ != info.name) return {};
+    if (only_ && *only_ != info.name) return false;
     const auto configured = std::find_if(streams_.begin(), streams_.end(),
                                          [&](const auto& s) { return s.name == info.name; });
     if (configured == streams_.end()) {
       io_.err << fmt::format("{}: no field policy: nothing of this stream is sent\n", info.name);
-      return {};
+      return false;
     }
     auto compiled =
         policy::CompiledPolicy::compile(*configured, info.columns, tokens_, {}, &suppression_);
-    if (!compiled) return tl::unexpected(compiled.error());
+    if (!compiled) {
+      stream_failed(info.name, compiled.error());
+      return false;
+    }
     policy_.emplace(std::move(*compiled));
     if (!policy_->dropped_columns().empty()) {
       io_.err << fmt::format("{}: dropped columns: {}\n", info.name,
@@ -55,7 +58,7 @@ class PreviewSink final : public connectors::RowSink {
       io_.err << fmt::format("{}: policy fields not in the source: {}\n", info.name,
                              fmt::join(policy_->missing_fields(), ", "));
     }
-    return {};
+    return true;
   }
 
   Result<void> row(connectors::RowView values, connectors::RowOp op) override {
@@ -72,7 +75,12 @@ class PreviewSink final : public connectors::RowSink {
   void bad_row(const connectors::BadRow& bad) override {
     io_.err << fmt::format("bad row at {}: {}\n", bad.location, bad.reason);
   }
-  Result<void> end_stream() override { return {}; }
+  Result<void> end_stream(std::string_view) override { return {}; }
+  void stream_failed(std::string_view stream, const Error& error) override {
+    io_.err << fmt::format("{}: this stream cannot be read: {}\n", stream, error.message);
+    ++failed_;
+  }
+  std::uint64_t failed() const { return failed_; }
 
   bool configured_explicitly(std::string_view stream) const {
     return std::any_of(settings_.streams.begin(), settings_.streams.end(),
@@ -90,6 +98,7 @@ class PreviewSink final : public connectors::RowSink {
   std::uint64_t limit_;
   std::optional<policy::CompiledPolicy> policy_;
   std::uint64_t written_ = 0;
+  std::uint64_t failed_ = 0;
   std::string line_;
 };
 
@@ -115,7 +124,7 @@ int run(const ParsedArgs& args, Io& io) {
   }
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
-  auto source = connectors::create_source(*found);
+  auto source = connectors::create_source(*found, connectors::inspection_context(*found));
   if (!source) return fail(io, kExitFailure, source.error().message);
   const auto& key = keyring->active();
   policy::TokenFactory tokens(key.secret, key.version);
@@ -123,10 +132,10 @@ int run(const ParsedArgs& args, Io& io) {
   if (!suppression) return fail(io, kExitFailure, suppression.error().message);
   PreviewSink sink(*found, tokens, *suppression, io, args.value("stream"), limit);
   // Always from the beginning: preview shows the whole data set as the policy makes it.
-  auto read = (*source)->read("", sink, std::stop_token());
+  auto read = (*source)->read(connectors::ResumeState{}, sink, std::stop_token());
   if (!read)
     return fail(io, kExitFailure, fmt::format("source '{}': {}", *name, read.error().message));
-  return kExitOk;
+  return sink.failed() > 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace

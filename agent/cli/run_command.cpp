@@ -9,7 +9,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "agent/app/agent.hpp"
+#include "agent/app/spool_options.hpp"
+#include "agent/collector/collector.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/app/erase.hpp"
 #include "agent/cli/commands.hpp"
@@ -45,7 +46,8 @@ sigset_t agent_signals() {
 
 // What the control socket's requests need of the running agent.
 struct Running {
-  app::Agent& agent;
+  collector::Collector& agent;
+  spool::Spool& spool;
   uplink::Uplink* delivery;  // null with uplink.enabled: false
   const config::Settings& settings;
   const keys::Keyring& keyring;
@@ -65,7 +67,7 @@ control::StatusInputs status_inputs(const Running& running) {
   inputs.now = std::chrono::system_clock::now();
   inputs.sources = running.agent.sources();
   if (running.delivery != nullptr) inputs.uplink = running.delivery->status();
-  if (auto stats = running.agent.spool().stats()) inputs.spool = *stats;
+  if (auto stats = running.spool.stats()) inputs.spool = *stats;
   inputs.key_version = running.keyring.active_version();
   inputs.key_created = running.keyring.active().created;
   return inputs;
@@ -113,7 +115,7 @@ std::string answer_erase(const Running& running, const boost::json::object& requ
       delivery->hold_sending(work);
     };
   }
-  auto outcome = app::erase_subjects(running.settings.agent.data_dir, running.agent.spool(),
+  auto outcome = app::erase_subjects(running.settings.agent.data_dir, running.spool,
                                      domain->get_string(), list, hold,
                                      running.keyring.active_version(), running.audit);
   if (!outcome) return refuse(outcome.error().message);
@@ -190,20 +192,17 @@ const char* signal_name(int signal) {
 struct Generation {
   config::Settings settings;
   keys::Keyring keyring;
-  std::unique_ptr<app::Agent> agent;
+  std::unique_ptr<spool::Spool> spool;
+  std::unique_ptr<collector::Collector> agent;
   std::unique_ptr<uplink::Uplink> delivery;
-  std::jthread collector;
 
   void start() {
     if (delivery) delivery->start();
-    collector = std::jthread([this](std::stop_token stop) { agent->run(stop); });
+    agent->start();
   }
   // A run in progress rolls back; unacknowledged batches stay in the spool.
   void stop() {
-    if (collector.joinable()) {
-      collector.request_stop();
-      collector.join();
-    }
+    agent->stop();
     if (delivery) delivery->stop();
   }
 };
@@ -212,10 +211,13 @@ Result<std::unique_ptr<Generation>> build(config::Settings settings, keys::Keyri
                                           audit::AuditLog* audit_log) {
   auto log = log::get("agent");
   auto made = std::make_unique<Generation>(
-      Generation{std::move(settings), std::move(keyring), nullptr, nullptr, {}});
+      Generation{std::move(settings), std::move(keyring), nullptr, nullptr, nullptr});
   Generation& g = *made;
   spool::OpenReport opened;
-  auto agent = app::Agent::create(g.settings, g.keyring, opened);
+  auto spool = spool::Spool::open(app::spool_options(g.settings), opened);
+  if (!spool) return tl::unexpected(spool.error());
+  g.spool = std::move(*spool);
+  auto agent = collector::Collector::create(g.settings, *g.spool, g.keyring);
   if (!agent) return tl::unexpected(agent.error());
   g.agent = std::move(*agent);
   if (opened.corrupt_moved_to) {
@@ -228,7 +230,7 @@ Result<std::unique_ptr<Generation>> build(config::Settings settings, keys::Keyri
     log->info("uplink.enabled is false: batches stay in the spool until the uplink is enabled");
     return made;
   }
-  app::Agent* the_agent = g.agent.get();
+  collector::Collector* the_agent = g.agent.get();
   uplink::Hooks hooks;
   hooks.on_progress = [the_agent] { the_agent->spool_progress(); };
   hooks.on_audit = [audit_log](std::string_view event, boost::json::object fields) {
@@ -242,10 +244,10 @@ Result<std::unique_ptr<Generation>> build(config::Settings settings, keys::Keyri
     return uplink::CommandResult{true, all ? std::string("sync of every source started")
                                            : fmt::format("sync of {} started", source)};
   };
-  auto delivery = uplink::Uplink::create(g.settings, the_agent->spool(), std::move(hooks));
+  auto delivery = uplink::Uplink::create(g.settings, *g.spool, std::move(hooks));
   if (!delivery) return tl::unexpected(delivery.error());
   g.delivery = std::move(*delivery);
-  the_agent->spool().set_commit_listener([sender = g.delivery.get()] { sender->notify(); });
+  g.spool->set_commit_listener([sender = g.delivery.get()] { sender->notify(); });
   return made;
 }
 
@@ -327,7 +329,7 @@ class Daemon {
     if (!current_) return refuse(kNothingRuns);
     Generation& g = *current_;
     return answer(
-        line, Running{*g.agent, g.delivery.get(), g.settings, g.keyring, audit_.get(), started});
+        line, Running{*g.agent, *g.spool, g.delivery.get(), g.settings, g.keyring, audit_.get(), started});
   }
 
   // The body of GET /metrics, on the metrics server's thread; waits while a reload swaps
@@ -337,7 +339,7 @@ class Daemon {
     if (!current_) return "# " + std::string(kNothingRuns) + "\n";
     Generation& g = *current_;
     return metrics::render_metrics(status_inputs(
-        Running{*g.agent, g.delivery.get(), g.settings, g.keyring, audit_.get(), started}));
+        Running{*g.agent, *g.spool, g.delivery.get(), g.settings, g.keyring, audit_.get(), started}));
   }
 
   // On the main thread (SIGHUP, or a `reload` request): re-reads the configuration and the key
@@ -491,13 +493,13 @@ int run(const ParsedArgs& args, Io& io) {
   daemon.install(std::move(*first));
   Generation& g = daemon.current();
   log->info("ferry {} started config={} spool_id={} key_version={}", FERRY_VERSION,
-            config_file.string(), g.agent->spool().spool_id(), g.keyring.active_version());
+            config_file.string(), g.spool->spool_id(), g.keyring.active_version());
   record(daemon.audit(), "agent_started",
          {{"version", FERRY_VERSION},
           {"pid", static_cast<std::int64_t>(::getpid())},
           {"config", config_file.string()},
           {"config_sha256", config_hash(config_file)},
-          {"spool_id", g.agent->spool().spool_id()},
+          {"spool_id", g.spool->spool_id()},
           {"key_version", g.keyring.active_version()},
           {"uplink", g.settings.uplink.enabled}});
 

@@ -11,12 +11,12 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
-#include "agent/app/agent.hpp"
+#include "agent/app/spool_options.hpp"
+#include "agent/collector/collector.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/control/control_client.hpp"
-#include "agent/pipeline/source_run.hpp"
 #include "agent/uplink/uplink.hpp"
 #include "common/config/duration.hpp"
 #include "common/fs/atomic_file.hpp"
@@ -107,21 +107,26 @@ class ProgressPrinter {
 
   void source(std::string name) {
     finish_line();
+    std::lock_guard lock(mutex_);
     name_ = std::move(name);
     rows_ = 0;
     batches_ = 0;
   }
-  void polled(std::uint64_t rows, std::uint64_t batches) {
+  void polled(const std::string& name, std::uint64_t rows, std::uint64_t batches) {
+    std::lock_guard lock(mutex_);
+    name_ = name;
     rows_ = rows;
     batches_ = batches;
     show(false);
   }
   void acked(std::uint64_t acked) {
+    std::lock_guard lock(mutex_);
     acked_ = acked;
     show(false);
   }
   // Ends a redrawn line so that what follows starts on its own.
   void finish_line() {
+    std::lock_guard lock(mutex_);
     if (terminal_ && drawn_) out_ << '\n';
     drawn_ = false;
   }
@@ -143,6 +148,7 @@ class ProgressPrinter {
     }
   }
 
+  std::mutex mutex_;  // sources run on the collector's workers, side by side
   std::ostream& out_;
   bool terminal_;
   bool drawn_ = false;
@@ -158,11 +164,6 @@ bool delivered(spool::Spool& spool) {
   auto stats = spool.stats();
   auto gaps = spool.gaps();
   return stats && gaps && stats->batches == stats->rejected && gaps->empty();
-}
-
-bool has_room(spool::Spool& spool) {
-  auto stats = spool.stats();
-  return stats && stats->bytes <= spool.max_bytes() / 2;
 }
 
 // Requests `stop` when `timeout` passes before the watchdog itself is stopped.
@@ -368,24 +369,23 @@ int run(const ParsedArgs& args, Io& io) {
         "Sources will be read again from the beginning.\n",
         opened.corrupt_reason, opened.corrupt_moved_to->string());
   }
-  const auto& key = keyring->active();
-  policy::TokenFactory tokens(key.secret, key.version);
-  pipeline::RunOptions run_options;
-  run_options.batch = settings->uplink.batch;
-  run_options.allow_mass_delete = args.has("allow-mass-delete");
-  run_options.data_dir = settings->agent.data_dir;
-
   ProgressPrinter printer(io.err, ::isatty(STDERR_FILENO) == 1);
-  run_options.on_progress = [&printer](std::uint64_t rows, std::uint64_t batches) {
-    printer.polled(rows, batches);
-  };
+  collector::CollectorOptions collect;
+  collect.scheduled = false;  // only the runs asked for below
+  collect.on_progress = [&printer](const std::string& source, std::uint64_t rows,
+                                   std::uint64_t batches) { printer.polled(source, rows, batches); };
+  auto sources = collector::Collector::create(*settings, **spool, *keyring, collect);
+  if (!sources) return fail(io, kExitFailure, sources.error().message);
 
   // Delivery runs beside polling, so a large first sync streams out as it is read.
   ProgressSignal progress;
   std::unique_ptr<uplink::Uplink> delivery;
   if (upload) {
     uplink::Hooks hooks;
-    hooks.on_progress = [&progress] { progress.notify(); };
+    hooks.on_progress = [&progress, collecting = sources->get()] {
+      collecting->spool_progress();
+      progress.notify();
+    };
     hooks.on_command = [](const std::string&, const std::string&) {
       return uplink::CommandResult{false, "ferry sync is a one-shot run and takes no commands"};
     };
@@ -399,45 +399,24 @@ int run(const ParsedArgs& args, Io& io) {
   std::stop_source stop;
   auto watchdog = start_watchdog(stop, timeout);
   int exit_code = kExitOk;
-  for (const auto& source_settings : settings->sources) {
-    if (stop.stop_requested()) break;
-    if (!wanted.empty() &&
-        std::find(wanted.begin(), wanted.end(), source_settings.name) == wanted.end()) {
-      continue;
+  (*sources)->start();
+  // A full spool (when_full: pause) drains to the tenant; then the source is read again.
+  const auto results = (*sources)->run_once(
+      wanted, args.has("allow-mass-delete"),
+      [&] { return delivery && !delivery->status().refused; }, stop.get_token());
+  (*sources)->stop();
+  printer.finish_line();
+  for (const auto& [name, outcome] : results) {
+    if (outcome.kind == collector::RunEnd::Kind::kStopped) continue;
+    if (outcome.report) print_report(*outcome.report, io);
+    if (outcome.kind == collector::RunEnd::Kind::kPaused) {
+      io.err << fmt::format("{}: the spool is full and nothing drains it\n", name);
     }
-    printer.source(source_settings.name);
-    auto source = connectors::create_source(source_settings);
-    if (!source) {
-      fail(io, kExitFailure, source.error().message);
-      exit_code = kExitFailure;
-      continue;
+    if (outcome.kind != collector::RunEnd::Kind::kSucceeded) {
+      fail(io, kExitFailure, fmt::format("source '{}': {}", name, outcome.problem));
     }
-    auto report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
-                                       stop.get_token());
-    // A full spool (when_full: pause) drains to the tenant; then the source is read again.
-    while (!report && report.error().code == ErrorCode::kFull && delivery &&
-           !stop.stop_requested()) {
-      printer.finish_line();
-      io.err << fmt::format("{}: the spool is full; waiting for the tenant to take batches\n",
-                            source_settings.name);
-      if (!progress.wait(stop.get_token(),
-                         [&] { return has_room(**spool) || delivery->status().refused; }) ||
-          delivery->status().refused) {
-        break;
-      }
-      report = pipeline::run_source(source_settings, **source, **spool, tokens, run_options,
-                                    stop.get_token());
-    }
-    printer.finish_line();
-    if (!report && stop.stop_requested()) break;
-    if (!report) {
-      fail(io, kExitFailure,
-           fmt::format("source '{}': {}", source_settings.name, report.error().message));
-      exit_code = kExitFailure;
-      continue;
-    }
-    print_report(*report, io);
-    if (report->held) exit_code = kExitFailure;
+    // Held deletes (a success with a problem) were explained by print_report.
+    if (!outcome.problem.empty()) exit_code = kExitFailure;
   }
   if (delivery && !stop.stop_requested()) {
     printer.source("");

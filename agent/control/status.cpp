@@ -121,12 +121,12 @@ json::object status_json(const StatusInputs& in) {
   status["spool"] = std::move(spool);
 
   json::array sources;
-  for (const app::SourceState& state : in.sources) {
+  for (const collector::SourceStatus& state : in.sources) {
     json::object source;
     source["name"] = state.name;
-    std::string type;
+    std::string type = state.type;
     for (const auto& configured : settings.sources) {
-      if (configured.name == state.name) type = configured.type;
+      if (type.empty() && configured.name == state.name) type = configured.type;
     }
     source["type"] = type;
     source["state"] = state.running ? "running" : (state.last_error.empty() ? "idle" : "error");
@@ -135,8 +135,24 @@ json::object status_json(const StatusInputs& in) {
     source["next_run_at"] = keys::format_rfc3339(state.next_run);
     source["rows_last_run"] = state.rows;
     source["last_error"] = text_or_null(state.last_error);
+    source["last_change_at"] = time_or_null(state.last_change);
+    source["rows_last_change"] = state.rows_last_change;
+    source["failure_class"] = text_or_null(std::string(collector::to_string(state.failure)));
+    source["consecutive_failures"] = state.consecutive_failures;
+    source["retrying"] = state.retrying;  // next_run_at is a retry after a failure
     source["paused"] = state.paused;
     source["runs"] = state.runs_total;  // runs ended since the agent started
+    json::array streams;
+    for (const collector::StreamStatus& stream : state.streams) {
+      json::object entry;
+      entry["name"] = stream.name;
+      entry["state"] = state.running ? "running" : (stream.last_error.empty() ? "idle" : "error");
+      entry["rows_last_run"] = stream.rows_last_run;
+      entry["last_success_at"] = time_or_null(stream.last_success);
+      entry["last_error"] = text_or_null(stream.last_error);
+      streams.push_back(std::move(entry));
+    }
+    source["streams"] = std::move(streams);
     sources.push_back(std::move(source));
   }
   status["sources"] = std::move(sources);

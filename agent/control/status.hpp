@@ -10,7 +10,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "agent/app/agent.hpp"
+#include "agent/collector/source_status.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/uplink/uplink.hpp"
 #include "common/config/settings.hpp"
@@ -24,7 +24,7 @@ struct StatusInputs {
   const config::Settings* settings = nullptr;
   std::chrono::system_clock::time_point started;
   std::chrono::system_clock::time_point now;
-  std::vector<app::SourceState> sources;
+  std::vector<collector::SourceStatus> sources;
   std::optional<uplink::Status> uplink;  // nullopt: uplink.enabled is false
   std::optional<spool::Stats> spool;     // nullopt: the spool could not be read
   std::uint32_t key_version = 0;

@@ -128,34 +128,34 @@ struct SourceFamily {
   std::string_view name;
   std::string_view type;
   std::string_view help;
-  std::uint64_t (*value)(const app::SourceState&);
+  std::uint64_t (*value)(const collector::SourceStatus&);
 };
 
-std::uint64_t last_success(const app::SourceState& state) {
+std::uint64_t last_success(const collector::SourceStatus& state) {
   return state.last_success ? unix_seconds(*state.last_success) : 0;
 }
 
 constexpr std::array kSourceFamilies{
     SourceFamily{"ferry_source_runs_total", "counter", "Runs of the source that ended.",
-                 [](const app::SourceState& s) { return s.runs_total; }},
+                 [](const collector::SourceStatus& s) { return s.runs_total; }},
     SourceFamily{"ferry_source_errors_total", "counter", "Runs of the source that failed.",
-                 [](const app::SourceState& s) { return s.errors_total; }},
+                 [](const collector::SourceStatus& s) { return s.errors_total; }},
     SourceFamily{"ferry_source_rows_read_total", "counter", "Rows read from the source.",
-                 [](const app::SourceState& s) { return s.rows_read_total; }},
+                 [](const collector::SourceStatus& s) { return s.rows_read_total; }},
     SourceFamily{"ferry_source_rows_spooled_total", "counter",
                  "Changed rows (upserts and deletes) written to the spool.",
-                 [](const app::SourceState& s) { return s.rows_spooled_total; }},
+                 [](const collector::SourceStatus& s) { return s.rows_spooled_total; }},
     SourceFamily{"ferry_source_rows_suppressed_total", "counter",
                  "Rows of erased subjects that were not sent.",
-                 [](const app::SourceState& s) { return s.rows_suppressed_total; }},
+                 [](const collector::SourceStatus& s) { return s.rows_suppressed_total; }},
     SourceFamily{"ferry_source_bad_rows_total", "counter",
                  "Rows the source could not read (the log shows examples).",
-                 [](const app::SourceState& s) { return s.bad_rows_total; }},
+                 [](const collector::SourceStatus& s) { return s.bad_rows_total; }},
     SourceFamily{"ferry_source_batches_total", "counter", "Batches of the source spooled.",
-                 [](const app::SourceState& s) { return s.batches_total; }},
+                 [](const collector::SourceStatus& s) { return s.batches_total; }},
     SourceFamily{"ferry_source_rows_last_run", "gauge",
                  "Rows read by the source's last successful run.",
-                 [](const app::SourceState& s) { return s.rows; }},
+                 [](const collector::SourceStatus& s) { return s.rows; }},
     SourceFamily{"ferry_source_last_success_timestamp_seconds", "gauge",
                  "End of the source's last successful run, in seconds since the Unix epoch; 0 "
                  "when no run succeeded yet.",
@@ -163,12 +163,27 @@ constexpr std::array kSourceFamilies{
     SourceFamily{
         "ferry_source_last_run_error", "gauge",
         "1 when the source's last run ended with an error (ferry status shows it).",
-        [](const app::SourceState& s) -> std::uint64_t { return s.last_error.empty() ? 0 : 1; }},
+        [](const collector::SourceStatus& s) -> std::uint64_t {
+          return s.last_error.empty() ? 0 : 1;
+        }},
     SourceFamily{"ferry_source_running", "gauge", "1 while a run of the source is in progress.",
-                 [](const app::SourceState& s) -> std::uint64_t { return s.running ? 1 : 0; }},
+                 [](const collector::SourceStatus& s) -> std::uint64_t {
+                   return s.running ? 1 : 0;
+                 }},
+    SourceFamily{"ferry_source_next_attempt_timestamp_seconds", "gauge",
+                 "When the source runs next (its schedule, or a retry after a failure), in "
+                 "seconds since the Unix epoch.",
+                 [](const collector::SourceStatus& s) { return unix_seconds(s.next_run); }},
+    SourceFamily{"ferry_source_consecutive_failures", "gauge",
+                 "Failed runs of the source since its last success (retries back off).",
+                 [](const collector::SourceStatus& s) -> std::uint64_t {
+                   return s.consecutive_failures;
+                 }},
     SourceFamily{"ferry_source_paused", "gauge",
                  "1 while the source waits for room in a full spool (spool.when_full: pause).",
-                 [](const app::SourceState& s) -> std::uint64_t { return s.paused ? 1 : 0; }},
+                 [](const collector::SourceStatus& s) -> std::uint64_t {
+                   return s.paused ? 1 : 0;
+                 }},
 };
 
 std::string_view type_of(const config::Settings& settings, const std::string& source) {
@@ -180,7 +195,7 @@ std::string_view type_of(const config::Settings& settings, const std::string& so
 
 void render_sources(Exposition& out, const control::StatusInputs& in) {
   std::vector<std::string> source_labels;
-  for (const app::SourceState& state : in.sources) {
+  for (const collector::SourceStatus& state : in.sources) {
     source_labels.push_back(
         labels({{"source", state.name}, {"type", type_of(*in.settings, state.name)}}));
   }

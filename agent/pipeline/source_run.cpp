@@ -7,6 +7,7 @@
 
 #include "agent/policy/compiled_policy.hpp"
 #include "agent/policy/json_escape.hpp"
+#include "agent/pipeline/resume_state.hpp"
 #include "common/crypto/sha256.hpp"
 #include "common/frame/frame.hpp"
 #include "common/log/log.hpp"
@@ -32,8 +33,9 @@ class SourceRun final : public connectors::RowSink {
   SourceRun(const config::SourceSettings& settings, spool::Spool& spool,
             policy::TokenFactory& tokens, const RunOptions& options,
             const policy::Suppression& suppression, std::uint64_t erasures, crypto::Sha256 sha256,
-            std::stop_token stop)
+            connectors::ResumeState resume, std::stop_token stop)
       : stop_(std::move(stop)),
+        resume_(std::move(resume)),
         sha256_(std::move(sha256)),
         suppression_(suppression),
         erasures_(erasures),
@@ -46,9 +48,9 @@ class SourceRun final : public connectors::RowSink {
     report_.source = settings.name;
   }
 
-  Result<void> begin_stream(const connectors::StreamInfo& info,
+  Result<bool> begin_stream(const connectors::StreamInfo& info,
                             connectors::StreamMode mode) override {
-    report_.streams.emplace_back().name = info.name;
+    current_or_new(info.name);
     stream_name_ = info.name;
     mode_ = mode;
     policy_.reset();
@@ -57,18 +59,22 @@ class SourceRun final : public connectors::RowSink {
     if (configured == streams_.end()) {
       current().skipped = true;
       log_->info("stream skipped: no field policy source={} stream={}", settings_.name, info.name);
-      return {};
+      return true;
     }
     const std::string key = !configured->key.empty() ? configured->key : info.key;
     if (key.empty()) {
-      return make_error(ErrorCode::kConfig,
-                        "source '{}', stream '{}': no key column; set streams.{}.key so that "
-                        "changes and deletes can be told apart",
-                        settings_.name, info.name, info.name);
+      fail_current(Error{ErrorCode::kConfig,
+                         fmt::format("no key column; set streams.{}.key so that changes and "
+                                     "deletes can be told apart",
+                                     info.name)});
+      return false;
     }
     auto compiled =
         policy::CompiledPolicy::compile(*configured, info.columns, tokens_, key, &suppression_);
-    if (!compiled) return with_context(compiled.error(), "source '" + settings_.name + "'");
+    if (!compiled) {
+      fail_current(std::move(compiled.error()));
+      return false;
+    }
     policy_.emplace(std::move(*compiled));
     current().dropped_columns = policy_->dropped_columns();
     if (mode == connectors::StreamMode::kSnapshot) {
@@ -84,7 +90,7 @@ class SourceRun final : public connectors::RowSink {
     auto stored = spool_.has_keys(settings_.name, info.name);
     if (!stored) return tl::unexpected(stored.error());
     compare_ = *stored;
-    return {};
+    return true;
   }
 
   Result<void> row(connectors::RowView values, connectors::RowOp op) override {
@@ -148,7 +154,7 @@ class SourceRun final : public connectors::RowSink {
     }
   }
 
-  Result<void> end_stream() override {
+  Result<void> end_stream(std::string_view state) override {
     if (!policy_) return {};
     current().unparsable_values = policy_->unparsable_values();
     // Everything seen must be stored before the keys not seen can be told apart.
@@ -158,16 +164,34 @@ class SourceRun final : public connectors::RowSink {
     if (mode_ == connectors::StreamMode::kSnapshot) {
       if (auto deleted = emit_deletes(); !deleted) return deleted;
     }
-    return flush(std::nullopt);
+    // Held deletes keep the stream's old state, so that the next run looks again.
+    if (current().held_deletes > 0) return flush(std::nullopt);
+    return flush(stream_state(state));
   }
 
-  Result<void> checkpoint(std::string_view state) override { return flush(std::string(state)); }
+  Result<void> checkpoint(std::string_view state) override {
+    if (!policy_) return {};
+    return flush(stream_state(state));
+  }
 
-  Result<void> finish(const std::string& state, bool advanced) {
+  void stream_failed(std::string_view stream, const Error& error) override {
+    if (report_.streams.empty() || report_.streams.back().name != stream ||
+        report_.streams.back().error) {
+      report_.streams.emplace_back().name = std::string(stream);
+    }
+    fail_current(error);
+  }
+
+  // The end of the read: `state` is the source-wide state read() returned. It is kept only when
+  // every stream got through.
+  Result<void> finish(const std::string& state) {
     if (auto flushed = flush_seen(); !flushed) return flushed;
-    // A held delete keeps the old state, so the next run looks again.
-    auto flushed = report_.held || !advanced ? flush(std::nullopt) : flush(state);
-    if (!flushed) return flushed;
+    std::optional<std::string> commit_state;
+    if (!report_.held && report_.failed_streams().empty() && state != resume_.source) {
+      resume_.source = state;
+      commit_state = pipeline::encode_resume_state(resume_);
+    }
+    if (auto flushed = flush(std::move(commit_state)); !flushed) return flushed;
     return spool_.merge_digests(settings_.name);
   }
 
@@ -175,6 +199,29 @@ class SourceRun final : public connectors::RowSink {
 
  private:
   StreamReport& current() { return report_.streams.back(); }
+
+  // The current stream failed: what it has not committed goes, its state stays.
+  void fail_current(Error error) {
+    StreamReport& stream = current();
+    log_->warn("stream failed source={} stream={} error={}: {}", settings_.name, stream.name,
+               to_string(error.code), error.message);
+    stream.error = std::move(error);
+    policy_.reset();
+    batch_text_.clear();
+    batch_rows_ = 0;
+    pending_digests_.clear();
+    seen_.clear();
+  }
+
+  // The resume state to commit with the current stream at `state`.
+  std::string stream_state(std::string_view state) {
+    if (state.empty()) {
+      resume_.streams.erase(stream_name_);
+    } else {
+      resume_.streams.insert_or_assign(stream_name_, std::string(state));
+    }
+    return pipeline::encode_resume_state(resume_);
+  }
 
   StreamReport& current_or_new(const std::string& name) {
     if (report_.streams.empty() || report_.streams.back().name != name) {
@@ -287,6 +334,7 @@ class SourceRun final : public connectors::RowSink {
   }
 
   std::stop_token stop_;
+  connectors::ResumeState resume_;  // as committed so far
   crypto::Sha256 sha256_;
   std::uint64_t rows_total_ = 0;  // rows read in every stream, for on_progress
   const policy::Suppression& suppression_;
@@ -315,6 +363,14 @@ class SourceRun final : public connectors::RowSink {
 
 }  // namespace
 
+std::vector<const StreamReport*> RunReport::failed_streams() const {
+  std::vector<const StreamReport*> failed;
+  for (const auto& stream : streams) {
+    if (stream.error) failed.push_back(&stream);
+  }
+  return failed;
+}
+
 namespace {
 
 Result<RunReport> run_once(const config::SourceSettings& settings, connectors::Source& source,
@@ -337,17 +393,18 @@ Result<RunReport> run_once(const config::SourceSettings& settings, connectors::S
   }
   auto previous = spool.source_state(settings.name);
   if (!previous) return tl::unexpected(previous.error());
-  const std::string old_state = previous->value_or("");
+  const connectors::ResumeState resume = decode_resume_state(*previous);
   auto sha256 = crypto::Sha256::create();
   if (!sha256) return tl::unexpected(sha256.error());
-  SourceRun run(settings, spool, tokens, options, suppression, *erasures, std::move(*sha256), stop);
-  auto state = source.read(old_state, run, stop);
+  SourceRun run(settings, spool, tokens, options, suppression, *erasures, std::move(*sha256),
+                resume, stop);
+  auto state = source.read(resume, run, stop);
   if (!state) return tl::unexpected(state.error());
-  if (*state == old_state && run.report().streams.empty()) {
+  if (*state == resume.source && run.report().streams.empty()) {
     run.report().source_unchanged = true;
     return std::move(run.report());
   }
-  if (auto finished = run.finish(*state, true); !finished) return tl::unexpected(finished.error());
+  if (auto finished = run.finish(*state); !finished) return tl::unexpected(finished.error());
   return std::move(run.report());
 }
 

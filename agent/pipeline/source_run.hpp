@@ -2,9 +2,15 @@
 // the last run (change detection), cut batches, and commit them to the spool together with the
 // digests of their rows and, at the end, the source's new resume state.
 //
-// Exactly once: a batch and the digests of its rows commit in one transaction, and the source's
-// state advances only in the last one. A run cut short (crash, stop) re-reads from the old state;
-// rows already spooled match their stored digests and are not sent again.
+// Exactly once: a batch and the digests of its rows commit in one transaction, and a stream's
+// resume state advances only with the last batch of that stream (or a checkpoint); the
+// source-wide state only at the end of a run in which no stream failed (resume_state.hpp). A run
+// cut short (crash, stop) re-reads from the old state; rows already spooled match their stored
+// digests and are not sent again.
+//
+// Per stream: a stream that fails (the connector says so, or its policy cannot apply to its
+// columns) keeps its old state and sends no deletes; its batches not yet committed are dropped;
+// the other streams go on and commit. The run's report says which failed and why.
 //
 // Snapshot streams: keys stored for the stream but absent from this run's data are deletes. When
 // they exceed the source's mass_delete_percent of the stream, the deletes are held (not sent, the
@@ -15,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -52,6 +59,9 @@ struct StreamReport {
   std::uint64_t postponed_deletes = 0;
   std::vector<std::string> dropped_columns;
   bool skipped = false;  // the stream has no policy: nothing of it is sent
+  // The stream failed in this run (connectors::RowSink::stream_failed, or a policy that cannot
+  // apply to its columns): its state stays, it sent no deletes. `error` says why.
+  std::optional<Error> error;
 };
 
 struct RunReport {
@@ -60,6 +70,9 @@ struct RunReport {
   std::uint64_t batches = 0;
   bool source_unchanged = false;  // the source said nothing is new
   bool held = false;              // some deletes were held; the state did not advance
+
+  // The streams that failed (StreamReport::error), in the order they failed.
+  std::vector<const StreamReport*> failed_streams() const;
 };
 
 // An erasure during the run (the spool refuses its commits with kConflict) makes it start again

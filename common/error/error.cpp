@@ -22,6 +22,10 @@ std::string_view to_string(ErrorCode code) {
       return "config";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kAuth:
+      return "auth";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
     case ErrorCode::kFull:
       return "full";
     case ErrorCode::kConflict:

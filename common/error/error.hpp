@@ -22,6 +22,8 @@ enum class ErrorCode {
   kCrypto,           // the crypto library refused an operation
   kConfig,           // the configuration is not valid
   kUnavailable,      // a peer or resource is not reachable now; retrying may help
+  kAuth,             // a peer refused our credentials (a password, token or key): fix them
+  kRateLimited,      // a peer asked us to slow down; retry later, not sooner
   kFull,             // a bounded store (the spool) has no room; retry once it drains
   kConflict,         // what the work was based on changed meanwhile (an erasure); redo it
   kInternal,         // a bug of ours reported as a value instead of a crash

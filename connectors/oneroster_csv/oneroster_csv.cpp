@@ -15,7 +15,8 @@ config::SourceTypeSpec spec() {
       .stream_options = {}};
 }
 
-Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings) {
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
+                                       const SourceContext& /*context*/) {
   const auto option = settings.options.find("path");
   const std::string* path =
       option == settings.options.end() ? nullptr : std::get_if<std::string>(&option->second.value);

@@ -11,7 +11,8 @@
 namespace ferry::connectors::oneroster_csv {
 
 config::SourceTypeSpec spec();
-Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings);
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
+                                       const SourceContext& context);
 
 // The built-in `preset: oneroster` field policy, one stream per OneRoster file.
 std::vector<config::StreamSettings> preset_streams();

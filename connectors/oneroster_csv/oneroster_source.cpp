@@ -138,14 +138,14 @@ Result<void> OneRosterSource::check() {
   return {};
 }
 
-Result<std::string> OneRosterSource::read(std::string_view state, RowSink& sink,
+Result<std::string> OneRosterSource::read(const ResumeState& state, RowSink& sink,
                                           std::stop_token stop) {
-  if (const auto previous = fingerprint_of(state)) {
+  if (const auto previous = fingerprint_of(state.source)) {
     auto current = fingerprint_only(stop);
     if (!current) return current;
-    if (*current == *previous) return std::string(state);
+    if (*current == *previous) return state.source;
   }
-  return read_all(sink, stop);
+  return read_all(state, sink, stop);
 }
 
 Result<std::string> OneRosterSource::fingerprint_only(const std::stop_token& stop) {
@@ -176,34 +176,47 @@ Result<std::string> OneRosterSource::fingerprint_only(const std::stop_token& sto
   return fingerprint->finish();
 }
 
-Result<std::string> OneRosterSource::read_all(RowSink& sink, const std::stop_token& stop) {
+Result<std::string> OneRosterSource::read_all(const ResumeState& state, RowSink& sink,
+                                              const std::stop_token& stop) {
   auto files = open_export(path_);
   if (!files) return tl::unexpected(std::move(files.error()));
   auto fingerprint = ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
   auto manifest = load_manifest(**files, &*fingerprint);
   if (!manifest) return tl::unexpected(std::move(manifest.error()));
+  bool whole = true;
   for (const ManifestFile& file : manifest->files) {
     if (stop.stop_requested()) return stopped();
-    if (auto done = read_stream(**files, file, *fingerprint, sink, stop); !done) {
-      return tl::unexpected(std::move(done.error()));
-    }
+    auto done = read_stream(**files, file, *fingerprint, sink, stop);
+    if (!done) return tl::unexpected(std::move(done.error()));
+    whole = whole && *done;
   }
+  // A stream not read whole leaves the fingerprint short of the export: the old state stays, so
+  // the next run reads the export again.
+  if (!whole) return state.source;
   auto hex = fingerprint->finish();
   if (!hex) return hex;
   return fmt::format(R"({{"fingerprint":"{}"}})", *hex);
 }
 
-Result<void> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile& file,
+Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile& file,
                                           ContentFingerprint& fingerprint, RowSink& sink,
                                           const std::stop_token& stop) {
+  // What goes wrong with one file fails that stream only; the sink's own errors (the spool) and
+  // a stop end the read.
+  auto failed = [&](Error error) -> Result<bool> {
+    sink.stream_failed(file.stream, error);
+    return false;
+  };
   auto opened = open_listed(files, file);
-  if (!opened) return tl::unexpected(std::move(opened.error()));
-  if (auto begun = fingerprint.begin_file(file.file_name()); !begun) return begun;
+  if (!opened) return failed(std::move(opened.error()));
+  if (auto begun = fingerprint.begin_file(file.file_name()); !begun) {
+    return tl::unexpected(std::move(begun.error()));
+  }
   HashingSource hashing(*opened->bytes, fingerprint);
   CsvReader reader(hashing);
   auto columns = read_header(reader, opened->name);
-  if (!columns) return tl::unexpected(std::move(columns.error()));
+  if (!columns) return failed(std::move(columns.error()));
 
   const StreamInfo info = stream_info(file, std::move(*columns));
   const bool delta = file.mode == FileMode::kDelta;
@@ -214,16 +227,18 @@ Result<void> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
                      [](const std::string& c) { return equals_ignoring_case(c, "status"); });
     status = static_cast<std::size_t>(at - info.columns.begin());
   }
-  if (auto begun = sink.begin_stream(info, delta ? StreamMode::kChanges : StreamMode::kSnapshot);
-      !begun) {
-    return begun;
-  }
+  auto begun = sink.begin_stream(info, delta ? StreamMode::kChanges : StreamMode::kSnapshot);
+  if (!begun) return tl::unexpected(std::move(begun.error()));
+  if (!*begun) return false;
 
   std::vector<Value> values(info.columns.size());
   for (;;) {
     if (stop.stop_requested()) return stopped();
     auto outcome = reader.next();
-    if (!outcome) return with_context(std::move(outcome.error()), opened->name);
+    if (!outcome) {
+      if (stop.stop_requested()) return stopped();
+      return failed(with_context(std::move(outcome.error()), opened->name).value());
+    }
     if (*outcome == CsvReader::Outcome::kEnd) break;
     if (*outcome == CsvReader::Outcome::kBadRecord) {
       sink.bad_row(
@@ -235,11 +250,13 @@ Result<void> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
     const bool deleted =
         status < fields.size() && equals_ignoring_case(trim(fields[status]), "tobedeleted");
     if (auto taken = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert); !taken) {
-      return taken;
+      return tl::unexpected(std::move(taken.error()));
     }
   }
-  if (auto ended = fingerprint.end_file(); !ended) return ended;
-  return sink.end_stream();
+  if (auto ended = fingerprint.end_file(); !ended) return tl::unexpected(std::move(ended.error()));
+  // Every stream of an export resumes with the export (the source-wide fingerprint).
+  if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(std::move(ended.error()));
+  return true;
 }
 
 }  // namespace ferry::connectors::oneroster_csv

@@ -10,6 +10,10 @@
 // and the same bytes, it returns the state unchanged and calls no sink method; that check reads
 // the export once more than a plain read, a cheap pass next to what the agent does with rows.
 //
+// A listed file that is missing, unreadable or has an unusable header fails its stream only
+// (RowSink::stream_failed); the other streams are read. A missing or broken manifest.csv fails the
+// read.
+//
 // Holds no open file between calls: each call opens the export afresh.
 #pragma once
 
@@ -31,7 +35,7 @@ class OneRosterSource final : public Source {
 
   Result<std::vector<StreamInfo>> streams() override;
   Result<void> check() override;
-  Result<std::string> read(std::string_view state, RowSink& sink, std::stop_token stop) override;
+  Result<std::string> read(const ResumeState& state, RowSink& sink, std::stop_token stop) override;
 
   // The fingerprint in a state read() returned, or nullopt for "" or anything else.
   static std::optional<std::string> fingerprint_of(std::string_view state);
@@ -40,8 +44,10 @@ class OneRosterSource final : public Source {
   Result<Manifest> load_manifest(ExportFiles& files, ContentFingerprint* fingerprint);
   Result<OpenedFile> open_listed(ExportFiles& files, const ManifestFile& file);
   Result<std::string> fingerprint_only(const std::stop_token& stop);
-  Result<std::string> read_all(RowSink& sink, const std::stop_token& stop);
-  Result<void> read_stream(ExportFiles& files, const ManifestFile& file,
+  Result<std::string> read_all(const ResumeState& state, RowSink& sink,
+                               const std::stop_token& stop);
+  // False when the stream failed (reported to the sink) or the sink did not take it.
+  Result<bool> read_stream(ExportFiles& files, const ManifestFile& file,
                            ContentFingerprint& fingerprint, RowSink& sink,
                            const std::stop_token& stop);
 

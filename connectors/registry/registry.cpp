@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/log/log.hpp"
+
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
 
@@ -46,12 +48,21 @@ const config::Catalog& catalog() {
   return instance;
 }
 
-Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& settings) {
+Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& settings,
+                                              const SourceContext& context) {
   for (const auto& entry : connectors()) {
-    if (entry.spec.type == settings.type && entry.create != nullptr) return entry.create(settings);
+    if (entry.spec.type == settings.type && entry.create != nullptr) {
+      return entry.create(settings, context);
+    }
   }
   return make_error(ErrorCode::kConfig, "source '{}': no connector for type '{}' in this build",
                     settings.name, settings.type);
+}
+
+SourceContext inspection_context(const config::SourceSettings& settings) {
+  SourceContext context;
+  context.log = log::get("source." + settings.name);
+  return context;
 }
 
 std::vector<config::StreamSettings> effective_streams(const config::SourceSettings& settings) {

@@ -31,7 +31,13 @@ const std::vector<PresetEntry>& presets();
 const config::Catalog& catalog();
 
 // The source of `settings.type`. Error kConfig for a type without a connector.
-Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& settings);
+Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& settings,
+                                              const SourceContext& context);
+
+// The context of a source for one-shot commands (preview, validate, check) that run beside the
+// agent: its logger and the real clock; no scratch folder (that belongs to whoever holds the
+// data_dir).
+SourceContext inspection_context(const config::SourceSettings& settings);
 
 // The streams of a source's policy: the preset's streams (if any), each replaced by the stream of
 // the same name written in the configuration, plus configured streams the preset lacks.

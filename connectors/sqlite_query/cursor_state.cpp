@@ -97,4 +97,23 @@ std::string encode_state(const CursorState& state) {
   return boost::json::serialize(root);
 }
 
+std::string encode_stream_state(const CursorState& state, std::string_view stream) {
+  const auto found = state.find(stream);
+  if (found == state.end() || found->second.value.is_null()) return "";
+  return encode_state(CursorState{*found});
+}
+
+Result<CursorState> decode_resume_state(const ResumeState& resume) {
+  auto state = decode_state(resume.source);
+  if (!state) return state;
+  for (const auto& [name, text] : resume.streams) {
+    auto own = decode_state(text);
+    if (!own) return own;
+    if (auto found = own->find(name); found != own->end()) {
+      state->insert_or_assign(name, found->second);
+    }
+  }
+  return state;
+}
+
 }  // namespace ferry::connectors::sqlite_query

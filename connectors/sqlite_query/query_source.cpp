@@ -36,8 +36,9 @@ Result<void> QuerySource::check() {
   return {};
 }
 
-Result<std::string> QuerySource::read(std::string_view state, RowSink& sink, std::stop_token stop) {
-  auto saved = decode_state(state);
+Result<std::string> QuerySource::read(const ResumeState& state, RowSink& sink,
+                                      std::stop_token stop) {
+  auto saved = decode_resume_state(state);
   if (!saved) return with_context(saved.error(), fmt::format("source '{}'", config_.source));
   // Only configured streams whose cursor column is still the same keep their position; a stream
   // whose cursor column changed reads from the beginning again.
@@ -50,27 +51,28 @@ Result<std::string> QuerySource::read(std::string_view state, RowSink& sink, std
   auto connection = connect(stop);
   if (!connection) return tl::unexpected(connection.error());
   bool moved = false;
-  StreamReadContext context{config_, current, sink, stop};
-  for (std::size_t i = 0; i < config_.streams.size(); ++i) {
-    const StreamQuery& stream = config_.streams[i];
+  for (const StreamQuery& stream : config_.streams) {
     if (stop.stop_requested()) {
       return make_error(ErrorCode::kUnavailable, "source '{}': read stopped on request",
                         config_.source);
     }
+    // A query that cannot be prepared or fails while running fails its stream only.
     auto prepared = prepare_stream(**connection, config_, stream);
-    if (!prepared) return tl::unexpected(prepared.error());
-    auto read = read_stream(*prepared, stream, context);
-    if (!read) return tl::unexpected(read.error());
-    moved = moved || *read;
-    // A later stream's failure must not cost this stream's progress.
-    if (*read && i + 1 < config_.streams.size()) {
-      if (auto stored = sink.checkpoint(encode_state(current)); !stored) {
-        return tl::unexpected(stored.error());
-      }
+    if (!prepared) {
+      sink.stream_failed(stream.name, prepared.error());
+      continue;
     }
+    StreamReadContext context{config_, current, sink, stop};
+    auto read = read_stream(*prepared, stream, context);
+    if (!read) {
+      if (context.sink_failed || stop.stop_requested()) return tl::unexpected(read.error());
+      sink.stream_failed(stream.name, read.error());
+      continue;
+    }
+    moved = moved || *read;
   }
   // Nothing newer anywhere: the state exactly as it came, as the Source contract asks.
-  if (!moved) return std::string(state);
+  if (!moved) return state.source;
   return encode_state(current);
 }
 

@@ -22,9 +22,11 @@ class QuerySource final : public Source {
   Result<std::vector<StreamInfo>> streams() override;
   // Connects and prepares and checks every query.
   Result<void> check() override;
-  // Each stream in configuration order, on one connection. See stream_reader.hpp for the rule;
-  // besides its checkpoints, a checkpoint follows every stream whose cursor moved but the last.
-  Result<std::string> read(std::string_view state, RowSink& sink, std::stop_token stop) override;
+  // Each stream in configuration order, on one connection. See stream_reader.hpp for the rule.
+  // Each stream ends with its own cursor as its state; the source-wide state returned holds every
+  // stream's cursor. A query that fails fails its stream only; a database that cannot be opened
+  // fails the read.
+  Result<std::string> read(const ResumeState& state, RowSink& sink, std::stop_token stop) override;
 
  private:
   Result<std::unique_ptr<QueryConnection>> connect(std::stop_token stop);

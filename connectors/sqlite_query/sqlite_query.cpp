@@ -32,7 +32,8 @@ config::SourceTypeSpec spec() {
   };
 }
 
-Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings) {
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
+                                       const SourceContext& /*context*/) {
   auto config = read_query_config(settings);
   if (!config) return tl::unexpected(config.error());
 

@@ -23,6 +23,7 @@ config::SourceTypeSpec spec();
 
 // Builds the source; opens nothing. kConfig naming source and stream for what the loader cannot
 // know this connector requires: at least one stream, and per stream a key, a query and a cursor.
-Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings);
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
+                                       const SourceContext& context);
 
 }  // namespace ferry::connectors::sqlite_query

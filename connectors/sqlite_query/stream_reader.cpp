@@ -61,7 +61,15 @@ class StreamReader {
   const std::string where_;
   RowConverter converter_;
 
+  // Marks an error as the sink's (context_.sink_failed), passing it on.
+  Result<void> from_sink(Result<void> result) {
+    if (!result) context_.sink_failed = true;
+    return result;
+  }
+  Result<bool> begin();
+
   bool began_ = false;
+  bool refused_ = false;  // the sink did not take the stream
   bool moved_ = false;
   bool lookback_checked_ = false;
   std::uint64_t row_number_ = 0;
@@ -122,7 +130,9 @@ Result<void> StreamReader::take_row() {
       compare(current_, previous_) > 0) {
     since_checkpoint_ = 0;
     if (advance(previous_)) {
-      if (auto saved = context_.sink.checkpoint(encode_state(context_.state)); !saved) {
+      if (auto saved = from_sink(
+              context_.sink.checkpoint(encode_stream_state(context_.state, stream_.name)));
+          !saved) {
         return saved;
       }
     }
@@ -145,13 +155,23 @@ Result<void> StreamReader::hand_over() {
                                  std::move(*problem)});
     return {};
   }
-  if (!began_) {
-    if (auto begun = context_.sink.begin_stream(prepared_.info, StreamMode::kChanges); !begun) {
-      return begun;
-    }
-    began_ = true;
+  auto begun = begin();
+  if (!begun) return tl::unexpected(begun.error());
+  if (!*begun) return {};
+  return from_sink(context_.sink.row(converter_.values(), RowOp::kUpsert));
+}
+
+Result<bool> StreamReader::begin() {
+  if (began_) return true;
+  if (refused_) return false;
+  auto begun = context_.sink.begin_stream(prepared_.info, StreamMode::kChanges);
+  if (!begun) {
+    context_.sink_failed = true;
+    return begun;
   }
-  return context_.sink.row(converter_.values(), RowOp::kUpsert);
+  began_ = *begun;
+  refused_ = !*begun;
+  return *begun;
 }
 
 Result<bool> StreamReader::run() {
@@ -172,12 +192,19 @@ Result<bool> StreamReader::run() {
     if (!*stepped) break;
     ++row_number_;
     if (auto taken = take_row(); !taken) return tl::unexpected(taken.error());
-  }
-  if (began_) {
-    if (auto ended = context_.sink.end_stream(); !ended) return tl::unexpected(ended.error());
+    if (refused_) return false;
   }
   // The rows came in cursor order, so the last one holds the highest cursor read.
   if (have_previous_) advance(previous_);
+  if (!began_ && !moved_) return false;  // nothing read: nothing to end
+  auto begun = begin();
+  if (!begun) return tl::unexpected(begun.error());
+  if (!*begun) return false;
+  if (auto ended = from_sink(
+          context_.sink.end_stream(encode_stream_state(context_.state, stream_.name)));
+      !ended) {
+    return tl::unexpected(ended.error());
+  }
   return moved_;
 }
 

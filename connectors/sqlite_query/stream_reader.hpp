@@ -30,10 +30,14 @@ struct StreamReadContext {
   CursorState& state;  // the whole source's state: read and moved forward in place
   RowSink& sink;
   std::stop_token stop;
+  bool sink_failed = false;  // the last error came from the sink (the spool), not the query
 };
 
 // Runs `prepared` (not yet stepped). Returns whether the stream's cursor moved. kUnavailable when
-// a stop is requested; the sink's own errors are returned unchanged.
+// a stop is requested; the sink's own errors are returned unchanged, with context.sink_failed set.
+// A stream the sink does not take (begin_stream false) is left at once, its cursor unmoved. The
+// stream's state goes to end_stream; a stream whose rows were all bad still ends, so that its
+// cursor moves past them.
 Result<bool> read_stream(PreparedStream& prepared, const StreamQuery& stream,
                          StreamReadContext& context);
 

@@ -138,7 +138,7 @@ control::StatusInputs inputs(const config::Settings& config) {
   in.settings = &config;
   in.started = at(0);
   in.now = at(100);
-  app::SourceState sis;
+  collector::SourceStatus sis;
   sis.name = "sis";
   sis.last_success = at(42);
   sis.rows = 1200;
@@ -150,7 +150,7 @@ control::StatusInputs inputs(const config::Settings& config) {
   sis.rows_suppressed_total = 4;
   sis.bad_rows_total = 2;
   sis.batches_total = 5;
-  app::SourceState library;
+  collector::SourceStatus library;
   library.name = "library";
   library.paused = true;
   library.last_error = "spool full";

@@ -35,7 +35,7 @@ TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values"
   in.settings = &config;
   in.started = at(0);
   in.now = at(73);
-  app::SourceState sis;
+  collector::SourceStatus sis;
   sis.name = "sis";
   sis.last_run = at(10);
   sis.last_success = at(12);
@@ -95,7 +95,7 @@ TEST_CASE("a disabled uplink, a failing source and an old key read as such") {
   in.settings = &config;
   in.started = at(0);
   in.now = at(5);
-  app::SourceState sis;
+  collector::SourceStatus sis;
   sis.name = "sis";
   sis.last_error = "path /srv/export does not exist";
   in.sources = {sis};

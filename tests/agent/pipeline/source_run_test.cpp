@@ -32,15 +32,18 @@ class ScriptedSource final : public connectors::Source {
 
   Result<std::vector<connectors::StreamInfo>> streams() override { return {{info()}}; }
   Result<void> check() override { return {}; }
-  Result<std::string> read(std::string_view, connectors::RowSink& sink, std::stop_token) override {
+  Result<std::string> read(const connectors::ResumeState&, connectors::RowSink& sink,
+                           std::stop_token) override {
     ++reads;
-    if (auto began = sink.begin_stream(info(), mode); !began) return tl::unexpected(began.error());
+    auto began = sink.begin_stream(info(), mode);
+    if (!began) return tl::unexpected(began.error());
+    if (!*began) return fmt::format("read-{}", reads);
     for (const auto& bad : bad_rows) sink.bad_row(bad);
     for (const Row& row : rows) {
       const Value values[] = {Value::string(row.id), Value::string(row.name), Value::string("x")};
       if (auto sent = sink.row(values, row.op); !sent) return tl::unexpected(sent.error());
     }
-    if (auto ended = sink.end_stream(); !ended) return tl::unexpected(ended.error());
+    if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(ended.error());
     return fmt::format("read-{}", reads);
   }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ struct CollectedStream {
   std::vector<std::vector<std::string>> rows;
   std::vector<RowOp> ops;
   bool ended = false;
+  bool failed = false;  // stream_failed came instead of end_stream
+  std::string state;    // what end_stream gave
 
   // The value of `column` in row `row`.
   const std::string& at(std::size_t row, std::string_view column) const {
@@ -32,18 +35,19 @@ class CollectingSink final : public RowSink {
  public:
   std::vector<CollectedStream> streams;
   std::vector<BadRow> bad_rows;
+  std::vector<std::pair<std::string, Error>> failures;  // stream_failed: stream and error
   std::size_t calls = 0;
   std::size_t rows_seen = 0;
   std::optional<std::size_t> stop_after_rows;  // requests stop on `stopper` after that many rows
   std::stop_source stopper;
 
-  Result<void> begin_stream(const StreamInfo& stream, StreamMode mode) override {
+  Result<bool> begin_stream(const StreamInfo& stream, StreamMode mode) override {
     ++calls;
-    if (!streams.empty() && !streams.back().ended) {
+    if (!streams.empty() && !streams.back().ended && !streams.back().failed) {
       return make_error(ErrorCode::kInternal, "begin_stream before end_stream");
     }
-    streams.push_back({stream, mode, {}, {}, false});
-    return {};
+    streams.push_back({stream, mode, {}, {}, false, false, {}});
+    return true;
   }
 
   Result<void> row(RowView values, RowOp op) override {
@@ -73,11 +77,20 @@ class CollectingSink final : public RowSink {
     bad_rows.push_back(bad);
   }
 
-  Result<void> end_stream() override {
+  Result<void> end_stream(std::string_view state) override {
     ++calls;
     if (streams.empty() || streams.back().ended) return make_error(ErrorCode::kInternal, "end");
     streams.back().ended = true;
+    streams.back().state = std::string(state);
     return {};
+  }
+
+  void stream_failed(std::string_view stream, const Error& error) override {
+    ++calls;
+    if (!streams.empty() && streams.back().info.name == stream && !streams.back().ended) {
+      streams.back().failed = true;
+    }
+    failures.push_back({std::string(stream), error});
   }
 
   Result<void> checkpoint(std::string_view) override {

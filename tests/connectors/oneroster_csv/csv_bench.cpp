@@ -32,14 +32,15 @@ class CountingSink final : public RowSink {
  public:
   std::size_t rows = 0;
   std::size_t bytes = 0;
-  ferry::Result<void> begin_stream(const StreamInfo&, StreamMode) override { return {}; }
+  ferry::Result<bool> begin_stream(const StreamInfo&, StreamMode) override { return true; }
   ferry::Result<void> row(RowView values, RowOp) override {
     ++rows;
     for (const Value& v : values) bytes += v.text.size();
     return {};
   }
   void bad_row(const BadRow&) override {}
-  ferry::Result<void> end_stream() override { return {}; }
+  ferry::Result<void> end_stream(std::string_view) override { return {}; }
+  void stream_failed(std::string_view, const ferry::Error&) override {}
   ferry::Result<void> checkpoint(std::string_view) override { return {}; }
 };
 
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
     OneRosterSource source(dir);
     CountingSink sink;
     const auto start = std::chrono::steady_clock::now();
-    auto state = source.read("", sink, {});
+    auto state = source.read({}, sink, {});
     const double took = seconds_since(start);
     if (!state) {
       std::printf("read failed: %s\n", state.error().message.c_str());

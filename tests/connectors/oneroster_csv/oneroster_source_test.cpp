@@ -70,7 +70,7 @@ Files with(Files files, const std::string& name, const std::string& content) {
 
 Result<std::string> read(OneRosterSource& source, CollectingSink& sink,
                          std::string_view state = "") {
-  return source.read(state, sink, sink.stopper.get_token());
+  return source.read(ResumeState{std::string(state), {}}, sink, sink.stopper.get_token());
 }
 
 void check_sample_rows(const CollectingSink& sink) {
@@ -416,19 +416,20 @@ TEST_CASE("oneroster source stops between rows when asked") {
 TEST_CASE("oneroster source passes a sink failure on") {
   class RefusingSink final : public RowSink {
    public:
-    Result<void> begin_stream(const StreamInfo&, StreamMode) override { return {}; }
+    Result<bool> begin_stream(const StreamInfo&, StreamMode) override { return true; }
     Result<void> row(RowView, RowOp) override {
       return make_error(ErrorCode::kUnavailable, "spool full");
     }
     void bad_row(const BadRow&) override {}
-    Result<void> end_stream() override { return {}; }
+    Result<void> end_stream(std::string_view) override { return {}; }
     Result<void> checkpoint(std::string_view) override { return {}; }
+    void stream_failed(std::string_view, const Error&) override {}
   };
   ferry::test::TempDir dir;
   write_folder(dir, sample_export());
   OneRosterSource source(dir.path());
   RefusingSink sink;
-  auto state = source.read("", sink, {});
+  auto state = source.read({}, sink, {});
   REQUIRE_FALSE(state.has_value());
   CHECK(state.error().message == "spool full");
 }
@@ -439,9 +440,9 @@ TEST_CASE("oneroster_csv create builds a source from settings and refuses one wi
   config::SourceSettings settings;
   settings.name = "sis";
   settings.type = "oneroster_csv";
-  CHECK_FALSE(create(settings).has_value());
+  CHECK_FALSE(create(settings, SourceContext{}).has_value());
   settings.options["path"] = config::OptionValue{dir.path().string(), {}};
-  auto source = create(settings);
+  auto source = create(settings, SourceContext{});
   REQUIRE(source.has_value());
   CHECK((*source)->check().has_value());
   CHECK(spec().type == "oneroster_csv");

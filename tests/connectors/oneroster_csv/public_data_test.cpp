@@ -26,7 +26,7 @@ Read read_export(const std::filesystem::path& path) {
   OneRosterSource source(path);
   REQUIRE(source.check().has_value());
   Read result;
-  auto state = source.read("", result.sink, {});
+  auto state = source.read({}, result.sink, {});
   if (!state) FAIL(state.error().message);
   result.state = *state;
   auto streams = source.streams();
@@ -71,7 +71,7 @@ Read check_set(const std::filesystem::path& folder, const std::filesystem::path&
 
   OneRosterSource source(zip);
   test::CollectingSink again;
-  auto state = source.read(from_zip.state, again, {});
+  auto state = source.read(ResumeState{from_zip.state, {}}, again, {});
   REQUIRE(state.has_value());
   CHECK(*state == from_zip.state);
   CHECK(again.calls == 0);

@@ -27,7 +27,7 @@ void make_pupils(TestDatabase& db) {
 }
 
 std::string create_error(const ferry::config::SourceSettings& settings) {
-  auto source = create(settings);
+  auto source = create(settings, ferry::connectors::SourceContext{});
   REQUIRE_FALSE(source);
   CHECK(source.error().code == ErrorCode::kConfig);
   return source.error().message;

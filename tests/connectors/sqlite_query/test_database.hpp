@@ -80,7 +80,7 @@ struct RecordedRow {
 
 class RecordingSink : public connectors::RowSink {
  public:
-  Result<void> begin_stream(const connectors::StreamInfo& stream,
+  Result<bool> begin_stream(const connectors::StreamInfo& stream,
                             connectors::StreamMode mode) override {
     current_ = stream;
     modes.push_back(mode);
@@ -89,7 +89,7 @@ class RecordingSink : public connectors::RowSink {
     for (std::size_t i = 0; i < stream.columns.size(); ++i) {
       if (stream.columns[i] == stream.key) key_index_ = i;
     }
-    return {};
+    return true;
   }
 
   Result<void> row(connectors::RowView values, connectors::RowOp op) override {
@@ -118,9 +118,14 @@ class RecordingSink : public connectors::RowSink {
 
   void bad_row(const connectors::BadRow& bad) override { bad_rows.push_back(bad); }
 
-  Result<void> end_stream() override {
+  Result<void> end_stream(std::string_view state) override {
     ++ended;
+    stream_states[current_.name] = std::string(state);
     return {};
+  }
+
+  void stream_failed(std::string_view stream, const Error& error) override {
+    failures.emplace_back(std::string(stream), error);
   }
 
   Result<void> checkpoint(std::string_view state) override {
@@ -137,6 +142,7 @@ class RecordingSink : public connectors::RowSink {
     checkpoints.clear();
     rows_at_checkpoint.clear();
     modes.clear();
+    failures.clear();
     begun = ended = 0;
   }
 
@@ -146,6 +152,8 @@ class RecordingSink : public connectors::RowSink {
   std::vector<std::string> checkpoints;
   std::vector<std::size_t> rows_at_checkpoint;  // rows handed over when each checkpoint came
   std::vector<connectors::StreamMode> modes;
+  std::vector<std::pair<std::string, Error>> failures;  // stream_failed: stream and error
+  std::map<std::string, std::string> stream_states;     // the last end_stream state per stream
   int begun = 0;
   int ended = 0;
   std::optional<std::size_t> fail_at_row;      // row() fails for this 1-based row
@@ -167,25 +175,32 @@ inline std::vector<std::string> column_of(const std::vector<RecordedRow>& rows,
 }
 
 inline std::unique_ptr<connectors::Source> make_source(const config::SourceSettings& settings) {
-  auto source = connectors::sqlite_query::create(settings);
+  auto source = connectors::sqlite_query::create(settings, connectors::SourceContext{});
   INFO((source ? std::string("created") : source.error().message));
   REQUIRE(source);
   return std::move(*source);
 }
 
-// Reads and requires success; the new state.
+// Reads from a source-wide `state` and requires success with no stream failed; the new state.
 inline std::string read_ok(connectors::Source& source, std::string_view state,
                            RecordingSink& sink) {
-  auto result = source.read(state, sink, sink.stop.get_token());
+  auto result =
+      source.read(connectors::ResumeState{std::string(state), {}}, sink, sink.stop.get_token());
   INFO((result ? std::string("read") : result.error().message));
   REQUIRE(result);
+  INFO((sink.failures.empty() ? std::string() : sink.failures.front().second.message));
+  REQUIRE(sink.failures.empty());
   return *result;
 }
 
-// The error of a read that must fail.
+// The error of a read that must fail: the read's own error, or else the first stream's failure.
 inline Error read_error(connectors::Source& source, std::string_view state, RecordingSink& sink) {
-  auto result = source.read(state, sink, sink.stop.get_token());
-  REQUIRE_FALSE(result);
+  auto result =
+      source.read(connectors::ResumeState{std::string(state), {}}, sink, sink.stop.get_token());
+  if (result) {
+    REQUIRE_FALSE(sink.failures.empty());
+    return sink.failures.front().second;
+  }
   return result.error();
 }
 

@@ -1,10 +1,10 @@
-#include "agent/app/schedule.hpp"
+#include "agent/collector/schedule.hpp"
 
 #include <catch2/catch.hpp>
 
 #include "common/config/cron.hpp"
 
-namespace ferry::app {
+namespace ferry::collector {
 namespace {
 
 using namespace std::chrono_literals;
@@ -55,4 +55,4 @@ TEST_CASE("a cron run that ends within its own minute is not repeated in that mi
 }
 
 }  // namespace
-}  // namespace ferry::app
+}  // namespace ferry::collector

@@ -11,9 +11,9 @@
 
 #include "common/config/settings.hpp"
 
-namespace ferry::app {
+namespace ferry::collector {
 
-using WallClock = std::chrono::system_clock;
+using WallClock = std::chrono::system_clock;  // the time of env::Clock
 
 // `last_start` is the start of the previous run (nullopt before the first); `now` is when the
 // previous run ended, or the agent's start.
@@ -21,4 +21,4 @@ WallClock::time_point next_run(const config::Schedule& schedule,
                                std::optional<WallClock::time_point> last_start,
                                WallClock::time_point now);
 
-}  // namespace ferry::app
+}  // namespace ferry::collector

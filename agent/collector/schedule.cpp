@@ -1,8 +1,8 @@
-#include "agent/app/schedule.hpp"
+#include "agent/collector/schedule.hpp"
 
 #include <algorithm>
 
-namespace ferry::app {
+namespace ferry::collector {
 
 WallClock::time_point next_run(const config::Schedule& schedule,
                                std::optional<WallClock::time_point> last_start,
@@ -13,4 +13,4 @@ WallClock::time_point next_run(const config::Schedule& schedule,
   return std::max(now, *last_start + every);
 }
 
-}  // namespace ferry::app
+}  // namespace ferry::collector

@@ -1,0 +1,31 @@
+// What the agent hands every connector besides its settings: where to log, what time it is, where
+// to keep temporary files, and (with the API sources) the shared network services. A connector
+// reaches the outside world only through this and its settings, so tests can drive each part.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include <spdlog/logger.h>
+
+#include "common/env/clock.hpp"
+
+namespace ferry::connectors {
+
+// Outbound HTTP for API sources: one client, its proxy and CA settings. Filled in by the
+// API-sources work; null until then, and for sources that need no network.
+class NetworkServices;
+
+struct SourceContext {
+  // The source's own logger ("source.<name>"): counts, names and locations, never row values.
+  std::shared_ptr<spdlog::logger> log;
+  // Time for anything the source schedules or times out (token expiry, retry-after).
+  const env::Clock* clock = &env::system_clock();
+  // <data_dir>/scratch/<source name>/: created for the source, private to it (mode 0700), and
+  // emptied when the agent starts. For downloads and spill files; never for state that must
+  // survive (that goes to the resume state).
+  std::filesystem::path scratch_dir;
+  std::shared_ptr<NetworkServices> network;
+};
+
+}  // namespace ferry::connectors
