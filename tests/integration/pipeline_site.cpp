@@ -17,7 +17,7 @@ crypto::X25519KeyPair new_tenant_keys() {
 
 }  // namespace
 
-PipelineSite::PipelineSite(SiteOptions options) : tenant_(new_tenant_keys()) {
+PipelineSite::PipelineSite(SiteOptions options, const std::string& more_sources) : tenant_(new_tenant_keys()) {
   std::filesystem::create_directories(export_dir());
   config_ = dir_.write("ferry.yaml",
                        fmt::format(R"(agent:
@@ -34,10 +34,10 @@ sources:
     type: oneroster_csv
     path: {}
     preset: oneroster
-)",
+{})",
                                    data_dir().string(), options.log_level, log_file().string(),
                                    crypto::base64_encode(tenant_.public_key), options.max_rows,
-                                   export_dir().string()));
+                                   export_dir().string(), more_sources));
 }
 
 ProcessResult PipelineSite::generate(const std::vector<std::string>& args) const {

@@ -25,7 +25,9 @@ struct SiteOptions {
 
 class PipelineSite {
  public:
-  explicit PipelineSite(SiteOptions options = {});
+  // `more_sources`: YAML of further sources, appended under `sources:` after the "sis" OneRoster
+  // source (each item indented by two spaces, as "  - name: ...").
+  explicit PipelineSite(SiteOptions options = {}, const std::string& more_sources = "");
 
   const TempDir& dir() const { return dir_; }
   std::filesystem::path export_dir() const { return dir_ / "export"; }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/pipeline/resume_state.hpp"
 #include "common/sqlite/database.hpp"
 #include "tests/integration/csv_table.hpp"
 
@@ -103,7 +104,9 @@ std::optional<std::string> stored_source_state(const std::filesystem::path& spoo
   auto row = select->bind(1, source).step();
   if (!row) FAIL("cannot read the source state: " << row.error().message);
   if (!*row) return std::nullopt;
-  return std::string(select->column_text(0));
+  auto state = pipeline::decode_resume_state(std::string(select->column_text(0)));
+  if (state.source.empty()) return std::nullopt;
+  return state.source;
 }
 
 std::string text_of(const SpooledRow& row, std::string_view column) {

@@ -35,8 +35,9 @@ struct SpoolContents {
 // Decrypts every batch; fails the test (REQUIRE) on anything that does not open or parse.
 SpoolContents read_spool(const std::filesystem::path& spool_db, crypto::ByteView private_key);
 
-// Batches stored so far, and the source's resume state (nullopt: none stored yet): for tests
-// that look at a spool between runs. 0 / nullopt when the file does not exist yet.
+// Batches stored so far, and the source-wide part of the source's resume state (nullopt: none
+// stored yet, which for a OneRoster export means no run got to its end): for tests that look at
+// a spool between runs. 0 / nullopt when the file does not exist yet.
 std::uint64_t count_batches(const std::filesystem::path& spool_db);
 // The number of batches in the spool of a running agent, or nullopt when it cannot be read at
 // this instant (no file or schema yet, or busy): for tests that watch progress.

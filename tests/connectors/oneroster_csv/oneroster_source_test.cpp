@@ -296,10 +296,17 @@ TEST_CASE(
   CHECK_THAT(checked.error().message,
              Catch::Contains("manifest.csv lists results as delta, but results.csv is not in") &&
                  Catch::Contains("mark it absent"));
+  // The missing file fails its stream only: users is read, and the old state stays.
   CollectingSink sink;
-  auto read_result = read(source, sink);
-  REQUIRE_FALSE(read_result.has_value());
-  CHECK(read_result.error().code == ErrorCode::kNotFound);
+  auto read_result = read(source, sink, R"({"fingerprint":"old"})");
+  REQUIRE(read_result.has_value());
+  CHECK(*read_result == R"({"fingerprint":"old"})");
+  REQUIRE(sink.failures.size() == 1);
+  CHECK(sink.failures[0].first == "results");
+  CHECK(sink.failures[0].second.code == ErrorCode::kNotFound);
+  REQUIRE(sink.find("users") != nullptr);
+  CHECK(sink.find("users")->ended);
+  CHECK(sink.find("users")->rows.size() == 3);
 }
 
 TEST_CASE("oneroster source matches file names that differ only in case") {
@@ -360,8 +367,11 @@ TEST_CASE("oneroster source check says what is wrong and how to fix it") {
     auto checked = source.check();
     REQUIRE_FALSE(checked.has_value());
     CHECK_THAT(checked.error().message, Catch::Contains("users.csv is empty"));
+    // Reading fails that stream only.
     CollectingSink sink;
-    CHECK_FALSE(read(source, sink).has_value());
+    CHECK(read(source, sink).has_value());
+    REQUIRE(sink.failures.size() == 1);
+    CHECK_THAT(sink.failures[0].second.message, Catch::Contains("users.csv is empty"));
   }
   {
     dir.write("dup/manifest.csv", "propertyName,value\nfile.users,bulk\n");

@@ -257,7 +257,7 @@ TEST_CASE("a query that returns no rows leaves the state unchanged and does not 
   CHECK(sink.checkpoints.empty());
 }
 
-TEST_CASE("two streams keep their own cursors in one state, checkpointed between them") {
+TEST_CASE("two streams keep their own cursors, each ending with its own state") {
   TempDir dir;
   TestDatabase db(dir / "school.db");
   make_items(db, 3);
@@ -270,17 +270,45 @@ TEST_CASE("two streams keep their own cursors in one state, checkpointed between
   RecordingSink sink;
   const std::string first = read_ok(*source, "", sink);
   CHECK(sink.begun == 2);
-  // Between the streams, a checkpoint keeps the first stream's progress.
-  REQUIRE(sink.checkpoints.size() == 1);
-  CHECK(sink.rows_at_checkpoint[0] == 3);
-  CHECK(cursor_in(sink.checkpoints[0], "items") == CursorValue::integer(3));
-  CHECK(cursor_in(sink.checkpoints[0], "pupils") == CursorValue::null());
+  // Each stream's end carries that stream's cursor alone, kept apart by the agent.
+  CHECK(sink.checkpoints.empty());
+  CHECK(cursor_in(sink.stream_states["items"], "items") == CursorValue::integer(3));
+  CHECK(cursor_in(sink.stream_states["items"], "pupils") == CursorValue::null());
+  CHECK(cursor_in(sink.stream_states["pupils"], "pupils") ==
+        CursorValue::text("2024-05-01 10:00:00"));
   db.exec("INSERT INTO pupils VALUES (2, 'b', '2024-05-02 08:00:00')");
   sink.next_poll();
   const std::string second = read_ok(*source, first, sink);
   CHECK(column_of(sink.forwarded, 1) == Ids{"b"});
   CHECK(cursor_in(second, "items") == CursorValue::integer(3));
   CHECK(cursor_in(second, "pupils") == CursorValue::text("2024-05-02 08:00:00"));
+}
+
+TEST_CASE("a stream's own state overrides the source-wide one, and a failing query fails its stream "
+          "only") {
+  TempDir dir;
+  TestDatabase db(dir / "school.db");
+  make_items(db, 3);
+  auto source = make_source(sqlite_source(
+      dir / "school.db", {query_stream("missing", "id", "SELECT id, version FROM no_such_table "
+                                                        "WHERE version >= :cursor ORDER BY version",
+                                       "version"),
+                          query_stream("items", "id", kItemsQuery, "version")}));
+  RecordingSink sink;
+  // The source-wide state says items was read to 1; the stream's own state says 2.
+  ferry::connectors::ResumeState state;
+  state.source = R"({"format":"ferry-sql-cursor-1","streams":{"items":{"column":"version",)"
+                 R"("type":"integer","value":1}}})";
+  state.streams["items"] = R"({"format":"ferry-sql-cursor-1","streams":{"items":{"column":)"
+                           R"("version","type":"integer","value":2}}})";
+  auto read = source->read(state, sink, sink.stop.get_token());
+  REQUIRE(read);
+  REQUIRE(sink.failures.size() == 1);
+  CHECK(sink.failures[0].first == "missing");
+  CHECK(sink.failures[0].second.code == ErrorCode::kConfig);
+  // items went on from 2 (inclusive): rows 2 and 3.
+  CHECK(column_of(sink.rows, 0) == Ids{"2", "3"});
+  CHECK(cursor_in(sink.stream_states["items"], "items") == CursorValue::integer(3));
 }
 
 TEST_CASE("a stop request ends the read between rows with kUnavailable") {
