@@ -58,7 +58,7 @@ Result<std::unique_ptr<Collector>> Collector::create(const config::Settings& set
   for (const auto& source : settings.sources) {
     auto context = agent_context(source, settings.agent.data_dir, *options.clock);
     if (!context) return tl::unexpected(context.error());
-    auto runner = SourceRunner::create(source, std::move(*context));
+    auto runner = SourceRunner::create(source, std::move(*context), options.make_source);
     if (!runner) return tl::unexpected(runner.error());
     Slot slot;
     slot.runner = std::move(*runner);

@@ -47,6 +47,9 @@ struct CollectorOptions {
   // worker's thread.
   std::function<void(const std::string& source, std::uint64_t rows, std::uint64_t batches)>
       on_progress;
+  // Builds each source; the built-in connectors (connectors::create_source) when empty. Tests
+  // give scripted sources here.
+  connectors::SourceMaker make_source;
 };
 
 // A run asked for by run_once, and how it ended.

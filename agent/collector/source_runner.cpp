@@ -65,8 +65,9 @@ Result<connectors::SourceContext> agent_context(const config::SourceSettings& se
 }
 
 Result<std::unique_ptr<SourceRunner>> SourceRunner::create(const config::SourceSettings& settings,
-                                                           connectors::SourceContext context) {
-  auto source = connectors::create_source(settings, context);
+                                                           connectors::SourceContext context,
+                                                           const connectors::SourceMaker& make) {
+  auto source = make ? make(settings, context) : connectors::create_source(settings, context);
   if (!source) {
     return make_error(source.error().code, "source '{}': {}", settings.name,
                       source.error().message);

@@ -34,8 +34,10 @@ class SourceRunner {
  public:
   // Builds the source (which opens nothing yet). A type without a connector, or settings the
   // connector refuses, is an error: a bad configuration never half-starts.
+  // `make` builds the source; the built-in connectors when empty.
   static Result<std::unique_ptr<SourceRunner>> create(const config::SourceSettings& settings,
-                                                      connectors::SourceContext context);
+                                                      connectors::SourceContext context,
+                                                      const connectors::SourceMaker& make = {});
 
   RunOutcome run(spool::Spool& spool, policy::TokenFactory& tokens,
                  const pipeline::RunOptions& options, std::stop_token stop);

@@ -14,6 +14,7 @@
 // their factory receives validated settings.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <stop_token>
@@ -112,5 +113,8 @@ class Source {
 // runs (a connection, an access token); `context` outlives it.
 using SourceFactory = Result<std::unique_ptr<Source>> (*)(const config::SourceSettings& settings,
                                                           const SourceContext& context);
+// The same, as any callable (the agent takes one, so that tests can hand it scripted sources).
+using SourceMaker = std::function<Result<std::unique_ptr<Source>>(
+    const config::SourceSettings& settings, const SourceContext& context)>;
 
 }  // namespace ferry::connectors
