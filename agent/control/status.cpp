@@ -218,11 +218,30 @@ std::string render_status(const json::object& status) {
     for (const json::value& value : sources->get_array()) {
       if (!value.is_object()) continue;
       const json::object& source = value.get_object();
+      const json::value* retrying = source.if_contains("retrying");
+      const bool retry = retrying != nullptr && retrying->is_bool() && retrying->get_bool();
       rows.push_back({string_of(source, "name"), string_of(source, "type"),
                       string_of(source, "state"), short_time(source, "last_run_at"),
-                      short_time(source, "last_success_at"), short_time(source, "next_run_at"),
+                      short_time(source, "last_success_at"),
+                      short_time(source, "next_run_at") + (retry ? " (retry)" : ""),
                       std::to_string(number_of(source, "rows_last_run")),
                       string_of(source, "last_error")});
+    }
+  }
+  // Streams that failed, one line each, below the table.
+  std::string failed_streams;
+  if (const json::value* sources = status.if_contains("sources"); sources && sources->is_array()) {
+    for (const json::value& value : sources->get_array()) {
+      const json::value* streams = value.is_object() ? value.get_object().if_contains("streams")
+                                                     : nullptr;
+      if (streams == nullptr || !streams->is_array()) continue;
+      for (const json::value& item : streams->get_array()) {
+        if (!item.is_object()) continue;
+        const std::string error = string_of(item.get_object(), "last_error", "");
+        if (error.empty()) continue;
+        failed_streams += fmt::format("stream {}.{} failed: {}\n", string_of(value.get_object(), "name"),
+                                      string_of(item.get_object(), "name"), error);
+      }
     }
   }
   std::array<std::size_t, 8> widths{};
@@ -236,6 +255,7 @@ std::string render_status(const json::object& status) {
     }
     out += text + "\n";
   }
+  if (!failed_streams.empty()) out += "\n" + failed_streams;
   return out;
 }
 

@@ -27,6 +27,47 @@ std::chrono::system_clock::time_point at(int seconds) {
   return std::chrono::system_clock::from_time_t(1'795'000'000 + seconds);
 }
 
+TEST_CASE("a source's streams, retries and last change are in the status, and failed streams in "
+          "the table") {
+  const config::Settings config = settings();
+  control::StatusInputs in;
+  in.settings = &config;
+  in.started = at(0);
+  in.now = at(5);
+  collector::SourceStatus sis;
+  sis.name = "sis";
+  sis.last_error = "1 of 2 streams failed; stream 'results': results.csv is missing";
+  sis.failure = collector::FailureClass::kBadData;
+  sis.consecutive_failures = 2;
+  sis.retrying = true;
+  sis.next_run = at(600);
+  sis.last_change = at(3);
+  sis.rows_last_change = 42;
+  sis.streams = {{"users", 30, at(4), ""}, {"results", 0, std::nullopt, "results.csv is missing"}};
+  in.sources = {sis};
+  in.spool = spool::Stats{};
+  const json::object status = control::status_json(in);
+  const json::object& source = status.at("sources").as_array().at(0).as_object();
+  CHECK(source.at("failure_class") == "bad_data");
+  CHECK(source.at("consecutive_failures") == 2);
+  CHECK(source.at("retrying") == true);
+  CHECK(source.at("rows_last_change") == 42);
+  CHECK(source.at("last_change_at").is_string());
+  const json::array& streams = source.at("streams").as_array();
+  REQUIRE(streams.size() == 2);
+  CHECK(streams[0].as_object().at("name") == "users");
+  CHECK(streams[0].as_object().at("state") == "idle");
+  CHECK(streams[0].as_object().at("rows_last_run") == 30);
+  CHECK(streams[0].as_object().at("last_error").is_null());
+  CHECK(streams[1].as_object().at("state") == "error");
+  CHECK(streams[1].as_object().at("last_success_at").is_null());
+
+  const std::string table = control::render_status(status);
+  CHECK(table.find("(retry)") != std::string::npos);
+  CHECK(table.find("stream sis.results failed: results.csv is missing") != std::string::npos);
+  CHECK(table.find("stream sis.users") == std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values") {
