@@ -56,7 +56,8 @@ Result<std::unique_ptr<Collector>> Collector::create(const config::Settings& set
                                                      CollectorOptions options) {
   std::vector<Slot> slots;
   for (const auto& source : settings.sources) {
-    auto context = agent_context(source, settings.agent.data_dir, *options.clock);
+    auto context =
+        agent_context(source, settings.agent.data_dir, *options.clock, *options.file_system);
     if (!context) return tl::unexpected(context.error());
     auto runner = SourceRunner::create(source, std::move(*context), options.make_source);
     if (!runner) return tl::unexpected(runner.error());

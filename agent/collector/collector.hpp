@@ -32,6 +32,7 @@
 #include "agent/spool/spool.hpp"
 #include "common/config/settings.hpp"
 #include "common/env/clock.hpp"
+#include "common/env/file_system.hpp"
 #include "common/keys/keyring.hpp"
 
 namespace ferry::collector {
@@ -43,6 +44,8 @@ struct CollectorOptions {
   bool scheduled = true;
   std::size_t max_workers = kMaxWorkers;
   const env::Clock* clock = &env::system_clock();
+  // The agent's own files (the scratch folders), and the sources' through their context.
+  const env::FileSystem* file_system = &env::real_file_system();
   // Rows read and batches spooled so far by a run of `source` (every few thousand rows), on the
   // worker's thread.
   std::function<void(const std::string& source, std::uint64_t rows, std::uint64_t batches)>

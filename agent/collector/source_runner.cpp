@@ -44,22 +44,20 @@ std::uint64_t held_deletes(const pipeline::RunReport& report) {
 
 Result<connectors::SourceContext> agent_context(const config::SourceSettings& settings,
                                                 const std::filesystem::path& data_dir,
-                                                const env::Clock& clock) {
-  namespace fs = std::filesystem;
+                                                const env::Clock& clock,
+                                                const env::FileSystem& file_system) {
   connectors::SourceContext context;
   context.log = log::get("source." + settings.name);
   context.clock = &clock;
+  context.file_system = &file_system;
   context.scratch_dir = data_dir / "scratch" / settings.name;
-  std::error_code ec;
-  fs::remove_all(context.scratch_dir, ec);
-  if (!ec) fs::create_directories(context.scratch_dir, ec);
-  if (!ec) {
-    fs::permissions(data_dir / "scratch", fs::perms::owner_all, fs::perm_options::replace, ec);
-  }
-  if (!ec) fs::permissions(context.scratch_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "source '{}': cannot prepare its scratch folder {}: {}",
-                      settings.name, context.scratch_dir.string(), ec.message());
+  auto prepared = file_system.remove_all(context.scratch_dir);
+  if (prepared) prepared = file_system.create_directories(context.scratch_dir);
+  if (prepared) prepared = file_system.make_private(data_dir / "scratch");
+  if (prepared) prepared = file_system.make_private(context.scratch_dir);
+  if (!prepared) {
+    return make_error(prepared.error().code, "source '{}': its scratch folder cannot be prepared: {}",
+                      settings.name, prepared.error().message);
   }
   return context;
 }

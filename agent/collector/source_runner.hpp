@@ -53,10 +53,11 @@ class SourceRunner {
   std::unique_ptr<connectors::Source> source_;
 };
 
-// The context the agent gives a source: its logger, `clock`, and its scratch folder under
-// `data_dir` (created 0700 and emptied; the caller holds the data_dir lock).
+// The context the agent gives a source: its logger, `clock`, `file_system`, and its scratch folder
+// under `data_dir` (created 0700 and emptied; the caller holds the data_dir lock).
 Result<connectors::SourceContext> agent_context(const config::SourceSettings& settings,
                                                 const std::filesystem::path& data_dir,
-                                                const env::Clock& clock);
+                                                const env::Clock& clock,
+                                                const env::FileSystem& file_system);
 
 }  // namespace ferry::collector

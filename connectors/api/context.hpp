@@ -9,6 +9,7 @@
 #include <spdlog/logger.h>
 
 #include "common/env/clock.hpp"
+#include "common/env/file_system.hpp"
 
 namespace ferry::connectors {
 
@@ -21,6 +22,8 @@ struct SourceContext {
   std::shared_ptr<spdlog::logger> log;
   // Time for anything the source schedules or times out (token expiry, retry-after).
   const env::Clock* clock = &env::system_clock();
+  // For the source's files in scratch_dir (downloads, spill files).
+  const env::FileSystem* file_system = &env::real_file_system();
   // <data_dir>/scratch/<source name>/: created for the source, private to it (mode 0700), and
   // emptied when the agent starts. For downloads and spill files; never for state that must
   // survive (that goes to the resume state).

@@ -63,17 +63,23 @@ struct Site {
   }
 
   std::unique_ptr<Collector> collector(bool scheduled = true) {
+    auto made = try_collector(scheduled);
+    REQUIRE(made);
+    return std::move(*made);
+  }
+
+  Result<std::unique_ptr<Collector>> try_collector(
+      bool scheduled = true, const env::FileSystem& file_system = env::real_file_system()) {
     CollectorOptions options;
     options.clock = &clock;
+    options.file_system = &file_system;
     options.scheduled = scheduled;
     options.make_source = [this](const config::SourceSettings& source,
                                  const connectors::SourceContext&)
         -> Result<std::unique_ptr<connectors::Source>> {
       return std::make_unique<test::ScriptedSource>(scripts.at(source.name));
     };
-    auto made = Collector::create(settings, *spool, keyring, options);
-    REQUIRE(made);
-    return std::move(*made);
+    return Collector::create(settings, *spool, keyring, options);
   }
 
   test::Script& script(const std::string& name) { return *scripts.at(name); }
@@ -195,6 +201,34 @@ TEST_CASE("collector: a failed stream is reported per stream; the others are spo
   CHECK_FALSE(sis.streams[1].last_success);
   CHECK(sis.batches_total == 1);  // users only
   collector->stop();
+}
+
+// A disk that refuses new folders.
+class NoNewFolders final : public env::RealFileSystem {
+ public:
+  Result<void> create_directories(const std::filesystem::path& path) const override {
+    return make_error(ErrorCode::kIo, "cannot create the folder {}: No space left on device",
+                      path.string());
+  }
+};
+
+TEST_CASE("collector: a scratch folder that cannot be made stops the start with a clear error") {
+  Site site({"sis"});
+  NoNewFolders full_disk;
+  auto made = site.try_collector(true, full_disk);
+  REQUIRE_FALSE(made);
+  CHECK(made.error().code == ErrorCode::kIo);
+  CHECK_THAT(made.error().message,
+             Catch::Contains("source 'sis': its scratch folder cannot be prepared") &&
+                 Catch::Contains("No space left on device"));
+  // With a working disk the folder is there, private, and emptied at every start.
+  auto collector = site.collector();
+  const auto scratch = site.dir / "scratch" / "sis";
+  CHECK(std::filesystem::is_directory(scratch));
+  std::filesystem::create_directories(scratch / "left-over");
+  collector.reset();
+  collector = site.collector();
+  CHECK(std::filesystem::is_empty(scratch));
 }
 
 TEST_CASE("collector: run_once runs each source once, side by side, for ferry sync") {

@@ -1,0 +1,65 @@
+#include "common/env/file_system.hpp"
+
+#include <system_error>
+
+namespace ferry::env {
+namespace {
+
+namespace fs = std::filesystem;
+
+tl::unexpected<Error> failed(std::string_view what, const fs::path& path,
+                             const std::error_code& ec) {
+  const ErrorCode code = ec == std::errc::permission_denied || ec == std::errc::read_only_file_system
+                             ? ErrorCode::kPermission
+                             : ErrorCode::kIo;
+  return make_error(code, "cannot {} {}: {}", what, path.string(), ec.message());
+}
+
+}  // namespace
+
+Result<bool> RealFileSystem::exists(const fs::path& path) const {
+  std::error_code ec;
+  const bool there = fs::exists(path, ec);
+  if (ec) return failed("look at", path, ec);
+  return there;
+}
+
+Result<void> RealFileSystem::create_directories(const fs::path& path) const {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return failed("create the folder", path, ec);
+  return {};
+}
+
+Result<void> RealFileSystem::remove_all(const fs::path& path) const {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return failed("remove", path, ec);
+  return {};
+}
+
+Result<void> RealFileSystem::rename(const fs::path& from, const fs::path& to) const {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return failed("rename " + from.string() + " to", to, ec);
+  return {};
+}
+
+Result<void> RealFileSystem::make_private(const fs::path& path) const {
+  std::error_code ec;
+  const bool folder = fs::is_directory(path, ec);
+  if (!ec) {
+    fs::permissions(path,
+                    folder ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+  }
+  if (ec) return failed("restrict the permissions of", path, ec);
+  return {};
+}
+
+const FileSystem& real_file_system() {
+  static const RealFileSystem file_system;
+  return file_system;
+}
+
+}  // namespace ferry::env
