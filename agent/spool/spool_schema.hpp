@@ -1,0 +1,46 @@
+// Opening the spool file: creating a new spool's tables, bringing one made by an earlier version
+// up to this one's schema, and the start-up check. Each part names its own tables
+// (BatchStore::kSchema, SourceStates::kSchema, ChangeStore::migrate()); this file owns the meta
+// table's identity rows (format mark, spool_id, created_at) and the order in which it all happens.
+//
+// Start-up check: a file that is not a Ferry spool is refused and left untouched; a corrupt one is
+// renamed aside (never deleted) and a new spool with a new spool_id starts; OpenReport says so.
+// A spool whose creation was cut off (no table at all) is created again in place.
+//
+// Threads: called once, before the Spool exists; the Database it returns has the spool's pragmas
+// (WAL, synchronous=FULL, busy timeout) set.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "agent/spool/spool_types.hpp"
+#include "common/error/error.hpp"
+#include "common/sqlite/database.hpp"
+
+namespace ferry::spool {
+
+// The format mark in a spool's meta table. "ferry-spool-2" keeps change-detection digests in
+// pages (digest_store.hpp); a "ferry-spool-1" spool (one row per digest) is carried over when
+// opened, and then marked "ferry-spool-2".
+inline constexpr std::string_view kSpoolFormat = "ferry-spool-2";
+inline constexpr std::string_view kEarlierSpoolFormat = "ferry-spool-1";
+
+namespace schema {
+
+struct Opened {
+  sqlite::Database db;
+  std::string spool_id;
+};
+
+// Opens the spool at `path`: the existing one (migrated), or a new one (created, or replacing a
+// corrupt one moved aside); `report` says which.
+Result<Opened> open(const std::filesystem::path& path, OpenReport& report);
+
+// In a database without tables: creates a spool's tables and meta rows in one transaction;
+// returns the new spool_id. (open() calls it; part tests use it on a plain database.)
+Result<std::string> create(sqlite::Database& db);
+
+}  // namespace schema
+}  // namespace ferry::spool

@@ -1,0 +1,120 @@
+// The spool's value types: what callers hand to the Spool (Options, Commit, Erasure) and what it
+// hands back (StoredBatch, Stats, Gap, reports). Plain data, shared by the Spool (spool.hpp) and
+// its parts (batch_store.hpp, change_store.hpp, source_states.hpp, eraser.hpp); no behaviour.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config/settings.hpp"
+#include "common/crypto/bytes.hpp"
+
+namespace ferry::spool {
+
+struct Options {
+  std::filesystem::path path;  // <data_dir>/spool.db
+  std::string agent_id;
+  std::string tenant_id;
+  crypto::Bytes tenant_public_key;  // batches are sealed to it before they are stored
+  std::uint64_t max_bytes = 1024ull * 1024 * 1024;
+  config::WhenFull when_full = config::WhenFull::kPause;
+  // How many change-detection runs one merge reads at once (a 16 KiB buffer each); beyond it,
+  // the oldest are first merged into one. Tests lower it.
+  std::size_t merge_fan_in = 512;
+};
+
+// Batches dropped to make room (when_full: drop_oldest). The loss is recorded in the spool so the
+// uplink can tell the tenant (a `gap` message): a loss is never silent.
+struct Gap {
+  std::uint64_t from_seq = 0;
+  std::uint64_t to_seq = 0;
+  std::uint64_t rows = 0;
+  std::string reason;  // for the tenant: kDroppedReason or kWithheldReason
+};
+
+inline constexpr std::string_view kDroppedReason = "spool full (when_full: drop_oldest)";
+inline constexpr std::string_view kWithheldReason =
+    "withheld: a subject was erased while these batches waited; their sources are read again";
+
+struct OpenReport {
+  bool created = false;  // a new spool (and a new spool_id) was started
+  std::optional<std::filesystem::path> corrupt_moved_to;  // the damaged file, kept for support
+  std::string corrupt_reason;
+};
+
+// A batch to store: everything but what the spool assigns (seq, batch_id, created_at).
+struct NewBatch {
+  std::string kind = "rows";  // "rows" or "erase"
+  std::string source;
+  std::string stream;
+  std::uint64_t rows = 0;
+  std::uint32_t key_version = 0;
+  crypto::Bytes compressed;  // one zstd frame of JSON Lines
+};
+
+// A change-detection entry: the digest of the row last sent for `key` (the key field's JSON
+// value after transforms: a token, never a plain identifier unless the policy keeps it).
+struct DigestUpdate {
+  std::string stream;
+  std::string key;
+  std::optional<std::array<std::uint8_t, 16>> digest;  // nullopt: the key was deleted
+};
+
+// Everything one transaction writes.
+struct Commit {
+  std::string source;
+  std::int64_t run = 0;  // the snapshot run these digests were seen in (0 for change reads)
+  std::vector<NewBatch> batches;
+  std::vector<DigestUpdate> digests;
+  std::optional<std::string> state;  // the source's new resume state, when it advances
+  // The erasures() count the rows were produced under (with that suppression list). When an
+  // erasure happened since, the commit is refused with kConflict and the run must start again,
+  // so no row of an erased subject is spooled after its erase batch.
+  std::optional<std::uint64_t> erasures;
+};
+
+// An erasure (`ferry erase`): what Spool::erase() writes in one transaction.
+struct Erasure {
+  // The key values (JSON, as DigestUpdate::key) of the erased subjects: their change-detection
+  // entries go, in every source and stream.
+  std::vector<std::string> keys;
+  // Batches of kind "rows" with a seq above this one, not yet sent, are withheld: removed unsent
+  // (recorded as a Gap with kWithheldReason) and their sources reset, so that they are read
+  // again, now without the erased subjects. Batches at or below it may be on the wire already.
+  std::uint64_t withhold_after = 0;
+  NewBatch batch;  // kind "erase": appended after everything else
+};
+
+struct ErasureReport {
+  std::uint64_t seq = 0;  // of the erase batch
+  std::uint64_t digests_removed = 0;
+  std::uint64_t withheld_batches = 0;
+  std::uint64_t withheld_rows = 0;
+  std::vector<std::string> sources_reset;
+};
+
+struct StoredBatch {
+  std::uint64_t seq = 0;
+  std::string batch_id;
+  std::string kind;
+  std::string source;
+  std::string stream;
+  std::uint64_t rows = 0;
+  crypto::Bytes frame;
+};
+
+struct Stats {
+  std::uint64_t batches = 0;          // pending (not acked), rejected included
+  std::uint64_t dropped_batches = 0;  // lost to when_full: drop_oldest, ever
+  std::uint64_t bytes = 0;
+  std::uint64_t rejected = 0;
+  std::int64_t oldest_created_unix = 0;  // 0 when empty
+  std::uint64_t next_seq = 1;
+};
+
+}  // namespace ferry::spool
