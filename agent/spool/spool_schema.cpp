@@ -110,19 +110,20 @@ Result<std::string> read_identity(sqlite::Database& db) {
 }
 
 // Moves spool.db (and its -wal and -shm files) aside as spool.db.corrupt-<unix time>.
-Result<std::filesystem::path> move_aside(const std::filesystem::path& path) {
+Result<std::filesystem::path> move_aside(const std::filesystem::path& path,
+                                         const env::FileSystem& file_system) {
   const std::string suffix = fmt::format(".corrupt-{}", meta::now_unix());
   const std::filesystem::path target = path.string() + suffix;
-  std::error_code ec;
-  std::filesystem::rename(path, target, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "cannot move the damaged spool {} aside: {}", path.string(),
-                      ec.message());
+  if (auto moved = file_system.rename(path, target); !moved) {
+    return make_error(moved.error().code,
+                      "the spool {} is damaged and cannot be moved aside ({}); nothing was "
+                      "changed: free the disk or fix the folder's permissions, then start again",
+                      path.string(), moved.error().message);
   }
   for (const char* extra : {"-wal", "-shm"}) {
     const std::filesystem::path side = path.string() + extra;
-    if (std::filesystem::exists(side, ec)) {
-      std::filesystem::rename(side, target.string() + extra, ec);
+    if (auto there = file_system.exists(side); there && *there) {
+      (void)file_system.rename(side, target.string() + extra);  // best effort: the db moved
     }
   }
   return target;
@@ -157,7 +158,8 @@ Result<std::string> create(sqlite::Database& db) {
   return *spool_id;
 }
 
-Result<Opened> open(const std::filesystem::path& path, OpenReport& report) {
+Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& file_system,
+                    OpenReport& report) {
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
   if (exists && !looks_like_sqlite(path) && std::filesystem::file_size(path, ec) > 0) {
@@ -200,7 +202,7 @@ Result<Opened> open(const std::filesystem::path& path, OpenReport& report) {
     if (db)
       *db = sqlite::Database::open(":memory:", sqlite::Database::Mode::kReadWriteCreate).value();
     if (!interrupted) {
-      auto moved = move_aside(path);
+      auto moved = move_aside(path, file_system);
       if (!moved) return tl::unexpected(moved.error());
       report.corrupt_moved_to = *moved;
       report.corrupt_reason = identity.error().message;
@@ -209,8 +211,9 @@ Result<Opened> open(const std::filesystem::path& path, OpenReport& report) {
   auto db = sqlite::Database::open(path, sqlite::Database::Mode::kReadWriteCreate);
   if (!db) return tl::unexpected(db.error());
   // Owner only, before the first write: SQLite gives the -wal and -shm files the same mode.
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  if (auto restricted = file_system.make_private(path); !restricted) {
+    return tl::unexpected(restricted.error());
+  }
   if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
   auto spool_id = create(*db);
   if (!spool_id) return tl::unexpected(spool_id.error());

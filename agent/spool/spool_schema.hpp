@@ -36,7 +36,8 @@ struct Opened {
 
 // Opens the spool at `path`: the existing one (migrated), or a new one (created, or replacing a
 // corrupt one moved aside); `report` says which.
-Result<Opened> open(const std::filesystem::path& path, OpenReport& report);
+Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& file_system,
+                    OpenReport& report);
 
 // In a database without tables: creates a spool's tables and meta rows in one transaction;
 // returns the new spool_id. (open() calls it; part tests use it on a plain database.)

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/env/file_system.hpp"
 #include "common/config/settings.hpp"
 #include "common/crypto/bytes.hpp"
 
@@ -26,6 +27,8 @@ struct Options {
   // How many change-detection runs one merge reads at once (a 16 KiB buffer each); beyond it,
   // the oldest are first merged into one. Tests lower it.
   std::size_t merge_fan_in = 512;
+  // The spool's files outside SQLite (moving a damaged spool aside, its mode); tests fail it.
+  const env::FileSystem* file_system = &env::real_file_system();
 };
 
 // Batches dropped to make room (when_full: drop_oldest). The loss is recorded in the spool so the

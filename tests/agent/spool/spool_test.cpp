@@ -315,8 +315,10 @@ TEST_CASE("a spool briefly locked by another connection is waited for, never mov
   CHECK((*spool)->spool_id() == spool_id);
 }
 
-TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id starts") {
-  Fixture f;
+// Makes a spool with two batches in it, then overwrites its third page with garbage, keeping the
+// SQLite header (page 1). The page size is in the header, bytes 16-17, big-endian. Returns the
+// spool's id.
+std::string make_damaged_spool(const Fixture& f) {
   std::string old_id;
   {
     OpenReport report;
@@ -328,19 +330,21 @@ TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id star
     REQUIRE(spool->commit(commit));
     REQUIRE(spool->commit(commit));
   }
-  // Overwrite the third page with garbage, keeping the SQLite header (page 1). The page size is
-  // in the header, bytes 16-17, big-endian.
-  {
-    std::fstream file(f.dir / "spool.db", std::ios::in | std::ios::out | std::ios::binary);
-    unsigned char header[18] = {};
-    file.read(reinterpret_cast<char*>(header), sizeof header);
-    const std::size_t page_size = (std::size_t{header[16]} << 8) | header[17];
-    REQUIRE(page_size >= 512);
-    REQUIRE(std::filesystem::file_size(f.dir / "spool.db") >= 3 * page_size);
-    file.seekp(static_cast<std::streamoff>(page_size * 2));
-    const std::string garbage(page_size, '\x5a');
-    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
-  }
+  std::fstream file(f.dir / "spool.db", std::ios::in | std::ios::out | std::ios::binary);
+  unsigned char header[18] = {};
+  file.read(reinterpret_cast<char*>(header), sizeof header);
+  const std::size_t page_size = (std::size_t{header[16]} << 8) | header[17];
+  REQUIRE(page_size >= 512);
+  REQUIRE(std::filesystem::file_size(f.dir / "spool.db") >= 3 * page_size);
+  file.seekp(static_cast<std::streamoff>(page_size * 2));
+  const std::string garbage(page_size, '\x5a');
+  file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  return old_id;
+}
+
+TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id starts") {
+  Fixture f;
+  const std::string old_id = make_damaged_spool(f);
   OpenReport report;
   auto spool = f.open(report);
   CHECK(report.created);
@@ -348,6 +352,33 @@ TEST_CASE("a corrupt spool is moved aside and a new one with a new spool_id star
   CHECK(std::filesystem::exists(*report.corrupt_moved_to));
   CHECK(spool->spool_id() != old_id);
   CHECK(spool->stats().value().next_seq == 1);
+}
+
+// A disk on which nothing can be renamed (full, or a folder the agent may not write).
+class NoRenames final : public env::RealFileSystem {
+ public:
+  Result<void> rename(const std::filesystem::path& from,
+                      const std::filesystem::path&) const override {
+    return make_error(ErrorCode::kIo, "cannot rename {}: No space left on device", from.string());
+  }
+};
+
+TEST_CASE("a corrupt spool that cannot be moved aside is left as it is, and the start says why") {
+  Fixture f;
+  make_damaged_spool(f);
+  const std::string before = test::read_file(f.dir / "spool.db");
+  NoRenames no_renames;
+  Options options = f.options();
+  options.file_system = &no_renames;
+  OpenReport report;
+  auto spool = Spool::open(options, report);
+  REQUIRE_FALSE(spool);
+  CHECK(spool.error().code == ErrorCode::kIo);
+  CHECK_THAT(spool.error().message, Catch::Contains("is damaged and cannot be moved aside") &&
+                                        Catch::Contains("No space left on device") &&
+                                        Catch::Contains("nothing was changed"));
+  CHECK_FALSE(report.created);
+  CHECK(test::read_file(f.dir / "spool.db") == before);
 }
 
 }  // namespace
