@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "agent/app/data_dir_lock.hpp"
+#include "agent/app/spool_options.hpp"
 #include "agent/policy/json_escape.hpp"
 #include "agent/policy/normalize.hpp"
 #include "agent/policy/suppression.hpp"
@@ -94,48 +96,45 @@ Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool
   if (!report) return tl::unexpected(report.error());
   outcome.spool = std::move(*report);
   if (audit != nullptr) {
-    if (auto recorded = audit->append("erase", to_json(outcome)); !recorded) {
+    if (auto recorded = audit->append("erase", control::to_json(to_reply(outcome))); !recorded) {
       outcome.audit_error = recorded.error().message;
     }
   }
   return outcome;
 }
 
-boost::json::object to_json(const EraseOutcome& outcome) {
-  boost::json::array sources;
-  for (const auto& source : outcome.spool.sources_reset) sources.emplace_back(source);
-  return {{"domain", outcome.domain},
-          {"tokens", outcome.tokens},
-          {"new_tokens", outcome.new_tokens},
-          {"erase_seq", outcome.spool.seq},
-          {"digests_removed", outcome.spool.digests_removed},
-          {"withheld_batches", outcome.spool.withheld_batches},
-          {"withheld_rows", outcome.spool.withheld_rows},
-          {"sources_reread", std::move(sources)}};
+control::EraseReply to_reply(const EraseOutcome& outcome) {
+  control::EraseReply reply;
+  reply.domain = outcome.domain;
+  reply.tokens = outcome.tokens;
+  reply.new_tokens = outcome.new_tokens;
+  reply.erase_seq = outcome.spool.seq;
+  reply.digests_removed = outcome.spool.digests_removed;
+  reply.withheld_batches = outcome.spool.withheld_batches;
+  reply.withheld_rows = outcome.spool.withheld_rows;
+  reply.sources_reread = outcome.spool.sources_reset;
+  reply.audit_error = outcome.audit_error;
+  return reply;
 }
 
-std::string describe(const boost::json::object& outcome) {
-  auto number = [&](std::string_view key) -> std::uint64_t {
-    const auto* value = outcome.if_contains(key);
-    return value != nullptr && value->is_number() ? value->to_number<std::uint64_t>() : 0;
-  };
-  std::string text = fmt::format(
-      "erased in domain {}: {} tokens on the suppression list ({} new), {} change-detection "
-      "entries removed, erase batch seq {} queued for the tenant",
-      outcome.contains("domain") ? std::string(outcome.at("domain").as_string()) : "?",
-      number("tokens"), number("new_tokens"), number("digests_removed"), number("erase_seq"));
-  if (number("withheld_batches") > 0) {
-    std::string sources;
-    if (const auto* list = outcome.if_contains("sources_reread"); list && list->is_array()) {
-      for (const auto& source : list->get_array()) {
-        if (!sources.empty()) sources += ", ";
-        if (source.is_string()) sources += std::string(source.get_string());
-      }
-    }
-    text += fmt::format("; {} unsent batches ({} rows) withheld, read again from: {}",
-                        number("withheld_batches"), number("withheld_rows"), sources);
-  }
-  return text;
+Result<control::EraseReply> erase_without_agent(const config::Settings& settings,
+                                                const keys::Keyring& keyring,
+                                                std::string_view domain,
+                                                const std::vector<std::string>& tokens) {
+  auto lock = DataDirLock::acquire(settings.agent.data_dir);
+  if (!lock) return tl::unexpected(lock.error());
+  spool::OpenReport opened;
+  auto spool = spool::Spool::open(spool_options(settings), opened);
+  if (!spool) return tl::unexpected(spool.error());
+  auto audit_log = audit::AuditLog::open(
+      settings.agent.data_dir,
+      std::chrono::duration_cast<std::chrono::seconds>(settings.agent.audit_retention));
+  // Nothing is being delivered: every unsent row batch is withheld.
+  auto outcome = erase_subjects(settings.agent.data_dir, **spool, domain, tokens, {},
+                                keyring.active_version(), audit_log ? audit_log->get() : nullptr);
+  if (!outcome) return tl::unexpected(outcome.error());
+  if (!audit_log) outcome->audit_error = audit_log.error().message;
+  return to_reply(*outcome);
 }
 
 }  // namespace ferry::app

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
-
+#include "agent/control/replies.hpp"
 #include "agent/spool/spool.hpp"
 #include "common/audit/audit_log.hpp"
+#include "common/config/settings.hpp"
 #include "common/error/error.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -53,8 +53,14 @@ Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool
 
 // The outcome as the control socket's answer and the audit entry carry it: counts, seqs and
 // source names; never a token's value.
-boost::json::object to_json(const EraseOutcome& outcome);
-// One line for a person.
-std::string describe(const boost::json::object& outcome);
+control::EraseReply to_reply(const EraseOutcome& outcome);
+
+// No agent runs: this process takes the data_dir (kUnavailable when an agent holds it after all),
+// opens the spool and the audit log, and erases. Nothing is being delivered, so every unsent row
+// batch is withheld; the erase batch goes out with the next delivery.
+Result<control::EraseReply> erase_without_agent(const config::Settings& settings,
+                                                const keys::Keyring& keyring,
+                                                std::string_view domain,
+                                                const std::vector<std::string>& tokens);
 
 }  // namespace ferry::app

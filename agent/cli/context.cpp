@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "agent/app/log_options.hpp"
 #include "common/config/load.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -39,12 +40,7 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
 }
 
 bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style) {
-  log::LogOptions options;
-  options.level = settings.agent.log.level;
-  options.file = settings.agent.log.file;
-  options.max_size = settings.agent.log.max_size;
-  options.max_files = settings.agent.log.max_files;
-  if (auto ready = log::setup(options, style); !ready) {
+  if (auto ready = log::setup(app::log_options(settings), style); !ready) {
     fail(io, kExitFailure, ready.error().message);
     return false;
   }

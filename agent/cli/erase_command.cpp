@@ -2,16 +2,13 @@
 // suppression list, leave the change-detection state, and an `erase` batch tells the tenant to
 // delete what it holds; the audit log records it. When an agent runs, it does the work (it owns
 // the spool) and this command reports its answer; otherwise the command does it itself.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include "agent/app/spool_options.hpp"
-#include "agent/app/data_dir_lock.hpp"
 #include "agent/app/erase.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/control/control_client.hpp"
-#include "common/audit/audit_log.hpp"
 #include "common/crypto/tokens.hpp"
 
 namespace ferry::cli {
@@ -23,62 +20,19 @@ constexpr OptionSpec kOptions[] = {
     {"token", '\0', "TOKEN", "erase by token instead of by value (repeatable)", true},
     kHelpOption};
 
-// The agent's answer, or nullopt when no agent listens (the command then does the work).
-std::optional<Result<boost::json::object>> hand_to_agent(const config::Settings& settings,
-                                                         std::string_view domain,
-                                                         const std::vector<std::string>& tokens) {
-  boost::json::array list;
-  for (const auto& token : tokens) list.emplace_back(token);
-  const std::string request = boost::json::serialize(
-      boost::json::object{{"cmd", "erase"}, {"domain", domain}, {"tokens", std::move(list)}});
-  // The agent fsyncs the suppression list, the spool and the audit log: allow it time.
-  auto answer = control::request(settings.agent.control_socket, request, std::chrono::seconds(120));
-  if (!answer) {
-    if (answer.error().code == ErrorCode::kUnavailable) return std::nullopt;
-    return Result<boost::json::object>(tl::unexpected(answer.error()));
+// One line for a person.
+std::string describe(const control::EraseReply& erased) {
+  std::string text = fmt::format(
+      "erased in domain {}: {} tokens on the suppression list ({} new), {} change-detection "
+      "entries removed, erase batch seq {} queued for the tenant",
+      erased.domain.empty() ? "?" : erased.domain, erased.tokens, erased.new_tokens,
+      erased.digests_removed, erased.erase_seq);
+  if (erased.withheld_batches > 0) {
+    text += fmt::format("; {} unsent batches ({} rows) withheld, read again from: {}",
+                        erased.withheld_batches, erased.withheld_rows,
+                        fmt::join(erased.sources_reread, ", "));
   }
-  boost::system::error_code ec;
-  boost::json::value parsed = boost::json::parse(*answer, ec);
-  if (ec || !parsed.is_object()) {
-    return Result<boost::json::object>(make_error(ErrorCode::kIo,
-                                                  "the agent's answer on {} is not a JSON object",
-                                                  settings.agent.control_socket.string()));
-  }
-  auto& object = parsed.get_object();
-  const auto* ok = object.if_contains("ok");
-  if (ok == nullptr || !ok->is_bool() || !ok->get_bool()) {
-    const auto* error = object.if_contains("error");
-    return Result<boost::json::object>(make_error(
-        ErrorCode::kIo, "the running agent refused the erasure: {}",
-        error != nullptr && error->is_string() ? std::string(error->get_string()) : "no reason"));
-  }
-  return Result<boost::json::object>(std::move(object));
-}
-
-// No agent runs: this process takes the data_dir and does the work.
-Result<boost::json::object> erase_here(const config::Settings& settings,
-                                       const keys::Keyring& keyring, std::string_view domain,
-                                       const std::vector<std::string>& tokens) {
-  auto lock = app::DataDirLock::acquire(settings.agent.data_dir);
-  if (!lock) return tl::unexpected(lock.error());
-  spool::OpenReport opened;
-  auto spool = spool::Spool::open(app::spool_options(settings), opened);
-  if (!spool) return tl::unexpected(spool.error());
-  auto audit_log = audit::AuditLog::open(
-      settings.agent.data_dir,
-      std::chrono::duration_cast<std::chrono::seconds>(settings.agent.audit_retention));
-  // Nothing is being delivered: every unsent row batch is withheld.
-  auto outcome =
-      app::erase_subjects(settings.agent.data_dir, **spool, domain, tokens, {},
-                          keyring.active_version(), audit_log ? audit_log->get() : nullptr);
-  if (!outcome) return tl::unexpected(outcome.error());
-  boost::json::object result = app::to_json(*outcome);
-  if (!audit_log) {
-    result["audit_error"] = audit_log.error().message;
-  } else if (!outcome->audit_error.empty()) {
-    result["audit_error"] = outcome->audit_error;
-  }
-  return result;
+  return text;
 }
 
 int run(const ParsedArgs& args, Io& io) {
@@ -112,14 +66,16 @@ int run(const ParsedArgs& args, Io& io) {
     tokens.insert(tokens.end(), made->begin(), made->end());
   }
 
+  // The agent owns the spool when it runs: it does the work. Otherwise this command does.
+  const control::EraseRequest request{*domain, tokens};
   bool by_agent = true;
-  auto answered = hand_to_agent(*settings, *domain, tokens);
-  Result<boost::json::object> result = answered ? std::move(*answered) : [&] {
+  auto result = control::ControlClient(settings->agent.control_socket).erase(request);
+  if (!result && result.error().code == ErrorCode::kUnavailable) {
     by_agent = false;
-    return erase_here(*settings, *keyring, *domain, tokens);
-  }();
+    result = app::erase_without_agent(*settings, *keyring, *domain, tokens);
+  }
   if (!result) return fail(io, kExitFailure, result.error().message);
-  io.out << app::describe(*result) << '\n';
+  io.out << describe(*result) << '\n';
   if (by_agent) {
     io.out << "the running agent did the erasure and sends the erase batch to the tenant\n";
   } else {
@@ -127,9 +83,9 @@ int run(const ParsedArgs& args, Io& io) {
               "the next delivery (start the service, or run: ferry sync -c "
            << settings->file.string() << ")\n";
   }
-  if (const auto* audit_error = result->if_contains("audit_error")) {
-    io.err << "ferry: WARNING: the audit log did not record this erasure: "
-           << audit_error->as_string() << '\n';
+  if (!result->audit_error.empty()) {
+    io.err << "ferry: WARNING: the audit log did not record this erasure: " << result->audit_error
+           << '\n';
     return kExitFailure;
   }
   return kExitOk;

@@ -1,5 +1,4 @@
 // ferry status: asks the running agent over its control socket and prints what it says.
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "agent/cli/commands.hpp"
@@ -18,27 +17,22 @@ constexpr OptionSpec kOptions[] = {
 int run(const ParsedArgs& args, Io& io) {
   auto settings = load_settings(args, io);
   if (!settings) return kExitUsage;
-  const auto& socket = settings->agent.control_socket;
-  auto answer = control::request(socket, R"({"cmd":"status"})");
-  if (!answer) {
-    if (answer.error().code == ErrorCode::kUnavailable) {
-      return fail(io, kExitFailure,
-                  fmt::format("no agent is running for {} (nothing listens on {}): start it "
-                              "with 'systemctl start ferry' or 'ferry run -c {}'",
-                              settings->file.string(), socket.string(), settings->file.string()));
+  const control::ControlClient agent(settings->agent.control_socket);
+  auto status = agent.status();
+  if (!status) {
+    if (status.error().code == ErrorCode::kUnavailable) {
+      return fail(
+          io, kExitFailure,
+          fmt::format("no agent is running for {} (nothing listens on {}): start it "
+                      "with 'systemctl start ferry' or 'ferry run -c {}'",
+                      settings->file.string(), agent.socket().string(), settings->file.string()));
     }
-    return fail(io, kExitFailure, answer.error().message);
-  }
-  boost::system::error_code ec;
-  boost::json::value status = boost::json::parse(*answer, ec);
-  if (ec || !status.is_object()) {
-    return fail(io, kExitFailure,
-                fmt::format("the agent's answer on {} is not a JSON object", socket.string()));
+    return fail(io, kExitFailure, status.error().message);
   }
   if (args.has("json")) {
-    io.out << *answer << '\n';
+    io.out << status->raw << '\n';
   } else {
-    io.out << control::render_status(status.get_object());
+    io.out << control::render_status(status->json);
   }
   return kExitOk;
 }

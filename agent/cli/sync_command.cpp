@@ -1,26 +1,20 @@
 // ferry sync: poll sources once and spool what changed (delivery arrives with the uplink).
 #include <chrono>
-#include <condition_variable>
-#include <map>
 #include <mutex>
+#include <optional>
 #include <stop_token>
-#include <thread>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
 
-#include "agent/app/spool_options.hpp"
-#include "agent/collector/collector.hpp"
 #include "agent/app/data_dir_lock.hpp"
+#include "agent/app/deadline.hpp"
+#include "agent/app/generation.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/control/control_client.hpp"
-#include "agent/uplink/uplink.hpp"
 #include "common/config/duration.hpp"
-#include "common/fs/atomic_file.hpp"
-#include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -69,35 +63,6 @@ void print_report(const pipeline::RunReport& report, Io& io) {
     }
   }
 }
-
-// Wakes a waiting thread whenever the uplink makes progress (acks, rejections, settled gaps).
-class ProgressSignal {
- public:
-  void notify() {
-    {
-      std::lock_guard lock(mutex_);
-      ++generation_;
-    }
-    cv_.notify_all();
-  }
-  // Waits until `done()` holds, re-checking it after each notify(); false when `stop` came first.
-  template <class Predicate>
-  bool wait(std::stop_token stop, Predicate done) {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      const std::uint64_t seen = generation_;
-      lock.unlock();
-      if (done()) return true;
-      lock.lock();
-      if (!cv_.wait(lock, stop, [&] { return generation_ != seen; })) return false;
-    }
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable_any cv_;
-  std::uint64_t generation_ = 0;
-};
 
 // Long work shows progress on stderr: on a terminal one line redrawn in place at most ten times
 // a second; otherwise a plain line at most every five seconds (fit for logs and CI).
@@ -166,155 +131,57 @@ bool delivered(spool::Spool& spool) {
   return stats && gaps && stats->batches == stats->rejected && gaps->empty();
 }
 
-// Requests `stop` when `timeout` passes before the watchdog itself is stopped.
-std::jthread start_watchdog(std::stop_source stop, config::Duration timeout) {
-  return std::jthread([stop, timeout](std::stop_token done) mutable {
-    std::mutex mutex;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mutex);
-    if (!cv.wait_for(lock, done, timeout, [] { return false; }) && !done.stop_requested()) {
-      stop.request_stop();
-    }
-  });
-}
+// How long a running agent may take to open its control socket (it opens its spool first).
+constexpr config::Duration kAgentStarting = std::chrono::seconds(30);
 
-// A source's "runs" and "state" in the agent's status answer.
-struct SourceRuns {
-  std::uint64_t runs = 0;
-  bool running = false;
-};
-
-Result<boost::json::object> agent_status(const std::filesystem::path& socket) {
-  auto answer = control::request(socket, R"({"cmd":"status"})");
-  if (!answer) return tl::unexpected(answer.error());
-  boost::system::error_code ec;
-  auto value = boost::json::parse(*answer, ec);
-  if (ec || !value.is_object()) {
-    return make_error(ErrorCode::kIo, "the agent's answer on {} is not a JSON object",
-                      socket.string());
-  }
-  return std::move(value.as_object());
-}
-
-std::map<std::string, SourceRuns> source_runs(const boost::json::object& status) {
-  std::map<std::string, SourceRuns> runs;
-  const auto* sources = status.if_contains("sources");
-  if (sources == nullptr || !sources->is_array()) return runs;
-  for (const auto& item : sources->get_array()) {
-    const auto* source = item.if_object();
-    if (source == nullptr || !source->contains("name")) continue;
-    SourceRuns entry;
-    if (const auto* n = source->if_contains("runs"); n && n->is_number()) {
-      entry.runs = n->to_number<std::uint64_t>();
-    }
-    if (const auto* state = source->if_contains("state"); state && state->is_string()) {
-      entry.running = state->get_string() == "running";
-    }
-    runs[std::string(source->at("name").as_string())] = entry;
-  }
-  return runs;
-}
-
-std::uint64_t spool_number(const boost::json::object& status, std::string_view key) {
-  const auto* spool = status.if_contains("spool");
-  const auto* value = spool && spool->is_object() ? spool->as_object().if_contains(key) : nullptr;
-  return value != nullptr && value->is_number() ? value->to_number<std::uint64_t>() : 0;
-}
-
-// An agent runs and owns the data_dir (SPEC section 2): it is asked to poll the sources now, and
-// this command waits for those runs (and, with the uplink on, for the spool to drain), then
-// reports what the agent says.
+// An agent runs and owns the data_dir (SPEC section 2): it polls the sources now and answers
+// once those runs have ended (and, with the uplink on, the spool has drained); this command
+// reports what it says.
 int hand_to_agent(const config::Settings& settings, const std::vector<std::string>& wanted,
                   bool upload, config::Duration timeout, Io& io) {
-  const auto& socket = settings.agent.control_socket;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto before = agent_status(socket);
-  if (!before) return fail(io, kExitFailure, before.error().message);
-  std::vector<std::string> names = wanted;
-  if (names.empty()) {
-    for (const auto& source : settings.sources) names.push_back(source.name);
+  control::SyncWaitRequest request;
+  request.sources = wanted;
+  if (request.sources.empty()) {
+    for (const auto& source : settings.sources) request.sources.push_back(source.name);
   }
-  // Asks for a run of `name` now; the run to wait for is the next one to end (the one after a
-  // run in progress, which may have read past what changed).
-  std::map<std::string, std::uint64_t> target;
-  std::map<std::string, std::uint64_t> seen;  // the last count seen: a fall means a reload
-  auto ask = [&](const std::string& name, SourceRuns now) -> Result<void> {
-    target[name] = now.runs + (now.running ? 2 : 1);
-    seen[name] = now.runs;
-    const std::string request =
-        boost::json::serialize(boost::json::object{{"cmd", "sync_now"}, {"source", name}});
-    auto answer = control::request(socket, request);
-    if (!answer) return tl::unexpected(answer.error());
-    boost::system::error_code ec;
-    auto parsed = boost::json::parse(*answer, ec);
-    const auto* object = ec ? nullptr : parsed.if_object();
-    const auto* ok = object ? object->if_contains("ok") : nullptr;
-    if (ok == nullptr || !ok->is_bool() || !ok->get_bool()) {
-      const auto* error = object ? object->if_contains("error") : nullptr;
-      return make_error(ErrorCode::kInvalidArgument, "the running agent refused: {}",
-                        error && error->is_string() ? std::string(error->get_string())
-                                                    : std::string("no reason given"));
-    }
-    return {};
-  };
-  const auto runs_before = source_runs(*before);
-  for (const auto& name : names) {
-    const auto found = runs_before.find(name);
-    if (auto asked = ask(name, found == runs_before.end() ? SourceRuns{} : found->second); !asked) {
-      return fail(io, kExitFailure,
-                  fmt::format("{} (was {} changed without a reload? run: systemctl reload ferry)",
-                              asked.error().message, settings.file.string()));
-    }
-  }
+  request.drain = upload;
+  request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   io.out << fmt::format("the running agent owns {}: it was asked to poll {} now\n",
-                        settings.agent.data_dir.string(), fmt::join(names, ", "));
-  boost::json::object last;
-  for (;;) {
-    auto status = agent_status(socket);
-    if (!status) return fail(io, kExitFailure, status.error().message);
-    last = std::move(*status);
-    const auto runs = source_runs(last);
-    bool polled = true;
-    for (const auto& name : names) {
-      const auto found = runs.find(name);
-      if (found != runs.end() && found->second.runs < seen[name]) {
-        // The agent reloaded (its counts start again): ask once more.
-        if (auto asked = ask(name, found->second); !asked) {
-          return fail(io, kExitFailure, asked.error().message);
-        }
-      }
-      if (found != runs.end()) seen[name] = std::max(seen[name], found->second.runs);
-      polled = polled && found != runs.end() && found->second.runs >= target[name];
-    }
-    const bool drained = !upload || spool_number(last, "batches") == spool_number(last, "rejected");
-    if (polled && drained) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(io, kExitFailure,
-                  fmt::format("not done within --timeout {}: the agent goes on by itself (see "
-                              "ferry status)",
-                              config::format_duration(timeout)));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling the agent's status
+                        settings.agent.data_dir.string(), fmt::join(request.sources, ", "));
+  io.out.flush();
+  const control::ControlClient agent(settings.agent.control_socket);
+  if (auto answered = agent.ping_until(std::chrono::steady_clock::now() +
+                                       std::min<config::Duration>(timeout, kAgentStarting));
+      !answered) {
+    return fail(io, kExitFailure, answered.error().message);
+  }
+  auto reply = agent.sync_wait(request);
+  if (!reply && reply.error().code == ErrorCode::kInvalidArgument) {
+    return fail(io, kExitFailure,
+                fmt::format("{} (was {} changed without a reload? run: systemctl reload ferry)",
+                            reply.error().message, settings.file.string()));
+  }
+  if (!reply) return fail(io, kExitFailure, reply.error().message);
+  if (!reply->done) {
+    return fail(io, kExitFailure,
+                fmt::format("not done within --timeout {}: the agent goes on by itself (see "
+                            "ferry status)",
+                            config::format_duration(timeout)));
   }
   int exit_code = kExitOk;
-  for (const auto& item : last.at("sources").as_array()) {
-    const auto& source = item.as_object();
-    const std::string name(source.at("name").as_string());
-    if (!target.contains(name)) continue;
-    const auto& error = source.at("last_error");
-    if (error.is_string()) {
-      io.err << fmt::format("ferry: source '{}': {}\n", name, error.as_string());
+  for (const auto& run : reply->runs) {
+    if (!run.error.empty()) {
+      io.err << fmt::format("ferry: source '{}': {}\n", run.name, run.error);
       exit_code = kExitFailure;
     } else {
-      io.out << fmt::format("{}: {} rows read by the agent's run\n", name,
-                            source.at("rows_last_run").to_number<std::uint64_t>());
+      io.out << fmt::format("{}: {} rows read by the agent's run\n", run.name, run.rows_read);
     }
   }
-  io.out << fmt::format("spool: {} batches waiting, {} bytes\n", spool_number(last, "batches"),
-                        spool_number(last, "bytes"));
-  if (upload && spool_number(last, "rejected") > 0) {
+  io.out << fmt::format("spool: {} batches waiting, {} bytes\n", reply->spool.batches,
+                        reply->spool.bytes);
+  if (upload && reply->spool.rejected > 0) {
     io.err << fmt::format("ferry: {} batches were rejected by the tenant (see ferry status)\n",
-                          spool_number(last, "rejected"));
+                          reply->spool.rejected);
     exit_code = kExitFailure;
   }
   return exit_code;
@@ -360,51 +227,45 @@ int run(const ParsedArgs& args, Io& io) {
   }
   if (!lock) return fail(io, kExitFailure, lock.error().message);
 
-  spool::OpenReport opened;
-  auto spool = spool::Spool::open(app::spool_options(*settings), opened);
-  if (!spool) return fail(io, kExitFailure, spool.error().message);
-  if (opened.corrupt_moved_to) {
+  ProgressPrinter printer(io.err, ::isatty(STDERR_FILENO) == 1);
+  app::GenerationOptions options;
+  options.collector.scheduled = false;  // only the runs asked for below
+  options.collector.on_progress = [&printer](const std::string& source, std::uint64_t rows,
+                                             std::uint64_t batches) {
+    printer.polled(source, rows, batches);
+  };
+  options.deliver = upload;
+  options.on_command = [](const std::string&, const std::string&) {
+    return uplink::CommandResult{false, "ferry sync is a one-shot run and takes no commands"};
+  };
+  app::Generation local(*settings, std::move(*keyring), std::move(options));
+  if (auto opened = local.open_spool(); !opened) {
+    return fail(io, kExitFailure, opened.error().message);
+  }
+  if (const auto& opened = local.spool_report(); opened.corrupt_moved_to) {
     io.err << fmt::format(
         "ferry: WARNING: the spool was damaged ({}); it was moved to {} and a new spool started. "
         "Sources will be read again from the beginning.\n",
         opened.corrupt_reason, opened.corrupt_moved_to->string());
   }
-  ProgressPrinter printer(io.err, ::isatty(STDERR_FILENO) == 1);
-  collector::CollectorOptions collect;
-  collect.scheduled = false;  // only the runs asked for below
-  collect.on_progress = [&printer](const std::string& source, std::uint64_t rows,
-                                   std::uint64_t batches) { printer.polled(source, rows, batches); };
-  auto sources = collector::Collector::create(*settings, **spool, *keyring, collect);
-  if (!sources) return fail(io, kExitFailure, sources.error().message);
-
-  // Delivery runs beside polling, so a large first sync streams out as it is read.
-  ProgressSignal progress;
-  std::unique_ptr<uplink::Uplink> delivery;
-  if (upload) {
-    uplink::Hooks hooks;
-    hooks.on_progress = [&progress, collecting = sources->get()] {
-      collecting->spool_progress();
-      progress.notify();
-    };
-    hooks.on_command = [](const std::string&, const std::string&) {
-      return uplink::CommandResult{false, "ferry sync is a one-shot run and takes no commands"};
-    };
-    auto made = uplink::Uplink::create(*settings, **spool, std::move(hooks));
-    if (!made) return fail(io, kExitUsage, made.error().message);
-    delivery = std::move(*made);
-    (*spool)->set_commit_listener([sender = delivery.get()] { sender->notify(); });
-    delivery->start();
+  if (auto built = local.build_collector(); !built) {
+    return fail(io, kExitFailure, built.error().message);
   }
+  if (auto built = local.build_uplink(); !built) return fail(io, kExitUsage, built.error().message);
+  spool::Spool& spool = local.spool();
+  uplink::Uplink* delivery = local.uplink();
 
   std::stop_source stop;
-  auto watchdog = start_watchdog(stop, timeout);
+  std::optional<app::StopAtDeadline> watchdog(std::in_place, stop,
+                                              std::chrono::steady_clock::now() + timeout);
   int exit_code = kExitOk;
-  (*sources)->start();
+  // Delivery runs beside polling, so a large first sync streams out as it is read.
+  local.start();
   // A full spool (when_full: pause) drains to the tenant; then the source is read again.
-  const auto results = (*sources)->run_once(
+  const auto results = local.collector().run_once(
       wanted, args.has("allow-mass-delete"),
       [&] { return delivery && !delivery->status().refused; }, stop.get_token());
-  (*sources)->stop();
+  local.collector().stop();
   printer.finish_line();
   for (const auto& [name, outcome] : results) {
     if (outcome.kind == collector::RunEnd::Kind::kStopped) continue;
@@ -420,15 +281,14 @@ int run(const ParsedArgs& args, Io& io) {
   }
   if (delivery && !stop.stop_requested()) {
     printer.source("");
-    progress.wait(stop.get_token(), [&] {
+    local.progress().wait(stop.get_token(), std::chrono::steady_clock::time_point::max(), [&] {
       const auto status = delivery->status();
       printer.acked(status.batches_acked);
-      return delivered(**spool) || status.refused;
+      return delivered(spool) || status.refused;
     });
     printer.finish_line();
   }
-  watchdog.request_stop();
-  watchdog.join();
+  watchdog.reset();
   std::optional<uplink::Status> sent;
   if (delivery) {
     delivery->stop();
@@ -454,7 +314,7 @@ int run(const ParsedArgs& args, Io& io) {
       io.err << fmt::format("ferry: uplink: {}\n", sent->last_error);
     }
   }
-  auto stats = (*spool)->stats();
+  auto stats = spool.stats();
   if (stats) {
     io.out << fmt::format("spool: {} batches waiting, {} bytes\n", stats->batches, stats->bytes);
     if (stats->rejected > 0) {

@@ -9,6 +9,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -25,6 +26,9 @@ using boost::system::error_code;
 using Protocol = net::local::stream_protocol;
 
 constexpr std::size_t kMaxRequest = 64 * 1024;
+// Requests answered at once; more wait for a free thread. `status` and `ping` are quick; a
+// `sync_wait` holds its thread for as long as it waits.
+constexpr std::size_t kHandlerThreads = 8;
 
 }  // namespace
 
@@ -42,7 +46,11 @@ struct ControlServer::Impl {
       if (ec) co_return;  // the client left (or sent a line too long to be a request)
       std::string line = buffer.substr(0, n - 1);
       buffer.erase(0, n);
-      std::string response = handler(line) + "\n";
+      // On the handler pool: a request that waits (sync_wait, reload) holds up no other.
+      std::string response = co_await net::co_spawn(
+          handlers, [this, &line]() -> net::awaitable<std::string> { co_return handler(line); },
+          net::use_awaitable);
+      response += "\n";
       co_await net::async_write(socket, net::buffer(response),
                                 net::redirect_error(net::use_awaitable, ec));
       if (ec) co_return;
@@ -69,6 +77,8 @@ struct ControlServer::Impl {
   net::io_context io;
   Protocol::acceptor acceptor;
   std::thread thread;
+  // Declared after `io`, so that it is gone (joined) before the coroutines waiting on it are.
+  net::thread_pool handlers{kHandlerThreads};
 };
 
 Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesystem::path& path,
@@ -122,6 +132,7 @@ void ControlServer::stop() {
   if (!impl_->thread.joinable()) return;
   impl_->io.stop();
   impl_->thread.join();
+  impl_->handlers.join();  // the handler makes its waits end when the agent stops
   error_code ignored;
   impl_->acceptor.close(ignored);
   std::error_code fs_error;

@@ -2,8 +2,11 @@
 // JSON request a line and one JSON response a line. What a request does is the handler's
 // business; this class only carries lines. (Windows will use a named pipe behind the same seam.)
 //
-// Threads: one thread of its own serves every connection; the handler is called on it, one
-// request at a time. stop() (and the destructor) closes the socket, removes the file and joins.
+// Threads: one thread of its own accepts and reads every connection; the handler is called on a
+// small pool of threads of its own, so requests from different connections are answered at once
+// (a `sync_wait` that waits minutes holds up no `status`); one connection's requests are answered
+// in order. stop() (and the destructor) closes the socket, removes the file, and joins once the
+// handler calls in progress have returned: the handler must end its waits when the agent stops.
 #pragma once
 
 #include <filesystem>
@@ -15,7 +18,8 @@
 
 namespace ferry::control {
 
-// Gets one request line (without its newline) and returns one response line (likewise).
+// Gets one request line (without its newline) and returns one response line (likewise). Called on
+// several threads at once.
 using Handler = std::function<std::string(const std::string& request)>;
 
 class ControlServer {

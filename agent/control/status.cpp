@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "agent/control/json_fields.hpp"
 #include "common/keys/keyring.hpp"
 
 namespace ferry::control {
@@ -16,11 +17,6 @@ namespace json = boost::json;
 json::value time_or_null(const std::optional<std::chrono::system_clock::time_point>& time) {
   if (!time) return nullptr;
   return json::value(keys::format_rfc3339(*time));
-}
-
-json::value text_or_null(const std::string& text) {
-  if (text.empty()) return nullptr;
-  return json::value(text);
 }
 
 // Days since an RFC 3339 time ("2026-11-01T09:00:00Z"); nullopt when it does not parse.
@@ -53,14 +49,6 @@ std::string string_of(const json::object& object, std::string_view key,
   if (value == nullptr || value->is_null()) return std::string(if_null);
   if (const auto* text = value->if_string()) return std::string(*text);
   return json::serialize(*value);
-}
-
-std::uint64_t number_of(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr) return 0;
-  if (const auto* u = value->if_uint64()) return *u;
-  if (const auto* i = value->if_int64()) return *i < 0 ? 0 : static_cast<std::uint64_t>(*i);
-  return 0;
 }
 
 // "2026-11-23T10:00:00Z" -> "2026-11-23 10:00:00Z"; "-" for null.
@@ -169,22 +157,17 @@ json::object status_json(const StatusInputs& in) {
 
 std::string render_status(const json::object& status) {
   std::string out;
-  const json::object empty;
-  auto section = [&](std::string_view key) -> const json::object& {
-    const json::value* value = status.if_contains(key);
-    return value != nullptr && value->is_object() ? value->get_object() : empty;
-  };
   out += fmt::format("ferry {}  agent {} (tenant {})  pid {}  up {}\n",
                      string_of(status, "version"), string_of(status, "agent_id"),
                      string_of(status, "tenant_id"), string_of(status, "pid"),
-                     format_age(static_cast<std::int64_t>(number_of(status, "uptime_s"))));
+                     format_age(static_cast<std::int64_t>(number_at(status, "uptime_s"))));
 
-  const json::object& uplink = section("uplink");
+  const json::object& uplink = object_at(status, "uplink");
   const std::string state = string_of(uplink, "state");
   std::string line = fmt::format("uplink   {}", state);
   if (state == "connected") line += fmt::format(" ({})", string_of(uplink, "tls_version"));
   line += fmt::format("  {}  acked through seq {}", string_of(uplink, "url"),
-                      number_of(uplink, "acked_through"));
+                      number_at(uplink, "acked_through"));
   if (state == "backoff")
     line += fmt::format("  next attempt {}", short_time(uplink, "next_attempt_at"));
   out += line + "\n";
@@ -192,18 +175,18 @@ std::string render_status(const json::object& status) {
     out += fmt::format("         last error: {}\n", error);
   }
 
-  const json::object& spool = section("spool");
+  const json::object& spool = object_at(status, "spool");
   out += fmt::format("spool    {} batches, {} of {}, oldest {}, {} rejected\n",
-                     number_of(spool, "batches"), format_bytes(number_of(spool, "bytes")),
-                     format_bytes(number_of(spool, "max_bytes")),
-                     format_age(static_cast<std::int64_t>(number_of(spool, "oldest_age_s"))),
-                     number_of(spool, "rejected"));
+                     number_at(spool, "batches"), format_bytes(number_at(spool, "bytes")),
+                     format_bytes(number_at(spool, "max_bytes")),
+                     format_age(static_cast<std::int64_t>(number_at(spool, "oldest_age_s"))),
+                     number_at(spool, "rejected"));
 
-  const json::object& keys = section("keys");
-  out += fmt::format("keys     active version {}, created {}", number_of(keys, "active_version"),
+  const json::object& keys = object_at(status, "keys");
+  out += fmt::format("keys     active version {}, created {}", number_at(keys, "active_version"),
                      short_time(keys, "active_created"));
   if (const json::value* age = keys.if_contains("active_age_days"); age && !age->is_null()) {
-    out += fmt::format(" ({} days ago)", number_of(keys, "active_age_days"));
+    out += fmt::format(" ({} days ago)", number_at(keys, "active_age_days"));
   }
   if (const json::value* due = keys.if_contains("rotation_due");
       due && due->is_bool() && due->get_bool()) {
@@ -224,7 +207,7 @@ std::string render_status(const json::object& status) {
                       string_of(source, "state"), short_time(source, "last_run_at"),
                       short_time(source, "last_success_at"),
                       short_time(source, "next_run_at") + (retry ? " (retry)" : ""),
-                      std::to_string(number_of(source, "rows_last_run")),
+                      std::to_string(number_at(source, "rows_last_run")),
                       string_of(source, "last_error")});
     }
   }

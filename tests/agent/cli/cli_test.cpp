@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "tests/support/minimal_config.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -18,22 +19,7 @@ struct Site {
   test::TempDir dir;
   std::filesystem::path config;
 
-  Site() {
-    config =
-        dir.write("ferry.yaml", fmt::format(R"(agent:
-  id: school-042
-  tenant: district-7
-  data_dir: {}
-uplink:
-  enabled: false
-  tenant_public_key: "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM="
-sources:
-  - name: sis
-    type: oneroster_csv
-    path: {}
-)",
-                                            (dir / "data").string(), (dir / "export").string()));
-  }
+  Site() { config = dir.write("ferry.yaml", test::minimal_config(dir / "data", dir / "export")); }
 
   ProcessResult ferry(std::vector<std::string> args) const {
     args.insert(args.begin(), FERRY_BINARY);

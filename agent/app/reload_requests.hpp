@@ -1,0 +1,42 @@
+// `reload` requests from the control socket, handed to the main thread that swaps generations
+// (a reload must not run on a control-server thread: it stops and rebuilds what those threads
+// read). The asking thread wakes the main thread (SIGHUP) and waits for its answer.
+//
+// Threads: ask() from control-server threads; answer() and cancel() from the main thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/app/generations.hpp"
+#include "common/error/error.hpp"
+
+namespace ferry::app {
+
+class ReloadRequests {
+ public:
+  // `wake` makes the main thread reload (AgentSignals::wake_for_reload).
+  explicit ReloadRequests(std::function<void()> wake) : wake_(std::move(wake)) {}
+
+  // What the reload applied, or why it was refused; waits at most `patience`.
+  Result<std::string> ask(std::chrono::seconds patience = std::chrono::seconds(60));
+  // Every waiting request gets `outcome` (the main thread reloaded).
+  void answer(const ReloadOutcome& outcome);
+  // The agent is stopping: waiting requests are refused, and so is every later one.
+  void cancel();
+
+ private:
+  std::vector<std::promise<ReloadOutcome>> take();
+
+  std::function<void()> wake_;
+  std::mutex mutex_;
+  std::vector<std::promise<ReloadOutcome>> waiting_;  // guarded by mutex_
+  bool stopping_ = false;                             // guarded by mutex_
+};
+
+}  // namespace ferry::app
