@@ -1,4 +1,5 @@
 // ferry status: asks the running agent over its control socket and prints what it says.
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "agent/cli/commands.hpp"
@@ -20,14 +21,24 @@ int run(const ParsedArgs& args, Io& io) {
   const control::ControlClient agent(settings->agent.control_socket);
   auto status = agent.status();
   if (!status) {
+    std::string message = status.error().message;
     if (status.error().code == ErrorCode::kUnavailable) {
-      return fail(
-          io, kExitFailure,
-          fmt::format("no agent is running for {} (nothing listens on {}): start it "
-                      "with 'systemctl start ferry' or 'ferry run -c {}'",
-                      settings->file.string(), agent.socket().string(), settings->file.string()));
+      message = fmt::format(
+          "no agent is running for {} (nothing listens on {}): start it with 'systemctl start "
+          "ferry' or 'ferry run -c {}'",
+          settings->file.string(), agent.socket().string(), settings->file.string());
     }
-    return fail(io, kExitFailure, status.error().message);
+    // Scripts get an answer they can parse either way (SPEC section 8).
+    if (args.has("json")) {
+      io.out << boost::json::serialize(boost::json::object{
+                    {"agent", "down"},
+                    {"agent_id", settings->agent.id},
+                    {"tenant_id", settings->agent.tenant},
+                    {"control_socket", agent.socket().string()},
+                    {"error", message}})
+             << '\n';
+    }
+    return fail(io, kExitFailure, message);
   }
   if (args.has("json")) {
     io.out << status->raw << '\n';
@@ -47,7 +58,7 @@ const CommandSpec& status_command() {
       .details =
           "Asks the agent that `ferry run` started, over agent.control_socket: the uplink's\n"
           "state, the spool, every source's last and next run, the active key. Exit 1 when no\n"
-          "agent is running.",
+          "agent is running (with --json, after printing {\"agent\": \"down\", ...}).",
       .options = kOptions,
       .run = run};
   return spec;

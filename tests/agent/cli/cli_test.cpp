@@ -1,6 +1,7 @@
 // The `ferry` binary as an admin runs it: real processes, real files, exit codes of SPEC section 1.
 #include <sstream>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -39,6 +40,22 @@ std::vector<std::string> lines(const std::string& text) {
     start = end + 1;
   }
   return out;
+}
+
+TEST_CASE("status --json with no agent running prints agent down and exits 1") {
+  Site site;
+  auto result = site.ferry({"status", "--json"});
+  CHECK(result.exit_code == 1);
+  boost::system::error_code ec;
+  auto answer = boost::json::parse(result.out, ec);
+  REQUIRE_FALSE(ec);
+  CHECK(answer.at("agent") == "down");
+  CHECK_THAT(std::string(answer.at("error").as_string()), Catch::Contains("no agent is running"));
+  CHECK_THAT(result.err, Catch::Contains("no agent is running"));
+  // Without --json, only the message.
+  auto plain = site.ferry({"status"});
+  CHECK(plain.exit_code == 1);
+  CHECK(plain.out.empty());
 }
 
 TEST_CASE("ferry --version prints the version") {
