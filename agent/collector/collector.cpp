@@ -277,9 +277,11 @@ bool Collector::run_now(std::optional<std::string> source) {
 
 void Collector::spool_progress() {
   {
+    // Called on every ack: wake nobody unless a source waits for room or run_once waits.
     std::lock_guard lock(mutex_);
-    ++wakes_;  // run_once re-checks wait_for_room
     if (!scheduler_.any_paused()) {
+      if (once_waiters_ == 0) return;
+      ++wakes_;  // run_once re-checks wait_for_room
       cv_.notify_all();
       return;
     }
@@ -304,6 +306,7 @@ std::vector<OnceResult> Collector::run_once(const std::vector<std::string>& name
                                             std::stop_token stop) {
   std::vector<std::size_t> wanted;
   std::unique_lock lock(mutex_);
+  ++once_waiters_;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     if (names.empty()) wanted.push_back(i);
   }
@@ -342,6 +345,7 @@ std::vector<OnceResult> Collector::run_once(const std::vector<std::string>& name
     const auto seen = wakes_;
     cv_.wait(lock, stop, [&] { return wakes_ != seen; });
   }
+  --once_waiters_;
   std::vector<OnceResult> results;
   for (std::size_t index : wanted) {
     Slot& slot = slots_[index];

@@ -122,6 +122,7 @@ class Collector {
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable_any cv_;  // workers wait for work; run_once for results
   std::uint64_t wakes_ = 0;         // bumped by whatever may have made a source due
+  int once_waiters_ = 0;            // run_once calls waiting
   std::vector<Slot> slots_;
   Scheduler scheduler_;
   std::vector<std::jthread> workers_;
