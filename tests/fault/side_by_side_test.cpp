@@ -3,7 +3,6 @@
 #include <chrono>
 #include <csignal>
 #include <string>
-#include <thread>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -12,23 +11,14 @@
 #include "common/sqlite/database.hpp"
 #include "tests/fault/child_process.hpp"
 #include "tests/integration/pipeline_site.hpp"
+#include "tests/netfault/wait_until.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-template <typename Condition>
-bool wait_until(Condition done, Clock::duration timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using test::wait_until;
 
 // The entry of `source` in `ferry status --json`; an empty object when there is none (yet).
 boost::json::object source_status(const test::PipelineSite& site, std::string_view source) {

@@ -3,12 +3,12 @@
 #include "agent/collector/collector.hpp"
 
 #include <chrono>
-#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "common/crypto/x25519.hpp"
 #include "tests/agent/support/scripted_source.hpp"
+#include "tests/netfault/wait_until.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -22,12 +22,7 @@ const env::WallTime kStart = env::WallTime(std::chrono::seconds(1772446650));
 // Waits (in real time, with a deadline) until `done` holds.
 template <class Condition>
 bool eventually(Condition done) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
+  return test::wait_until(done, 30s);
 }
 
 struct Site {
