@@ -110,10 +110,21 @@ TEST_CASE("a source blocked by a locked database does not hold up another source
   INFO(boost::json::serialize(blocked));
   CHECK(through);
   CHECK(blocked.at("rows_last_run").to_number<std::uint64_t>() == 2);
+
+  // Locked again, with a run of library waiting for the lock: SIGTERM still stops the agent at
+  // once (the wait for the lock gives way to the stop), and it exits cleanly.
+  REQUIRE(db->exec("BEGIN EXCLUSIVE; INSERT INTO loans VALUES (3, 'b-3', '2026-01-03 08:00:00')"));
+  REQUIRE(site.ferry({"sync", "--no-upload", "--source", "library", "--timeout", "1s"}).exit_code ==
+          1);
+  REQUIRE(wait_until([&] { return text_at(source_status(site, "library"), "state") == "running"; },
+                     60s));
   REQUIRE(agent.signal(SIGTERM));
+  const auto stopping = std::chrono::steady_clock::now();
   const auto code = agent.wait_for(30s);
   REQUIRE(code);
   CHECK(*code == 0);
+  CHECK(std::chrono::steady_clock::now() - stopping < 10s);
+  REQUIRE(db->exec("COMMIT"));
 }
 
 }  // namespace
