@@ -96,11 +96,7 @@ Collector::Collector(const config::Settings& settings, spool::Spool& spool,
       clock_(*options_.clock),
       keyring_(keyring),
       slots_(std::move(slots)),
-      scheduler_(entries_of(settings, options_.scheduled), clock_.now()) {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    slots_[i].status.next_run = scheduler_.entries()[i].next_run;
-  }
-}
+      scheduler_(entries_of(settings, options_.scheduled), clock_.now()) {}
 
 Collector::~Collector() { stop(); }
 
@@ -110,13 +106,12 @@ void Collector::start() {
   auto log = log::get("agent");
   log->info("collecting from {} sources", slots_.size());
   const auto now = clock_.now();
-  for (const auto& slot : slots_) {
-    if (!options_.scheduled) break;
-    const auto& settings = slot.runner->settings();
+  for (std::size_t i = 0; i < slots_.size() && options_.scheduled; ++i) {
+    const auto& settings = slots_[i].runner->settings();
     log->info("source scheduled source={} schedule=\"{}\" first_run_in={}", settings.name,
               describe(settings.schedule),
-              config::format_duration(std::chrono::duration_cast<config::Duration>(
-                  std::max(slot.status.next_run - now, WallTime::duration::zero()))));
+              config::format_duration(std::chrono::duration_cast<config::Duration>(std::max(
+                  scheduler_.entries()[i].next_run - now, WallTime::duration::zero()))));
   }
   const std::size_t count = std::min(slots_.size(), std::max<std::size_t>(options_.max_workers, 1));
   for (std::size_t i = 0; i < count; ++i) {
@@ -201,9 +196,6 @@ void Collector::run_slot(std::size_t index, policy::TokenFactory& tokens, std::s
     record(index, outcome, ended);
     scheduler_.finished(index, RunEnd{outcome.kind, outcome.failure, started, ended});
     const auto& entry = scheduler_.entries()[index];
-    slot.status.next_run = entry.next_run;
-    slot.status.retrying = entry.retrying;
-    slot.status.consecutive_failures = entry.failures;
     if (outcome.kind == RunEnd::Kind::kFailed) {
       log->info("next attempt source={} at={} consecutive_failures={}", name,
                 keys::format_rfc3339(entry.next_run), entry.failures);
@@ -265,10 +257,6 @@ bool Collector::run_now(std::optional<std::string> source) {
   {
     std::lock_guard lock(mutex_);
     found = scheduler_.run_now(source, clock_.now());
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      slots_[i].status.next_run = scheduler_.entries()[i].next_run;
-      slots_[i].status.retrying = scheduler_.entries()[i].retrying;
-    }
     ++wakes_;
   }
   cv_.notify_all();
@@ -290,11 +278,7 @@ void Collector::spool_progress() {
   const bool room = stats && stats->bytes <= spool_.max_bytes() / 2;
   {
     std::lock_guard lock(mutex_);
-    if (room && scheduler_.resume_paused(clock_.now())) {
-      for (std::size_t i = 0; i < slots_.size(); ++i) {
-        slots_[i].status.next_run = scheduler_.entries()[i].next_run;
-      }
-    }
+    if (room) scheduler_.resume_paused(clock_.now());
     ++wakes_;
   }
   cv_.notify_all();
@@ -365,7 +349,14 @@ std::vector<OnceResult> Collector::run_once(const std::vector<std::string>& name
 std::vector<SourceStatus> Collector::sources() const {
   std::lock_guard lock(mutex_);
   std::vector<SourceStatus> states;
-  for (const auto& slot : slots_) states.push_back(slot.status);
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    // When it runs next, and why, is the scheduler's: read here, never copied.
+    const Scheduler::Entry& entry = scheduler_.entries()[i];
+    SourceStatus& status = states.emplace_back(slots_[i].status);
+    status.next_run = entry.next_run;
+    status.retrying = entry.retrying;
+    status.consecutive_failures = entry.failures;
+  }
   return states;
 }
 
