@@ -69,8 +69,15 @@ Result<SyncWaitResult> sync_and_wait(Generation& generation,
     return run.outcome.kind == collector::RunEnd::Kind::kStopped;
   });
   if (done && request.drain && uplink != nullptr) {
-    done = generation.progress().wait(give_up.get_token(), deadline,
-                                      [&] { return drained(generation.spool()); });
+    // A refusal that retrying will not fix ends the wait at once: the caller learns why now,
+    // not at its timeout. The agent goes on retrying by itself.
+    done = generation.progress().wait(give_up.get_token(), deadline, [&] {
+      return drained(generation.spool()) || uplink->status().refused;
+    });
+    if (done && !drained(generation.spool())) {
+      const auto status = uplink->status();
+      if (status.refused) result.reply.uplink_refused = status.last_error;
+    }
   }
   result.reply.done = done;
   result.interrupted = !done && stop.stop_requested();

@@ -179,6 +179,13 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
   }
   io.out << fmt::format("spool: {} batches waiting, {} bytes\n", reply->spool.batches,
                         reply->spool.bytes);
+  if (upload && !reply->uplink_refused.empty()) {
+    fail(io, kExitFailure,
+         fmt::format("not delivered: {}. What was spooled is kept, and the agent sends it once "
+                     "this is fixed",
+                     reply->uplink_refused));
+    exit_code = kExitFailure;
+  }
   if (upload && reply->spool.rejected > 0) {
     io.err << fmt::format("ferry: {} batches were rejected by the tenant (see ferry status)\n",
                           reply->spool.rejected);

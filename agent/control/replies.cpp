@@ -121,7 +121,8 @@ json::object to_json(const SyncWaitReply& reply) {
           {"runs", std::move(runs)},
           {"spool", json::object{{"batches", reply.spool.batches},
                                  {"bytes", reply.spool.bytes},
-                                 {"rejected", reply.spool.rejected}}}};
+                                 {"rejected", reply.spool.rejected}}},
+          {"uplink_refused", text_or_null(reply.uplink_refused)}};
 }
 
 SyncWaitReply parse_sync_wait_reply(const json::object& answer) {
@@ -137,6 +138,7 @@ SyncWaitReply parse_sync_wait_reply(const json::object& answer) {
     }
   }
   reply.spool = spool_of(object_at(answer, "spool"));
+  reply.uplink_refused = text_at(answer, "uplink_refused");
   return reply;
 }
 

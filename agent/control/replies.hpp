@@ -104,6 +104,9 @@ struct SyncWaitReply {
   bool done = false;
   std::vector<RunReply> runs;
   SpoolReply spool;
+  // Why the spool did not drain when the tenant refused the agent in a way retrying will not fix
+  // (a rejected token, an untrusted certificate): the drain stopped waiting. "" otherwise.
+  std::string uplink_refused;
 };
 
 boost::json::object to_json(const SyncWaitReply& reply);

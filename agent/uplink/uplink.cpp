@@ -48,6 +48,14 @@ std::string format_delay(std::chrono::milliseconds delay) {
   return config::format_duration(std::chrono::duration_cast<config::Duration>(delay));
 }
 
+// The peer or something between went away: an orderly or abrupt close of the TCP connection, or
+// the TLS stream ending without its close_notify. What the admin sees is the same either way.
+bool is_cut(const boost::system::error_code& ec) {
+  return ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == net::error::connection_aborted ||
+         ec == net::ssl::error::stream_truncated;
+}
+
 // A batch written and not yet answered.
 struct InFlight {
   std::uint64_t seq = 0;
@@ -124,6 +132,7 @@ struct Uplink::Impl {
   void end(Connection& c, std::string reason);
   void wake_up();
   std::string describe_read_error(const error_code& ec, const WebSocket& ws) const;
+  static std::string describe_write_error(const error_code& ec);
   void progress() {
     if (hooks.on_progress) hooks.on_progress();
   }
@@ -200,11 +209,13 @@ std::string Uplink::Impl::describe_read_error(const error_code& ec, const WebSoc
         "was dropped as dead",
         config::format_duration(settings.idle_timeout));
   }
-  if (ec == net::error::eof || ec == net::error::connection_reset ||
-      ec == net::ssl::error::stream_truncated) {
-    return fmt::format("the connection was cut ({})", ec.message());
-  }
+  if (is_cut(ec)) return fmt::format("the connection was cut ({})", ec.message());
   return fmt::format("the connection failed: {}", ec.message());
+}
+
+std::string Uplink::Impl::describe_write_error(const error_code& ec) {
+  if (is_cut(ec)) return fmt::format("the connection was cut while sending ({})", ec.message());
+  return fmt::format("the connection failed while sending: {}", ec.message());
 }
 
 std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
@@ -384,7 +395,7 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
         c.ws.text(true);
         co_await c.ws.async_write(net::buffer(text), net::redirect_error(net::use_awaitable, ec));
         if (ec) {
-          end(c, fmt::format("the connection failed while sending: {}", ec.message()));
+          end(c, describe_write_error(ec));
           co_return;
         }
         continue;
@@ -465,7 +476,7 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
           co_await c.ws.async_write(net::buffer(batch.frame),
                                     net::redirect_error(net::use_awaitable, ec));
           if (ec) {
-            end(c, fmt::format("the connection failed while sending: {}", ec.message()));
+            end(c, describe_write_error(ec));
             co_return;
           }
           c.send_after = batch.seq;
@@ -518,7 +529,7 @@ net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held, boo
   const Hello hello{agent_id, tenant_id, spool.spool_id(), FERRY_VERSION, stats->next_seq};
   ws.text(true);
   co_await ws.async_write(net::buffer(to_json(hello)), net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return describe_read_error(ec, ws);
+  if (ec) co_return describe_write_error(ec);
   auto welcome = co_await await_welcome(ws);
   if (!welcome) co_return welcome.error();
   const std::uint64_t acked = welcome->acked_through;

@@ -4,13 +4,13 @@
 #include <chrono>
 #include <csignal>
 #include <string>
-#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "tests/fault/child_process.hpp"
 #include "tests/integration/pipeline_site.hpp"
 #include "tests/integration/spool_reader.hpp"
+#include "tests/netfault/wait_until.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry {
@@ -18,17 +18,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-// Polls until `done` is true or `deadline` passes; returns whether it came true.
-template <typename Condition>
-bool wait_until(Condition done, Clock::duration timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using test::wait_until;
 
 bool log_says(const test::PipelineSite& site, const std::string& text) {
   std::error_code ec;
@@ -43,7 +33,7 @@ TEST_CASE("ferry run polls its sources at start and stops on SIGTERM") {
   const auto output = site.dir() / "run-output.txt";
   test::ChildProcess agent(site.ferry_argv({"run"}), output);
 
-  REQUIRE(wait_until([&] { return log_says(site, "run finished source=sis"); }, 60s));
+  REQUIRE(wait_until([&] { return site.runs_of("sis") >= 1 || !agent.running(); }, 60s, 100ms));
   // A second agent on the same data_dir is refused: one process owns it.
   {
     const auto second_output = site.dir() / "second-run.txt";
@@ -82,10 +72,14 @@ TEST_CASE("ferry run stopped by SIGINT in the middle of a run rolls back and los
   test::ChildProcess agent(site.ferry_argv({"run"}), output);
 
   // Stop it once it has committed some batches of its first run, but before that run is done.
+  const auto run_ended = [&] { return site.runs_of("sis") >= 1; };
   REQUIRE(wait_until(
-      [&] { return test::count_batches(site.spool_db()) >= 3 || log_says(site, "run finished"); },
-      60s));
-  const bool mid_run = !log_says(site, "run finished");
+      [&] {
+        return test::peek_batches(site.spool_db()).value_or(0) >= 3 || run_ended() ||
+               !agent.running();
+      },
+      60s, 50ms));
+  const bool mid_run = !run_ended();
   REQUIRE(agent.signal(SIGINT));
   const auto stopping = Clock::now();
   const auto code = agent.wait_for(10s);

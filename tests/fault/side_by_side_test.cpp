@@ -20,23 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using test::wait_until;
 
-// The entry of `source` in `ferry status --json`; an empty object when there is none (yet).
-boost::json::object source_status(const test::PipelineSite& site, std::string_view source) {
-  const auto shown = site.ferry({"status", "--json"});
-  if (shown.exit_code != 0) return {};
-  boost::system::error_code ec;
-  auto value = boost::json::parse(shown.out, ec);
-  if (ec || !value.is_object()) return {};
-  const auto* sources = value.as_object().if_contains("sources");
-  if (sources == nullptr || !sources->is_array()) return {};
-  for (const auto& item : sources->as_array()) {
-    if (item.is_object() && item.as_object().at("name").as_string() == source) {
-      return item.as_object();
-    }
-  }
-  return {};
-}
-
 std::string text_at(const boost::json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
@@ -77,8 +60,8 @@ TEST_CASE("a source blocked by a locked database does not hold up another source
   boost::json::object blocked;
   const bool side_by_side = wait_until(
       [&] {
-        sis = source_status(site, "sis");
-        blocked = source_status(site, "library");
+        sis = site.source_status("sis");
+        blocked = site.source_status("library");
         return text_at(sis, "state") == "idle" && !text_at(sis, "last_success_at").empty() &&
                text_at(blocked, "state") == "running";
       },
@@ -96,14 +79,14 @@ TEST_CASE("a source blocked by a locked database does not hold up another source
   const auto again = site.ferry({"sync", "--no-upload", "--source", "sis", "--timeout", "60s"});
   INFO(again.out << again.err);
   CHECK(again.exit_code == 0);
-  CHECK(source_status(site, "sis").at("runs").to_number<std::uint64_t>() >= 2);
-  CHECK(text_at(source_status(site, "library"), "state") == "running");
+  CHECK(site.source_status("sis").at("runs").to_number<std::uint64_t>() >= 2);
+  CHECK(text_at(site.source_status("library"), "state") == "running");
 
   // Once the lock goes, the library source gets through too.
   REQUIRE(db->exec("COMMIT"));
   const bool through = wait_until(
       [&] {
-        blocked = source_status(site, "library");
+        blocked = site.source_status("library");
         return !text_at(blocked, "last_success_at").empty();
       },
       60s);
@@ -116,7 +99,7 @@ TEST_CASE("a source blocked by a locked database does not hold up another source
   REQUIRE(db->exec("BEGIN EXCLUSIVE; INSERT INTO loans VALUES (3, 'b-3', '2026-01-03 08:00:00')"));
   REQUIRE(site.ferry({"sync", "--no-upload", "--source", "library", "--timeout", "1s"}).exit_code ==
           1);
-  REQUIRE(wait_until([&] { return text_at(source_status(site, "library"), "state") == "running"; },
+  REQUIRE(wait_until([&] { return text_at(site.source_status("library"), "state") == "running"; },
                      60s));
   REQUIRE(agent.signal(SIGTERM));
   const auto stopping = std::chrono::steady_clock::now();

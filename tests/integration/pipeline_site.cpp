@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "common/crypto/base64.hpp"
@@ -56,6 +57,31 @@ std::vector<std::string> PipelineSite::ferry_argv(const std::vector<std::string>
 
 ProcessResult PipelineSite::ferry(const std::vector<std::string>& args) const {
   return run_process(ferry_argv(args));
+}
+
+
+boost::json::object PipelineSite::source_status(std::string_view source) const {
+  const auto shown = ferry({"status", "--json"});
+  if (shown.exit_code != 0) return {};
+  boost::system::error_code ec;
+  auto value = boost::json::parse(shown.out, ec);
+  if (ec || !value.is_object()) return {};
+  const auto* sources = value.as_object().if_contains("sources");
+  if (sources == nullptr || !sources->is_array()) return {};
+  for (const auto& item : sources->as_array()) {
+    if (!item.is_object()) continue;
+    const auto* name = item.as_object().if_contains("name");
+    if (name != nullptr && name->is_string() && name->as_string() == source) {
+      return item.as_object();
+    }
+  }
+  return {};
+}
+
+std::uint64_t PipelineSite::runs_of(std::string_view source) const {
+  const auto entry = source_status(source);
+  const auto* runs = entry.if_contains("runs");
+  return runs != nullptr && runs->is_number() ? runs->to_number<std::uint64_t>() : 0;
 }
 
 }  // namespace ferry::test

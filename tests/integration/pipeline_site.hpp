@@ -10,7 +10,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "common/crypto/x25519.hpp"
 #include "tests/support/process.hpp"
@@ -42,6 +45,13 @@ class PipelineSite {
   // The argv of `ferry ARGS... -c <config>`, for tests that start the process themselves.
   std::vector<std::string> ferry_argv(const std::vector<std::string>& args) const;
   ProcessResult ferry(const std::vector<std::string>& args) const;
+
+  // What a running agent tells of `source` in `ferry status --json` (SPEC section 8): its entry
+  // under "sources", or an empty object while no agent answers or the source is not listed.
+  // Tests wait on this, never on the log's wording.
+  boost::json::object source_status(std::string_view source) const;
+  // The entry's "runs": runs of `source` ended since the agent started (0 while none answers).
+  std::uint64_t runs_of(std::string_view source) const;
 
  private:
   TempDir dir_;

@@ -149,10 +149,10 @@ TEST_CASE("sync_now over the control socket starts a run", "[uplink][control]") 
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
   REQUIRE(
-      wait_until([&] { return site.logged("run finished source=sis") || !run.running(); }, 30s));
+      wait_until([&] { return site.runs_of("sis") >= 1 || !run.running(); }, 30s, 100ms));
   auto answer = request(site, R"({"cmd":"sync_now","source":"sis"})");
   CHECK(answer.at("ok") == true);
-  CHECK(wait_until([&] { return site.logged("run finished source=sis", 2); }, 30s));
+  CHECK(wait_until([&] { return site.runs_of("sis") >= 2; }, 30s, 100ms));
   auto unknown = request(site, R"({"cmd":"sync_now","source":"nope"})");
   CHECK(unknown.at("ok") == false);
   CHECK_THAT(std::string(unknown.at("error").as_string()), Contains("no source named 'nope'"));
@@ -204,21 +204,41 @@ TEST_CASE("ferry sync shows progress, and hands its work to a running agent", "[
   CHECK(alone.err.find('\r') == std::string::npos);
   CHECK_THAT(alone.out, Contains("sent: "));
 
-  // The sync above logged its run as the agent does: the agent's first run is the second line.
+  // `runs` counts the runs of this agent: its first, then the one the sync below hands it.
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
-  REQUIRE(wait_until(
-      [&] { return site.logged("run finished source=sis", 2) || !run.running(); }, 30s));
+  REQUIRE(wait_until([&] { return site.runs_of("sis") >= 1 || !run.running(); }, 30s, 100ms));
   auto handed = site.sync();
   INFO(handed.out << handed.err);
   CHECK(handed.exit_code == 0);
   CHECK_THAT(handed.out, Contains("the running agent owns"));
   CHECK_THAT(handed.out, Contains("sis: "));
-  CHECK(site.logged("run finished source=sis", 3));
+  CHECK(site.runs_of("sis") >= 2);
   // What needs the data_dir to itself says so.
   auto mass = site.ferry({"sync", "--allow-mass-delete"});
   CHECK(mass.exit_code == 1);
   CHECK_THAT(mass.err, Contains("stop the running agent"));
+  site.stop_run(run);
+}
+
+TEST_CASE("ferry sync handed to an agent the tenant refuses says why without waiting",
+          "[uplink][control]") {
+  UplinkSite site(20);
+  TenantProcess tenant(site, {"--refuse-tokens"});
+  tenant.start();
+  site.configure({.port = tenant.port()});
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(wait_until([&] { return site.runs_of("sis") >= 1 || !run.running(); }, 30s, 100ms));
+  // Waiting for the timeout would print "not done within --timeout" instead.
+  auto handed = site.ferry({"sync", "--timeout", "120s"});
+  INFO(handed.out << handed.err);
+  CHECK(handed.exit_code == 1);
+  CHECK_THAT(handed.out, Contains("the running agent owns"));
+  CHECK_THAT(handed.err, Contains("not delivered: ") &&
+                             Contains("rejected the agent token (HTTP 401)") &&
+                             Contains("the agent sends it once this is fixed"));
+  CHECK(run.running());
   site.stop_run(run);
 }
 
@@ -231,7 +251,7 @@ TEST_CASE("reload applies a changed configuration and refuses a broken one", "[u
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
   REQUIRE(
-      wait_until([&] { return site.logged("run finished source=sis") || !run.running(); }, 30s));
+      wait_until([&] { return site.runs_of("sis") >= 1 || !run.running(); }, 30s, 100ms));
   REQUIRE(site.stored_lines() == 0);
 
   // A broken file: refused, with the problem named; the agent runs on as before.
@@ -257,7 +277,11 @@ TEST_CASE("reload applies a changed configuration and refuses a broken one", "[u
   // SIGHUP reloads too; a broken file then only logs the refusal.
   site.dir().write(site.config().filename().string(), "agent: [\n");
   REQUIRE(run.signal(SIGHUP));
-  CHECK(wait_until([&] { return site.logged("reload refused"); }, 30s));
+  const auto audit_says = [&](std::string_view event, std::size_t times) {
+    return count_of(read_file(site.data_dir() / "audit.log"), event) >= times;
+  };
+  CHECK(wait_until([&] { return audit_says("\"event\":\"config_reload_refused\"", 2); }, 30s,
+                   100ms));
   CHECK(run.running());
   CHECK(uplink_state(request(site, R"({"cmd":"status"})")) == "connected");
   site.stop_run(run);

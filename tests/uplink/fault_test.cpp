@@ -211,8 +211,8 @@ TEST_CASE("a tenant that is down when the agent starts gets everything once it i
 
   auto run = site.start_run();
   // The first run reads the whole export into the spool while nobody answers.
-  REQUIRE(wait_until([&] { return site.logged("run finished source=sis") || !run.running(); },
-                     kDeadline));
+  REQUIRE(wait_until([&] { return site.runs_of("sis") >= 1 || !run.running(); }, kDeadline,
+                     100ms));
   REQUIRE(run.running());
   CHECK(site.spool_batches().value_or(0) > 0);
   CHECK(site.stored_bytes() == 0);

@@ -17,6 +17,12 @@ using Catch::Matchers::Contains;
 
 constexpr std::uint64_t kSpoolMax = 1024 * 1024;  // the smallest spool.max_bytes allowed
 
+// Whether `ferry status --json` shows the source paused by a full spool.
+bool is_paused(const boost::json::object& source) {
+  const auto* paused = source.if_contains("paused");
+  return paused != nullptr && paused->is_bool() && paused->as_bool();
+}
+
 TEST_CASE("a full spool pauses polling and drains once the tenant is up", "[uplink][spool]") {
   UplinkSite site(4000);
   const auto port = free_port();
@@ -28,7 +34,8 @@ TEST_CASE("a full spool pauses polling and drains once the tenant is up", "[upli
 
   auto run = site.start_run();
   const bool paused =
-      wait_until([&] { return site.logged("polling paused") || !run.running(); }, 60s);
+      wait_until([&] { return is_paused(site.source_status("sis")) || !run.running(); }, 60s,
+                 100ms);
   INFO("ferry run: " << site.run_output());
   REQUIRE(paused);
   REQUIRE(run.running());

@@ -96,6 +96,11 @@ class UplinkSite {
   ChildProcess start_run() const;
   std::string run_output() const { return read_file(dir() / "run.out"); }
   void stop_run(ChildProcess& run) const;
+  // What a running agent's `ferry status --json` tells of `source` (see PipelineSite).
+  boost::json::object source_status(std::string_view source) const {
+    return base_.source_status(source);
+  }
+  std::uint64_t runs_of(std::string_view source) const { return base_.runs_of(source); }
   // Whether the agent's log holds `what` at least `times` times.
   bool logged(std::string_view what, std::size_t times = 1) const;
 
