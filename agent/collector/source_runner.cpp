@@ -67,8 +67,10 @@ Result<std::unique_ptr<SourceRunner>> SourceRunner::create(const config::SourceS
                                                            const connectors::SourceMaker& make) {
   auto source = make ? make(settings, context) : connectors::create_source(settings, context);
   if (!source) {
-    return make_error(source.error().code, "source '{}': {}", settings.name,
-                      source.error().message);
+    // Some connectors name the source themselves: it is named once.
+    const std::string named = fmt::format("source '{}': ", settings.name);
+    if (source.error().message.starts_with(named)) return tl::unexpected(source.error());
+    return make_error(source.error().code, "{}{}", named, source.error().message);
   }
   return std::unique_ptr<SourceRunner>(
       new SourceRunner(settings, std::move(context), std::move(*source)));

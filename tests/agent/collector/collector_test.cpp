@@ -1,6 +1,7 @@
 // The collector with scripted sources, a real spool and a fake clock: sources side by side,
 // back-off after failures, an exception out of a connector, failed streams, ferry sync's runs.
 #include "agent/collector/collector.hpp"
+#include "agent/collector/source_runner.hpp"
 
 #include <chrono>
 
@@ -90,6 +91,25 @@ const SourceStatus& status_of(const std::vector<SourceStatus>& all, std::string_
 
 std::uint64_t runs_of(Collector& collector, std::string_view name) {
   return status_of(collector.sources(), name).runs_total;
+}
+
+TEST_CASE("collector: a source the connector refuses is named once in the error") {
+  config::SourceSettings settings;
+  settings.name = "sis";
+  settings.type = "scripted";
+  const auto refuse = [](std::string message) {
+    return [message](const config::SourceSettings&, const connectors::SourceContext&)
+               -> Result<std::unique_ptr<connectors::Source>> {
+      return make_error(ErrorCode::kConfig, "{}", message);
+    };
+  };
+  auto plain = SourceRunner::create(settings, {}, refuse("no path: add path: <the folder>"));
+  REQUIRE_FALSE(plain);
+  CHECK(plain.error().message == "source 'sis': no path: add path: <the folder>");
+  CHECK(plain.error().code == ErrorCode::kConfig);
+  auto named = SourceRunner::create(settings, {}, refuse("source 'sis': no path"));
+  REQUIRE_FALSE(named);
+  CHECK(named.error().message == "source 'sis': no path");
 }
 
 TEST_CASE("collector: a blocked source does not hold up another one's schedule") {
