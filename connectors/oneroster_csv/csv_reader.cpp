@@ -114,6 +114,7 @@ bool CsvReader::skip_blank_lines() {
 
 Result<CsvReader::Outcome> CsvReader::next() {
   views_.clear();
+  if (broken_) return tl::unexpected(*broken_);
   reason_.clear();
   if (!started_) {
     started_ = true;
@@ -129,14 +130,15 @@ Result<CsvReader::Outcome> CsvReader::next() {
   for (;;) {
     std::size_t consumed = 0;
     std::uint64_t lines = 0;
-    const Scan scanned = scan(consumed, lines);
+    bool fatal = false;
+    const Scan scanned = scan(consumed, lines, fatal);
     if (scanned == Scan::kComplete) return finish(consumed, lines);
-    if (scanned == Scan::kMalformed) return malformed();
+    if (scanned == Scan::kMalformed) return malformed(consumed, lines, fatal);
     assert(!eof_);
     if (end_ - begin_ >= limits_.max_record_bytes) {
-      reason_ = fmt::format("record longer than {} bytes (is a quote not closed?)",
+      reason_ = fmt::format("a record is longer than {} bytes (is a quote not closed?)",
                             limits_.max_record_bytes);
-      return malformed();
+      return malformed(0, 0, true);
     }
     auto filled = fill();
     if (!filled) return tl::unexpected(std::move(filled.error()));
@@ -145,7 +147,7 @@ Result<CsvReader::Outcome> CsvReader::next() {
 
 // Scans one record from buffer_[begin_]: field spans into spans_, and on kComplete the bytes and
 // line breaks it took, its own terminator included. Sets reason_ on kMalformed.
-CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines) {
+CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines, bool& fatal) {
   const char* const base = buffer_.data() + begin_;
   const char* const end = buffer_.data() + end_;
   const char* p = base;
@@ -163,6 +165,7 @@ CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines) {
         if (quote == nullptr) {
           if (!eof_) return Scan::kNeedMore;
           reason_ = "a quoted field is not closed before the end of the file";
+          fatal = true;
           return Scan::kMalformed;
         }
         if (quote + 1 == end && !eof_) return Scan::kNeedMore;  // closing, or half of ""?
@@ -180,6 +183,7 @@ CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines) {
       after = *p;
       if (after != ',' && after != '\n' && after != '\r') {
         reason_ = "a closing quote is followed by a character other than a comma or a line break";
+        fatal = true;
         return Scan::kMalformed;
       }
     } else {
@@ -193,6 +197,7 @@ CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines) {
       after = *p;
       if (after == '"') {
         reason_ = "a quote inside a field that does not start with a quote";
+        consumed = static_cast<std::size_t>(p - base);
         return Scan::kMalformed;
       }
       spans_.push_back({offset(start), offset(p), false});
@@ -247,9 +252,19 @@ Result<CsvReader::Outcome> CsvReader::finish(std::size_t consumed, std::uint64_t
   return Outcome::kRecord;
 }
 
-// Reports the record at begin_ as bad and resumes on the physical line after its first one.
-Result<CsvReader::Outcome> CsvReader::malformed() {
+Result<CsvReader::Outcome> CsvReader::malformed(std::size_t at, std::uint64_t lines, bool fatal) {
   line_ = next_line_;
+  if (fatal) {
+    broken_ = Error{ErrorCode::kCorrupt,
+                    fmt::format("{}: where that field ends cannot be known, so nothing after it "
+                                "is read (the rest could be the field's own text); quote the field "
+                                "and double every quote inside it, then export again",
+                                reason_)};
+    return tl::unexpected(*broken_);
+  }
+  // The stray quote's line ends the record: an unquoted field holds no line break.
+  begin_ += at;
+  next_line_ += lines;
   auto skipped = skip_line();
   if (!skipped) return tl::unexpected(std::move(skipped.error()));
   return Outcome::kBadRecord;
@@ -277,6 +292,12 @@ Result<void> CsvReader::skip_line() {
     auto filled = fill();
     if (!filled) return filled;
   }
+}
+
+Error in_file(Error error, std::string_view file, const CsvReader& reader) {
+  error.message = reader.broken() ? fmt::format("{}:{}: {}", file, reader.line(), error.message)
+                                  : fmt::format("{}: {}", file, error.message);
+  return error;
 }
 
 }  // namespace ferry::connectors::oneroster_csv

@@ -4,16 +4,19 @@
 // inside quoted fields, UTF-8 with or without a byte order mark, records ended by LF, CRLF or CR,
 // and a last record without a line break. Blank lines are skipped (they still count as lines).
 //
-// Malformed input never stops reading: the record is reported as kBadRecord with its start line
-// and a reason that never quotes the data, and the next call reads on:
-//  - a quote inside a field that does not start with one, a character other than a comma or a line
-//    break after a closing quote, a quoted field still open at the end of the file, or a record
-//    longer than Limits::max_record_bytes: the quoting is not to be trusted, so reading resumes at
-//    the physical line after the one the bad record started on (a stray quote swallows at most
-//    the rest of its own line, never the rest of the file);
+// Bad records are reported as kBadRecord with their start line and a reason that never quotes
+// the data, and the next call reads on, where the end of the bad record is certain:
 //  - a well-formed record with the wrong number of fields (see expect_fields), or with bytes that
-//    are not UTF-8: reading resumes after that record.
-// Only a failure of the ByteSource itself (or a UTF-16 file) is an error.
+//    are not UTF-8: reading resumes after that record;
+//  - a quote inside a field that does not start with one: an unquoted field cannot hold a line
+//    break, so the record ends with the line that holds the quote, and reading resumes after it.
+// A broken quoted field is different: a closing quote followed by something other than a comma or
+// a line break, a quoted field still open at the end of the file, or a record longer than
+// Limits::max_record_bytes (a quote never closed). Where that field really ends cannot be known,
+// and guessing would read the text of the field (a dropped free-text column, say) as rows. So
+// next() fails with kCorrupt "REASON: ..." (line() is the record's line) and keeps failing: the
+// caller fails the file. in_file() names the file (and that line) in any error of next().
+// A failure of the ByteSource itself, or a UTF-16 file, is an error too.
 //
 // Memory: one buffer of Limits::chunk_bytes, grown to hold a record up to max_record_bytes.
 // Speed: fields are string_views into that buffer; doubled quotes are undone in place, so a record
@@ -24,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,11 +60,15 @@ class CsvReader {
   // The fields of the last kRecord, valid until the next call to next().
   std::span<const std::string_view> fields() const { return views_; }
 
-  // The 1-based physical line on which the last record or bad record starts.
+  // The 1-based physical line on which the last record or bad record starts (after a broken
+  // quoted field: the line of the record that holds it).
   std::uint64_t line() const { return line_; }
 
   // Why the last kBadRecord is bad: "expected 12 fields, found 11". Never quotes the data.
   const std::string& reason() const { return reason_; }
+
+  // Whether next() stopped at a broken quoted field.
+  bool broken() const { return broken_.has_value(); }
 
   // From now on a record must have `count` fields. A record with more fields is accepted only
   // when it has at most `count_with_empty_tail` fields and the ones past `count` are all empty;
@@ -77,9 +85,13 @@ class CsvReader {
   enum class Scan { kComplete, kNeedMore, kMalformed };
 
   Result<void> fill();
-  Scan scan(std::size_t& consumed, std::uint64_t& lines);
+  // On kComplete `consumed` is the record's length; on kMalformed the offset where it went wrong,
+  // and `fatal` whether a quoted field broke.
+  Scan scan(std::size_t& consumed, std::uint64_t& lines, bool& fatal);
   Result<Outcome> finish(std::size_t consumed, std::uint64_t lines);
-  Result<Outcome> malformed();
+  // Reports the record at begin_ as bad; `at` is the offset of the stray quote in it and `lines`
+  // the line breaks before it, `fatal` a broken quoted field (see above).
+  Result<Outcome> malformed(std::size_t at, std::uint64_t lines, bool fatal);
   Result<void> skip_line();
   bool skip_blank_lines();
   Result<void> check_encoding();
@@ -98,6 +110,11 @@ class CsvReader {
   std::vector<Span> spans_;
   std::vector<std::string_view> views_;
   std::string reason_;
+  std::optional<Error> broken_;  // a broken quoted field: every later next() fails with this
 };
+
+// An error of reader.next() with the file in front: "users.csv:42: ..." after a broken quoted
+// field, "users.csv: ..." for a failure to read the file.
+Error in_file(Error error, std::string_view file, const CsvReader& reader);
 
 }  // namespace ferry::connectors::oneroster_csv

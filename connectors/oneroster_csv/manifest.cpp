@@ -20,7 +20,7 @@ bool is_plain_name(std::string_view name) {
 Result<Manifest> parse_manifest(ByteSource& bytes) {
   CsvReader reader(bytes);
   auto header = reader.next();
-  if (!header) return with_context(std::move(header.error()), "manifest.csv");
+  if (!header) return tl::unexpected(in_file(std::move(header.error()), "manifest.csv", reader));
   if (*header == CsvReader::Outcome::kEnd) {
     return make_error(ErrorCode::kCorrupt,
                       "manifest.csv is empty: it needs the header propertyName,value and one "
@@ -43,7 +43,9 @@ Result<Manifest> parse_manifest(ByteSource& bytes) {
   Manifest manifest;
   for (;;) {
     auto outcome = reader.next();
-    if (!outcome) return with_context(std::move(outcome.error()), "manifest.csv");
+    if (!outcome) {
+      return tl::unexpected(in_file(std::move(outcome.error()), "manifest.csv", reader));
+    }
     if (*outcome == CsvReader::Outcome::kEnd) break;
     if (*outcome == CsvReader::Outcome::kBadRecord) {
       return make_error(ErrorCode::kCorrupt, "manifest.csv:{}: {}; fix the manifest", reader.line(),

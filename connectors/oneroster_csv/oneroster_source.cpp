@@ -27,7 +27,7 @@ std::string_view mode_name(FileMode mode) { return mode == FileMode::kBulk ? "bu
 // stop before them or carry them empty.
 Result<std::vector<std::string>> read_header(CsvReader& reader, const std::string& file) {
   auto outcome = reader.next();
-  if (!outcome) return with_context(std::move(outcome.error()), file);
+  if (!outcome) return tl::unexpected(in_file(std::move(outcome.error()), file, reader));
   if (*outcome == CsvReader::Outcome::kEnd) {
     return make_error(ErrorCode::kCorrupt,
                       "{} is empty, without even a header row: export the data again (a file "
@@ -238,7 +238,7 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
     auto outcome = reader.next();
     if (!outcome) {
       if (stop.stop_requested()) return stopped();
-      return failed(with_context(std::move(outcome.error()), opened->name).value());
+      return failed(in_file(std::move(outcome.error()), opened->name, reader));
     }
     if (*outcome == CsvReader::Outcome::kEnd) break;
     if (*outcome == CsvReader::Outcome::kBadRecord) {

@@ -213,6 +213,39 @@ TEST_CASE("oneroster source reads everything again for a state it does not know"
   }
 }
 
+TEST_CASE("oneroster source fails a stream at a broken quoted field and reads no row after it") {
+  // A free-text note with an unescaped quote and a line break; the note's next line has exactly
+  // the columns of a row. That line must never become a row.
+  ferry::test::TempDir dir;
+  write_folder(dir, with(sample_export(), "users.csv",
+                         "sourcedId,givenName,familyName,note\n"
+                         "u1,Bart,Simpson,ok\n"
+                         "u2,Lisa,Simpson,\"she said \"no\" to the trip\n"
+                         "u666,Mallory,Injected,words of the note\"\n"
+                         "u4,Maggie,Simpson,ok\n"));
+  OneRosterSource source(dir.path());
+  CollectingSink sink;
+  REQUIRE(read(source, sink).has_value());
+  const auto* users = sink.find("users");
+  REQUIRE(users != nullptr);
+  CHECK(users->failed);
+  for (std::size_t i = 0; i < users->rows.size(); ++i) {
+    CHECK(users->at(i, "sourcedId") == "u1");
+  }
+  REQUIRE(sink.failures.size() == 1);
+  CHECK(sink.failures[0].first == "users");
+  CHECK(sink.failures[0].second.code == ErrorCode::kCorrupt);
+  CHECK_THAT(sink.failures[0].second.message,
+             Catch::StartsWith("users.csv:3: a closing quote is followed by a character other "
+                               "than a comma or a line break: where that field ends cannot be "
+                               "known"));
+  CHECK(sink.failures[0].second.message.find("Mallory") == std::string::npos);
+  // The other streams are read whole.
+  for (const auto& stream : sink.streams) {
+    if (stream.info.name != "users") CHECK(stream.ended);
+  }
+}
+
 TEST_CASE("oneroster source reports bad rows with file and line, never their content") {
   ferry::test::TempDir dir;
   write_folder(dir, with(sample_export(), "users.csv",
@@ -221,7 +254,7 @@ TEST_CASE("oneroster source reports bad rows with file and line, never their con
                          "u2,\"Lisa\nMarie\",Simpson\n"
                          "u3,Secretname\n"
                          "u4,Maggie,Simpson\n"
-                         "u5,\"Mar\"ge,Simpson\n"));
+                         "u5,Mar\"ge,Simpson\n"));
   OneRosterSource source(dir.path());
   CollectingSink sink;
   REQUIRE(read(source, sink).has_value());
