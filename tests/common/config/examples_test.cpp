@@ -23,7 +23,7 @@ Settings load_example(std::string_view name) {
 
 }  // namespace
 
-TEST_CASE("the example config validates and uses the uplink with explicit field policies") {
+TEST_CASE("the example config validates and uses the uplink, the preset and explicit field policies") {
   ::setenv("FERRY_TOKEN", "example-token", 1);
   const Settings s = load_example("ferry.yaml");
   ::unsetenv("FERRY_TOKEN");
@@ -33,7 +33,7 @@ TEST_CASE("the example config validates and uses the uplink with explicit field 
   CHECK(s.uplink.tenant_public_key.size() == 32);
   REQUIRE(s.sources.size() == 1);
   CHECK(s.sources[0].type == "oneroster_csv");
-  CHECK_FALSE(s.sources[0].preset);
+  CHECK(s.sources[0].preset == "oneroster");
   REQUIRE(s.sources[0].streams.size() == 2);
   CHECK(s.sources[0].streams[0].name == "users");
   CHECK(s.sources[0].streams[1].name == "enrollments");
