@@ -6,6 +6,8 @@
 #include "agent/policy/generalize.hpp"
 #include "agent/policy/json_escape.hpp"
 #include "agent/policy/normalize.hpp"
+#include "common/config/secret_columns.hpp"
+#include "common/config/text.hpp"
 
 namespace ferry::policy {
 
@@ -30,14 +32,6 @@ CompiledPolicy::~CompiledPolicy() = default;
 CompiledPolicy::CompiledPolicy(CompiledPolicy&&) noexcept = default;
 CompiledPolicy& CompiledPolicy::operator=(CompiledPolicy&&) noexcept = default;
 
-bool is_password_column(std::string_view name) {
-  constexpr std::string_view kPassword = "password";
-  return name.size() == kPassword.size() &&
-         std::equal(name.begin(), name.end(), kPassword.begin(), [](char a, char b) {
-           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
-         });
-}
-
 Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& stream,
                                                std::span<const std::string> columns,
                                                TokenFactory& tokens, std::string_view key_column,
@@ -45,21 +39,29 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
   std::map<std::string_view, const config::FieldPolicy*> by_name;
   for (const auto& field : stream.fields) by_name.emplace(field.name, &field);
 
+  // Names are matched without the white space around them ("Password " is password).
+  std::vector<std::string_view> names;
+  names.reserve(columns.size());
+  for (const auto& column : columns) names.push_back(config::trim(column));
+  const auto has_column = [&](std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+
   CompiledPolicy policy;
   if (suppression != nullptr && !suppression->empty()) policy.suppression_ = suppression;
   for (std::size_t i = 0; i < columns.size(); ++i) {
-    const std::string& column = columns[i];
+    const std::string_view column = names[i];
     const auto found = by_name.find(column);
     const config::FieldPolicy* field = found == by_name.end() ? nullptr : found->second;
     Transform transform = field != nullptr ? field->transform : stream.default_transform;
-    if (is_password_column(column)) transform = Transform::kDrop;
+    if (config::is_secret_column(column)) transform = Transform::kDrop;
     if (transform == Transform::kDrop) {
-      policy.dropped_.push_back(column);
+      policy.dropped_.emplace_back(column);
       continue;
     }
     Step step;
     step.input = i;
-    step.name = column;
+    step.name = std::string(column);
     step.json_key.push_back(',');
     append_json_string(step.json_key, column);
     step.json_key.push_back(':');
@@ -88,7 +90,7 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
       if (policy.steps_[i].name == key_column) policy.key_step_ = static_cast<int>(i);
     }
     if (policy.key_step_ < 0) {
-      if (std::find(columns.begin(), columns.end(), key_column) == columns.end()) {
+      if (!has_column(key_column)) {
         return make_error(ErrorCode::kConfig,
                           "stream '{}': the key column '{}' is not among the columns", stream.name,
                           key_column);
@@ -101,7 +103,7 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
     policy.key_name_ = std::string(key_column);
   }
   for (const auto& field : stream.fields) {
-    if (std::find(columns.begin(), columns.end(), field.name) == columns.end()) {
+    if (!has_column(field.name)) {
       policy.missing_.push_back(field.name);
     }
   }

@@ -45,7 +45,7 @@ class CompiledPolicy {
   }
   const std::string& key_name() const { return key_name_; }
 
-  // Source columns the policy drops (explicitly, by default, or by the password rule), in order.
+  // Source columns the policy drops (explicitly, by default, or as a password or secret: common/config/secret_columns.hpp), in order.
   const std::vector<std::string>& dropped_columns() const { return dropped_; }
   // Fields the policy lists that the source does not have (a typo, or an optional column).
   const std::vector<std::string>& missing_fields() const { return missing_; }
@@ -82,8 +82,5 @@ class CompiledPolicy {
   CompiledPolicy(CompiledPolicy&&) noexcept;
   CompiledPolicy& operator=(CompiledPolicy&&) noexcept;
 };
-
-// True for a column that is always dropped whatever the policy says: "password" in any case.
-bool is_password_column(std::string_view name);
 
 }  // namespace ferry::policy

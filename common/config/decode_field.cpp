@@ -2,6 +2,7 @@
 
 #include "common/config/decode.hpp"
 #include "common/config/did_you_mean.hpp"
+#include "common/config/secret_columns.hpp"
 #include "common/config/text.hpp"
 
 namespace ferry::config::detail {
@@ -162,8 +163,11 @@ FieldPolicy decode_field(Context& ctx, const Entry& entry, const std::string& st
   } else {
     ctx.error(entry.value_at(), "{} must be {}, not {}", where, kFieldForms, describe(entry.value));
   }
-  if (to_lower(field.name) == "password" && field.transform != Transform::kDrop) {
-    ctx.error(entry.key_at(), "{}: a password is never sent: remove it or set it to drop", where);
+  if (is_secret_column(field.name) && field.transform != Transform::kDrop) {
+    ctx.error(entry.key_at(),
+              "{}: a column whose name has the word {} is never sent (passwords and secrets "
+              "stay at school): remove it or set it to drop",
+              where, secret_word_of(field.name));
     field.transform = Transform::kDrop;
   }
   return field;

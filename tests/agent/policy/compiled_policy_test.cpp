@@ -71,14 +71,38 @@ TEST_CASE("the policy writes listed columns in source order and drops the rest")
         R"({"_op":"upsert","sourcedId":")" + pseudonym("st-1", "user") + R"(","grades":"09"})");
 }
 
-TEST_CASE("default keep passes unlisted columns but never a password") {
+TEST_CASE("default keep passes unlisted columns but never a password or secret") {
   Fixture f;
   f.stream.default_transform = Transform::kKeep;
-  f.columns = {"username", "PassWord", "role"};
+  f.columns = {"username", "PassWord",     "role",         "passwordHash", "Password ",
+               "user_pwd2", "PINCode",     "clientSecret", "defaultgroupingid", "spinner",
+               "shipping",  "Passwd"};
   auto policy = f.compile();
-  CHECK(policy.dropped_columns() == std::vector<std::string>{"PassWord"});
-  CHECK(apply(policy, {Value::string("ana"), Value::string("hunter2"), Value::string("student")}) ==
-        R"({"_op":"upsert","username":"ana","role":"student"})");
+  CHECK(policy.dropped_columns() ==
+        std::vector<std::string>{"PassWord", "passwordHash", "Password", "user_pwd2", "PINCode",
+                                 "clientSecret", "Passwd"});
+  CHECK(policy.output_columns() ==
+        std::vector<std::string>{"username", "role", "defaultgroupingid", "spinner", "shipping"});
+  std::vector<Value> row;
+  for (const char* value : {"ana", "hunter2", "student", "h1", "h2", "h3", "1234", "s3cr3t", "7",
+                            "on", "ups", "h4"}) {
+    row.push_back(Value::string(value));
+  }
+  CHECK(apply(policy, row) ==
+        R"({"_op":"upsert","username":"ana","role":"student","defaultgroupingid":"7",)"
+        R"("spinner":"on","shipping":"ups"})");
+}
+
+TEST_CASE("column names are matched without the white space around them") {
+  Fixture f;
+  f.stream.fields = {field("sourcedId", Transform::kPseudonymize, "user"),
+                     field("grades", Transform::kKeep)};
+  f.columns = {" sourcedId", "grades  ", "note"};
+  auto policy = f.compile();
+  CHECK(policy.output_columns() == std::vector<std::string>{"sourcedId", "grades"});
+  CHECK(policy.missing_fields().empty());
+  CHECK(apply(policy, {Value::string("st-1"), Value::string("09"), Value::string("x")}) ==
+        R"({"_op":"upsert","sourcedId":")" + pseudonym("st-1", "user") + R"(","grades":"09"})");
 }
 
 TEST_CASE("values are trimmed and lower-cased before hashing, so spellings join") {

@@ -1,5 +1,6 @@
 // Mistakes in sources, streams and field policies each give their own message at the right place.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "common/config/load.hpp"
 #include "tests/common/config/test_catalog.hpp"
@@ -169,13 +170,23 @@ TEST_CASE("generalize needs exactly one of to, prefix and bucket") {
               "generalize (it says how to coarsen the value): remove it"});
 }
 
-TEST_CASE("a password field with any transform but drop is refused") {
-  const std::string message = "a password is never sent: remove it or set it to drop";
+TEST_CASE("a password or secret field with any transform but drop is refused") {
+  const auto refused = [](std::string_view name, std::string_view word) {
+    return fmt::format(
+        "field '{}' of stream 'users': a column whose name has the word '{}' is never sent "
+        "(passwords and secrets stay at school): remove it or set it to drop",
+        name, word);
+  };
   CHECK(diagnostics_of(with_fields("          password: keep\n")) ==
-        Lines{"ferry.yaml:10:11: field 'password' of stream 'users': " + message});
+        Lines{"ferry.yaml:10:11: " + refused("password", "password")});
   CHECK(diagnostics_of(with_fields("          PassWord: {transform: hash, domain: pw}\n")) ==
-        Lines{"ferry.yaml:10:11: field 'PassWord' of stream 'users': " + message});
+        Lines{"ferry.yaml:10:11: " + refused("PassWord", "password")});
+  CHECK(diagnostics_of(with_fields("          passwordHash: keep\n")) ==
+        Lines{"ferry.yaml:10:11: " + refused("passwordHash", "password")});
+  CHECK(diagnostics_of(with_fields("          studentPIN: keep\n")) ==
+        Lines{"ferry.yaml:10:11: " + refused("studentPIN", "pin")});
   CHECK(diagnostics_of(with_fields("          password: drop\n")).empty());
+  CHECK(diagnostics_of(with_fields("          defaultgroupingid: keep\n")).empty());
 }
 
 TEST_CASE("stream default and key are checked") {
