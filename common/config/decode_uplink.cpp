@@ -5,6 +5,7 @@
 #include "common/config/text.hpp"
 #include "common/config/url.hpp"
 #include "common/crypto/base64.hpp"
+#include "common/crypto/x25519.hpp"
 
 namespace ferry::config::detail {
 
@@ -225,6 +226,22 @@ Result<std::vector<std::uint8_t>> decode_public_key(std::string_view base64) {
                       "decodes to {} bytes, but an X25519 public key is 32 bytes (44 base64 "
                       "characters): copy it exactly as `ferry-tenant keygen` printed it",
                       bytes->size());
+  }
+  // Ferry's example configurations once shipped this placeholder; nobody holds its private key.
+  constexpr std::string_view kExamplePlaceholder = "ferry-example-tenant-key-32bytes";
+  if (std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()) ==
+      kExamplePlaceholder) {
+    return make_error(ErrorCode::kConfig,
+                      "is the placeholder of Ferry's example configuration, and nobody holds its "
+                      "private key: batches sealed to it could never be opened. Put the tenant's "
+                      "public key here: the vendor that runs the tenant gives it to you (a test "
+                      "tenant's is printed by `ferry-tenant keygen`)");
+  }
+  if (auto usable = crypto::x25519_check_public_key(*bytes); !usable) {
+    return make_error(ErrorCode::kConfig,
+                      "{}: nothing sealed to it could be kept secret; copy the key the vendor "
+                      "gave you exactly",
+                      usable.error().message);
   }
   return std::vector<std::uint8_t>(bytes->begin(), bytes->end());
 }

@@ -86,4 +86,15 @@ Result<SecureBytes> x25519_derive(ByteView private_key, ByteView peer_public_key
   return shared;
 }
 
+Result<void> x25519_check_public_key(ByteView public_key) {
+  auto ephemeral = x25519_generate_keypair();
+  if (!ephemeral) return tl::unexpected(ephemeral.error());
+  auto shared = x25519_derive(ephemeral->private_key, public_key);
+  if (!shared) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "is not a usable X25519 public key (all zeros, or a point of low order)");
+  }
+  return {};
+}
+
 }  // namespace ferry::crypto

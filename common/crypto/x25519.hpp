@@ -28,4 +28,9 @@ Result<Bytes> x25519_public_from_private(ByteView private_key);
 // RFC 7748 section 6.1 and RFC 9180 section 7.1.4 require: kInvalidArgument.
 Result<SecureBytes> x25519_derive(ByteView private_key, ByteView peer_public_key);
 
+// Whether `public_key` is one a sender can seal to: 32 bytes, and not of low order (all zeros
+// and the other points whose shared secret is zero for every private key). Checked by a key
+// agreement with a fresh private key; kInvalidArgument otherwise.
+Result<void> x25519_check_public_key(ByteView public_key);
+
 }  // namespace ferry::crypto

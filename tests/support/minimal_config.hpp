@@ -19,7 +19,7 @@ inline std::string minimal_config(const std::filesystem::path& data_dir,
   data_dir: {}
 {}uplink:
   enabled: false
-  tenant_public_key: "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM="
+  tenant_public_key: "ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE="
 sources:
   - name: sis
     type: oneroster_csv

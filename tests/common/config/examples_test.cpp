@@ -5,15 +5,29 @@
 
 #include "common/config/load.hpp"
 #include "tests/common/config/test_catalog.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/testdata.hpp"
 
 using namespace ferry::config;
 
 namespace {
 
-Settings load_example(std::string_view name) {
+constexpr std::string_view kPlaceholder = "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=";
+
+// Loads a copy of the example with the tenant's key put in, as an administrator does first.
+tl::expected<Settings, Diagnostics> load_edited(std::string_view name,
+                                               const ferry::test::TempDir& dir) {
   const auto file = ferry::test::source_dir() / "docs" / "examples" / name;
-  auto loaded = load_config(file, test::test_catalog());
+  std::string text = ferry::test::read_file(file);
+  const auto at = text.find(kPlaceholder);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, kPlaceholder.size(), "ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=");
+  return load_config(dir.write(std::string(name), text), test::test_catalog());
+}
+
+Settings load_example(std::string_view name) {
+  ferry::test::TempDir dir;
+  auto loaded = load_edited(name, dir);
   if (!loaded) {
     for (const Diagnostic& d : loaded.error()) UNSCOPED_INFO(d.to_string());
   }
@@ -39,10 +53,25 @@ TEST_CASE("the example config validates and uses the uplink, the preset and expl
   CHECK(s.sources[0].streams[1].name == "enrollments");
 }
 
+TEST_CASE("the example configs as shipped are refused until the tenant's key is put in") {
+  ::setenv("FERRY_TOKEN", "example-token", 1);
+  for (const char* name : {"ferry.yaml", "offline.yaml"}) {
+    INFO(name);
+    const auto file = ferry::test::source_dir() / "docs" / "examples" / name;
+    auto loaded = load_config(file, test::test_catalog());
+    REQUIRE_FALSE(loaded);
+    REQUIRE(loaded.error().size() == 1);
+    CHECK_THAT(loaded.error()[0].message,
+               Catch::Contains("is the placeholder of Ferry's example configuration") &&
+                   Catch::Contains("the vendor that runs the tenant gives it to you"));
+  }
+  ::unsetenv("FERRY_TOKEN");
+}
+
 TEST_CASE("the example config names FERRY_TOKEN when it is not set") {
   ::unsetenv("FERRY_TOKEN");
-  const auto file = ferry::test::source_dir() / "docs" / "examples" / "ferry.yaml";
-  auto loaded = load_config(file, test::test_catalog());
+  ferry::test::TempDir dir;
+  auto loaded = load_edited("ferry.yaml", dir);
   REQUIRE_FALSE(loaded);
   REQUIRE(loaded.error().size() == 1);
   CHECK(loaded.error()[0].message.find("FERRY_TOKEN is not set") != std::string::npos);

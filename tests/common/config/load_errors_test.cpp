@@ -38,18 +38,18 @@ TEST_CASE("an unknown key is reported with the closest known key") {
 TEST_CASE("an unknown key with no close match lists the known keys") {
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d, colour: blue}\n"
                        "uplink: {enabled: false, tenant_public_key: "
-                       "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:41: unknown key 'colour' in agent (known keys: id, tenant, data_dir, "
               "control_socket, log, audit, metrics)"});
 }
 
 TEST_CASE("a missing section or key is reported at the map that should hold it") {
   CHECK(diagnostics_of("agent:\n  id: a\n  data_dir: /d\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:2:3: missing required key 'tenant' in agent (the tenant id your "
               "provider gave you)"});
   CHECK(diagnostics_of("uplink: {enabled: false, tenant_public_key: "
-                       "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:1: missing required key 'agent' at the top level (with id, tenant and "
               "data_dir)"});
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\n") ==
@@ -64,7 +64,7 @@ TEST_CASE("a missing section or key is reported at the map that should hold it")
 
 TEST_CASE("a value of the wrong type names the key and what was expected") {
   CHECK(diagnostics_of("agent: {id: [a, b], tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:13: agent.id must be a text value, not a list"});
   CHECK(diagnostics_of(uplink_with("  max_in_flight: abc\n")) ==
         Lines{"ferry.yaml:6:18: uplink.max_in_flight must be a whole number from 1 to 1024, got "
@@ -77,7 +77,7 @@ TEST_CASE("a value of the wrong type names the key and what was expected") {
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: [enabled]\n") ==
         Lines{"ferry.yaml:2:9: uplink must be a map (indented key: value lines), not a list"});
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n"
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n"
                        "spool:\n  when_full: paus\n") ==
         Lines{"ferry.yaml:4:14: spool.when_full must be pause or drop_oldest, got 'paus' (did you "
               "mean 'pause'?)"});
@@ -85,7 +85,7 @@ TEST_CASE("a value of the wrong type names the key and what was expected") {
 
 TEST_CASE("a key with no value says so at the key") {
   CHECK(diagnostics_of("agent:\n  id:\n  tenant: t\n  data_dir: /d\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:2:3: agent.id has no value: write a text value after 'id:'"});
 }
 
@@ -151,7 +151,7 @@ uplink:
 TEST_CASE("a duplicate YAML key is reported at the second with the line of the first") {
   CHECK(
       diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink:\n  enabled: false\n  "
-                     "tenant_public_key: ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\n"
+                     "tenant_public_key: ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\n"
                      "  enabled: true\n") ==
       Lines{"ferry.yaml:5:3: duplicate key 'enabled' in uplink (first at line 3): keep only one"});
 }
@@ -168,7 +168,7 @@ TEST_CASE("a YAML syntax error from tabs or an unquoted star gets the likely fix
         Lines{"ferry.yaml:2:4: YAML syntax error: illegal map value (YAML does not allow tabs for "
               "indentation: use spaces)"});
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n"
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n"
                        "sources:\n  - name: sis\n    schedule: */15 * * * *\n") ==
         Lines{"ferry.yaml:5:15: YAML syntax error: the referenced anchor is not defined (a value "
               "that starts with * or & must be quoted, as in schedule: \"*/15 * * * *\")"});
@@ -184,7 +184,7 @@ TEST_CASE("an empty file, a comment-only file and a list at the top are refused 
         Lines{"ferry.yaml:1:1: the file must be a map of sections (agent:, uplink:, spool:, "
               "sources:), not a list"});
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n---\n"
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n---\n"
                        "x: 1\n") ==
         Lines{"ferry.yaml:4:1: the file holds more than one YAML document ('---'): keep one"});
 }
@@ -206,19 +206,19 @@ TEST_CASE("a config file that cannot be read gives one diagnostic with the reaso
 
 TEST_CASE("agent ids and control socket paths are checked") {
   CHECK(diagnostics_of("agent: {id: school 42, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:13: agent.id 'school 42' may only use letters, digits, '.', '_' and "
               "'-' (it names folders on the tenant's side)"});
   const std::string deep(120, 'x');
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /" + deep +
                        "}\nuplink: {enabled: false, tenant_public_key: "
-                       "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:37: the control socket path /" + deep +
               "/control.sock is 134 characters long, more than the 107 a Unix socket allows: set "
               "agent.control_socket to a shorter path"});
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d, log: {level: verbose}}\n"
                        "uplink: {enabled: false, tenant_public_key: "
-                       "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n") ==
+                       "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:54: agent.log.level must be trace, debug, info, warn, error, critical "
               "or off, got 'verbose'"});
 }

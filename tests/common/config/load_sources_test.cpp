@@ -13,7 +13,7 @@ namespace {
 // Line 1-2 are a valid offline agent; sources start on line 3 with `sources:`.
 std::string with_sources(std::string_view sources) {
   return "agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, tenant_public_key: "
-         "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\nsources:\n" +
+         "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\nsources:\n" +
          std::string(sources);
 }
 
@@ -94,7 +94,7 @@ TEST_CASE("a bad schedule says what a schedule looks like") {
 
 TEST_CASE("sources must be a list of maps") {
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n"
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n"
                        "sources: {name: sis}\n") ==
         Lines{"ferry.yaml:3:10: sources must be a list, each item starting with '- name:', not a "
               "map"});

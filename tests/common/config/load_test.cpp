@@ -203,7 +203,7 @@ sources:
 TEST_CASE("an offline config needs no url or token, only the tenant key") {
   const Settings s = load_ok(
       "agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, tenant_public_key: "
-      "\"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n");
+      "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n");
   CHECK_FALSE(s.uplink.enabled);
   CHECK(s.uplink.url.empty());
   CHECK(s.uplink.token.empty());
@@ -216,7 +216,7 @@ TEST_CASE("relative paths are resolved against the config file's folder") {
   tenant: t
   data_dir: state
   log: {file: ../log/ferry.log}
-uplink: {enabled: false, tenant_public_key: "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM="}
+uplink: {enabled: false, tenant_public_key: "ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE="}
 sources:
   - {name: lunch, type: sqlite, path: ./db/lunch.db}
 )",
@@ -256,7 +256,7 @@ TEST_CASE("a config file is read from disk") {
   const auto file =
       dir.write("ferry.yaml",
                 "agent: {id: a, tenant: t, data_dir: d}\nuplink: {enabled: false, "
-                "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n");
+                "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n");
   auto loaded = load_config(file, test_catalog());
   REQUIRE(loaded);
   CHECK(loaded->agent.data_dir == dir.path() / "d");
@@ -267,6 +267,6 @@ TEST_CASE("a diagnostic prints as file, line, column and message") {
   const Diagnostic d{"/etc/ferry/ferry.yaml", Location{12, 5}, "unknown key 'x' in uplink"};
   CHECK(d.to_string() == "/etc/ferry/ferry.yaml:12:5: unknown key 'x' in uplink");
   CHECK(diagnostics_of("agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, "
-                       "tenant_public_key: \"ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\"}\n")
+                       "tenant_public_key: \"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n")
             .empty());
 }

@@ -84,6 +84,30 @@ TEST_CASE("the tenant public key must be base64 of exactly 32 bytes") {
               "are spooled"});
 }
 
+TEST_CASE("a tenant public key nobody can use is refused: the example's placeholder, low order") {
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: "
+                              "ZmVycnktZXhhbXBsZS10ZW5hbnQta2V5LTMyYnl0ZXM=\n")) ==
+        Lines{"ferry.yaml:5:22: uplink.tenant_public_key is the placeholder of Ferry's example "
+              "configuration, and nobody holds its private key: batches sealed to it could never "
+              "be opened. Put the tenant's public key here: the vendor that runs the tenant gives "
+              "it to you (a test tenant's is printed by `ferry-tenant keygen`)"});
+  const std::string low_order =
+      "ferry.yaml:5:22: uplink.tenant_public_key is not a usable X25519 public key (all zeros, or "
+      "a point of low order): nothing sealed to it could be kept secret; copy the key the vendor "
+      "gave you exactly";
+  // u = 0 (all zeros) and u = 1: points of small order, whose shared secret is all zeros.
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: "
+                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")) ==
+        Lines{low_order});
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: "
+                              "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")) ==
+        Lines{low_order});
+  // Another of the small-order points that implementations list (order 8).
+  CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: "
+                              "4Ot6fDtBuK4WVuP68Z/EatoJjeucMrH9hmIFFl9JuAA=\n")) ==
+        Lines{low_order});
+}
+
 TEST_CASE("tenant_public_key_file is read and decoded") {
   ferry::test::TempDir dir;
   const auto key_file = dir.write("tenant.pub", std::string(kKey) + "\n");

@@ -58,5 +58,16 @@ TEST_CASE("X25519 refuses a low-order peer key and wrong key sizes") {
   CHECK(short_key.error().message == "X25519 private key must be 32 bytes, got 16");
 }
 
+TEST_CASE("X25519 public key check refuses low-order points and takes a real key") {
+  CHECK_FALSE(x25519_check_public_key(Bytes(32, 0)));
+  Bytes one(32, 0);
+  one[0] = 1;
+  CHECK_FALSE(x25519_check_public_key(one));
+  CHECK_FALSE(x25519_check_public_key(Bytes(31, 9)));
+  auto pair = x25519_generate_keypair();
+  REQUIRE(pair);
+  CHECK(x25519_check_public_key(pair->public_key));
+}
+
 }  // namespace
 }  // namespace ferry::crypto
