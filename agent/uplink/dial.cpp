@@ -20,6 +20,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "common/crypto/base64.hpp"
+#include "common/log/printable.hpp"
 
 namespace ferry::uplink {
 namespace {
@@ -192,7 +193,7 @@ net::awaitable<tl::expected<void, DialError>> open_tunnel(beast::tcp_stream& str
     co_return failure(DialFailure::kProxy,
                       fmt::format("proxy {} refused CONNECT {} (HTTP {} {}): ask the network "
                                   "administrator to allow it",
-                                  proxy_at, where, status, std::string(parser.get().reason())));
+                                  proxy_at, where, status, log::printable(parser.get().reason())));
   }
   if (buffer.size() != 0) {
     co_return failure(DialFailure::kProxy,
@@ -351,7 +352,7 @@ net::awaitable<tl::expected<void, DialError>> upgrade_step(WebSocket& ws,
         DialFailure::kUpgrade,
         fmt::format("{} answered HTTP {} {} instead of opening a WebSocket: is "
                     "uplink.url the tenant's agent endpoint?",
-                    target.url, response.result_int(), std::string(response.reason())),
+                    target.url, response.result_int(), log::printable(response.reason())),
         response.result_int());
   }
   if (ec) {

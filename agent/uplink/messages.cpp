@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/log/printable.hpp"
+
 namespace ferry::uplink {
 namespace {
 
@@ -22,7 +24,8 @@ Result<std::string> get_string(const json::object& object, std::string_view key)
   if (value == nullptr) return make_error(ErrorCode::kCorrupt, "no '{}'", key);
   const auto* text = value->if_string();
   if (text == nullptr) return make_error(ErrorCode::kCorrupt, "'{}' is not a string", key);
-  return std::string(*text);
+  // Whatever the tenant writes may end up in a log line or on a terminal: escaped once, here.
+  return log::printable(std::string_view(text->data(), text->size()));
 }
 
 Result<Incoming> parse_object(const json::object& object, std::string_view type) {
@@ -60,11 +63,11 @@ Result<Incoming> parse_object(const json::object& object, std::string_view type)
     if (!name) return tl::unexpected(name.error());
     Command command{json::serialize(*id), std::move(*name), ""};
     if (const json::value* source = object.if_contains("source"); source && source->is_string()) {
-      command.source = std::string(source->get_string());
+      command.source = log::printable(std::string_view(source->get_string()));
     }
     return command;
   }
-  return UnknownMessage{std::string(type)};
+  return UnknownMessage{std::string(type)};  // escaped by get_string
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "agent/uplink/tls_context.hpp"
 #include "common/config/duration.hpp"
 #include "common/log/log.hpp"
+#include "common/log/printable.hpp"
 
 namespace ferry::uplink {
 namespace {
@@ -40,6 +41,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kHeldAfter = std::chrono::minutes(1);  // a connection that lasted this long held
 constexpr auto kUnauthorizedWait = std::chrono::minutes(1);
+// Tenant commands obeyed in any minute: a tenant (or whoever took it over) cannot make the agent
+// re-read every source in a loop.
+constexpr std::size_t kCommandsPerMinute = 6;
 constexpr std::string_view kAckedBeforeReason =
     "acked before: the tenant acknowledged these batches earlier";
 
@@ -131,6 +135,8 @@ struct Uplink::Impl {
   std::string handle(Connection& c, const Incoming& message);
   void end(Connection& c, std::string reason);
   void wake_up();
+  // Whether a command may be obeyed now (fewer than kCommandsPerMinute in the last minute); notes it.
+  bool take_command_turn();
   std::string describe_read_error(const error_code& ec, const WebSocket& ws) const;
   static std::string describe_write_error(const error_code& ec);
   void progress() {
@@ -164,10 +170,21 @@ struct Uplink::Impl {
   mutable std::mutex mutex;  // guards status
   Status status;
 
+  std::deque<SteadyClock::time_point> commands_obeyed;  // io thread only: the last minute's
   std::string last_refusal;  // the last refusal audited: a repeated one is not recorded again
   std::mutex send_mutex;     // held from reading a batch to claiming it for the wire
   std::uint64_t handed_through = 0;  // the highest seq ever claimed (guarded by send_mutex)
 };
+
+bool Uplink::Impl::take_command_turn() {
+  const auto now = SteadyClock::now();
+  while (!commands_obeyed.empty() && now - commands_obeyed.front() >= std::chrono::minutes(1)) {
+    commands_obeyed.pop_front();
+  }
+  if (commands_obeyed.size() >= kCommandsPerMinute) return false;
+  commands_obeyed.push_back(now);
+  return true;
+}
 
 void Uplink::Impl::wake_up() {
   wake_pending = true;
@@ -201,7 +218,7 @@ std::string Uplink::Impl::describe_read_error(const error_code& ec, const WebSoc
     const auto& reason = ws.reason();
     return fmt::format("the tenant closed the connection (close code {}{}{})",
                        static_cast<unsigned>(reason.code), reason.reason.empty() ? "" : ": ",
-                       std::string(reason.reason.data(), reason.reason.size()));
+                       log::printable(std::string_view(reason.reason.data(), reason.reason.size())));
   }
   if (ec == beast::error::timeout) {
     return fmt::format(
@@ -317,6 +334,9 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
       result = {false, fmt::format("unknown command '{}'", command->name)};
     } else if (!allowed) {
       result = {false, fmt::format("command {} is not in uplink.allow_commands", command->name)};
+    } else if (!take_command_turn()) {
+      result = {false, fmt::format("too many commands: at most {} a minute are obeyed",
+                                   kCommandsPerMinute)};
     } else if (hooks.on_command) {
       result = hooks.on_command(command->name, command->source);
     } else {

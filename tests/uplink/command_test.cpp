@@ -3,6 +3,7 @@
 // command_result in DIR/<agent>/commands.jsonl.
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -94,6 +95,31 @@ TEST_CASE("sync_now from the tenant is refused when not allowed", "[uplink][comm
   CHECK(result.at("ok") == false);
   CHECK_THAT(std::string(result.at("message").as_string()),
              Contains("not in uplink.allow_commands"));
+  site.stop_run(run);
+}
+
+TEST_CASE("tenant commands beyond six a minute are refused", "[uplink][command]") {
+  UplinkSite site;
+  std::vector<std::string> args;
+  for (int i = 0; i < 8; ++i) {
+    args.push_back("--command");
+    args.push_back("sync_now:sis");
+  }
+  TenantProcess tenant(site, args);
+  tenant.start();
+  site.configure({.port = tenant.port(), .uplink_extra = "  allow_commands: [sync_now]\n"});
+  auto run = site.start_run();
+  std::string text;
+  const bool answered = wait_until(
+      [&] {
+        text = site.commands();
+        return count_of(text, "\n") >= 8 || !run.running();
+      },
+      30s);
+  INFO("ferry run: " << site.run_output() << "\ncommands.jsonl: " << text);
+  REQUIRE(answered);
+  CHECK(count_of(text, R"("ok":true)") == 6);
+  CHECK(count_of(text, "too many commands: at most 6 a minute are obeyed") == 2);
   site.stop_run(run);
 }
 

@@ -54,6 +54,28 @@ TEST_CASE("the tenant's messages are parsed into their types") {
   CHECK(std::get<UnknownMessage>(*unknown).type == "news");
 }
 
+TEST_CASE("text from the tenant is escaped before anything logs or prints it") {
+  // A nack reason that would forge a log line and clear the screen of whoever runs ferry status.
+  auto nack = parse_incoming(
+      R"({"type":"nack","seq":3,"batch_id":"b\u001b[2J","retry":false,)"
+      R"("reason":"bad\n2026-12-05T10:00:00Z info [uplink] acked seq=3\u001b[2J\u009b"})");
+  REQUIRE(nack);
+  const auto& parsed = std::get<Nack>(*nack);
+  CHECK(parsed.reason ==
+        "bad\\n2026-12-05T10:00:00Z info [uplink] acked seq=3\\x1b[2J\\u{009b}");
+  CHECK(parsed.batch_id == "b\\x1b[2J");
+  auto command = parse_incoming(
+      R"({"type":"command","id":"c\u0007","name":"sync_now\r","source":"sis\u001b]0;owned\u0007"})");
+  REQUIRE(command);
+  const auto& obeyed = std::get<Command>(*command);
+  CHECK(obeyed.name == "sync_now\\r");
+  CHECK(obeyed.source == "sis\\x1b]0;owned\\x07");
+  CHECK(obeyed.id_json == R"("c\u0007")");  // echoed back as JSON: no raw control character
+  auto unknown = parse_incoming(R"({"type":"x\ny"})");
+  REQUIRE(unknown);
+  CHECK(std::get<UnknownMessage>(*unknown).type == "x\\ny");
+}
+
 TEST_CASE("a malformed message from the tenant is an error that says what is wrong") {
   CHECK(parse_incoming("not json").error().message.starts_with("not JSON"));
   CHECK(parse_incoming("[1]").error().message == "not a JSON object");
