@@ -183,7 +183,7 @@ net::awaitable<tl::expected<void, DialError>> open_tunnel(beast::tcp_stream& str
   const unsigned status = parser.get().result_int();
   if (status == 407) {
     co_return failure(
-        DialFailure::kProxy,
+        DialFailure::kProxyAuth,
         fmt::format("proxy {} refused the credentials (HTTP 407): {}", proxy_at,
                     proxy.user.empty() ? "it needs a user and password in uplink.proxy "
                                          "(http://user:pass@host:port)"
@@ -214,6 +214,7 @@ std::string format_date(std::chrono::system_clock::time_point when) {
 bool is_refusal(const DialError& error) {
   switch (error.kind) {
     case DialFailure::kUnauthorized:
+    case DialFailure::kProxyAuth:
     case DialFailure::kCertificate:
     case DialFailure::kTlsVersion:
     case DialFailure::kSubprotocol:

@@ -42,6 +42,7 @@ enum class DialFailure {
   kResolve,       // DNS
   kConnect,       // TCP
   kProxy,         // the CONNECT proxy refused or failed
+  kProxyAuth,     // HTTP 407: the proxy wants other credentials
   kTlsVersion,    // the server does not speak TLS 1.3
   kTls,           // any other TLS handshake failure (a reset, a timeout)
   kCertificate,   // the server certificate is not trusted or not for this host
@@ -57,7 +58,8 @@ struct DialError {
 };
 
 // Whether retrying cannot help until someone changes something (a token, a certificate, the URL):
-// HTTP 401, a certificate not accepted, no TLS 1.3, no ferry.v1, any other 4xx but 408 and 429.
+// HTTP 401, a proxy's 407, a certificate not accepted, no TLS 1.3, no ferry.v1, any other 4xx
+// but 408 and 429.
 bool is_refusal(const DialError& error);
 
 struct Dialed {

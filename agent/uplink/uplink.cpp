@@ -616,15 +616,18 @@ net::awaitable<void> Uplink::Impl::main_loop() {
     bool unauthorized = false;
     if (!dialed) {
       error = dialed.error().message;
-      unauthorized = dialed.error().kind == DialFailure::kUnauthorized;
+      // A refused token or proxy password: retrying fast would only lock the account.
+      unauthorized = dialed.error().kind == DialFailure::kUnauthorized ||
+                     dialed.error().kind == DialFailure::kProxyAuth;
       const bool refused = is_refusal(dialed.error());
       log->error("cannot connect to the tenant: {}", error);
       const DialFailure kind = dialed.error().kind;
       const bool tls_failed = kind == DialFailure::kTlsVersion || kind == DialFailure::kTls ||
                               kind == DialFailure::kCertificate;
-      if ((unauthorized || tls_failed) && error != last_refusal) {
+      const bool token_rejected = kind == DialFailure::kUnauthorized;
+      if ((token_rejected || tls_failed) && error != last_refusal) {
         last_refusal = error;
-        audit(unauthorized ? "token_rejected" : "tls_failure",
+        audit(token_rejected ? "token_rejected" : "tls_failure",
               {{"url", settings.url}, {"error", error}});
       }
       update([&](Status& s) {
