@@ -301,7 +301,7 @@ void check_uplink(const config::Settings& settings, CheckReport& report) {
   target->idle_timeout = kStepTimeout;
   // A ca_file or client certificate that cannot be used is reported first, so that a network
   // failure does not hide it.
-  auto tls = uplink::make_tls_context(uplink_settings);
+  auto tls = uplink::make_tls_context(uplink_settings, settings.agent.data_dir);
   if (!tls) report.fail("tls", tls.error().message);
   net::io_context io;
   UplinkCheck check(settings, std::move(*target), tls ? std::move(*tls) : nullptr, report);

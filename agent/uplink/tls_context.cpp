@@ -3,6 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "common/crypto/bytes.hpp"
+#include "common/fs/secret_file.hpp"
+
 namespace ferry::uplink {
 namespace {
 
@@ -15,7 +18,8 @@ std::string openssl_reason(const boost::system::error_code& ec) {
 
 }  // namespace
 
-Result<std::unique_ptr<ssl::context>> make_tls_context(const config::UplinkSettings& settings) {
+Result<std::unique_ptr<ssl::context>> make_tls_context(const config::UplinkSettings& settings,
+                                                       const std::filesystem::path& data_dir) {
   auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
   SSL_CTX* native = context->native_handle();
   // TLS 1.3 and nothing older: an older server fails the handshake.
@@ -48,7 +52,13 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const config::UplinkSetti
                         "uplink.client_cert {}: not a PEM certificate chain ({})",
                         settings.client_cert->string(), openssl_reason(ec));
     }
-    context->use_private_key_file(settings.client_key->string(), ssl::context::pem, ec);
+    // A secret: private, owned by the user running Ferry (or the service account), not a link.
+    auto key = fs::read_secret_file(*settings.client_key, 1024 * 1024, data_dir);
+    if (!key) {
+      return make_error(key.error().code, "uplink.client_key: {}", key.error().message);
+    }
+    context->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec);
+    crypto::secure_wipe(key->data(), key->size());
     if (ec) {
       return make_error(ErrorCode::kConfig,
                         "uplink.client_key {}: not a PEM private key without a passphrase ({})",

@@ -683,7 +683,7 @@ net::awaitable<void> Uplink::Impl::main_loop() {
 
 Result<std::unique_ptr<Uplink>> Uplink::create(const config::Settings& settings,
                                                spool::Spool& spool, Hooks hooks) {
-  auto tls = make_tls_context(settings.uplink);
+  auto tls = make_tls_context(settings.uplink, settings.agent.data_dir);
   if (!tls) return tl::unexpected(tls.error());
   auto target = make_dial_target(settings.uplink.url, settings.uplink.proxy, settings.uplink.token);
   if (!target) return make_error(ErrorCode::kConfig, "{}", target.error());

@@ -20,7 +20,8 @@ Settings decode_settings(Context& ctx, const YAML::Node& root);
 
 AgentSettings decode_agent(Context& ctx, const Entry& entry);
 LogSettings decode_log(Context& ctx, const Entry& entry);
-UplinkSettings decode_uplink(Context& ctx, const Entry& entry);
+// `data_dir`: the agent's, whose owner is trusted with uplink.token_file when root runs Ferry.
+UplinkSettings decode_uplink(Context& ctx, const Entry& entry, const std::filesystem::path& data_dir);
 BatchSettings decode_batch(Context& ctx, const Entry& entry);
 ReconnectSettings decode_reconnect(Context& ctx, const Entry& entry);
 SpoolSettings decode_spool(Context& ctx, const Entry& entry);

@@ -13,7 +13,7 @@ Settings decode_settings(Context& ctx, const YAML::Node& root) {
     settings.agent = decode_agent(ctx, *agent);
   }
   if (const Entry* uplink = map.find("uplink")) {
-    settings.uplink = decode_uplink(ctx, *uplink);
+    settings.uplink = decode_uplink(ctx, *uplink, settings.agent.data_dir);
   } else {
     ctx.error(map.at(),
               "missing required key 'uplink' at the top level (add the uplink section, or "

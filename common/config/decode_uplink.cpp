@@ -1,6 +1,7 @@
 #include "common/config/decode.hpp"
 #include "common/config/did_you_mean.hpp"
 #include "common/fs/read_file.hpp"
+#include "common/fs/secret_file.hpp"
 #include "common/config/size.hpp"
 #include "common/config/text.hpp"
 #include "common/config/url.hpp"
@@ -53,7 +54,8 @@ bool valid_token(std::string_view token) {
   return true;
 }
 
-void decode_token(Context& ctx, const MapReader& map, bool required, UplinkSettings& uplink) {
+void decode_token(Context& ctx, const MapReader& map, bool required,
+                  const std::filesystem::path& data_dir, UplinkSettings& uplink) {
   const Entry* token = map.find("token");
   const Entry* token_file = map.find("token_file");
   if (token != nullptr && token_file != nullptr) {
@@ -85,7 +87,8 @@ void decode_token(Context& ctx, const MapReader& map, bool required, UplinkSetti
   }
   auto path = read_path(ctx, *token_file);
   if (!path) return;
-  auto content = fs::read_small_file(*path, 64 * 1024);
+  // A secret: private, owned by the user running Ferry (or the service account), not a link.
+  auto content = fs::read_secret_file(*path, 64 * 1024, data_dir);
   if (!content) {
     ctx.error(token_file->value_at(), "uplink.token_file: {}", content.error().message);
     return;
@@ -246,7 +249,8 @@ Result<std::vector<std::uint8_t>> decode_public_key(std::string_view base64) {
   return std::vector<std::uint8_t>(bytes->begin(), bytes->end());
 }
 
-UplinkSettings decode_uplink(Context& ctx, const Entry& entry) {
+UplinkSettings decode_uplink(Context& ctx, const Entry& entry,
+                             const std::filesystem::path& data_dir) {
   UplinkSettings uplink;
   auto map = open_map(ctx, entry, "uplink", Naming::kSection);
   if (!map) return uplink;
@@ -271,7 +275,7 @@ UplinkSettings decode_uplink(Context& ctx, const Entry& entry) {
               "missing required key 'url' in uplink (as in url: wss://ingest.example.org/v1/agent; "
               "or enabled: false to only spool)");
   }
-  decode_token(ctx, *map, required, uplink);
+  decode_token(ctx, *map, required, data_dir, uplink);
   // The spool never holds plaintext: batches are sealed to the tenant's key before they are
   // written, so the key is required whether the uplink is on or off.
   decode_tenant_key(ctx, *map, enabled_known, uplink);

@@ -29,33 +29,31 @@ Result<int> open_regular(const std::filesystem::path& path) {
 
 }  // namespace
 
-Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_size) {
-  auto fd = open_regular(path);
-  if (!fd) return tl::unexpected(fd.error());
+Result<std::string> read_descriptor(int fd, const std::filesystem::path& path,
+                                    std::size_t max_size) {
   std::string content;
   char buffer[8192];
-  Result<std::string> result;
   for (;;) {
-    const ssize_t got = ::read(*fd, buffer, sizeof buffer);
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
     if (got < 0) {
       if (errno == EINTR) continue;
-      result =
-          make_error(ErrorCode::kIo, "cannot read {}: {}", path.string(), std::strerror(errno));
-      break;
+      return make_error(ErrorCode::kIo, "cannot read {}: {}", path.string(), std::strerror(errno));
     }
-    if (got == 0) {
-      result = std::move(content);
-      break;
-    }
+    if (got == 0) return content;
     if (content.size() + static_cast<std::size_t>(got) > max_size) {
-      result = make_error(ErrorCode::kInvalidArgument, "cannot read {}: larger than {} bytes",
-                          path.string(), max_size);
-      break;
+      return make_error(ErrorCode::kInvalidArgument, "cannot read {}: larger than {} bytes",
+                        path.string(), max_size);
     }
     content.append(buffer, static_cast<std::size_t>(got));
   }
+}
+
+Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_size) {
+  auto fd = open_regular(path);
+  if (!fd) return tl::unexpected(fd.error());
+  auto content = read_descriptor(*fd, path, max_size);
   ::close(*fd);
-  return result;
+  return content;
 }
 
 Result<void> check_readable(const std::filesystem::path& path) {

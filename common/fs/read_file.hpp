@@ -15,6 +15,10 @@ namespace ferry::fs {
 Result<std::string> read_small_file(const std::filesystem::path& path,
                                     std::size_t max_size = 16u * 1024 * 1024);
 
+// The rest of an open file, `path` naming it in errors; the same limit and errors.
+Result<std::string> read_descriptor(int fd, const std::filesystem::path& path,
+                                    std::size_t max_size);
+
 // Checks that `path` is a regular file this process can open for reading.
 Result<void> check_readable(const std::filesystem::path& path);
 

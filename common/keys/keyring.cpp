@@ -1,10 +1,17 @@
 #include "common/keys/keyring.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <iterator>
 #include <new>
 #include <string_view>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -13,6 +20,7 @@
 #include "common/crypto/random.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/read_file.hpp"
+#include "common/fs/secret_file.hpp"
 
 namespace ferry::keys {
 namespace {
@@ -76,6 +84,40 @@ Result<KeyVersion> read_key(const boost::json::value& item, std::size_t index) {
   return key;
 }
 
+// <keyring.json>.lock: held with flock() while the key file is read, changed and rewritten. The
+// key file itself cannot carry the lock, as each rewrite replaces it by a rename.
+std::filesystem::path lock_path(const std::filesystem::path& keyring) {
+  return keyring.string() + ".lock";
+}
+
+class ExclusiveLock {
+ public:
+  static Result<ExclusiveLock> take(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      return make_error(ErrorCode::kIo, "cannot open the lock file {}: {}", path.string(),
+                        std::strerror(errno));
+    }
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      return make_error(ErrorCode::kIo, "cannot lock {}: {}", path.string(),
+                        std::strerror(error));
+    }
+    return ExclusiveLock(fd);
+  }
+  ExclusiveLock(ExclusiveLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ExclusiveLock& operator=(ExclusiveLock&&) = delete;
+  ~ExclusiveLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+
+ private:
+  explicit ExclusiveLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 }  // namespace
 
 std::filesystem::path keyring_path(const std::filesystem::path& data_dir) {
@@ -91,10 +133,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point time) {
 }
 
 Result<Keyring> Keyring::load(const std::filesystem::path& path) {
-  if (auto is_private = fs::require_private_file(path); !is_private) {
-    return tl::unexpected(is_private.error());
-  }
-  auto text = fs::read_small_file(path, 1024 * 1024);
+  // Private, not a link, and owned by this user (or, for root, by the data_dir's owner).
+  auto text = fs::read_secret_file(path, 1024 * 1024, path.parent_path());
   if (!text) return tl::unexpected(text.error());
   SecureString content(text->begin(), text->end());
   crypto::secure_wipe(text->data(), text->size());
@@ -167,10 +207,16 @@ Result<Keyring> Keyring::create(const std::filesystem::path& path,
 }
 
 Result<std::uint32_t> Keyring::rotate(std::chrono::system_clock::time_point now) {
+  // Read, add, write under an exclusive lock, from the file as it is now: two rotations at once
+  // (two admins, a script run twice) must each add a version, not both write the same one.
+  auto lock = ExclusiveLock::take(lock_path(path_));
+  if (!lock) return tl::unexpected(lock.error());
+  auto current = load(path_);
+  if (!current) return tl::unexpected(current.error());
   auto secret = crypto::random_secret(kSecretSize);
   if (!secret) return tl::unexpected(secret.error());
-  const std::uint32_t next = keys_.back().version + 1;  // keys_ is sorted by version
-  Keyring updated = *this;
+  const std::uint32_t next = current->keys_.back().version + 1;  // keys_ is sorted by version
+  Keyring updated = std::move(*current);
   updated.keys_.push_back(KeyVersion{next, format_rfc3339(now), std::move(*secret)});
   updated.active_ = next;
   if (auto saved = updated.save(/*create_new=*/false); !saved) return tl::unexpected(saved.error());

@@ -31,14 +31,17 @@ struct KeyVersion {
 
 class Keyring {
  public:
-  // Reads and checks the file: private permissions, format, versions, secret sizes.
+  // Reads and checks the file: private permissions, owner, not a link (fs::read_secret_file),
+  // format, versions, secret sizes.
   static Result<Keyring> load(const std::filesystem::path& path);
   // Makes version 1 with a fresh random secret and writes it; refuses to overwrite a file.
   static Result<Keyring> create(const std::filesystem::path& path,
                                 std::chrono::system_clock::time_point now);
 
-  // Adds version active+1 (highest+1) with a fresh secret, makes it active and rewrites the file
-  // atomically. Returns the new version.
+  // Adds version highest+1 with a fresh secret, makes it active and rewrites the file atomically,
+  // all under an exclusive lock on <file>.lock and from the file as it is then (another process
+  // may have rotated since this one was loaded). Returns the new version; this Keyring becomes
+  // what was written.
   Result<std::uint32_t> rotate(std::chrono::system_clock::time_point now);
 
   const std::filesystem::path& path() const { return path_; }

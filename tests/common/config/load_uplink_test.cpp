@@ -27,13 +27,31 @@ std::string uplink(std::string_view rest) {
 
 TEST_CASE("token_file is read now and trimmed of its trailing newline") {
   ferry::test::TempDir dir;
-  dir.write("token", "abc.def-123\r\n");
+  ::chmod(dir.write("token", "abc.def-123\r\n").c_str(), 0600);
   auto loaded = load_config_text(
       uplink("  token_file: token\n  tenant_public_key: " + std::string(kKey) + "\n"),
       dir / "ferry.yaml", test_catalog());
   REQUIRE(loaded);
   CHECK(loaded->uplink.token == "abc.def-123");
   CHECK(loaded->uplink.token_file == dir / "token");
+}
+
+TEST_CASE("a token_file others may read, or a link to one, is refused") {
+  ferry::test::TempDir dir;
+  const auto token = dir.write("token", "abc.def-123\n");
+  ::chmod(token.c_str(), 0644);
+  CHECK(diagnostics_of(uplink("  token_file: " + token.string() +
+                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:4:15: uplink.token_file: " + token.string() +
+              " is readable by others (mode 0644): run chmod 600 " + token.string()});
+  ::chmod(token.c_str(), 0600);
+  const auto link = dir / "token-link";
+  std::filesystem::create_symlink(token, link);
+  const auto diagnostics = diagnostics_of(uplink("  token_file: " + link.string() +
+                                                 "\n  tenant_public_key: " + std::string(kKey) +
+                                                 "\n"));
+  REQUIRE(diagnostics.size() == 1);
+  CHECK_THAT(diagnostics[0], Catch::Contains(link.string() + " is a symbolic link"));
 }
 
 TEST_CASE("an unreadable token_file names the path and the reason") {
@@ -54,6 +72,7 @@ TEST_CASE("an unreadable token_file names the path and the reason") {
   }
 
   const auto empty = dir.write("empty", "\n");
+  ::chmod(empty.c_str(), 0600);
   CHECK(diagnostics_of(uplink("  token_file: " + empty.string() +
                               "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
         Lines{"ferry.yaml:4:15: uplink.token_file: " + empty.string() +

@@ -96,11 +96,32 @@ TEST_CASE("rotate rewrites the key file atomically by renaming a new file over i
   struct stat after {};
   ::stat(path.c_str(), &after);
   CHECK(before.st_ino != after.st_ino);  // a new file took the name; the old was never rewritten
-  std::size_t entries = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    ++entries;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    names.push_back(entry.path().filename().string());
   }
-  CHECK(entries == 1);  // no temporary file left behind
+  std::sort(names.begin(), names.end());
+  // No temporary file left behind; the lock file rotations share stays, private.
+  CHECK(names == std::vector<std::string>{"keyring.json", "keyring.json.lock"});
+  CHECK(mode_of(dir / "keyring.json.lock") == 0600);
+}
+
+TEST_CASE("rotations at the same time each add a version, from any stale copy") {
+  TempDir dir;
+  const auto path = dir / "keyring.json";
+  REQUIRE(Keyring::create(path, at(0)));
+  // Two copies loaded before either rotates, as two `ferry keys rotate` at once would have.
+  auto first = Keyring::load(path);
+  auto second = Keyring::load(path);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->rotate(at(1)).value() == 2);
+  CHECK(second->rotate(at(2)).value() == 3);  // read again under the lock: version 2 is kept
+  auto reloaded = Keyring::load(path);
+  REQUIRE(reloaded);
+  CHECK(reloaded->versions().size() == 3);
+  CHECK(reloaded->active_version() == 3);
+  CHECK(second->versions().size() == 3);
 }
 
 TEST_CASE("a group- or world-readable key file is refused with the chmod fix") {
