@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/config/size.hpp"
+#include "common/env/core_dumps.hpp"
 #include "common/keys/keyring.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -151,6 +152,17 @@ void check_data_dir(const config::Settings& settings, CheckReport& report) {
                                       dir.string(), settings.file.string()));
     return;
   }
+  // The spool, the key file and the audit log are private; so must their folder be, or others
+  // could list it, read what a future mistake leaves readable, or (if writable) swap files.
+  const auto perms = static_cast<unsigned>(status.permissions()) & 077;
+  if (perms != 0) {
+    report.fail(kDataDir, fmt::format("{} is {} by its group or others (mode {:04o}): run chmod "
+                                      "700 {}",
+                                      dir.string(), (perms & 022) != 0 ? "writable" : "readable",
+                                      static_cast<unsigned>(status.permissions()) & 07777,
+                                      dir.string()));
+    return;
+  }
   if (auto error = write_probe(dir)) {
     report.fail(kDataDir,
                 fmt::format("{} is not writable for {} ({}): run ferry as the user that owns it, "
@@ -172,6 +184,7 @@ void check_key_file(const config::Settings& settings, CheckReport& report) {
                                    path.string(), settings.file.string()));
     return;
   }
+  (void)env::forbid_core_dumps();  // best effort: this command only reads the key file
   auto keyring = keys::Keyring::load(path);
   if (!keyring) {
     report.fail(kName, keyring.error().message);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "agent/app/log_options.hpp"
+#include "common/env/core_dumps.hpp"
 #include "common/config/load.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -24,6 +25,11 @@ std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io) {
 }
 
 std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& io) {
+  // The secrets must not end up in a core dump of this process.
+  if (auto off = env::forbid_core_dumps(); !off) {
+    fail(io, kExitFailure, off.error().message);
+    return std::nullopt;
+  }
   const auto path = keys::keyring_path(settings.agent.data_dir);
   auto keyring = keys::Keyring::load(path);
   if (!keyring) {

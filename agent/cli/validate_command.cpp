@@ -5,6 +5,7 @@
 #include "agent/cli/context.hpp"
 #include "common/config/load.hpp"
 #include "common/fs/atomic_file.hpp"
+#include "common/env/core_dumps.hpp"
 #include "common/keys/keyring.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -24,6 +25,7 @@ std::optional<config::Diagnostic> check_key_file(const config::Settings& setting
         path.string(), settings.file.string());
     return std::nullopt;
   }
+  (void)env::forbid_core_dumps();  // best effort: this command only reads the key file
   auto keyring = keys::Keyring::load(path);
   if (keyring) return std::nullopt;
   return config::Diagnostic{settings.file, settings.agent.data_dir_at, keyring.error().message};

@@ -278,6 +278,20 @@ TEST_CASE("ferry check names a world-readable key file and the chmod that fixes 
   check_status(result, "token", "OK    ");
 }
 
+TEST_CASE("ferry check fails a data_dir that its group or others may read", "[check]") {
+  CheckedSite checked;
+  const auto data_dir = checked.site.data_dir();
+  fs::permissions(data_dir, fs::perms::group_read | fs::perms::group_exec, fs::perm_options::add);
+  const auto result = check(checked.site);
+  INFO(result.out << result.err);
+  CHECK(result.exit_code == 1);
+  check_status(result, "data dir", "FAIL  ");
+  CHECK_THAT(line_of(result.out, "data dir"),
+             Contains(fmt::format("{} is readable by its group or others (mode 0750): run chmod "
+                                  "700 {}",
+                                  data_dir.string(), data_dir.string())));
+}
+
 TEST_CASE("ferry check goes through the HTTP CONNECT proxy", "[check][proxy]") {
   CheckedSite checked;
   ConnectProxy proxy("ferry:pr0xy-pass");
