@@ -2,6 +2,8 @@
 // A new command is one file that defines its CommandSpec and one line in commands.cpp.
 #pragma once
 
+#include <iostream>
+#include <istream>
 #include <ostream>
 #include <span>
 #include <string_view>
@@ -18,6 +20,7 @@ inline constexpr int kExitUsage = 2;    // usage or configuration error
 struct Io {
   std::ostream& out;
   std::ostream& err;
+  std::istream* in = &std::cin;  // for `-`: values read from standard input
 };
 
 struct CommandSpec {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "agent/app/log_options.hpp"
+#include "common/audit/audit_log.hpp"
 #include "common/env/core_dumps.hpp"
 #include "common/config/load.hpp"
 #include "connectors/registry/registry.hpp"
@@ -51,6 +52,14 @@ bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle st
     return false;
   }
   return true;
+}
+
+Result<void> append_audit(const config::Settings& settings, std::string_view event,
+                          boost::json::object fields) {
+  auto log = audit::AuditLog::open(settings.agent.data_dir,
+                                   audit::OpenOptions{.retention = std::nullopt, .clock = {}});
+  if (!log) return tl::unexpected(log.error());
+  return (*log)->append(event, std::move(fields));
 }
 
 }  // namespace ferry::cli

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <optional>
+#include <string_view>
+
+#include <boost/json/object.hpp>
 
 #include "agent/cli/args.hpp"
 #include "agent/cli/command.hpp"
@@ -33,5 +36,10 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
 // Sends the log where agent.log says (its level, its file) and to stderr in `style`; on failure
 // (the log file cannot be opened) prints why and returns false (the caller exits kExitFailure).
 bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style);
+
+// Appends one entry to <data_dir>/audit.log from a one-shot command (which never trims it: only
+// the agent knows the configured retention).
+Result<void> append_audit(const config::Settings& settings, std::string_view event,
+                          boost::json::object fields);
 
 }  // namespace ferry::cli

@@ -23,10 +23,7 @@ constexpr OptionSpec kOptions[] = {kConfigOption, kHelpOption};
 // The log is opened without trimming: only the agent knows the configured retention.
 void record_key_event(const config::Settings& settings, std::string_view event,
                       std::uint32_t version, Io& io) {
-  auto log = audit::AuditLog::open(settings.agent.data_dir,
-                                   audit::OpenOptions{.retention = std::nullopt, .clock = {}});
-  auto recorded = log ? (*log)->append(event, {{"version", version}})
-                      : Result<void>(tl::unexpected(log.error()));
+  auto recorded = append_audit(settings, event, {{"version", version}});
   if (!recorded) {
     io.err << fmt::format(
         "ferry: warning: key version {} is in place, but the audit log could not record it: {}\n",

@@ -1,5 +1,8 @@
 // ferry pseudonymize | reveal: the on-site tools for tokens (SPEC section 4). They print values on
 // purpose: they are how the school looks a pseudonym up, and they never run inside the agent.
+#include <unistd.h>
+
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "agent/cli/commands.hpp"
@@ -19,6 +22,36 @@ constexpr OptionSpec kPseudonymizeOptions[] = {
     {"hash", '\0', "", "print the one-way hash token instead (the `hash` transform)"},
     kHelpOption};
 constexpr OptionSpec kRevealOptions[] = {kConfigOption, kDomainOption, kHelpOption};
+
+// The items to work on: the positionals, or with `-` alone, one per line of standard input (so
+// that values stay out of the shell history and /proc/PID/cmdline). A CR before the LF is dropped.
+std::vector<std::string> items_of(const ParsedArgs& args, Io& io) {
+  const auto& given = args.positionals();
+  if (given.size() != 1 || given[0] != "-") return {given.begin(), given.end()};
+  std::vector<std::string> items;
+  std::string line;
+  while (io.in != nullptr && std::getline(*io.in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    items.push_back(std::move(line));
+  }
+  return items;
+}
+
+// Re-identification and look-up tools are audited at every use, before anything is printed:
+// who (uid), which domain, how many; never a value or a token. Without the record, nothing is
+// printed.
+bool audit_use(const config::Settings& settings, std::string_view event,
+               boost::json::object fields, Io& io) {
+  fields["uid"] = static_cast<std::uint64_t>(::getuid());
+  auto recorded = append_audit(settings, event, std::move(fields));
+  if (!recorded) {
+    fail(io, kExitFailure,
+         fmt::format("the audit log cannot record this use ({}), so nothing is printed",
+                     recorded.error().message));
+    return false;
+  }
+  return true;
+}
 
 // Checks --domain and that there is at least one positional; prints the usage error otherwise.
 std::optional<std::string> require_domain_and_items(const ParsedArgs& args, Io& io,
@@ -68,9 +101,10 @@ int run_pseudonymize(const ParsedArgs& args, Io& io) {
     if (!made) return fail(io, kExitFailure, made.error().message);
     pseudonymizer.emplace(std::move(*made));
   }
+  const auto values = items_of(args, io);
   std::string output;
   std::string scratch;
-  for (const std::string& raw : args.positionals()) {
+  for (const std::string& raw : values) {
     std::string_view value = policy::trim(raw);
     if (normalize == "lower") value = policy::lower_ascii(value, scratch);
     // Empty values produce no token, exactly as in the field policy.
@@ -79,6 +113,14 @@ int run_pseudonymize(const ParsedArgs& args, Io& io) {
       if (!made) return fail(io, kExitFailure, made.error().message);
     }
     output.push_back('\n');
+  }
+  if (!audit_use(*settings, "values_pseudonymized",
+                 {{"domain", *domain},
+                  {"count", values.size()},
+                  {"hash", args.has("hash")},
+                  {"key_version", key.version}},
+                 io)) {
+    return kExitFailure;
   }
   io.out << output;
   return kExitOk;
@@ -94,9 +136,10 @@ int run_reveal(const ParsedArgs& args, Io& io) {
 
   // All or nothing: either every token reveals and each value is printed on its line, or nothing
   // goes to stdout, so a script never pairs a value with the wrong token.
+  const auto tokens = items_of(args, io);
   std::string output;
   int failures = 0;
-  for (const std::string& token : args.positionals()) {
+  for (const std::string& token : tokens) {
     auto version = crypto::token_version(token);
     if (!version) {
       ++failures;
@@ -133,6 +176,13 @@ int run_reveal(const ParsedArgs& args, Io& io) {
     output += *value;
     output.push_back('\n');
   }
+  if (!audit_use(*settings, "tokens_revealed",
+                 {{"domain", *domain},
+                  {"count", tokens.size()},
+                  {"revealed", failures > 0 ? 0 : tokens.size()}},
+                 io)) {
+    return kExitFailure;
+  }
   if (failures > 0) return kExitFailure;
   io.out << output;
   return kExitOk;
@@ -144,10 +194,14 @@ const CommandSpec& pseudonymize_command() {
   static const CommandSpec spec{
       .name = "pseudonymize",
       .summary = "print the token of each value, as the agent would send it",
-      .usage = "ferry pseudonymize [-c FILE] --domain DOMAIN [--normalize lower] [--hash] VALUE...",
+      .usage = "ferry pseudonymize [-c FILE] --domain DOMAIN [--normalize lower] [--hash] "
+               "VALUE... | -",
       .details =
           "Uses the active key version. Values are trimmed first, as in the field policy;\n"
-          "an empty value prints an empty line. Use it to find a student's pseudonym.",
+          "an empty value prints an empty line. Use it to find a student's pseudonym.\n"
+          "With - instead of values, reads one value per line from standard input, which\n"
+          "keeps them out of the shell history and the process list. Each use is recorded\n"
+          "in the audit log (domain, count, user id; never a value).",
       .options = kPseudonymizeOptions,
       .run = run_pseudonymize};
   return spec;
@@ -157,10 +211,13 @@ const CommandSpec& reveal_command() {
   static const CommandSpec spec{
       .name = "reveal",
       .summary = "print the original value of each pseudonym token",
-      .usage = "ferry reveal [-c FILE] --domain DOMAIN TOKEN...",
+      .usage = "ferry reveal [-c FILE] --domain DOMAIN TOKEN... | -",
       .details =
           "Works for tokens of every key version in the key file. Hash tokens (h1.) are\n"
-          "one-way and cannot be revealed. Prints nothing unless every token reveals.",
+          "one-way and cannot be revealed. Prints nothing unless every token reveals.\n"
+          "With - instead of tokens, reads one token per line from standard input. Each use\n"
+          "is recorded in the audit log first (domain, count, user id; never a token or a\n"
+          "value): when it cannot be recorded, nothing is revealed.",
       .options = kRevealOptions,
       .run = run_reveal};
   return spec;

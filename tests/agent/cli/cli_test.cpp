@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <unistd.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -28,6 +29,15 @@ struct Site {
   }
 
   std::filesystem::path keyring() const { return dir / "data" / "keyring.json"; }
+  std::filesystem::path audit_log() const { return dir / "data" / "audit.log"; }
+
+  // `ferry ARGS...` with `input` on its standard input (through sh, whose printf writes it).
+  ProcessResult ferry_with_input(const std::string& input, const std::string& args) const {
+    const std::string script = "printf '%s' \"$INPUT\" | \"$FERRY\" " + args;
+    return test::run_process({"/bin/sh", "-c", script},
+                             {"FERRY_CONFIG=" + config.string(), "INPUT=" + input,
+                              std::string("FERRY=") + FERRY_BINARY});
+  }
 };
 
 std::vector<std::string> lines(const std::string& text) {
@@ -193,6 +203,54 @@ TEST_CASE("pseudonymize is deterministic across processes and reveal returns the
   auto revealed = site.ferry({"reveal", "--domain", "user", tokens[0]});
   CHECK(revealed.exit_code == 0);
   CHECK(revealed.out == "st-000123\n");
+}
+
+TEST_CASE("pseudonymize and reveal read values from standard input with -") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const auto made = site.ferry_with_input("st-000123\r\nst-000456\n", "pseudonymize -d user -");
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  const auto tokens = lines(made.out);
+  REQUIRE(tokens.size() == 2);
+  CHECK(site.ferry({"pseudonymize", "-d", "user", "st-000123"}).out == tokens[0] + "\n");
+  const auto revealed =
+      site.ferry_with_input(tokens[0] + "\n" + tokens[1] + "\n", "reveal -d user -");
+  INFO(revealed.err);
+  CHECK(revealed.exit_code == 0);
+  CHECK(revealed.out == "st-000123\nst-000456\n");
+}
+
+TEST_CASE("every use of pseudonymize and reveal is audited, without values or tokens") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const auto made = site.ferry({"pseudonymize", "-d", "user", "st-000777", "st-000778"});
+  REQUIRE(made.exit_code == 0);
+  const auto tokens = lines(made.out);
+  REQUIRE(site.ferry({"reveal", "-d", "user", tokens[0]}).exit_code == 0);
+  const std::string audit = test::read_file(site.audit_log());
+  const std::string uid = fmt::format("\"uid\":{}", ::getuid());
+  CHECK_THAT(audit, Catch::Contains(R"("event":"values_pseudonymized")") &&
+                        Catch::Contains(R"("domain":"user","count":2)") &&
+                        Catch::Contains(R"("event":"tokens_revealed")") &&
+                        Catch::Contains(R"("count":1,"revealed":1)") && Catch::Contains(uid));
+  for (const auto& secret : {std::string("st-000777"), std::string("st-000778"), tokens[0]}) {
+    CHECK(audit.find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("reveal prints nothing when the audit log cannot record the use") {
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const auto token = lines(site.ferry({"pseudonymize", "-d", "user", "st-1"}).out)[0];
+  // A folder where the log file should be: no user, root included, can append to it.
+  std::filesystem::remove(site.audit_log());
+  std::filesystem::create_directory(site.audit_log());
+  const auto revealed = site.ferry({"reveal", "-d", "user", token});
+  CHECK(revealed.exit_code == 1);
+  CHECK(revealed.out.empty());
+  CHECK_THAT(revealed.err, Catch::Contains("the audit log cannot record this use") &&
+                               Catch::Contains("so nothing is printed"));
 }
 
 TEST_CASE("after keys rotate new tokens carry the new version and old tokens still reveal") {
