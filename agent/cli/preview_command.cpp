@@ -5,6 +5,7 @@
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/pipeline/stream_policy.hpp"
 #include "agent/policy/compiled_policy.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -35,19 +36,17 @@ class PreviewSink final : public connectors::RowSink {
     policy_.reset();
     written_ = 0;
     if (only_ && *only_ != info.name) return false;
-    const auto configured = std::find_if(streams_.begin(), streams_.end(),
-                                         [&](const auto& s) { return s.name == info.name; });
-    if (configured == streams_.end()) {
-      io_.err << fmt::format("{}: no field policy: nothing of this stream is sent\n", info.name);
-      return false;
-    }
-    auto compiled =
-        policy::CompiledPolicy::compile(*configured, info.columns, tokens_, {}, &suppression_);
+    // The same set-up as a sync's, key column included: what fails there fails here.
+    auto compiled = pipeline::compile_stream_policy(streams_, info, tokens_, &suppression_);
     if (!compiled) {
       stream_failed(info.name, compiled.error());
       return false;
     }
-    policy_.emplace(std::move(*compiled));
+    if (!*compiled) {
+      io_.err << fmt::format("{}: no field policy: nothing of this stream is sent\n", info.name);
+      return false;
+    }
+    policy_.emplace(std::move(**compiled));
     if (!policy_->dropped_columns().empty()) {
       io_.err << fmt::format("{}: dropped columns: {}\n", info.name,
                              fmt::join(policy_->dropped_columns(), ", "));

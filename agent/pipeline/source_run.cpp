@@ -8,6 +8,7 @@
 #include "agent/policy/compiled_policy.hpp"
 #include "agent/policy/json_escape.hpp"
 #include "agent/pipeline/resume_state.hpp"
+#include "agent/pipeline/stream_policy.hpp"
 #include "common/crypto/sha256.hpp"
 #include "common/frame/frame.hpp"
 #include "common/log/log.hpp"
@@ -54,28 +55,17 @@ class SourceRun final : public connectors::RowSink {
     stream_name_ = info.name;
     mode_ = mode;
     policy_.reset();
-    const auto configured = std::find_if(streams_.begin(), streams_.end(),
-                                         [&](const auto& s) { return s.name == info.name; });
-    if (configured == streams_.end()) {
-      current().skipped = true;
-      log_->info("stream skipped: no field policy source={} stream={}", settings_.name, info.name);
-      return true;
-    }
-    const std::string key = !configured->key.empty() ? configured->key : info.key;
-    if (key.empty()) {
-      fail_current(Error{ErrorCode::kConfig,
-                         fmt::format("no key column; set streams.{}.key so that changes and "
-                                     "deletes can be told apart",
-                                     info.name)});
-      return false;
-    }
-    auto compiled =
-        policy::CompiledPolicy::compile(*configured, info.columns, tokens_, key, &suppression_);
+    auto compiled = compile_stream_policy(streams_, info, tokens_, &suppression_);
     if (!compiled) {
       fail_current(std::move(compiled.error()));
       return false;
     }
-    policy_.emplace(std::move(*compiled));
+    if (!*compiled) {
+      current().skipped = true;
+      log_->info("stream skipped: no field policy source={} stream={}", settings_.name, info.name);
+      return true;
+    }
+    policy_.emplace(std::move(**compiled));
     current().dropped_columns = policy_->dropped_columns();
     if (mode == connectors::StreamMode::kSnapshot) {
       auto run = spool_.next_run();
