@@ -3,6 +3,7 @@
 #include <string>
 #include <variant>
 
+#include "connectors/oneroster_csv/header_expectations.hpp"
 #include "connectors/oneroster_csv/oneroster_source.hpp"
 
 namespace ferry::connectors::oneroster_csv {
@@ -26,7 +27,8 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
                       "manifest.csv",
                       settings.name);
   }
-  return std::unique_ptr<Source>(std::make_unique<OneRosterSource>(*path));
+  return std::unique_ptr<Source>(
+      std::make_unique<OneRosterSource>(*path, header_expectations(settings)));
 }
 
 }  // namespace ferry::connectors::oneroster_csv

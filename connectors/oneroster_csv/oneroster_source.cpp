@@ -6,7 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include "connectors/oneroster_csv/csv_reader.hpp"
+#include "connectors/oneroster_csv/column_aliases.hpp"
 #include "connectors/oneroster_csv/hashing_source.hpp"
 #include "connectors/oneroster_csv/text.hpp"
 
@@ -68,11 +68,6 @@ Result<std::vector<std::string>> read_header(CsvReader& reader, const std::strin
   return columns;
 }
 
-StreamInfo stream_info(const ManifestFile& file, std::vector<std::string> columns) {
-  const bool keyed = std::find(columns.begin(), columns.end(), kKey) != columns.end();
-  return StreamInfo{file.stream, std::move(columns), keyed ? std::string(kKey) : std::string()};
-}
-
 }  // namespace
 
 std::optional<std::string> OneRosterSource::fingerprint_of(std::string_view state) {
@@ -115,27 +110,63 @@ Result<OpenedFile> OneRosterSource::open_listed(ExportFiles& files, const Manife
   return opened;
 }
 
-Result<std::vector<StreamInfo>> OneRosterSource::streams() {
+Result<StreamInfo> OneRosterSource::read_stream_info(CsvReader& reader, const ManifestFile& file,
+                                                     const std::string& found,
+                                                     bool need_key) const {
+  auto columns = read_header(reader, found);
+  if (!columns) return tl::unexpected(std::move(columns.error()));
+  const auto expected = expected_.find(file.stream);
+  const HeaderExpectation none;
+  const HeaderExpectation& expectation = expected == expected_.end() ? none : expected->second;
+  canonicalize_columns(file.stream, *columns, expectation.as_written);
+  const std::string& key = expectation.key;
+  if (need_key && !key.empty() &&
+      std::find(columns->begin(), columns->end(), key) == columns->end()) {
+    return make_error(ErrorCode::kCorrupt,
+                      "{} has no {} column, which keys the rows of stream {} (names taken for "
+                      "it: {}), so the stream is not read: name that column {} in the export, or "
+                      "set streams.{}.key in the configuration to the column that holds each "
+                      "row's id",
+                      found, key, file.stream, accepted_names(file.stream, key), key, file.stream);
+  }
+  const bool keyed = std::find(columns->begin(), columns->end(), kKey) != columns->end();
+  return StreamInfo{file.stream, std::move(*columns), keyed ? std::string(kKey) : std::string()};
+}
+
+Result<std::vector<StreamInfo>> OneRosterSource::read_headers(std::vector<Error>* problems) {
   auto files = open_export(path_);
   if (!files) return tl::unexpected(std::move(files.error()));
   auto manifest = load_manifest(**files, nullptr);
   if (!manifest) return tl::unexpected(std::move(manifest.error()));
   std::vector<StreamInfo> streams;
   for (const ManifestFile& file : manifest->files) {
-    auto opened = open_listed(**files, file);
-    if (!opened) return tl::unexpected(std::move(opened.error()));
-    CsvReader reader(*opened->bytes);
-    auto columns = read_header(reader, opened->name);
-    if (!columns) return tl::unexpected(std::move(columns.error()));
-    streams.push_back(stream_info(file, std::move(*columns)));
+    auto stream = [&]() -> Result<StreamInfo> {
+      auto opened = open_listed(**files, file);
+      if (!opened) return tl::unexpected(std::move(opened.error()));
+      CsvReader reader(*opened->bytes);
+      return read_stream_info(reader, file, opened->name, problems != nullptr);
+    }();
+    if (stream) {
+      streams.push_back(std::move(*stream));
+    } else if (problems != nullptr) {
+      problems->push_back(std::move(stream.error()));
+    } else {
+      return tl::unexpected(std::move(stream.error()));
+    }
   }
   return streams;
 }
 
+Result<std::vector<StreamInfo>> OneRosterSource::streams() { return read_headers(nullptr); }
+
 Result<void> OneRosterSource::check() {
-  auto found = streams();
+  std::vector<Error> problems;
+  auto found = read_headers(&problems);
   if (!found) return tl::unexpected(std::move(found.error()));
-  return {};
+  if (problems.empty()) return {};
+  std::string message = problems.front().message;
+  for (std::size_t i = 1; i < problems.size(); ++i) message += "; " + problems[i].message;
+  return make_error(problems.front().code, "{}", message);
 }
 
 Result<std::string> OneRosterSource::read(const ResumeState& state, RowSink& sink,
@@ -216,10 +247,12 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
   }
   HashingSource hashing(*opened->bytes, fingerprint);
   CsvReader reader(hashing);
-  auto columns = read_header(reader, opened->name);
-  if (!columns) return failed(std::move(columns.error()));
+  // A missing key column fails the stream here, before begin_stream: the agent could not key its
+  // rows either.
+  auto stream = read_stream_info(reader, file, opened->name, true);
+  if (!stream) return failed(std::move(stream.error()));
 
-  const StreamInfo info = stream_info(file, std::move(*columns));
+  const StreamInfo info = std::move(*stream);
   const bool delta = file.mode == FileMode::kDelta;
   std::size_t status = info.columns.size();  // none
   if (delta) {

@@ -102,6 +102,63 @@ void check_sample_rows(const CollectingSink& sink) {
   CHECK(enrollments.at(1, "sourcedId") == "e2");
 }
 
+// A OneRoster 1.0 export, with the names and the column order of 1.0 and of its sample data:
+// demographics keyed by userSourcedId, users with userid and agents, courses with schoolYearId and
+// grade, classes with grade and termSourcedId, enrollments with status after role; and
+// dateLastModified with a space for a T and no zone, as a date, and without milliseconds.
+Files export_1_0() {
+  return {
+      {"manifest.csv",
+       "propertyName,value\n"
+       "manifest.version,1.0\n"
+       "file.orgs,bulk\n"
+       "file.users,bulk\n"
+       "file.demographics,bulk\n"
+       "file.courses,bulk\n"
+       "file.classes,bulk\n"
+       "file.enrollments,bulk\n"},
+      {"orgs.csv",
+       "sourcedId,status,dateLastModified,name,type,identifier,metadata.classification,"
+       "metadata.gender,metadata.boarding,parentSourcedId\n"
+       "org-1,active,2016-09-24,Springfield Elementary,school,SE,public,mixed,False,\n"},
+      {"users.csv",
+       "sourcedId,status,dateLastModified,orgSourcedIds,role,username,userid,givenName,"
+       "familyName,identifier,email,sms,phone,agents\n"
+       "u1,active,2016-09-24 10:00:00,org-1,student,bart,{LDAP:12},Bart,Simpson,S1,"
+       "bart@example.org,,,\"u3,u4\"\n"
+       "u3,active,2016-09-24T10:00:00Z,org-1,parent,homer,,Homer,Simpson,,,,,\n"},
+      {"demographics.csv",
+       "userSourcedId,status,dateLastModified,sex,birthdate\n"
+       "u1,active,2016-09-24 10:00:00,male,2010-04-01\n"},
+      {"courses.csv",
+       "sourcedId,status,dateLastModified,schoolYearId,title,courseCode,grade,orgSourcedId,"
+       "subjects\n"
+       "co-1,active,2016-09-24T10:00:00Z,sy-1,Algebra,ALG,09,org-1,math\n"},
+      {"classes.csv",
+       "sourcedId,status,dateLastModified,title,grade,courseSourcedId,classCode,classType,"
+       "location,schoolSourcedId,termSourcedId,subjects\n"
+       "cl-1,active,2016-09-24,Algebra 1,09,co-1,ALG-1,scheduled,R1,org-1,t-1,math\n"},
+      {"enrollments.csv",
+       "sourcedId,classSourcedId,schoolSourcedId,userSourcedId,role,status,dateLastModified,"
+       "primary\n"
+       "e1,cl-1,org-1,u1,student,active,2016-09-24 10:00:00,FALSE\n"},
+  };
+}
+
+// The source `preset: oneroster` makes, as the agent builds it.
+std::unique_ptr<Source> preset_source(const std::filesystem::path& path,
+                                      std::vector<config::StreamSettings> streams = {}) {
+  config::SourceSettings settings;
+  settings.name = "sis";
+  settings.type = "oneroster_csv";
+  settings.preset = "oneroster";
+  settings.streams = std::move(streams);
+  settings.options["path"] = config::OptionValue{path.string(), {}};
+  auto source = create(settings, SourceContext{});
+  REQUIRE(source.has_value());
+  return std::move(*source);
+}
+
 }  // namespace
 
 TEST_CASE("oneroster source reads a folder export: bulk as snapshot, delta as changes") {
@@ -489,6 +546,156 @@ TEST_CASE("oneroster_csv create builds a source from settings and refuses one wi
   REQUIRE(source.has_value());
   CHECK((*source)->check().has_value());
   CHECK(spec().type == "oneroster_csv");
+}
+
+TEST_CASE("oneroster source reads a OneRoster 1.0 export under the 1.1 names") {
+  ferry::test::TempDir dir;
+  write_folder(dir, export_1_0());
+  auto source = preset_source(dir.path());
+  CHECK(source->check().has_value());
+  CollectingSink sink;
+  auto state = source->read({}, sink, {});
+  REQUIRE(state.has_value());
+  CHECK(OneRosterSource::fingerprint_of(*state).has_value());
+  CHECK(sink.failures.empty());
+  CHECK(sink.bad_rows.empty());
+  REQUIRE(sink.streams.size() == 6);
+  for (const auto& stream : sink.streams) {
+    INFO(stream.info.name);
+    CHECK(stream.ended);
+    CHECK(stream.info.key == "sourcedId");
+    CHECK(stream.rows.size() >= 1);
+  }
+
+  const auto* demographics = sink.find("demographics");
+  REQUIRE(demographics != nullptr);
+  CHECK(demographics->info.columns ==
+        std::vector<std::string>{"sourcedId", "status", "dateLastModified", "sex", "birthDate"});
+  CHECK(demographics->at(0, "sourcedId") == "u1");
+  CHECK(demographics->at(0, "birthDate") == "2010-04-01");
+  // Dates are handed over as written: the connector does not read them.
+  CHECK(demographics->at(0, "dateLastModified") == "2016-09-24 10:00:00");
+
+  const auto* users = sink.find("users");
+  REQUIRE(users != nullptr);
+  CHECK(users->info.columns[6] == "userIds");
+  CHECK(users->info.columns[13] == "agentSourcedIds");
+  CHECK(users->at(0, "agentSourcedIds") == "u3,u4");
+  CHECK(users->at(0, "userIds") == "{LDAP:12}");
+  CHECK(users->at(1, "dateLastModified") == "2016-09-24T10:00:00Z");
+
+  const auto* courses = sink.find("courses");
+  REQUIRE(courses != nullptr);
+  CHECK(courses->at(0, "schoolYearSourcedId") == "sy-1");
+  CHECK(courses->at(0, "grades") == "09");
+  const auto* classes = sink.find("classes");
+  REQUIRE(classes != nullptr);
+  CHECK(classes->at(0, "grades") == "09");
+  CHECK(classes->at(0, "termSourcedIds") == "t-1");
+  CHECK(classes->at(0, "dateLastModified") == "2016-09-24");
+  // Columns are found by name, whatever their order: 1.0 puts status after role.
+  const auto* enrollments = sink.find("enrollments");
+  REQUIRE(enrollments != nullptr);
+  CHECK(enrollments->at(0, "userSourcedId") == "u1");
+  CHECK(enrollments->at(0, "status") == "active");
+  CHECK(enrollments->at(0, "role") == "student");
+  CHECK(enrollments->at(0, "primary") == "FALSE");
+  // Extension columns stay as found (the policy drops them).
+  CHECK(sink.find("orgs")->at(0, "metadata.boarding") == "False");
+
+  // streams() lists the same names.
+  OneRosterSource plain(dir.path());
+  auto streams = plain.streams();
+  REQUIRE(streams.has_value());
+  CHECK((*streams)[2].columns == demographics->info.columns);
+}
+
+TEST_CASE("oneroster source reads a delta file with 1.0 names as changes") {
+  ferry::test::TempDir dir;
+  write_folder(
+      dir, with(with(export_1_0(), "manifest.csv", "propertyName,value\nfile.enrollments,delta\n"),
+                "enrollments.csv",
+                "sourcedId,classSourcedId,schoolSourcedId,userSourcedId,role,Status,"
+                "dataLastModified,primary\n"
+                "e1,cl-1,org-1,u1,student,active,2016-09-24,false\n"
+                "e2,cl-1,org-1,u3,student,tobedeleted,2016-09-24,false\n"));
+  auto source = preset_source(dir.path());
+  CollectingSink sink;
+  REQUIRE(source->read({}, sink, {}).has_value());
+  REQUIRE(sink.streams.size() == 1);
+  CHECK(sink.streams[0].mode == StreamMode::kChanges);
+  CHECK(sink.streams[0].ops == std::vector<RowOp>{RowOp::kUpsert, RowOp::kDelete});
+  CHECK(sink.streams[0].info.columns[5] == "status");
+  CHECK(sink.streams[0].info.columns[6] == "dateLastModified");
+}
+
+TEST_CASE("oneroster source fails only the stream whose key column it cannot find") {
+  ferry::test::TempDir dir;
+  Files files = export_1_0();
+  files = with(files, "demographics.csv",
+               "personId,status,dateLastModified,sex,birthdate\n"
+               "u1,active,2016-09-24,male,2010-04-01\n");
+  write_folder(dir, files);
+  auto source = preset_source(dir.path());
+  CollectingSink sink;
+  auto state = source->read(ResumeState{R"({"fingerprint":"old"})", {}}, sink, {});
+  REQUIRE(state.has_value());
+  // The export was not read whole: the old state stays, so the next run reads it again.
+  CHECK(*state == R"({"fingerprint":"old"})");
+  REQUIRE(sink.failures.size() == 1);
+  CHECK(sink.failures[0].first == "demographics");
+  CHECK(sink.failures[0].second.code == ErrorCode::kCorrupt);
+  CHECK(sink.failures[0].second.message ==
+        "demographics.csv has no sourcedId column, which keys the rows of stream demographics "
+        "(names taken for it: sourcedId, userSourcedId), so the stream is not read: name that "
+        "column sourcedId in the export, or set streams.demographics.key in the configuration to "
+        "the column that holds each row's id");
+  // Never begun, so the agent takes none of its rows; every other stream is read whole.
+  CHECK(sink.find("demographics") == nullptr);
+  CHECK(sink.streams.size() == 5);
+  for (const auto& stream : sink.streams) {
+    INFO(stream.info.name);
+    CHECK(stream.ended);
+    CHECK_FALSE(stream.rows.empty());
+  }
+
+  // check() says the same, and every other problem with it.
+  auto checked = source->check();
+  REQUIRE_FALSE(checked.has_value());
+  CHECK(checked.error().code == ErrorCode::kCorrupt);
+  CHECK(checked.error().message == sink.failures[0].second.message);
+  dir.write("manifest.csv", ferry::test::read_file(dir / "manifest.csv") + "file.results,delta\n");
+  checked = source->check();
+  REQUIRE_FALSE(checked.has_value());
+  CHECK_THAT(checked.error().message,
+             Catch::Contains("demographics.csv has no sourcedId column") &&
+                 Catch::Contains("; manifest.csv lists results as delta, but results.csv is not"));
+
+  // A source without the preset keys nothing itself: the stream is read as it is.
+  OneRosterSource plain(dir.path());
+  CollectingSink unkeyed;
+  REQUIRE(plain.read({}, unkeyed, {}).has_value());
+  REQUIRE(unkeyed.find("demographics") != nullptr);
+  CHECK(unkeyed.find("demographics")->info.key.empty());
+}
+
+TEST_CASE("oneroster source keys a stream by the column its configuration names") {
+  ferry::test::TempDir dir;
+  write_folder(dir, with(export_1_0(), "demographics.csv",
+                         "personId,status,dateLastModified,sex,birthdate\n"
+                         "u1,active,2016-09-24,male,2010-04-01\n"));
+  config::StreamSettings demographics;
+  demographics.name = "demographics";
+  demographics.key = "personId";
+  demographics.fields.push_back({});
+  demographics.fields.back().name = "personId";
+  auto source = preset_source(dir.path(), {demographics});
+  CHECK(source->check().has_value());
+  CollectingSink sink;
+  REQUIRE(source->read({}, sink, {}).has_value());
+  CHECK(sink.failures.empty());
+  REQUIRE(sink.find("demographics") != nullptr);
+  CHECK(sink.find("demographics")->at(0, "personId") == "u1");
 }
 
 }  // namespace ferry::connectors::oneroster_csv

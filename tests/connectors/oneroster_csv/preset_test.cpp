@@ -9,6 +9,7 @@
 
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/registry/registry.hpp"
+#include "tests/connectors/oneroster_csv/doc_table.hpp"
 #include "tests/support/testdata.hpp"
 
 namespace ferry::connectors::oneroster_csv {
@@ -79,12 +80,6 @@ std::string transform_name(Transform transform) {
       return "generalize";
   }
   return "?";
-}
-
-std::string trim(const std::string& text) {
-  const auto first = text.find_first_not_of(" `");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" `") - first + 1);
 }
 
 }  // namespace
@@ -246,16 +241,11 @@ TEST_CASE("preset table in the connector document matches the preset field by fi
     if (line.starts_with("## ")) in_preset = line.starts_with("## The oneroster preset");
     if (!in_preset) continue;
     if (line.starts_with("### ")) {
-      stream = trim(line.substr(4));
+      stream = test::cell_text(line.substr(4));
       continue;
     }
-    if (stream.empty() || !line.starts_with("|") || line.starts_with("|--") ||
-        line.starts_with("| column")) {
-      continue;
-    }
-    std::vector<std::string> cells;
-    std::stringstream row(line.substr(1));
-    for (std::string cell; std::getline(row, cell, '|');) cells.push_back(trim(cell));
+    const auto cells = test::table_row(line, "| column");
+    if (stream.empty() || cells.empty()) continue;
     REQUIRE(cells.size() >= 4);
     CHECK(documented.emplace(std::pair{stream, cells[0]}, std::pair{cells[1], cells[2]}).second);
   }

@@ -1,0 +1,29 @@
+// Reading the tables of docs/connectors/oneroster_csv.md, for the tests that keep them in step
+// with the code (the preset, the column aliases).
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry::connectors::oneroster_csv::test {
+
+// `text` without the spaces and backquotes around it: " `sourcedId` " -> "sourcedId".
+inline std::string cell_text(std::string_view text) {
+  const auto first = text.find_first_not_of(" `");
+  if (first == std::string_view::npos) return "";
+  return std::string(text.substr(first, text.find_last_not_of(" `") - first + 1));
+}
+
+// The cells of a table's data row ("| `a` | b |" -> {"a", "b"}); none for any other line: text,
+// the separator row ("|---"), or the header row (the one that starts with `header`).
+inline std::vector<std::string> table_row(std::string_view line, std::string_view header) {
+  if (!line.starts_with("|") || line.starts_with("|--") || line.starts_with(header)) return {};
+  std::vector<std::string> cells;
+  std::stringstream row{std::string(line.substr(1))};
+  for (std::string cell; std::getline(row, cell, '|');) cells.push_back(cell_text(cell));
+  return cells;
+}
+
+}  // namespace ferry::connectors::oneroster_csv::test
