@@ -119,6 +119,14 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
 
   if (const Entry* streams = map.find("streams")) {
     source.streams = decode_streams(ctx, *streams, type, where);
+    for (const StreamSettings& stream : source.streams) {
+      if (stream.extends_preset && !source.preset) {
+        ctx.error(stream.at,
+                  "stream '{}' of {} says extends: preset, but the source has no preset: add "
+                  "one (such as preset: oneroster) or write the whole stream without extends",
+                  stream.name, where);
+      }
+    }
   }
   return source;
 }

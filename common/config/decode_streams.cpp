@@ -26,7 +26,7 @@ StreamSettings decode_stream(Context& ctx, const Entry& entry, const SourceTypeS
   if (!map) return stream;
 
   if (type != nullptr) {
-    std::vector<std::string> known = {"key", "default", "fields"};
+    std::vector<std::string> known = {"key", "default", "extends", "fields"};
     for (const OptionSpec& option : type->stream_options) known.push_back(option.name);
     map->check_keys(known);
     stream.options = decode_options(ctx, *map, type->stream_options, type->type);
@@ -37,7 +37,11 @@ StreamSettings decode_stream(Context& ctx, const Entry& entry, const SourceTypeS
   if (const Entry* default_entry = map->find("default")) {
     if (auto choice = read_choice(ctx, *default_entry, {"drop", "keep"})) {
       stream.default_transform = *choice == "keep" ? Transform::kKeep : Transform::kDrop;
+      stream.default_given = true;
     }
+  }
+  if (const Entry* extends = map->find("extends")) {
+    if (auto choice = read_choice(ctx, *extends, {"preset"})) stream.extends_preset = true;
   }
   if (const Entry* fields = map->find("fields")) {
     auto fields_map =

@@ -117,6 +117,10 @@ struct StreamSettings {
   std::string name;
   std::string key;                                 // "" when not given
   Transform default_transform = Transform::kDrop;  // only kDrop or kKeep
+  bool default_given = false;                      // `default:` was written
+  // `extends: preset`: start from the preset's stream of this name and change only the fields
+  // (and key, default) written here, instead of replacing the preset's stream as a whole.
+  bool extends_preset = false;
   std::vector<FieldPolicy> fields;
   Location at;
   std::map<std::string, OptionValue, std::less<>> options;

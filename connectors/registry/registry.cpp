@@ -75,10 +75,25 @@ std::vector<config::StreamSettings> effective_streams(const config::SourceSettin
   for (const auto& configured : settings.streams) {
     auto same = std::find_if(streams.begin(), streams.end(),
                              [&](const auto& s) { return s.name == configured.name; });
-    if (same != streams.end()) {
+    if (same == streams.end()) {
+      streams.push_back(configured);
+    } else if (!configured.extends_preset) {
       *same = configured;
     } else {
-      streams.push_back(configured);
+      // extends: preset: the preset's stream, with the fields written here put in its place.
+      for (const auto& field : configured.fields) {
+        auto listed = std::find_if(same->fields.begin(), same->fields.end(),
+                                   [&](const auto& f) { return f.name == field.name; });
+        if (listed != same->fields.end()) {
+          *listed = field;
+        } else {
+          same->fields.push_back(field);
+        }
+      }
+      if (!configured.key.empty()) same->key = configured.key;
+      if (configured.default_given) same->default_transform = configured.default_transform;
+      same->at = configured.at;
+      same->options = configured.options;
     }
   }
   return streams;

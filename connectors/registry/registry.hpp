@@ -40,7 +40,8 @@ Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& sett
 SourceContext inspection_context(const config::SourceSettings& settings);
 
 // The streams of a source's policy: the preset's streams (if any), each replaced by the stream of
-// the same name written in the configuration, plus configured streams the preset lacks.
+// the same name written in the configuration (or, with `extends: preset`, changed field by field),
+// plus configured streams the preset lacks.
 std::vector<config::StreamSettings> effective_streams(const config::SourceSettings& settings);
 
 }  // namespace ferry::connectors

@@ -67,7 +67,7 @@ TEST_CASE("connector options are checked against the connector's table") {
   CHECK(diagnostics_of(with_sources(
             "  - {name: sis, type: oneroster_csv, path: /a, streams: {users: {query: x}}}\n")) ==
         Lines{"ferry.yaml:4:66: unknown key 'query' in stream 'users' of source 'sis' (known "
-              "keys: key, default, fields)"});
+              "keys: key, default, extends, fields)"});
   CHECK(diagnostics_of(
             with_sources("  - {name: db, type: sqlite, path: /a, streams: {t: {qeury: x}}}\n")) ==
         Lines{"ferry.yaml:4:54: unknown key 'qeury' in stream 't' of source 'db' (did you mean "
@@ -195,4 +195,19 @@ TEST_CASE("stream default and key are checked") {
           "  - {name: sis, type: oneroster_csv, path: /a, streams: {users: {default: dorp}}}\n")) ==
       Lines{"ferry.yaml:4:75: 'default' in stream 'users' of source 'sis' must be drop or keep, "
             "got 'dorp' (did you mean 'drop'?)"});
+}
+
+TEST_CASE("extends takes only preset, and only in a source that has one") {
+  CHECK(diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: "
+                                    "oneroster, streams: {users: {extends: preset}}}\n"))
+            .empty());
+  CHECK(diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: "
+                                    "oneroster, streams: {users: {extends: base}}}\n")) ==
+        Lines{"ferry.yaml:4:94: 'extends' in stream 'users' of source 'sis' must be preset, got "
+              "'base'"});
+  CHECK(diagnostics_of(with_sources(
+            "  - {name: sis, type: oneroster_csv, path: /a, streams: {users: {extends: preset}}}\n")) ==
+        Lines{"ferry.yaml:4:58: stream 'users' of source 'sis' says extends: preset, but the source "
+              "has no preset: add one (such as preset: oneroster) or write the whole stream "
+              "without extends"});
 }

@@ -207,11 +207,10 @@ TEST_CASE("preset pseudonymizes a person's ids in one domain so that tables join
   CHECK(field_named(users, "email").domain == "email");
   CHECK(field_named(users, "email").normalize == Normalize::kLower);
   CHECK(field_named(users, "username").domain == "username");
-  for (const char* name : {"givenName", "familyName", "middleName", "preferredGivenName"}) {
-    CHECK(field_named(users, name).transform == Transform::kPseudonymize);
-    CHECK(field_named(users, name).domain == "name");
-  }
-  for (const char* name : {"phone", "sms", "password", "userIds", "pronouns"}) {
+  // Person names are dropped: identifiers join, names would tell frequency and length.
+  for (const char* name : {"phone", "sms", "password", "userIds", "pronouns", "givenName",
+                           "familyName", "middleName", "preferredGivenName", "preferredMiddleName",
+                           "preferredFamilyName", "preferredFirstName", "preferredLastName"}) {
     CHECK(field_named(users, name).transform == Transform::kDrop);
   }
   CHECK(field_named(stream_named(streams, "demographics"), "birthDate").transform ==
@@ -226,6 +225,40 @@ TEST_CASE("preset is what the registry hands out for preset: oneroster") {
   settings.preset = "oneroster";
   const auto effective = effective_streams(settings);
   CHECK(effective.size() == preset_streams().size());
+}
+
+TEST_CASE("a stream that extends the preset changes only the fields it names") {
+  config::SourceSettings settings;
+  settings.type = "oneroster_csv";
+  settings.preset = "oneroster";
+  StreamSettings users;
+  users.name = "users";
+  users.extends_preset = true;
+  FieldPolicy given;
+  given.name = "givenName";
+  given.transform = Transform::kPseudonymize;
+  given.domain = "name";
+  FieldPolicy note;
+  note.name = "metadata.note";
+  note.transform = Transform::kKeep;
+  users.fields = {given, note};
+  settings.streams = {users};
+  const auto effective = effective_streams(settings);
+  CHECK(effective.size() == preset_streams().size());
+  const auto& merged = stream_named(effective, "users");
+  const auto& preset = stream_named(preset_streams(), "users");
+  CHECK(merged.fields.size() == preset.fields.size() + 1);
+  CHECK(field_named(merged, "givenName").transform == Transform::kPseudonymize);
+  CHECK(field_named(merged, "givenName").domain == "name");
+  CHECK(field_named(merged, "familyName").transform == Transform::kDrop);  // as the preset says
+  CHECK(field_named(merged, "email").transform == Transform::kHash);
+  CHECK(field_named(merged, "metadata.note").transform == Transform::kKeep);
+  CHECK(merged.default_transform == Transform::kDrop);
+
+  // Without extends, the stream written replaces the preset's as a whole.
+  settings.streams[0].extends_preset = false;
+  const auto replaced = stream_named(effective_streams(settings), "users");
+  CHECK(replaced.fields.size() == 2);
 }
 
 TEST_CASE("preset table in the connector document matches the preset field by field") {
