@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "tests/tenant/line_reader.hpp"
+
 namespace ferry::tenant {
 namespace {
 
@@ -47,15 +49,11 @@ bool value_carries(const json::value& value, const TokenSet& tokens) {
 
 Result<std::vector<ErasedToken>> parse_erase_lines(std::string_view plaintext) {
   std::vector<ErasedToken> erased;
-  std::size_t line_number = 0;
-  while (!plaintext.empty()) {
-    ++line_number;
-    const std::size_t newline = plaintext.find('\n');
-    const std::string_view line = plaintext.substr(0, newline);
-    plaintext.remove_prefix(newline == std::string_view::npos ? plaintext.size() : newline + 1);
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  LineReader lines(plaintext);
+  while (const auto line = lines.next()) {
+    if (LineReader::is_blank(*line)) continue;
     boost::system::error_code ec;
-    const json::value parsed = json::parse(line, ec);
+    const json::value parsed = json::parse(*line, ec);
     const json::object* object = ec ? nullptr : parsed.if_object();
     const json::string* domain = object ? non_empty_string(*object, "domain") : nullptr;
     const json::string* token = object ? non_empty_string(*object, "token") : nullptr;
@@ -63,7 +61,7 @@ Result<std::vector<ErasedToken>> parse_erase_lines(std::string_view plaintext) {
       return make_error(ErrorCode::kInvalidArgument,
                         "erase line {} is not {{\"domain\":D,\"token\":T}} with a non-empty "
                         "domain and a non-empty token without commas",
-                        line_number);
+                        lines.number());
     }
     erased.push_back({std::string(*domain), std::string(*token)});
   }

@@ -5,6 +5,7 @@
 
 #include "agent/cli/args.hpp"
 #include "common/config/duration.hpp"
+#include "common/config/size.hpp"
 #include "common/log/log.hpp"
 #include "tests/tenant/server.hpp"
 #include "tests/tenant/tenant_cli.hpp"
@@ -21,6 +22,10 @@ constexpr cli::OptionSpec kOptions[] = {
     {"tokens", '\0', "FILE", "agent tokens: one '<agent_id> <tenant_id> <token>' a line"},
     {"out", 'o', "DIR", "output folder: rows, erase lines, commands and tenant.db"},
     {"log-level", '\0', "LEVEL", "trace, debug, info (default), warn, error"},
+    {"max-batch-bytes", '\0', "SIZE",
+     "refuse for good a batch that decompresses to more than SIZE (default 64MiB)"},
+    {"max-bytes-per-minute", '\0', "SIZE",
+     "per agent: past SIZE decompressed in a minute, nack with retry (default: no quota)"},
     {"ack-delay", '\0', "DUR", "test: wait DUR (500ms, 3s) before each ack; reading goes on"},
     {"drop-after", '\0', "N",
      "test: after storing N batches on a connection, drop it without the Nth ack"},
@@ -52,6 +57,17 @@ Result<std::uint64_t> parse_count(std::string_view option, std::string_view text
   return value;
 }
 
+// A size option (8MiB, 512KiB, as in the configuration file) that must be more than 0.
+Result<std::uint64_t> parse_positive_size(std::string_view option, std::string_view text,
+                                          std::string_view zero_hint) {
+  auto size = config::parse_size(text);
+  if (!size) return with_context(size.error(), fmt::format("--{}", option));
+  if (*size == 0) {
+    return make_error(ErrorCode::kInvalidArgument, "--{} must be more than 0{}", option, zero_hint);
+  }
+  return *size;
+}
+
 Result<ServeOptions> to_options(const cli::ParsedArgs& args) {
   ServeOptions options;
   for (std::string_view required : {"listen", "cert", "key", "private-key", "tokens", "out"}) {
@@ -74,6 +90,16 @@ Result<ServeOptions> to_options(const cli::ParsedArgs& args) {
   options.private_key_file = *args.value("private-key");
   options.tokens_file = *args.value("tokens");
   options.out_dir = *args.value("out");
+  if (auto max = args.value("max-batch-bytes")) {
+    auto size = parse_positive_size("max-batch-bytes", *max, "");
+    if (!size) return tl::unexpected(size.error());
+    options.max_batch_bytes = *size;
+  }
+  if (auto quota = args.value("max-bytes-per-minute")) {
+    auto size = parse_positive_size("max-bytes-per-minute", *quota, " (leave it out for no quota)");
+    if (!size) return tl::unexpected(size.error());
+    options.max_bytes_per_minute = *size;
+  }
   if (auto delay = args.value("ack-delay")) {
     auto parsed = config::parse_duration(*delay);
     if (!parsed) return with_context(parsed.error(), "--ack-delay");

@@ -19,6 +19,10 @@ struct ListenAddress {
   std::uint16_t port = 0;
 };
 
+// What one batch may decompress to when --max-batch-bytes is not given: eight times the agent's
+// default uplink.batch.max_bytes (8 MiB), so an agent with the defaults never meets it.
+inline constexpr std::uint64_t kDefaultMaxBatchBytes = 64ull * 1024 * 1024;
+
 // "127.0.0.1:8443", "[::1]:0", "localhost:0".
 Result<ListenAddress> parse_listen_address(std::string_view text);
 
@@ -30,6 +34,10 @@ struct ServeOptions {
   std::filesystem::path private_key_file;
   std::filesystem::path tokens_file;
   std::filesystem::path out_dir;
+
+  // What one agent can make the tenant do (docs/tenant.md, "Limits").
+  std::uint64_t max_batch_bytes = kDefaultMaxBatchBytes;  // plaintext of one batch
+  std::uint64_t max_bytes_per_minute = 0;                 // plaintext per agent; 0: no quota
 
   // Misbehaviour for tests (docs/tenant.md, "Test options").
   std::chrono::milliseconds ack_delay{0};   // wait before each ack; reading goes on

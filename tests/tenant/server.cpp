@@ -128,7 +128,8 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
 
   ::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
-  ServerContext context{options, *tokens, *private_key, *store, {}, 1, 1};
+  ServerContext context{
+      options, *tokens, *private_key, *store, {}, 1, 1, ByteQuota(options.max_bytes_per_minute)};
   Server server(io, **tls, context);
   auto endpoint = server.listen(options.listen);
   if (!endpoint) {

@@ -1,5 +1,6 @@
 // What every connection of one `ferry-tenant serve` process shares: the options, the tokens, the
-// tenant's private key and the store, plus the little process-wide state the test options need.
+// tenant's private key and the store, plus the little process-wide state the test options and the
+// byte quota need.
 //
 // Owned by run_serve() and outliving the io_context's run(); used only from the io_context's one
 // thread, so nothing here is locked.
@@ -9,6 +10,7 @@
 #include <set>
 
 #include "common/crypto/bytes.hpp"
+#include "tests/tenant/byte_quota.hpp"
 #include "tests/tenant/serve_options.hpp"
 #include "tests/tenant/tenant_store.hpp"
 #include "tests/tenant/tokens_file.hpp"
@@ -24,6 +26,7 @@ struct ServerContext {
   std::set<std::uint64_t> nacked_once;  // --nack-retry seqs already nacked in this process
   std::uint64_t next_command_id = 1;    // ids of the commands sent by --command
   std::uint64_t next_session_id = 1;    // for log lines: conn=N
+  ByteQuota quota;                      // --max-bytes-per-minute, across every connection
 };
 
 }  // namespace ferry::tenant

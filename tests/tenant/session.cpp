@@ -11,8 +11,10 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include "common/config/size.hpp"
 #include "common/frame/frame.hpp"
 #include "common/log/log.hpp"
+#include "tests/tenant/batch_payload.hpp"
 
 namespace ferry::tenant {
 namespace {
@@ -91,14 +93,17 @@ std::string ack_message(std::uint64_t seq, std::string_view batch_id) {
   return json::serialize(message);
 }
 
+// `retry_after`: whole seconds the agent should wait before it sends the batch again (an optional
+// key of nack; agents that do not know it ignore it and keep to their own backoff).
 std::string nack_message(std::uint64_t seq, std::string_view batch_id, bool retry,
-                         std::string_view reason) {
+                         std::string_view reason, std::optional<std::chrono::seconds> retry_after) {
   json::object message;
   message["type"] = "nack";
   message["seq"] = seq;
   message["batch_id"] = batch_id;
   message["retry"] = retry;
   message["reason"] = reason;
+  if (retry_after) message["retry_after"] = retry_after->count();
   return json::serialize(message);
 }
 
@@ -410,10 +415,13 @@ void Session::on_batch(crypto::ByteView data) {
   }
 
   const std::string& agent = agent_->agent_id;
-  auto nack = [&](bool retry, std::string_view reason) {
-    logger()->warn("batch nacked agent={} spool={} seq={} batch_id={} retry={} reason='{}'", agent,
-                   spool_id_, header.seq, header.batch_id, retry, reason);
-    answer(nack_message(header.seq, header.batch_id, retry, reason), false);
+  auto nack = [&](bool retry, std::string_view reason,
+                  std::optional<std::chrono::seconds> retry_after = std::nullopt) {
+    const std::string after =
+        retry_after ? fmt::format(" retry_after={}s", retry_after->count()) : std::string();
+    logger()->warn("batch nacked agent={} spool={} seq={} batch_id={} retry={}{} reason='{}'",
+                   agent, spool_id_, header.seq, header.batch_id, retry, after, reason);
+    answer(nack_message(header.seq, header.batch_id, retry, reason, retry_after), false);
   };
   auto reject = [&](std::string_view reason) {
     if (auto rejected = context_.store.reject(header, reason); !rejected) {
@@ -459,16 +467,30 @@ void Session::on_batch(crypto::ByteView data) {
     reject(storable.error().message);
     return;
   }
-  auto opened = frame::open(data, context_.private_key);
-  if (!opened) {
-    reject(opened.error().message);
+  // The quota is checked before the batch is opened: an agent over it costs no decryption or
+  // decompression.
+  const auto now = ByteQuota::Clock::now();
+  if (const auto wait = context_.quota.wait_before(agent, now)) {
+    nack(true,
+         fmt::format("over this tenant's quota of {} per minute for this agent "
+                     "(--max-bytes-per-minute): send again in {} s",
+                     config::format_size(context_.quota.max_bytes_per_minute()), wait->count()),
+         wait);
     return;
   }
-  if (auto payload = TenantStore::check_payload(header, opened->plaintext); !payload) {
+  // Opened within --max-batch-bytes: a small frame that expands past it is refused for good
+  // without ever being held whole.
+  auto plaintext = open_payload(*view, header.seq, context_.private_key, options.max_batch_bytes);
+  if (!plaintext) {
+    reject(plaintext.error().message);
+    return;
+  }
+  context_.quota.spend(agent, plaintext->size(), now);
+  if (auto payload = TenantStore::check_payload(header, *plaintext); !payload) {
     reject(payload.error().message);
     return;
   }
-  if (auto stored = context_.store.store(header, opened->plaintext); !stored) {
+  if (auto stored = context_.store.store(header, *plaintext); !stored) {
     logger()->error("cannot store batch agent={} seq={} error='{}'", agent, header.seq,
                     stored.error().message);
     nack(true, "tenant cannot store the batch now");
@@ -479,7 +501,7 @@ void Session::on_batch(crypto::ByteView data) {
       "batch stored agent={} spool={} seq={} batch_id={} kind={} source={} stream={} "
       "rows={} bytes={}",
       agent, spool_id_, header.seq, header.batch_id, header.kind, header.source, header.stream,
-      header.rows, opened->plaintext.size());
+      header.rows, plaintext->size());
   if (options.drop_after != 0 && stored_count_ == options.drop_after) {
     logger()->warn("test: dropping connection without ack conn={} agent={} seq={}", id_, agent,
                    header.seq);

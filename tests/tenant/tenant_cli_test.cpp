@@ -93,6 +93,27 @@ TEST_CASE("serve names a missing option, a bad listen address and a bad test opt
   CHECK_THAT(command.err, Catch::Contains("only sync_now"));
 }
 
+TEST_CASE("serve names a bad --max-batch-bytes or --max-bytes-per-minute") {
+  TempDir dir;
+  const struct {
+    std::string_view option, value, error;
+  } cases[] = {
+      {"--max-batch-bytes", "64XB", "--max-batch-bytes: unknown unit 'XB'"},
+      {"--max-batch-bytes", "0", "--max-batch-bytes must be more than 0"},
+      {"--max-bytes-per-minute", "1.5GiB", "--max-bytes-per-minute: '1.5GiB' is not a size"},
+      {"--max-bytes-per-minute", "0", "must be more than 0 (leave it out for no quota)"},
+  };
+  for (const auto& [option, value, error] : cases) {
+    auto result =
+        run_process({kBinary, "serve", "--listen", "127.0.0.1:0", "--cert",
+                     (dir / "c.pem").string(), "--key", (dir / "k.pem").string(), "--private-key",
+                     (dir / "t.key").string(), "--tokens", (dir / "tokens").string(), "--out",
+                     (dir / "out").string(), std::string(option), std::string(value)});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(std::string(error)));
+  }
+}
+
 TEST_CASE("serve reports a bad tokens file line, a missing key and unreadable certificates") {
   TempDir dir;
   const auto tokens = dir.write("tokens", "# agents\nschool-042 district-7\n");

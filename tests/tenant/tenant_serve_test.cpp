@@ -1,5 +1,6 @@
 // ferry-tenant serve over a real socket: the binary started on 127.0.0.1 port 0 with `certs`
 // output, spoken to by a minimal agent (tenant_test_client.hpp).
+#include <algorithm>
 #include <csignal>
 #include <regex>
 #include <thread>
@@ -118,6 +119,13 @@ std::int64_t welcome(TestAgent& agent, const Tenant& tenant) {
   return answer.at("acked_through").as_int64();
 }
 
+// A frame of kAgent's batch `seq` carrying `lines`, its header's rows their count.
+crypto::Bytes batch(std::uint64_t seq, crypto::ByteView tenant_public_key, std::string_view lines) {
+  auto header = header_for(seq);
+  header.rows = static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
+  return sealed_frame(header, tenant_public_key, lines);
+}
+
 const std::string kRows1 =
     "{\"_op\":\"upsert\",\"id\":\"p1.a\"}\n{\"_op\":\"upsert\",\"id\":\"p1.b\"}\n";
 const std::string kRows2 = "{\"_op\":\"delete\",\"id\":\"p1.a\"}\n";
@@ -128,7 +136,7 @@ TEST_CASE("serve welcomes an agent, stores a batch once, acks it and stops clean
   CHECK(welcome(agent, tenant) == 0);
   CHECK(agent.selected_subprotocol() == "ferry.v1");
 
-  const auto batch1 = sealed_frame(header_for(1), tenant.public_key(), kRows1);
+  const auto batch1 = batch(1, tenant.public_key(), kRows1);
   REQUIRE_FALSE(agent.send_binary(batch1));
   auto ack = json_of(agent.read());
   CHECK(ack.at("type") == "ack");
@@ -142,14 +150,14 @@ TEST_CASE("serve welcomes an agent, stores a batch once, acks it and stops clean
   CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
 
   // A gap in the seqs: nack with retry, naming the seq expected.
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(3), tenant.public_key(), kRows2)));
+  REQUIRE_FALSE(agent.send_binary(batch(3, tenant.public_key(), kRows2)));
   auto nack = json_of(agent.read());
   CHECK(nack.at("type") == "nack");
   CHECK(nack.at("seq") == 3);
   CHECK(nack.at("retry") == true);
   CHECK(nack.at("reason") == "out of order: expected seq 2");
 
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(2), tenant.public_key(), kRows2)));
+  REQUIRE_FALSE(agent.send_binary(batch(2, tenant.public_key(), kRows2)));
   CHECK(json_of(agent.read()).at("seq") == 2);
   CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1 + kRows2);
 
@@ -210,12 +218,12 @@ TEST_CASE("serve rejects a batch that does not decrypt and counts its seq as set
   TestAgent agent(tenant.ca());
   CHECK(welcome(agent, tenant) == 0);
   crypto::Bytes wrong_key(32, 9);
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), wrong_key, kRows1)));
+  REQUIRE_FALSE(agent.send_binary(batch(1, wrong_key, kRows1)));
   auto nack = json_of(agent.read());
   CHECK(nack.at("type") == "nack");
   CHECK(nack.at("retry") == false);
   CHECK(nack.at("seq") == 1);
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(2), tenant.public_key(), kRows2)));
+  REQUIRE_FALSE(agent.send_binary(batch(2, tenant.public_key(), kRows2)));
   CHECK(json_of(agent.read()).at("type") == "ack");
   CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows2);
 
@@ -229,7 +237,7 @@ TEST_CASE("serve keeps answering pings while an ack waits out --ack-delay") {
   Tenant tenant({"--ack-delay", "1500ms"});
   TestAgent agent(tenant.ca());
   CHECK(welcome(agent, tenant) == 0);
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+  REQUIRE_FALSE(agent.send_binary(batch(1, tenant.public_key(), kRows1)));
   REQUIRE_FALSE(agent.ping());
   const auto sent = std::chrono::steady_clock::now();
   auto ack = json_of(agent.read());
@@ -244,14 +252,14 @@ TEST_CASE("serve --drop-after drops the connection before the ack; the batch is 
   {
     TestAgent agent(tenant.ca());
     CHECK(welcome(agent, tenant) == 0);
-    REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+    REQUIRE_FALSE(agent.send_binary(batch(1, tenant.public_key(), kRows1)));
     auto dropped = agent.read();
     CHECK(dropped.error);
     CHECK(dropped.error != boost::beast::websocket::error::closed);  // no close frame
   }
   TestAgent agent(tenant.ca());
   CHECK(welcome(agent, tenant) == 1);
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+  REQUIRE_FALSE(agent.send_binary(batch(1, tenant.public_key(), kRows1)));
   auto ack = json_of(agent.read());
   CHECK(ack.at("type") == "ack");
   CHECK(ack.at("seq") == 1);
@@ -278,14 +286,14 @@ TEST_CASE("serve sends --command after welcome, records command results and acks
   CHECK(gap_ack.at("type") == "gap_ack");
   CHECK(gap_ack.at("to_seq") == 4);
 
-  const auto batch5 = sealed_frame(header_for(5), tenant.public_key(), kRows1);
+  const auto batch5 = batch(5, tenant.public_key(), kRows1);
   REQUIRE_FALSE(agent.send_binary(batch5));
   auto retry = json_of(agent.read());
   CHECK(retry.at("type") == "nack");
   CHECK(retry.at("retry") == true);
   REQUIRE_FALSE(agent.send_binary(batch5));
   CHECK(json_of(agent.read()).at("type") == "ack");
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(6), tenant.public_key(), kRows2)));
+  REQUIRE_FALSE(agent.send_binary(batch(6, tenant.public_key(), kRows2)));
   auto rejected = json_of(agent.read());
   CHECK(rejected.at("type") == "nack");
   CHECK(rejected.at("retry") == false);
@@ -303,7 +311,7 @@ TEST_CASE("serve applies an erase batch: the subject's rows go, later ones are l
   Tenant tenant;
   TestAgent agent(tenant.ca());
   CHECK(welcome(agent, tenant) == 0);
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(1), tenant.public_key(), kRows1)));
+  REQUIRE_FALSE(agent.send_binary(batch(1, tenant.public_key(), kRows1)));
   CHECK(json_of(agent.read()).at("type") == "ack");
 
   auto erase = header_for(2, "", "");
@@ -318,7 +326,7 @@ TEST_CASE("serve applies an erase batch: the subject's rows go, later ones are l
   CHECK(read_file(tenant.out("school-042/erase.jsonl")) == erase_line);
 
   // A later batch still carrying the erased token: acked, that row left out.
-  REQUIRE_FALSE(agent.send_binary(sealed_frame(header_for(3), tenant.public_key(), kRows1)));
+  REQUIRE_FALSE(agent.send_binary(batch(3, tenant.public_key(), kRows1)));
   CHECK(json_of(agent.read()).at("type") == "ack");
   CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == only_b + only_b);
 
@@ -339,6 +347,146 @@ TEST_CASE("serve applies an erase batch: the subject's rows go, later ones are l
   CHECK_THAT(log, Catch::Contains("rows_removed=1"));
   CHECK_THAT(log, Catch::Contains("rows of erased subjects left out agent=school-042"));
   CHECK_THAT(log, !Catch::Contains("p1.a"));  // counts only, never a token
+}
+
+// The most memory the process has held so far (VmHWM of /proc/PID/status), in bytes.
+std::uint64_t peak_memory(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const std::size_t at = status.find("VmHWM:");
+  REQUIRE(at != std::string::npos);
+  return std::stoull(status.substr(at + 6)) * 1024;  // "VmHWM:     12345 kB"
+}
+
+// Sends `frame` (seq `seq`) and reads the answer, which must be a nack; returns it.
+boost::json::object nacked(TestAgent& agent, crypto::ByteView frame, std::uint64_t seq) {
+  REQUIRE_FALSE(agent.send_binary(frame));
+  auto nack = json_of(agent.read());
+  CHECK(nack.at("type") == "nack");
+  CHECK(nack.at("seq") == seq);
+  return nack;
+}
+
+std::string reason_of(const boost::json::object& nack) {
+  return std::string(nack.at("reason").as_string());
+}
+
+TEST_CASE("serve refuses a zstd bomb for good without holding its plaintext") {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  Tenant tenant({"--max-batch-bytes", "1MiB"});
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  const std::string zeros(50 * kMiB, '\0');
+  auto header = header_for(1);
+  // As a Ferry agent compresses it (the frame declares 50 MiB), and as a streaming compressor
+  // does (no size declared: the tenant only finds out by decompressing).
+  auto compressed = frame::zstd_compress(zeros);
+  REQUIRE(compressed);
+  const crypto::Bytes declared = std::move(*compressed);
+  const auto undeclared = test::zstd_without_size(zeros, 17);
+  const std::uint64_t before = peak_memory(tenant.process().pid());
+
+  for (const crypto::Bytes* payload : {&declared, &undeclared}) {
+    auto sealed = frame::seal(header, tenant.public_key(), *payload);
+    REQUIRE(sealed);
+    REQUIRE(sealed->size() < 16 * 1024);
+    auto nack = nacked(agent, *sealed, header.seq);
+    CHECK(nack.at("retry") == false);
+    CHECK_THAT(reason_of(nack),
+               Catch::Contains("more than this tenant's --max-batch-bytes (1MiB)"));
+    header.seq += 1;
+    header.batch_id = "batch-" + std::to_string(header.seq);
+  }
+  // Both refused for good and settled; nothing of them written; the connection goes on.
+  CHECK_FALSE(std::filesystem::exists(tenant.out("school-042/sis")));
+  REQUIRE_FALSE(agent.send_binary(batch(3, tenant.public_key(), kRows1)));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  // Double parentheses: a failure must not print the file, which could hold 50 MiB of zeros.
+  CHECK((read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1));
+  // 100 MiB of plaintext came in; the tenant's peak grew by less than a few times the limit.
+  CHECK(peak_memory(tenant.process().pid()) - before < 8 * kMiB);
+}
+
+TEST_CASE("serve refuses for good a batch with a line that is not a JSON object") {
+  Tenant tenant;
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  const std::string secret = "Ann Example";
+
+  auto not_json = nacked(agent, batch(1, tenant.public_key(), kRows2 + secret + "\n"), 1);
+  CHECK(not_json.at("retry") == false);
+  CHECK_THAT(reason_of(not_json), Catch::StartsWith("line 2 is not JSON ("));
+  CHECK_THAT(reason_of(not_json), !Catch::Contains(secret));
+
+  auto array = nacked(agent, batch(2, tenant.public_key(), "[\"" + secret + "\"]\n" + kRows2), 2);
+  CHECK(array.at("retry") == false);
+  CHECK(reason_of(array) == "line 1 is an array, not a JSON object");
+
+  // Both settled as rejected; nothing of them stored, nothing of them logged.
+  CHECK_FALSE(std::filesystem::exists(tenant.out("school-042/sis")));
+  TestAgent again(tenant.ca());
+  CHECK(welcome(again, tenant) == 2);
+  CHECK_THAT(tenant.log(), !Catch::Contains(secret));
+}
+
+TEST_CASE("serve refuses for good a batch whose lines are more or fewer than its rows") {
+  Tenant tenant;
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  auto header = header_for(1);
+  header.rows = 1;  // kRows1 has 2 lines
+  auto more = nacked(agent, sealed_frame(header, tenant.public_key(), kRows1), 1);
+  CHECK(more.at("retry") == false);
+  CHECK(reason_of(more) ==
+        "the payload has 2 lines but the header says rows 1: each row is one line");
+
+  header = header_for(2);
+  header.rows = 3;
+  auto fewer = nacked(agent, sealed_frame(header, tenant.public_key(), kRows1), 2);
+  CHECK(fewer.at("retry") == false);
+  CHECK(reason_of(fewer) ==
+        "the payload has 2 lines but the header says rows 3: each row is one line");
+
+  CHECK_FALSE(std::filesystem::exists(tenant.out("school-042/sis")));
+  REQUIRE_FALSE(agent.send_binary(batch(3, tenant.public_key(), kRows1)));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
+}
+
+TEST_CASE("serve --max-bytes-per-minute asks an agent over its quota to retry later") {
+  Tenant tenant({"--max-bytes-per-minute", "16B"});
+  TestAgent agent(tenant.ca());
+  CHECK(welcome(agent, tenant) == 0);
+  // Below the quota (nothing yet this minute): stored, whatever its size.
+  const auto batch1 = batch(1, tenant.public_key(), kRows1);
+  REQUIRE_FALSE(agent.send_binary(batch1));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+
+  auto over = nacked(agent, batch(2, tenant.public_key(), kRows2), 2);
+  CHECK(over.at("retry") == true);
+  REQUIRE(over.contains("retry_after"));
+  const std::int64_t retry_after = over.at("retry_after").as_int64();
+  CHECK(retry_after >= 1);
+  CHECK(retry_after <= 60);
+  CHECK_THAT(reason_of(over), Catch::Contains("quota of 16B per minute"));
+  CHECK_THAT(reason_of(over), Catch::Contains("--max-bytes-per-minute"));
+
+  // Not settled: the batch waits for the agent to send it again. A duplicate costs nothing and is
+  // still acked.
+  REQUIRE_FALSE(agent.send_binary(batch1));
+  CHECK(json_of(agent.read()).at("type") == "ack");
+  CHECK(read_file(tenant.out("school-042/sis/users.jsonl")) == kRows1);
+  TestAgent again(tenant.ca());
+  CHECK(welcome(again, tenant) == 1);
+
+  // Another agent has a quota of its own.
+  TestAgent other(tenant.ca());
+  REQUIRE_FALSE(other.connect(tenant.port(), "tok-043"));
+  REQUIRE_FALSE(other.send_text(hello("school-043")));
+  CHECK(json_of(other.read()).at("type") == "welcome");
+  auto header = header_for(1);
+  header.agent_id = "school-043";
+  REQUIRE_FALSE(other.send_binary(sealed_frame(header, tenant.public_key(), kRows2)));
+  CHECK(json_of(other.read()).at("type") == "ack");
 }
 
 }  // namespace

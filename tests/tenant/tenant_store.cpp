@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/log/log.hpp"
+#include "tests/tenant/batch_payload.hpp"
 #include "tests/tenant/path_part.hpp"
 
 namespace ferry::tenant {
@@ -406,6 +407,7 @@ Result<void> TenantStore::check_storable(const frame::Header& header) {
 }
 
 Result<void> TenantStore::check_payload(const frame::Header& header, std::string_view plaintext) {
+  if (auto lines = check_json_lines(plaintext, header.rows); !lines) return lines;
   if (header.kind != "erase") return {};
   auto erased = parse_erase_lines(plaintext);
   if (!erased) return tl::unexpected(erased.error());

@@ -88,8 +88,9 @@ class TenantStore {
   // (an unknown kind, or a name that is not a safe path part); the message is the nack reason.
   static Result<void> check_storable(const frame::Header& header);
 
-  // kInvalidArgument when the decrypted payload cannot be applied: an erase line that is not
-  // {"domain":D,"token":T} (see parse_erase_lines). The message is the nack reason.
+  // kInvalidArgument when the decrypted payload cannot be stored: not exactly header.rows lines
+  // each one JSON object (check_json_lines), or an erase line that is not {"domain":D,"token":T}
+  // (parse_erase_lines). The message is the nack reason.
   static Result<void> check_payload(const frame::Header& header, std::string_view plaintext);
 
   // Appends the decrypted JSON Lines of the next batch (place() said kNext) and settles its seq,

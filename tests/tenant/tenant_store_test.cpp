@@ -385,7 +385,10 @@ TEST_CASE("an erase batch with a line that is not domain and token is refused") 
   REQUIRE_FALSE(checked);
   CHECK(checked.error().code == ErrorCode::kInvalidArgument);
   CHECK(TenantStore::check_payload(erase_header(1), kEraseAnn));
-  CHECK(TenantStore::check_payload(header_for(1), "not json\n"));  // rows are not checked
+  // Rows are checked too: one JSON object a line, as many lines as the header's rows.
+  CHECK(TenantStore::check_payload(header_for(1), "{\"id\":1}\n"));
+  CHECK_FALSE(TenantStore::check_payload(header_for(1), "not json\n"));
+  CHECK_FALSE(TenantStore::check_payload(header_for(1), "{\"id\":1}\n{\"id\":2}\n"));
   CHECK_FALSE(store.store(erase_header(1), bad));
   CHECK(store.settled(kAgent, kSpool).value() == 0);
 }

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <zstd.h>
+
 namespace ferry::tenant::test {
 
 frame::Header header_for(std::uint64_t seq, std::string_view source, std::string_view stream) {
@@ -26,6 +28,29 @@ crypto::Bytes sealed_frame(const frame::Header& header, crypto::ByteView tenant_
   auto sealed = frame::seal(header, tenant_public_key, *compressed);
   if (!sealed) throw std::runtime_error(sealed.error().message);
   return std::move(*sealed);
+}
+
+crypto::Bytes zstd_without_size(std::string_view text, int window_log) {
+  ZSTD_CCtx* context = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(context, ZSTD_c_windowLog, window_log);
+  crypto::Bytes out(ZSTD_compressBound(text.size()) + 1024);
+  ZSTD_outBuffer output{out.data(), out.size(), 0};
+  // Fed in pieces, so the compressor never sees the whole size at once.
+  constexpr std::size_t kPiece = 64 * 1024;
+  for (std::size_t at = 0; at < text.size(); at += kPiece) {
+    const std::string_view piece = text.substr(at, kPiece);
+    ZSTD_inBuffer input{piece.data(), piece.size(), 0};
+    while (input.pos < input.size) ZSTD_compressStream2(context, &output, &input, ZSTD_e_continue);
+  }
+  ZSTD_inBuffer none{nullptr, 0, 0};
+  while (ZSTD_compressStream2(context, &output, &none, ZSTD_e_end) != 0) {
+  }
+  ZSTD_freeCCtx(context);
+  out.resize(output.pos);
+  if (ZSTD_getFrameContentSize(out.data(), out.size()) != ZSTD_CONTENTSIZE_UNKNOWN) {
+    throw std::runtime_error("zstd_without_size: the frame declares its size");
+  }
+  return out;
 }
 
 }  // namespace ferry::tenant::test

@@ -1,4 +1,4 @@
-// Helpers shared by the ferry-tenant tests: batch headers and sealed frames.
+// Helpers shared by the ferry-tenant tests: batch headers, zstd payloads and sealed frames.
 #pragma once
 
 #include <cstdint>
@@ -21,5 +21,9 @@ frame::Header header_for(std::uint64_t seq, std::string_view source = "sis",
 // A frame of `header` carrying `rows` (JSON Lines), sealed to `tenant_public_key`.
 crypto::Bytes sealed_frame(const frame::Header& header, crypto::ByteView tenant_public_key,
                            std::string_view rows);
+
+// One zstd frame of `text` that does not declare its size, as a streaming compressor writes it
+// when it is not told the size in advance, with a window of 2^window_log bytes.
+crypto::Bytes zstd_without_size(std::string_view text, int window_log);
 
 }  // namespace ferry::tenant::test
