@@ -35,17 +35,10 @@ sources:
     type: oneroster_csv
     path: {}
     preset: oneroster
-    streams:
-      users:                     # names too (the preset drops them): these tests follow them
-        extends: preset
-        fields:
-          givenName: {{transform: pseudonymize, domain: name}}
-          familyName: {{transform: pseudonymize, domain: name}}
-          middleName: {{transform: pseudonymize, domain: name}}
-{})",
+{}{})",
                                    data_dir().string(), options.log_level, log_file().string(),
                                    crypto::base64_encode(tenant_.public_key), options.max_rows,
-                                   export_dir().string(), more_sources));
+                                   export_dir().string(), kSisStreams, more_sources));
 }
 
 ProcessResult PipelineSite::generate(const std::vector<std::string>& args) const {

@@ -21,6 +21,18 @@
 
 namespace ferry::test {
 
+// The `streams:` lines of the "sis" source in test sites: the preset, plus person names
+// pseudonymized (extends: preset; the preset alone drops them), so that tests can follow a
+// renamed user through change detection.
+inline constexpr std::string_view kSisStreams =
+    "    streams:\n"
+    "      users:\n"
+    "        extends: preset\n"
+    "        fields:\n"
+    "          givenName: {transform: pseudonymize, domain: name}\n"
+    "          familyName: {transform: pseudonymize, domain: name}\n"
+    "          middleName: {transform: pseudonymize, domain: name}\n";
+
 struct SiteOptions {
   std::uint64_t max_rows = 10000;  // uplink.batch.max_rows
   std::string log_level = "debug";

@@ -79,15 +79,9 @@ uplink:
     type: oneroster_csv
     path: {export}
     preset: oneroster
-    streams:
-      users:                     # names too (the preset drops them): these tests follow them
-        extends: preset
-        fields:
-          givenName: {{transform: pseudonymize, domain: name}}
-          familyName: {{transform: pseudonymize, domain: name}}
-          middleName: {{transform: pseudonymize, domain: name}}
-)",
-                  fmt::arg("agent", kAgentId), fmt::arg("tenant", kTenantId),
+{streams})",
+                  fmt::arg("agent", kAgentId), fmt::arg("streams", kSisStreams),
+                  fmt::arg("tenant", kTenantId),
                   fmt::arg("data_dir", data_dir().string()), fmt::arg("level", config.log_level),
                   fmt::arg("log", log_file().string()), fmt::arg("host", config.host),
                   fmt::arg("port", config.port), fmt::arg("token", config.token),
