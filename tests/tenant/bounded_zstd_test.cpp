@@ -98,7 +98,8 @@ TEST_CASE("a payload that is not exactly one whole zstd frame is refused as corr
 
   for (auto cut : {declared_frame(std::string(kMiB, 'c') + kLines),
                    zstd_without_size(std::string(kMiB, 'c') + kLines, 17)}) {
-    cut.resize(cut.size() - 4);
+    REQUIRE(cut.size() > 4);
+    cut.erase(cut.end() - 4, cut.end());  // (resize() here trips g++ 12's -Wstringop-overflow)
     auto truncated = bounded_zstd_decompress(cut, 2 * kMiB);
     REQUIRE_FALSE(truncated);
     CHECK(truncated.error().code == ErrorCode::kCorrupt);
