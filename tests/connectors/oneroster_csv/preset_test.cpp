@@ -246,7 +246,8 @@ TEST_CASE("a stream that extends the preset changes only the fields it names") {
   const auto effective = effective_streams(settings);
   CHECK(effective.size() == preset_streams().size());
   const auto& merged = stream_named(effective, "users");
-  const auto& preset = stream_named(preset_streams(), "users");
+  const auto presets = preset_streams();
+  const auto& preset = stream_named(presets, "users");
   CHECK(merged.fields.size() == preset.fields.size() + 1);
   CHECK(field_named(merged, "givenName").transform == Transform::kPseudonymize);
   CHECK(field_named(merged, "givenName").domain == "name");
