@@ -3,30 +3,26 @@
 #include <catch2/catch.hpp>
 
 #include "tests/common/crypto/crypto_test_util.hpp"
-#include "tests/support/testdata.hpp"
+#include "tests/common/crypto/known_answers.hpp"
 
 namespace ferry::crypto {
 namespace {
 
-using test::hex_field;
+using test::from_hex;
 using test::to_hex;
 
 TEST_CASE("AES-256-GCM matches the published vectors (GCM spec test cases 13 and 14)") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/vectors.json");
-  const auto vectors = test::load_json(path).as_object().at("aes_256_gcm").as_array();
-  REQUIRE_FALSE(vectors.empty());
-  for (const auto& item : vectors) {
-    const auto& v = item.as_object();
-    INFO(test::string_field(v, "name"));
-    const Bytes key = hex_field(v, "key");
-    const Bytes iv = hex_field(v, "iv");
-    const Bytes aad = hex_field(v, "aad");
-    const Bytes plaintext = hex_field(v, "plaintext");
-    const std::string expected = test::string_field(v, "ciphertext") + test::string_field(v, "tag");
+  for (const auto& v : test::known_answers::kAes256Gcm) {
+    INFO(v.name);
+    const Bytes key = from_hex(v.key);
+    const Bytes iv = from_hex(v.iv);
+    const Bytes aad = from_hex(v.aad);
+    const Bytes plaintext = from_hex(v.plaintext);
+    const std::string expected = std::string(v.ciphertext) + std::string(v.tag);
     auto sealed = aes_gcm_seal(key, iv, aad, plaintext);
     REQUIRE(sealed);
     CHECK(to_hex(*sealed) == expected);
-    auto opened = aes_gcm_open(key, iv, aad, test::from_hex(expected));
+    auto opened = aes_gcm_open(key, iv, aad, from_hex(expected));
     REQUIRE(opened);
     CHECK(*opened == plaintext);
   }

@@ -1,8 +1,5 @@
 #include "tests/common/crypto/crypto_test_util.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <catch2/catch.hpp>
 
 namespace ferry::test {
@@ -33,35 +30,6 @@ std::string to_hex(crypto::ByteView bytes) {
     out += kDigits[b & 15];
   }
   return out;
-}
-
-boost::json::value load_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  boost::json::error_code ec;
-  boost::json::value parsed = boost::json::parse(text.str(), ec);
-  INFO("parsing " << path.string() << ": " << ec.message());
-  REQUIRE(!ec);
-  return parsed;
-}
-
-std::string_view json_string(const boost::json::value& value) {
-  REQUIRE(value.is_string());
-  const boost::json::string& text = value.get_string();
-  return {text.data(), text.size()};
-}
-
-crypto::Bytes hex_field(const boost::json::object& object, std::string_view key) {
-  return from_hex(string_field(object, key));
-}
-
-std::string string_field(const boost::json::object& object, std::string_view key) {
-  const boost::json::value* value = object.if_contains(key);
-  INFO("JSON field '" << std::string(key) << "'");
-  REQUIRE(value != nullptr);
-  return std::string(json_string(*value));
 }
 
 }  // namespace ferry::test

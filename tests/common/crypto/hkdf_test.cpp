@@ -3,36 +3,30 @@
 #include <catch2/catch.hpp>
 
 #include "tests/common/crypto/crypto_test_util.hpp"
-#include "tests/support/testdata.hpp"
+#include "tests/common/crypto/known_answers.hpp"
 
 namespace ferry::crypto {
 namespace {
 
 using test::from_hex;
-using test::hex_field;
 using test::to_hex;
 
 TEST_CASE("HKDF-SHA256 matches the published vectors (RFC 5869)") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/vectors.json");
-  const auto vectors = test::load_json(path).as_object().at("hkdf_sha256").as_array();
-  REQUIRE_FALSE(vectors.empty());
-  for (const auto& item : vectors) {
-    const auto& v = item.as_object();
-    INFO(test::string_field(v, "name"));
-    const Bytes ikm = hex_field(v, "ikm");
-    const Bytes salt = hex_field(v, "salt");
-    const Bytes info = hex_field(v, "info");
-    const auto length = static_cast<std::size_t>(v.at("L").as_int64());
+  for (const auto& v : test::known_answers::kHkdfSha256) {
+    INFO(v.name);
+    const Bytes ikm = from_hex(v.ikm);
+    const Bytes salt = from_hex(v.salt);
+    const Bytes info = from_hex(v.info);
 
     auto prk = hkdf_extract(salt, ikm);
     REQUIRE(prk);
-    CHECK(to_hex(*prk) == test::string_field(v, "prk"));
-    auto okm = hkdf_expand(*prk, info, length);
+    CHECK(to_hex(*prk) == v.prk);
+    auto okm = hkdf_expand(*prk, info, v.length);
     REQUIRE(okm);
-    CHECK(to_hex(*okm) == test::string_field(v, "okm"));
-    auto both = hkdf(ikm, salt, info, length);
+    CHECK(to_hex(*okm) == v.okm);
+    auto both = hkdf(ikm, salt, info, v.length);
     REQUIRE(both);
-    CHECK(to_hex(*both) == test::string_field(v, "okm"));
+    CHECK(to_hex(*both) == v.okm);
   }
 }
 

@@ -5,12 +5,12 @@
 
 #include "common/crypto/random.hpp"
 #include "tests/common/crypto/crypto_test_util.hpp"
-#include "tests/support/testdata.hpp"
+#include "tests/common/crypto/known_answers.hpp"
 
 namespace ferry::crypto {
 namespace {
 
-using test::hex_field;
+using test::from_hex;
 using test::to_hex;
 
 // OpenSSL's own HMAC, as the reference for the keyed object.
@@ -26,23 +26,19 @@ Bytes reference_hmac(ByteView key, ByteView data) {
 }
 
 TEST_CASE("HMAC-SHA256 matches the published vectors (RFC 4231)") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/vectors.json");
-  const auto vectors = test::load_json(path).as_object().at("hmac_sha256").as_array();
-  REQUIRE_FALSE(vectors.empty());
-  for (const auto& item : vectors) {
-    const auto& v = item.as_object();
-    INFO(test::string_field(v, "name"));
-    const Bytes key = hex_field(v, "key");
-    const std::string data = test::string_field(v, "data_ascii");
+  for (const auto& v : test::known_answers::kHmacSha256) {
+    INFO(v.name);
+    const Bytes key = from_hex(v.key);
+    const std::string data(v.data);
     auto one_shot = hmac_sha256(key, as_bytes(data));
     REQUIRE(one_shot);
-    CHECK(to_hex(*one_shot) == test::string_field(v, "mac"));
+    CHECK(to_hex(*one_shot) == v.mac);
     auto keyed = HmacSha256::create(key);
     REQUIRE(keyed);
     for (int i = 0; i < 3; ++i) {
       auto again = keyed->mac(as_bytes(data));
       REQUIRE(again);
-      CHECK(to_hex(*again) == test::string_field(v, "mac"));
+      CHECK(to_hex(*again) == v.mac);
     }
   }
 }

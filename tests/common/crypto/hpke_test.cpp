@@ -4,92 +4,80 @@
 
 #include "common/crypto/x25519.hpp"
 #include "tests/common/crypto/crypto_test_util.hpp"
-#include "tests/support/testdata.hpp"
+#include "tests/common/crypto/known_answers.hpp"
 
 namespace ferry::crypto {
 namespace {
 
 using test::from_hex;
-using test::hex_field;
 using test::to_hex;
 
+const test::known_answers::HpkeVector& rfc9180_a11() {
+  return test::known_answers::kHpkeRfc9180A11;
+}
+
 TEST_CASE("HPKE seal matches RFC 9180 A.1.1 byte for byte and opens with skRm") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/hpke-rfc9180-a1.json");
-  const auto root = test::load_json(path);
-  const auto& v = root.as_object();
-  REQUIRE(v.at("aead_id").as_int64() == 1);
-  const Bytes info = hex_field(v, "info");
-  const auto& first = v.at("encryptions").as_array().at(0).as_object();
-  REQUIRE(first.at("seq").as_int64() == 0);
-  const Bytes aad = hex_field(first, "aad");
-  const Bytes plaintext = hex_field(first, "plaintext");
+  const auto& v = rfc9180_a11();
+  const Bytes info = from_hex(v.info);
+  const auto& first = v.encryptions.at(0);
+  REQUIRE(first.seq == 0);
+  const Bytes aad = from_hex(first.aad);
+  const Bytes plaintext = from_hex(v.plaintext);
 
-  auto sealed = hpke_seal_with_ephemeral(HpkeAead::kAes128Gcm, hex_field(v, "skEm"),
-                                         hex_field(v, "pkRm"), info, aad, plaintext);
+  auto sealed = hpke_seal_with_ephemeral(HpkeAead::kAes128Gcm, from_hex(v.sk_em), from_hex(v.pk_rm),
+                                         info, aad, plaintext);
   REQUIRE(sealed);
-  CHECK(to_hex(sealed->enc) == test::string_field(v, "enc"));
-  CHECK(to_hex(sealed->ciphertext) == test::string_field(first, "ciphertext"));
+  CHECK(to_hex(sealed->enc) == v.pk_em);
+  CHECK(to_hex(sealed->ciphertext) == first.ciphertext);
 
-  auto opened = hpke_open(HpkeAead::kAes128Gcm, hex_field(v, "skRm"), hex_field(v, "enc"), info,
-                          aad, hex_field(first, "ciphertext"));
+  auto opened = hpke_open(HpkeAead::kAes128Gcm, from_hex(v.sk_rm), from_hex(v.pk_em), info, aad,
+                          from_hex(first.ciphertext));
   REQUIRE(opened);
   CHECK(*opened == plaintext);
 }
 
 TEST_CASE("HPKE contexts follow RFC 9180 A.1.1 through every listed sequence number") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/hpke-rfc9180-a1.json");
-  const auto root = test::load_json(path);
-  const auto& v = root.as_object();
-  const Bytes info = hex_field(v, "info");
-  auto sender = hpke_setup_base_sender_with_ephemeral(HpkeAead::kAes128Gcm, hex_field(v, "skEm"),
-                                                      hex_field(v, "pkRm"), info);
+  const auto& v = rfc9180_a11();
+  const Bytes info = from_hex(v.info);
+  const Bytes plaintext = from_hex(v.plaintext);
+  auto sender = hpke_setup_base_sender_with_ephemeral(HpkeAead::kAes128Gcm, from_hex(v.sk_em),
+                                                      from_hex(v.pk_rm), info);
   REQUIRE(sender);
   auto receiver =
-      hpke_setup_base_receiver(HpkeAead::kAes128Gcm, hex_field(v, "skRm"), sender->enc, info);
+      hpke_setup_base_receiver(HpkeAead::kAes128Gcm, from_hex(v.sk_rm), sender->enc, info);
   REQUIRE(receiver);
-  for (const auto& item : v.at("encryptions").as_array()) {
-    const auto& e = item.as_object();
-    INFO("seq " << e.at("seq").as_int64());
-    REQUIRE(sender->context.sequence() == static_cast<std::uint64_t>(e.at("seq").as_int64()));
-    auto ct = sender->context.seal(hex_field(e, "aad"), hex_field(e, "plaintext"));
+  REQUIRE(v.encryptions.size() >= 2);
+  for (const auto& e : v.encryptions) {
+    INFO("seq " << e.seq);
+    REQUIRE(sender->context.sequence() == e.seq);
+    auto ct = sender->context.seal(from_hex(e.aad), plaintext);
     REQUIRE(ct);
-    CHECK(to_hex(*ct) == test::string_field(e, "ciphertext"));
-    auto pt = receiver->open(hex_field(e, "aad"), *ct);
+    CHECK(to_hex(*ct) == e.ciphertext);
+    auto pt = receiver->open(from_hex(e.aad), *ct);
     REQUIRE(pt);
-    CHECK(*pt == hex_field(e, "plaintext"));
+    CHECK(*pt == plaintext);
   }
 }
 
-TEST_CASE("HPKE matches the RFC 9180 vector carried in vectors.json, including the export") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/vectors.json");
-  const auto root = test::load_json(path);
-  const auto vectors = root.as_object().at("hpke").as_array();
-  REQUIRE_FALSE(vectors.empty());
-  for (const auto& item : vectors) {
-    const auto& v = item.as_object();
-    INFO(test::string_field(v, "name"));
-    REQUIRE(test::string_field(v.at("suite").as_object(), "aead_id") == "0x0001");
-    const Bytes info = hex_field(v, "info");
-    auto pk_r = x25519_public_from_private(hex_field(v, "skRm"));
-    REQUIRE(pk_r);
-    CHECK(to_hex(*pk_r) == test::string_field(v, "pkRm"));
-    // The receiver side needs only skRm and enc (= pkEm); every ciphertext must open in order.
-    auto receiver = hpke_setup_base_receiver(HpkeAead::kAes128Gcm, hex_field(v, "skRm"),
-                                             hex_field(v, "pkEm"), info);
-    REQUIRE(receiver);
-    for (const auto& enc_item : v.at("encryptions").as_array()) {
-      const auto& e = enc_item.as_object();
-      auto pt = receiver->open(hex_field(e, "aad"), hex_field(e, "ct"));
-      REQUIRE(pt);
-      CHECK(*pt == hex_field(v, "plaintext"));
-    }
-    for (const auto& export_item : v.at("exports").as_array()) {
-      const auto& x = export_item.as_object();
-      auto exported = receiver->export_secret(hex_field(x, "exporter_context"),
-                                              static_cast<std::size_t>(x.at("L").as_int64()));
-      REQUIRE(exported);
-      CHECK(to_hex(*exported) == test::string_field(x, "value"));
-    }
+TEST_CASE("HPKE receiver of RFC 9180 A.1.1 opens every ciphertext and matches the export") {
+  const auto& v = rfc9180_a11();
+  const Bytes info = from_hex(v.info);
+  // The receiver side needs only skRm and enc (= pkEm); every ciphertext must open in order.
+  auto receiver =
+      hpke_setup_base_receiver(HpkeAead::kAes128Gcm, from_hex(v.sk_rm), from_hex(v.pk_em), info);
+  REQUIRE(receiver);
+  for (const auto& e : v.encryptions) {
+    INFO("seq " << e.seq);
+    auto pt = receiver->open(from_hex(e.aad), from_hex(e.ciphertext));
+    REQUIRE(pt);
+    CHECK(*pt == from_hex(v.plaintext));
+  }
+  REQUIRE_FALSE(v.exports.empty());
+  for (const auto& x : v.exports) {
+    INFO("exporter context '" << x.context << "'");
+    auto exported = receiver->export_secret(from_hex(x.context), x.length);
+    REQUIRE(exported);
+    CHECK(to_hex(*exported) == x.value);
   }
 }
 

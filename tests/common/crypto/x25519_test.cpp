@@ -3,27 +3,25 @@
 #include <catch2/catch.hpp>
 
 #include "tests/common/crypto/crypto_test_util.hpp"
-#include "tests/support/testdata.hpp"
+#include "tests/common/crypto/known_answers.hpp"
 
 namespace ferry::crypto {
 namespace {
 
-using test::hex_field;
+using test::from_hex;
 using test::to_hex;
 
 TEST_CASE("X25519 public keys and shared secret match RFC 9180 A.1") {
-  FERRY_REQUIRE_TESTDATA(path, "crypto/hpke-rfc9180-a1.json");
-  const auto root = test::load_json(path);
-  const auto& v = root.as_object();
-  auto pk_r = x25519_public_from_private(hex_field(v, "skRm"));
-  auto pk_e = x25519_public_from_private(hex_field(v, "skEm"));
+  const auto& v = test::known_answers::kHpkeRfc9180A11;
+  auto pk_r = x25519_public_from_private(from_hex(v.sk_rm));
+  auto pk_e = x25519_public_from_private(from_hex(v.sk_em));
   REQUIRE(pk_r);
   REQUIRE(pk_e);
-  CHECK(to_hex(*pk_r) == test::string_field(v, "pkRm"));
-  CHECK(to_hex(*pk_e) == test::string_field(v, "pkEm"));
+  CHECK(to_hex(*pk_r) == v.pk_rm);
+  CHECK(to_hex(*pk_e) == v.pk_em);
   // Both sides derive the same DH value.
-  auto sender = x25519_derive(hex_field(v, "skEm"), hex_field(v, "pkRm"));
-  auto receiver = x25519_derive(hex_field(v, "skRm"), hex_field(v, "pkEm"));
+  auto sender = x25519_derive(from_hex(v.sk_em), from_hex(v.pk_rm));
+  auto receiver = x25519_derive(from_hex(v.sk_rm), from_hex(v.pk_em));
   REQUIRE(sender);
   REQUIRE(receiver);
   CHECK(*sender == *receiver);
