@@ -2,11 +2,11 @@
 // time, and their problems name the path and the operating system's reason.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/config/load.hpp"
 #include "tests/common/config/test_catalog.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/unprivileged.hpp"
 
 using ferry::config::load_config_text;
 using ferry::config::test::diagnostics_of;
@@ -55,6 +55,7 @@ TEST_CASE("a token_file others may read, or a link to one, is refused") {
 }
 
 TEST_CASE("an unreadable token_file names the path and the reason") {
+  FERRY_RUN_UNPRIVILEGED();  // root reads files whatever their mode
   ferry::test::TempDir dir;
   const auto missing = dir / "missing-token";
   CHECK(diagnostics_of(uplink("  token_file: " + missing.string() +
@@ -62,14 +63,12 @@ TEST_CASE("an unreadable token_file names the path and the reason") {
         Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + missing.string() +
               ": No such file or directory"});
 
-  if (::geteuid() != 0) {  // root reads files whatever their mode
-    const auto locked = dir.write("locked", "secret\n");
-    ::chmod(locked.c_str(), 0);
-    CHECK(diagnostics_of(uplink("  token_file: " + locked.string() +
-                                "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
-          Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + locked.string() +
-                ": Permission denied"});
-  }
+  const auto locked = dir.write("locked", "secret\n");
+  ::chmod(locked.c_str(), 0);
+  CHECK(diagnostics_of(uplink("  token_file: " + locked.string() +
+                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
+        Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + locked.string() +
+              ": Permission denied"});
 
   const auto empty = dir.write("empty", "\n");
   ::chmod(empty.c_str(), 0600);

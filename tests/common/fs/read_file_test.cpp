@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/unprivileged.hpp"
 
 namespace ferry::fs {
 namespace {
@@ -34,10 +34,7 @@ TEST_CASE("read_small_file names the path and the reason when it cannot read") {
 }
 
 TEST_CASE("check_readable refuses a file without read permission") {
-  if (::geteuid() == 0) {
-    WARN("skipped: root reads every file, so permissions cannot be tested as root");
-    return;
-  }
+  FERRY_RUN_UNPRIVILEGED();
   test::TempDir dir;
   const auto path = dir.write("secret", "x");
   ::chmod(path.c_str(), 0);
