@@ -10,6 +10,7 @@
 
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/connect_proxy.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/support/unprivileged.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
@@ -126,15 +127,15 @@ TEST_CASE("ferry check --json prints one object with every check", "[check]") {
 
 TEST_CASE("ferry check names TCP when no tenant listens", "[check]") {
   UplinkSite site(20);
-  const auto port = free_port();
-  site.configure(agent_config(port));
+  TcpProxy nothing_listens;  // holds a port and refuses every connection
+  site.configure(agent_config(nothing_listens.port()));
   const auto result = check(site);
   INFO(result.out << result.err);
   CHECK(result.exit_code == 1);
   check_status(result, "dns", "OK    ");
   check_status(result, "tcp", "FAIL  ");
   CHECK_THAT(line_of(result.out, "tcp"),
-             Contains(fmt::format("cannot connect to 127.0.0.1:{}", port)));
+             Contains(fmt::format("cannot connect to 127.0.0.1:{}", nothing_listens.port())));
   CHECK_THAT(line_of(result.out, "tcp"), Contains("is the tenant running"));
   check_status(result, "tls", "SKIP  ");
   check_status(result, "token", "SKIP  ");
@@ -211,7 +212,8 @@ TEST_CASE("ferry check names a certificate from a CA it does not trust", "[check
 
 TEST_CASE("ferry check names a ca_file it cannot use, even when TCP fails", "[check]") {
   UplinkSite site(20);
-  AgentConfig config = agent_config(free_port());
+  TcpProxy nothing_listens;  // holds a port and refuses every connection
+  AgentConfig config = agent_config(nothing_listens.port());
   config.ca_file = site.dir().write("not-a-ca.pem", "this is not a certificate\n");
   site.configure(config);
   const auto result = check(site);
@@ -325,7 +327,8 @@ TEST_CASE("ferry check names a proxy that refuses the credentials", "[check][pro
 
 TEST_CASE("ferry check skips the uplink when it is disabled", "[check]") {
   UplinkSite site(20);
-  site.configure(agent_config(free_port(), "  enabled: false\n"));
+  TcpProxy nothing_listens;  // never dialled: the uplink is off
+  site.configure(agent_config(nothing_listens.port(), "  enabled: false\n"));
   const auto result = check(site);
   INFO(result.out << result.err);
   CHECK(result.exit_code == 0);

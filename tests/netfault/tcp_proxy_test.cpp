@@ -199,6 +199,33 @@ TEST_CASE("tcp_proxy blackhole: silence on open and new connections, for good") 
   }
 }
 
+TEST_CASE("tcp_proxy without a target refuses connections, then relays where forward_to says") {
+  TcpProxy proxy;
+  const std::uint16_t port = proxy.port();
+  REQUIRE(port != 0);
+  TestClient refused;
+  CHECK(refused.connect(port) == asio::error::connection_refused);
+  CHECK(proxy.connections_accepted() == 0);
+
+  // The server comes up later, on a port of its own: the proxy's port stays the address.
+  EchoServer first;
+  proxy.forward_to(first.port());
+  CHECK(proxy.port() == port);
+  TestClient client;
+  round_trip(client, port, "up");
+  CHECK(first.accepted() == 1);
+
+  // It moves (a restart on another port): new connections follow, the open one keeps its target.
+  EchoServer second;
+  proxy.forward_to(second.port());
+  TestClient later;
+  round_trip(later, port, "moved");
+  CHECK(second.accepted() == 1);
+  REQUIRE_FALSE(client.write("still"));
+  CHECK(client.read(5).data == "still");
+  CHECK(first.accepted() == 1);
+}
+
 TEST_CASE("tcp_proxy resets the client when the target refuses") {
   // A port bound but not listening: connections to it are refused, and nobody else can take it.
   asio::io_context io;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -218,7 +219,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 struct TcpProxy::Impl {
   Core core;  // first: its io_context outlives the acceptor and the connections
+  // Keeps the proxy thread running while there is nothing to accept yet (before forward_to).
+  asio::executor_work_guard<asio::io_context::executor_type> work{core.io.get_executor()};
   tcp::acceptor acceptor{core.io};
+  bool listening = false;      // proxy thread only, once the thread runs
   Mode mode = Mode::kForward;  // proxy thread only
   std::uint64_t cut_bytes = 0;
   std::uint64_t next_id = 0;
@@ -259,15 +263,28 @@ struct TcpProxy::Impl {
   }
 };
 
-TcpProxy::TcpProxy(std::uint16_t target_port) : impl_(std::make_unique<Impl>()) {
+TcpProxy::TcpProxy() : impl_(std::make_unique<Impl>()) {
+  // Bound but not listening: the kernel answers a connect with RST, as for a closed port.
   const auto loopback = asio::ip::address_v4::loopback();
-  impl_->core.target = tcp::endpoint(loopback, target_port);
   impl_->acceptor.open(tcp::v4());
   impl_->acceptor.bind(tcp::endpoint(loopback, 0));
-  impl_->acceptor.listen();
   impl_->port = impl_->acceptor.local_endpoint().port();
-  impl_->accept();
   impl_->thread = std::thread([impl = impl_.get()] { impl->core.io.run(); });
+}
+
+TcpProxy::TcpProxy(std::uint16_t target_port) : TcpProxy() { forward_to(target_port); }
+
+void TcpProxy::forward_to(std::uint16_t target_port) {
+  error_code failed;
+  impl_->run_and_wait([this, target_port, &failed] {
+    impl_->core.target = tcp::endpoint(asio::ip::address_v4::loopback(), target_port);
+    if (impl_->listening) return;
+    impl_->acceptor.listen(asio::socket_base::max_listen_connections, failed);
+    if (failed) return;
+    impl_->listening = true;
+    impl_->accept();
+  });
+  if (failed) throw boost::system::system_error(failed, "tcp_proxy: cannot listen");
 }
 
 TcpProxy::~TcpProxy() {

@@ -3,6 +3,13 @@
 // otherwise. A test points a client at port() instead of the server and then breaks the path on
 // purpose: refuse, cut after N bytes with a reset, reset everything now, or go silent.
 //
+// A stable address for a server that is not up yet, or restarts on another port: TcpProxy()
+// takes its port at once but does not listen, so a client's connect is refused (ECONNREFUSED,
+// as when nothing listens there) and no other program can take the port meanwhile; forward_to()
+// then starts listening and relays to the server. Tests never free a port and hope to bind it
+// again (another test may take it in between): servers bind port 0, and a client that must be
+// configured before its server runs is pointed at such a proxy.
+//
 // Modes (set_mode takes effect, for connections already open and for those accepted later, before
 // it returns). A new connection gets the mode in force when the proxy thread accepts it, which can
 // be after the client's connect has already succeeded (the kernel completes the handshake): a test
@@ -30,7 +37,8 @@
 // called from any thread except that thread. set_mode and cut_all wait until the proxy thread has
 // applied them. The counters are atomics, updated on the proxy thread; tests poll them with a
 // deadline. Owns every socket it opens; the destructor closes them all (plainly, not with RST)
-// and joins the thread. Construction throws boost::system::system_error if it cannot listen.
+// and joins the thread. Construction and forward_to throw boost::system::system_error if the proxy
+// cannot bind or listen.
 #pragma once
 
 #include <cstdint>
@@ -42,13 +50,20 @@ class TcpProxy {
  public:
   enum class Mode { kForward, kRefuse, kCutAfterBytes, kBlackhole };
 
+  // Listens now and relays to 127.0.0.1:target_port.
   explicit TcpProxy(std::uint16_t target_port);
+  // Holds its port and refuses connections until forward_to().
+  TcpProxy();
   ~TcpProxy();
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
 
   // The port the proxy listens on, at 127.0.0.1.
   std::uint16_t port() const;
+
+  // Relays connections accepted from now on to 127.0.0.1:target_port (open ones keep theirs), and
+  // starts listening if the proxy did not yet. Returns once the proxy thread has applied it.
+  void forward_to(std::uint16_t target_port);
 
   // `bytes` is used by kCutAfterBytes only.
   void set_mode(Mode mode, std::uint64_t bytes = 0);

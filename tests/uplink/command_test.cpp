@@ -10,6 +10,7 @@
 
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/skip.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
 namespace ferry::test {
@@ -38,13 +39,14 @@ TEST_CASE("sync_now from the tenant triggers a run when allowed", "[uplink][comm
   // The tenant comes up after the agent's first run has ended, so the command finds the source
   // idle and the run it asks for is a second one.
   UplinkSite site;
-  const auto port = free_port();
-  site.configure({.port = port, .uplink_extra = "  allow_commands: [sync_now]\n"});
+  TcpProxy front;  // refuses until the tenant is up
+  site.configure({.port = front.port(), .uplink_extra = "  allow_commands: [sync_now]\n"});
   auto run = site.start_run();
   REQUIRE(
       wait_until([&] { return site.runs_of("sis") >= 1 || !run.running(); }, 30s, 100ms));
   TenantProcess tenant(site, {"--command", "sync_now:sis"});
-  tenant.start(port);
+  tenant.start();
+  front.forward_to(tenant.port());
 
   const auto result = first_result(site, run);
   INFO(boost::json::serialize(result));

@@ -16,6 +16,7 @@
 
 #include "agent/control/control_client.hpp"
 #include "tests/netfault/wait_until.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
 namespace ferry::test {
@@ -40,6 +41,23 @@ std::string uplink_state(const boost::json::object& status) {
   if (uplink == nullptr || !uplink->is_object()) return "";
   const auto* state = uplink->as_object().if_contains("state");
   return state != nullptr && state->is_string() ? std::string(state->as_string()) : "";
+}
+
+// A port on 127.0.0.1 that was free a moment ago. The one port a test frees and expects to bind
+// again, a race with anything else binding meanwhile: agent.metrics refuses port 0, so the agent
+// cannot pick a port and report it, and the test must write one into the configuration.
+std::uint16_t metrics_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(fd);
+  REQUIRE(ok);
+  return ntohs(address.sin_port);
 }
 
 // GET `path` from 127.0.0.1:`port` over a plain socket; the whole response ("" on failure).
@@ -79,7 +97,9 @@ TEST_CASE("status --json tells the truth while the tenant is up, down and back",
   UplinkSite site(30);
   TenantProcess tenant(site);
   tenant.start();
-  site.configure({.port = tenant.port()});
+  // The agent's address for the tenant, kept across the restart (which is on a new port).
+  TcpProxy front(tenant.port());
+  site.configure({.port = front.port()});
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
 
@@ -114,6 +134,7 @@ TEST_CASE("status --json tells the truth while the tenant is up, down and back",
   CHECK(shown.at("keys").as_object().at("active_version") == 1);
 
   tenant.kill();
+  front.set_mode(TcpProxy::Mode::kRefuse);  // nothing reaches the dead tenant's port
   REQUIRE(wait_until(
       [&] {
         shown = status(site);
@@ -126,7 +147,9 @@ TEST_CASE("status --json tells the truth while the tenant is up, down and back",
   CHECK(shown.at("uplink").as_object().at("tls_version").is_null());
 
   // Back: connected, and the tenant's `welcome` clears the last error.
-  tenant.restart();
+  tenant.start();
+  front.forward_to(tenant.port());
+  front.set_mode(TcpProxy::Mode::kForward);
   REQUIRE(wait_until(
       [&] {
         shown = status(site);
@@ -145,7 +168,8 @@ TEST_CASE("status --json tells the truth while the tenant is up, down and back",
 
 TEST_CASE("sync_now over the control socket starts a run", "[uplink][control]") {
   UplinkSite site(20);
-  site.configure({.port = free_port()});
+  TcpProxy nothing_listens;  // holds a port and refuses every connection
+  site.configure({.port = nothing_listens.port()});
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
   REQUIRE(
@@ -164,7 +188,7 @@ TEST_CASE("the metrics endpoint of a running agent is scraped over HTTP", "[upli
   TenantProcess tenant(site);
   tenant.start();
   site.configure({.port = tenant.port()});
-  const auto port = free_port();
+  const auto port = metrics_port();
   std::string config = read_file(site.config());
   const auto data_dir_line = config.find("  data_dir:");
   config.insert(data_dir_line, fmt::format("  metrics: 127.0.0.1:{}\n", port));
@@ -247,7 +271,8 @@ TEST_CASE("reload applies a changed configuration and refuses a broken one", "[u
   TenantProcess tenant(site);
   tenant.start();
   // First pointed at a port where nothing listens: nothing is delivered.
-  site.configure({.port = free_port()});
+  TcpProxy nothing_listens;  // holds a port and refuses every connection
+  site.configure({.port = nothing_listens.port()});
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
   REQUIRE(

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/netfault/wait_until.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
 namespace ferry::test {
@@ -119,8 +120,8 @@ TEST_CASE("erase removes the subject at the tenant and no later sync sends it", 
 
 TEST_CASE("rows of an erased subject waiting in the spool are never sent", "[uplink][erase]") {
   UplinkSite site(40);
-  const auto port = free_port();
-  site.configure({.port = port});
+  TcpProxy front;  // refuses until the tenant is up
+  site.configure({.port = front.port()});
   // Spooled while no tenant is up.
   REQUIRE(site.ferry({"sync", "--no-upload"}).exit_code == 0);
   REQUIRE(site.spool_batches().value_or(0) > 0);
@@ -132,7 +133,8 @@ TEST_CASE("rows of an erased subject waiting in the spool are never sent", "[upl
   CHECK_THAT(erased.out, Contains("withheld"));
 
   TenantProcess tenant(site);
-  tenant.start(port);
+  tenant.start();
+  front.forward_to(tenant.port());
   REQUIRE(site.sync().exit_code == 0);
   const std::string stored = all_stored(site);
   CHECK(stored.find(token) == std::string::npos);

@@ -74,14 +74,20 @@ bool tenant_stored_some(const UplinkSite& site) { return site.stored_bytes() > 0
 
 TEST_CASE("a tenant killed mid-stream and restarted gets every row once", "[uplink][fault]") {
   Faulty f;
-  f.configure();
+  // The agent's address for the tenant, kept across the restart (which is on a new port).
+  TcpProxy front(f.tenant.port());
+  f.configure(front.port());
   auto sync = start_sync(f.site);
   REQUIRE(wait_until([&] { return tenant_stored_some(f.site) || !sync.running(); }, kDeadline));
   f.tenant.kill();
+  // While it is down, new connections are closed at once; nothing reaches its old port.
+  front.set_mode(TcpProxy::Mode::kRefuse);
   const auto stored_at_kill = f.site.stored_lines();
   INFO("lines stored when the tenant was killed: " << stored_at_kill);
   CHECK(stored_at_kill < total_lines(f.expected));
-  f.tenant.restart();
+  f.tenant.start();
+  front.forward_to(f.tenant.port());
+  front.set_mode(TcpProxy::Mode::kForward);
   check_sync_succeeds(f.site, sync);
   f.check_all_delivered();
 }
@@ -205,8 +211,8 @@ TEST_CASE("a batch rejected for good is parked and every other row delivered", "
 TEST_CASE("a tenant that is down when the agent starts gets everything once it is up",
           "[uplink][fault]") {
   UplinkSite site(kUsers);
-  const auto port = free_port();
-  site.configure({.port = port, .max_rows = kRows});
+  TcpProxy front;  // refuses until the tenant is up
+  site.configure({.port = front.port(), .max_rows = kRows});
   const auto expected = site.preview();
 
   auto run = site.start_run();
@@ -217,7 +223,7 @@ TEST_CASE("a tenant that is down when the agent starts gets everything once it i
   CHECK(site.spool_batches().value_or(0) > 0);
   CHECK(site.stored_bytes() == 0);
 
-  deliver_to_late_tenant(site, run, port, expected);
+  deliver_to_late_tenant(site, run, front, expected);
 }
 
 }  // namespace

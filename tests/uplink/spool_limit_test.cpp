@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/netfault/wait_until.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
 namespace ferry::test {
@@ -25,8 +26,8 @@ bool is_paused(const boost::json::object& source) {
 
 TEST_CASE("a full spool pauses polling and drains once the tenant is up", "[uplink][spool]") {
   UplinkSite site(4000);
-  const auto port = free_port();
-  site.configure({.port = port,
+  TcpProxy front;  // refuses until the tenant is up
+  site.configure({.port = front.port(),
                   .max_rows = 500,
                   .batch_extra = ", max_bytes: 128KiB",
                   .spool = "  max_bytes: 1MiB\n  when_full: pause\n"});
@@ -46,7 +47,7 @@ TEST_CASE("a full spool pauses polling and drains once the tenant is up", "[upli
   CHECK(*used > kSpoolMax / 2);
   CHECK(site.stored_bytes() == 0);
 
-  deliver_to_late_tenant(site, run, port, expected);
+  deliver_to_late_tenant(site, run, front, expected);
 }
 
 }  // namespace

@@ -5,11 +5,8 @@
 #include <regex>
 #include <stdexcept>
 
-#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/sqlite/database.hpp"
@@ -197,10 +194,10 @@ TenantProcess::TenantProcess(const UplinkSite& site, std::vector<std::string> ex
 
 std::string TenantProcess::log() const { return read_file(site_.dir() / "tenant.log"); }
 
-void TenantProcess::start(std::uint16_t port) {
+void TenantProcess::start() {
   REQUIRE_FALSE((child_ && child_->running()));
   std::vector<std::string> argv = {FERRY_TENANT,    "serve",
-                                   "--listen",      fmt::format("127.0.0.1:{}", port),
+                                   "--listen",      "127.0.0.1:0",
                                    "--cert",        cert_.string(),
                                    "--key",         key_.string(),
                                    "--private-key", site_.tenant_key().string(),
@@ -224,26 +221,10 @@ void TenantProcess::start(std::uint16_t port) {
   REQUIRE(up);
   REQUIRE(match.size() == 2);
   port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
-  if (port != 0) REQUIRE(port_ == port);
 }
 
 void TenantProcess::kill() {
   if (child_) child_->kill();
-}
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  REQUIRE(ok);
-  return ntohs(address.sin_port);
 }
 
 std::size_t count_lines(std::string_view text) {
@@ -268,10 +249,11 @@ std::size_t total_lines(const std::map<std::string, std::string>& rows) {
   return lines;
 }
 
-void deliver_to_late_tenant(const UplinkSite& site, ChildProcess& run, std::uint16_t port,
+void deliver_to_late_tenant(const UplinkSite& site, ChildProcess& run, TcpProxy& front,
                             const std::map<std::string, std::string>& expected) {
   TenantProcess tenant(site);
-  tenant.start(port);
+  tenant.start();
+  front.forward_to(tenant.port());
   const bool delivered = wait_until(
       [&] { return site.stored_bytes() >= total_bytes(expected) && site.spool_batches() == 0u; },
       90s);

@@ -7,8 +7,13 @@
 // (made by `ferry-tenant keygen`), a test CA and a server certificate for localhost/127.0.0.1
 // (tests/tenant/pki), a tokens file, a generated OneRoster export (ferry-gen-oneroster), the
 // agent's ferry.yaml (rewritten by configure() whenever a test changes the uplink) and its key
-// file (`ferry keys init`). TenantProcess runs `ferry-tenant serve` as a child process and can
-// be killed and started again on the same port and out folder.
+// file (`ferry keys init`). TenantProcess runs `ferry-tenant serve` as a child process on a port
+// it picks, and can be killed and started again (on a new port) with the same out folder.
+//
+// Ports are never freed and bound again (another test may take one in between): an agent that
+// must be configured before its tenant runs, or that must keep its address across a tenant
+// restart, is pointed at a TcpProxy (tests/support/tcp_proxy.hpp), which refuses until
+// forward_to(tenant.port()); one that never forwards is a port where nothing listens.
 //
 // FERRY_BINARY, FERRY_GEN and FERRY_TENANT (paths of the three programs) are compile definitions
 // of the test executable.
@@ -26,6 +31,7 @@
 #include "tests/fault/child_process.hpp"
 #include "tests/integration/pipeline_site.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/tenant/pki.hpp"
 
@@ -138,11 +144,10 @@ class TenantProcess {
   TenantProcess(const UplinkSite& site, std::vector<std::string> extra_args = {},
                 std::filesystem::path cert = {}, std::filesystem::path key = {});
 
-  // Starts it on `port` (0: a free port the tenant picks; after a first start, the same port
-  // again) and waits until it listens. REQUIREs that it does within the deadline.
-  void start(std::uint16_t port = 0);
+  // Starts it on a port it picks (127.0.0.1:0; a new one after a kill) and waits until it
+  // listens. REQUIREs that it does within the deadline.
+  void start();
   void kill();  // SIGKILL, waits until gone
-  void restart() { start(port_); }
   bool running() { return child_ && child_->running(); }
   ChildProcess& process() { return *child_; }
 
@@ -158,9 +163,6 @@ class TenantProcess {
   std::uint16_t port_ = 0;
 };
 
-// A port on 127.0.0.1 that was free a moment ago: for a tenant started after the agent.
-std::uint16_t free_port();
-
 // Lines of `text` (each ending in '\n').
 std::size_t count_lines(std::string_view text);
 // The lines of `text`, sorted.
@@ -170,10 +172,11 @@ std::vector<std::string> sorted_lines(std::string_view text);
 // byte for byte and in the same order.
 void check_stored(const UplinkSite& site, const std::map<std::string, std::string>& expected);
 
-// Starts a tenant on `port` for an agent (`run`, from site.start_run()) that has been waiting for
-// it, waits until everything reached it, stops the agent and checks that the tenant holds exactly
-// `expected` and the spool is empty.
-void deliver_to_late_tenant(const UplinkSite& site, ChildProcess& run, std::uint16_t port,
+// Starts a tenant for an agent (`run`, from site.start_run()) that has been waiting for it at
+// `front` (a TcpProxy that refused until now), points `front` at it, waits until everything
+// reached it, stops the agent and checks that the tenant holds exactly `expected` and the spool
+// is empty.
+void deliver_to_late_tenant(const UplinkSite& site, ChildProcess& run, TcpProxy& front,
                             const std::map<std::string, std::string>& expected);
 
 // Total lines and bytes of a preview() result.
