@@ -43,6 +43,15 @@ std::string uplink_state(const boost::json::object& status) {
   return state != nullptr && state->is_string() ? std::string(state->as_string()) : "";
 }
 
+// Whether the status shows the first source's first run ended.
+bool first_run_ended(const boost::json::object& status) {
+  const auto* sources = status.if_contains("sources");
+  if (sources == nullptr || !sources->is_array() || sources->as_array().empty()) return false;
+  const auto& first = sources->as_array().at(0);
+  const auto* runs = first.is_object() ? first.as_object().if_contains("runs") : nullptr;
+  return runs != nullptr && runs->is_number() && runs->to_number<std::uint64_t>() >= 1;
+}
+
 // A port on 127.0.0.1 that was free a moment ago. The one port a test frees and expects to bind
 // again, a race with anything else binding meanwhile: agent.metrics refuses port 0, so the agent
 // cannot pick a port and report it, and the test must write one into the configuration.
@@ -107,10 +116,12 @@ TEST_CASE("status --json tells the truth while the tenant is up, down and back",
   REQUIRE(wait_until(
       [&] {
         shown = status(site);
-        // One answer, checked as a whole: the agent's own spool count, not a later look.
+        // One answer, checked as a whole: the agent's own spool count, not a later look, once
+        // the first run has ended (until then an empty spool may fill again).
         const auto* spool = shown.if_contains("spool");
         return (uplink_state(shown) == "connected" && spool != nullptr &&
-                spool->as_object().at("batches") == 0 && site.stored_lines() > 0) ||
+                spool->as_object().at("batches") == 0 && first_run_ended(shown) &&
+                site.stored_lines() > 0) ||
                !run.running();
       },
       30s));
@@ -195,7 +206,16 @@ TEST_CASE("the metrics endpoint of a running agent is scraped over HTTP", "[upli
   site.dir().write(site.config().filename().string(), config);
   auto run = site.start_run();
   INFO("ferry run: " << site.run_output());
-  REQUIRE(wait_until([&] { return site.spool_batches() == 0u && site.stored_lines() > 0; }, 30s));
+  // The first run has ended (every batch is spooled) and the spool has drained: an empty spool
+  // seen while the run still writes batches would not stay empty.
+  REQUIRE(wait_until(
+      [&] {
+        return (site.runs_of("sis") >= 1 && site.spool_batches() == 0u &&
+                site.stored_lines() > 0) ||
+               !run.running();
+      },
+      30s, 100ms));
+  REQUIRE(run.running());
   std::string scraped;
   REQUIRE(wait_until(
       [&] {
