@@ -61,7 +61,7 @@ class PreviewSink final : public connectors::RowSink {
   }
 
   Result<void> row(connectors::RowView values, connectors::RowOp op) override {
-    if (!policy_ || (limit_ > 0 && written_ >= limit_)) return {};
+    if (!policy_ || enough_rows()) return {};
     line_.clear();
     if (auto applied = policy_->apply(values, op, line_); !applied) return applied;
     if (policy_->suppressed()) return {};  // an erased subject: never sent
@@ -75,6 +75,8 @@ class PreviewSink final : public connectors::RowSink {
     io_.err << fmt::format("bad row at {}: {}\n", bad.location, bad.reason);
   }
   Result<void> end_stream(std::string_view) override { return {}; }
+  // At the limit, the source stops reading the stream: preview never reads more than it shows.
+  bool enough_rows() const override { return limit_ > 0 && written_ >= limit_; }
   void stream_failed(std::string_view stream, const Error& error) override {
     io_.err << fmt::format("{}: this stream cannot be read: {}\n", stream, error.message);
     ++failed_;

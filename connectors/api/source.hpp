@@ -70,6 +70,11 @@ class RowSink {
   // next stream. A failure that stops every stream (the export or database is not there) is
   // read()'s error instead.
   virtual void stream_failed(std::string_view stream, const Error& error) = 0;
+  // True once the sink needs no more rows of the current stream (`ferry preview --limit`, which
+  // stores nothing). A source checks it after each row it hands over and may then stop reading
+  // that stream: it calls end_stream and goes on with the next stream, and read() returns the
+  // old state (what it read was not the whole data set). A sink that keeps state never says so.
+  virtual bool enough_rows() const { return false; }
 };
 
 // Where a source resumes: what it handed over last time, kept by the agent in the spool together

@@ -266,6 +266,7 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
   if (!*begun) return false;
 
   std::vector<Value> values(info.columns.size());
+  bool cut_short = false;  // the sink had enough rows before the file ended
   for (;;) {
     if (stop.stop_requested()) return stopped();
     auto outcome = reader.next();
@@ -286,11 +287,19 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
     if (auto taken = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert); !taken) {
       return tl::unexpected(std::move(taken.error()));
     }
+    if (sink.enough_rows()) {
+      cut_short = true;
+      break;
+    }
   }
-  if (auto ended = fingerprint.end_file(); !ended) return tl::unexpected(std::move(ended.error()));
+  if (!cut_short) {
+    if (auto ended = fingerprint.end_file(); !ended) {
+      return tl::unexpected(std::move(ended.error()));
+    }
+  }
   // Every stream of an export resumes with the export (the source-wide fingerprint).
   if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(std::move(ended.error()));
-  return true;
+  return !cut_short;
 }
 
 }  // namespace ferry::connectors::oneroster_csv

@@ -66,7 +66,8 @@ class OneRosterSource final : public Source {
   Result<std::string> fingerprint_only(const std::stop_token& stop);
   Result<std::string> read_all(const ResumeState& state, RowSink& sink,
                                const std::stop_token& stop);
-  // False when the stream failed (reported to the sink) or the sink did not take it.
+  // False when the stream failed (reported to the sink), the sink did not take it, or the sink
+  // had enough rows before the file ended (RowSink::enough_rows).
   Result<bool> read_stream(ExportFiles& files, const ManifestFile& file,
                            ContentFingerprint& fingerprint, RowSink& sink,
                            const std::stop_token& stop);

@@ -193,6 +193,7 @@ Result<bool> StreamReader::run() {
     ++row_number_;
     if (auto taken = take_row(); !taken) return tl::unexpected(taken.error());
     if (refused_) return false;
+    if (began_ && context_.sink.enough_rows()) break;  // ferry preview --limit
   }
   // The rows came in cursor order, so the last one holds the highest cursor read.
   if (have_previous_) advance(previous_);
