@@ -28,6 +28,14 @@ std::filesystem::path TempDir::write(std::string_view name, std::string_view con
   return file;
 }
 
+std::filesystem::path TempDir::write_private(std::string_view name,
+                                            std::string_view content) const {
+  auto file = write(name, content);
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+  return file;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buffer;

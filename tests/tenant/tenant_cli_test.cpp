@@ -1,4 +1,6 @@
 // The ferry-tenant binary's commands and their errors, run as a process.
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
@@ -116,7 +118,7 @@ TEST_CASE("serve names a bad --max-batch-bytes or --max-bytes-per-minute") {
 
 TEST_CASE("serve reports a bad tokens file line, a missing key and unreadable certificates") {
   TempDir dir;
-  const auto tokens = dir.write("tokens", "# agents\nschool-042 district-7\n");
+  const auto tokens = dir.write_private("tokens", "# agents\nschool-042 district-7\n");
   auto key = run_process({kBinary, "keygen", "--out", (dir / "tenant.key").string()});
   REQUIRE(key.exit_code == 0);
   auto serve = [&](const std::string& tokens_file, const std::string& key_file) {
@@ -129,7 +131,7 @@ TEST_CASE("serve reports a bad tokens file line, a missing key and unreadable ce
   CHECK(bad_tokens.exit_code == 2);
   CHECK_THAT(bad_tokens.err, Catch::Contains(tokens.string() + ":2: expected"));
 
-  const auto good_tokens = dir.write("good", "school-042 district-7 tok\n");
+  const auto good_tokens = dir.write_private("good", "school-042 district-7 tok\n");
   auto no_key = serve(good_tokens.string(), (dir / "missing.key").string());
   CHECK(no_key.exit_code == 2);
   CHECK_THAT(no_key.err, Catch::Contains("missing.key"));
@@ -143,12 +145,34 @@ TEST_CASE("serve refuses a tenant key that others can read") {
   TempDir dir;
   REQUIRE(run_process({kBinary, "keygen", "--out", (dir / "tenant.key").string()}).exit_code == 0);
   ::chmod((dir / "tenant.key").c_str(), 0644);
-  const auto tokens = dir.write("tokens", "school-042 district-7 tok\n");
+  const auto tokens = dir.write_private("tokens", "school-042 district-7 tok\n");
   auto result = run_process({kBinary, "serve", "--listen", "127.0.0.1:0", "--cert", "c", "--key",
                              "k", "--private-key", (dir / "tenant.key").string(), "--tokens",
                              tokens.string(), "--out", (dir / "out").string()});
   CHECK(result.exit_code == 2);
   CHECK_THAT(result.err, Catch::Contains("chmod 600"));
+}
+
+TEST_CASE("serve refuses a tokens file others can read and a key reached through a link") {
+  TempDir dir;
+  REQUIRE(run_process({kBinary, "keygen", "--out", (dir / "tenant.key").string()}).exit_code == 0);
+  auto serve = [&](const std::filesystem::path& tokens, const std::filesystem::path& key) {
+    return run_process({kBinary, "serve", "--listen", "127.0.0.1:0", "--cert", "c", "--key", "k",
+                        "--private-key", key.string(), "--tokens", tokens.string(), "--out",
+                        (dir / "out").string()});
+  };
+  const auto tokens = dir.write("tokens", "school-042 district-7 tok\n");
+  ::chmod(tokens.c_str(), 0644);
+  auto open_tokens = serve(tokens, dir / "tenant.key");
+  CHECK(open_tokens.exit_code == 2);
+  CHECK_THAT(open_tokens.err, Catch::Contains("--tokens " + tokens.string() +
+                                              " is readable by others (mode 0644): run chmod 600"));
+
+  ::chmod(tokens.c_str(), 0600);
+  std::filesystem::create_symlink(dir / "tenant.key", dir / "link.key");
+  auto linked = serve(tokens, dir / "link.key");
+  CHECK(linked.exit_code == 2);
+  CHECK_THAT(linked.err, Catch::Contains("--private-key") && Catch::Contains("symbolic link"));
 }
 
 }  // namespace

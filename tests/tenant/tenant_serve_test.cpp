@@ -56,7 +56,7 @@ class Tenant {
     auto decoded = crypto::base64_decode(key.out.substr(0, 44));
     REQUIRE(decoded);
     public_key_ = *decoded;
-    dir_.write("tokens", "# test agents\nschool-042 district-7 " + kToken +
+    dir_.write_private("tokens", "# test agents\nschool-042 district-7 " + kToken +
                              "\nschool-043 district-7 tok-043\n");
     std::vector<std::string> argv = {kBinary,         "serve",
                                      "--listen",      "127.0.0.1:0",

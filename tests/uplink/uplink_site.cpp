@@ -40,7 +40,7 @@ UplinkSite::UplinkSite(int users) : ca_(must(pki::make_ca("Ferry uplink test CA"
 
   dir().write("pki/ca.pem", ca_.cert_pem);
   write_cert("server", must(pki::issue(ca_, pki::CertOptions{}), "issue"));
-  dir().write("tokens", fmt::format("# uplink tests\n{} {} {}\n", kAgentId, kTenantId, kToken));
+  dir().write_private("tokens", fmt::format("# uplink tests\n{} {} {}\n", kAgentId, kTenantId, kToken));
 
   const auto generated = generate({"--users", std::to_string(users)});
   INFO(generated.err);
