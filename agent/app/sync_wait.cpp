@@ -23,10 +23,16 @@ std::string outcome_name(collector::RunEnd::Kind kind) {
 }
 
 control::RunReply reply_of(const collector::OnceResult& result) {
-  control::RunReply run{result.source, outcome_name(result.outcome.kind), 0,
-                        result.outcome.problem};
+  control::RunReply run;
+  run.name = result.source;
+  run.outcome = outcome_name(result.outcome.kind);
+  run.error = result.outcome.problem;
   if (result.outcome.report) {
-    for (const auto& stream : result.outcome.report->streams) run.rows_read += stream.rows_read;
+    for (const auto& stream : result.outcome.report->streams) {
+      run.rows_read += stream.rows_read;
+      run.bad_rows += stream.bad_rows;
+      run.bad_values += stream.bad_values;
+    }
   }
   return run;
 }

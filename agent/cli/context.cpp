@@ -2,10 +2,12 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "agent/app/log_options.hpp"
 #include "common/audit/audit_log.hpp"
-#include "common/env/core_dumps.hpp"
 #include "common/config/load.hpp"
+#include "common/env/core_dumps.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
@@ -60,6 +62,23 @@ Result<void> append_audit(const config::Settings& settings, std::string_view eve
                                    audit::OpenOptions{.retention = std::nullopt, .clock = {}});
   if (!log) return tl::unexpected(log.error());
   return (*log)->append(event, std::move(fields));
+}
+
+void print_bad_values(const std::vector<policy::BadValues>& fields, Io& io) {
+  for (const auto& field : fields) {
+    if (field.unparsable > 0) {
+      io.err << fmt::format(
+          "  bad values in {}: {} written as null, as its generalize cannot read them (dates: "
+          "ISO 8601, or set date_format for this field)\n",
+          field.field, field.unparsable);
+    }
+    if (field.invalid_utf8 > 0) {
+      io.err << fmt::format(
+          "  bad values in {}: {} not valid UTF-8, sent with U+FFFD for the bad bytes (export "
+          "the file as UTF-8)\n",
+          field.field, field.invalid_utf8);
+    }
+  }
 }
 
 }  // namespace ferry::cli

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
 #include "agent/cli/args.hpp"
 #include "agent/cli/command.hpp"
+#include "agent/policy/compiled_policy.hpp"
 #include "common/config/settings.hpp"
 #include "common/keys/keyring.hpp"
 #include "common/log/log.hpp"
@@ -41,5 +43,9 @@ bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle st
 // the agent knows the configured retention).
 Result<void> append_audit(const config::Settings& settings, std::string_view event,
                           boost::json::object fields);
+
+// One line per field with bad values (`sync` and `preview`, on stderr): which field, how many,
+// what became of them and what to do. Counts and names only, never a value.
+void print_bad_values(const std::vector<policy::BadValues>& fields, Io& io);
 
 }  // namespace ferry::cli

@@ -35,6 +35,7 @@ class PreviewSink final : public connectors::RowSink {
   Result<bool> begin_stream(const connectors::StreamInfo& info, connectors::StreamMode) override {
     policy_.reset();
     written_ = 0;
+    stream_ = info.name;
     if (only_ && *only_ != info.name) return false;
     // The same set-up as a sync's, key column included: what fails there fails here.
     auto compiled = pipeline::compile_stream_policy(streams_, info, tokens_, &suppression_);
@@ -74,7 +75,14 @@ class PreviewSink final : public connectors::RowSink {
   void bad_row(const connectors::BadRow& bad) override {
     io_.err << fmt::format("bad row at {}: {}\n", bad.location, bad.reason);
   }
-  Result<void> end_stream(std::string_view) override { return {}; }
+  Result<void> end_stream(std::string_view) override {
+    if (policy_ && policy_->bad_value_count() > 0) {
+      io_.err << fmt::format("{}: {} bad values in the rows shown\n", stream_,
+                             policy_->bad_value_count());
+      print_bad_values(policy_->bad_values(), io_);
+    }
+    return {};
+  }
   // At the limit, the source stops reading the stream: preview never reads more than it shows.
   bool enough_rows() const override { return limit_ > 0 && written_ >= limit_; }
   void stream_failed(std::string_view stream, const Error& error) override {
@@ -98,6 +106,7 @@ class PreviewSink final : public connectors::RowSink {
   std::optional<std::string> only_;
   std::uint64_t limit_;
   std::optional<policy::CompiledPolicy> policy_;
+  std::string stream_;
   std::uint64_t written_ = 0;
   std::uint64_t failed_ = 0;
   std::string line_;
@@ -148,7 +157,8 @@ const CommandSpec& preview_command() {
       .usage = "ferry preview [-c FILE] --source NAME [--stream S] [--limit N]",
       .details =
           "JSON lines on stdout, after every transform, with \"_op\". On stderr: the source\n"
-          "columns the policy drops, and policy fields the source does not have.",
+          "columns the policy drops, policy fields the source does not have, and the bad\n"
+          "values of the rows shown (per field).",
       .options = kOptions,
       .run = run};
   return spec;

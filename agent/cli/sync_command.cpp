@@ -39,9 +39,11 @@ void print_report(const pipeline::RunReport& report, Io& io) {
       continue;
     }
     io.out << fmt::format(
-        "{}.{}: {} rows read, {} new or changed, {} deletes, {} unchanged, {} bad rows\n",
+        "{}.{}: {} rows read, {} new or changed, {} deletes, {} unchanged, {} bad rows, {} bad "
+        "values\n",
         report.source, stream.name, stream.rows_read, stream.upserts, stream.deletes,
-        stream.unchanged, stream.bad_rows);
+        stream.unchanged, stream.bad_rows, stream.bad_values);
+    print_bad_values(stream.bad_value_fields, io);
     for (const auto& bad : stream.bad_row_examples) {
       io.err << fmt::format("  bad row at {}: {}\n", bad.location, bad.reason);
     }
@@ -174,7 +176,8 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
       io.err << fmt::format("ferry: source '{}': {}\n", run.name, run.error);
       exit_code = kExitFailure;
     } else {
-      io.out << fmt::format("{}: {} rows read by the agent's run\n", run.name, run.rows_read);
+      io.out << fmt::format("{}: {} rows read by the agent's run, {} bad rows, {} bad values\n",
+                            run.name, run.rows_read, run.bad_rows, run.bad_values);
     }
   }
   io.out << fmt::format("spool: {} batches waiting, {} bytes\n", reply->spool.batches,

@@ -28,12 +28,13 @@ void log_finished(const std::string& source, const RunOutcome& outcome, WallTime
               seconds_between(started, ended));
     return;
   }
-  std::uint64_t rows = 0, upserts = 0, deletes = 0, bad_rows = 0, held = 0;
+  std::uint64_t rows = 0, upserts = 0, deletes = 0, bad_rows = 0, bad_values = 0, held = 0;
   for (const auto& stream : report.streams) {
     rows += stream.rows_read;
     upserts += stream.upserts;
     deletes += stream.deletes;
     bad_rows += stream.bad_rows;
+    bad_values += stream.bad_values;
     held += stream.held_deletes;
     for (const auto& bad : stream.bad_row_examples) {
       log->warn("bad row source={} stream={} at={} reason=\"{}\"", source, stream.name,
@@ -41,10 +42,10 @@ void log_finished(const std::string& source, const RunOutcome& outcome, WallTime
     }
   }
   log->info(
-      "run finished source={} rows_read={} upserts={} deletes={} bad_rows={} batches={} "
-      "failed_streams={} seconds={:.3f}",
-      source, rows, upserts, deletes, bad_rows, report.batches, report.failed_streams().size(),
-      seconds_between(started, ended));
+      "run finished source={} rows_read={} upserts={} deletes={} bad_rows={} bad_values={} "
+      "batches={} failed_streams={} seconds={:.3f}",
+      source, rows, upserts, deletes, bad_rows, bad_values, report.batches,
+      report.failed_streams().size(), seconds_between(started, ended));
   if (held > 0) log->warn("run held source={} held_deletes={}: {}", source, held, outcome.problem);
 }
 
@@ -226,12 +227,16 @@ void Collector::record(std::size_t index, const RunOutcome& outcome, WallTime en
     spooled += stream.upserts + stream.deletes;
     status.rows_suppressed_total += stream.suppressed;
     status.bad_rows_total += stream.bad_rows;
+    status.bad_values_total += stream.bad_values;
     auto known = std::find_if(status.streams.begin(), status.streams.end(),
                               [&](const StreamStatus& s) { return s.name == stream.name; });
     if (known == status.streams.end()) {
-      known = status.streams.insert(status.streams.end(), StreamStatus{stream.name, 0, {}, {}});
+      known = status.streams.insert(status.streams.end(), StreamStatus{});
+      known->name = stream.name;
     }
     known->rows_last_run = stream.rows_read;
+    known->bad_rows = stream.bad_rows;
+    known->bad_values = stream.bad_values;
     if (stream.error) {
       known->last_error = stream.error->message;
     } else {

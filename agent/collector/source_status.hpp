@@ -36,6 +36,8 @@ struct StreamStatus {
   std::uint64_t rows_last_run = 0;  // rows read by the stream's last run
   std::optional<WallTime> last_success;
   std::string last_error;  // "" when its last run got through
+  std::uint64_t bad_rows = 0;    // rows its last run could not read
+  std::uint64_t bad_values = 0;  // values its last run could not carry as they are
 };
 
 struct SourceStatus {
@@ -54,13 +56,15 @@ struct SourceStatus {
   bool paused = false;    // the spool is full (when_full: pause): polling waits for room
   bool running = false;   // a run is in progress
   // Since the agent started (for metrics): runs ended, runs failed, rows read, rows spooled
-  // (upserts and deletes), rows of erased subjects not sent, bad rows, batches spooled.
+  // (upserts and deletes), rows of erased subjects not sent, bad rows, bad values (the field policy
+  // could not carry them as they are: pipeline::StreamReport), batches spooled.
   std::uint64_t runs_total = 0;
   std::uint64_t errors_total = 0;
   std::uint64_t rows_read_total = 0;
   std::uint64_t rows_spooled_total = 0;
   std::uint64_t rows_suppressed_total = 0;
   std::uint64_t bad_rows_total = 0;
+  std::uint64_t bad_values_total = 0;
   std::uint64_t batches_total = 0;
   std::vector<StreamStatus> streams;  // in the order the source last read them
 };

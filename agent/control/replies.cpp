@@ -115,7 +115,9 @@ json::object to_json(const SyncWaitReply& reply) {
     runs.push_back(json::object{{"name", run.name},
                                 {"outcome", run.outcome},
                                 {"rows_read", run.rows_read},
-                                {"error", text_or_null(run.error)}});
+                                {"error", text_or_null(run.error)},
+                                {"bad_rows", run.bad_rows},
+                                {"bad_values", run.bad_values}});
   }
   return {{"done", reply.done},
           {"runs", std::move(runs)},
@@ -134,7 +136,8 @@ SyncWaitReply parse_sync_wait_reply(const json::object& answer) {
       if (!item.is_object()) continue;
       const json::object& run = item.get_object();
       reply.runs.push_back({text_at(run, "name"), text_at(run, "outcome"),
-                            number_at(run, "rows_read"), text_at(run, "error")});
+                            number_at(run, "rows_read"), text_at(run, "error"),
+                            number_at(run, "bad_rows"), number_at(run, "bad_values")});
     }
   }
   reply.spool = spool_of(object_at(answer, "spool"));

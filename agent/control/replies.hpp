@@ -96,6 +96,8 @@ struct RunReply {
   std::string outcome;  // "succeeded", "failed", "paused" (the spool is full), "stopped"
   std::uint64_t rows_read = 0;
   std::string error;  // "" when the run got through without a problem
+  std::uint64_t bad_rows = 0;    // rows the run could not read
+  std::uint64_t bad_values = 0;  // values its field policy could not carry as they are
 };
 
 // The answer to `sync_wait` (without "ok"). `done` is false when the timeout passed first; the

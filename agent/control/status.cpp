@@ -138,6 +138,8 @@ json::object status_json(const StatusInputs& in) {
       entry["rows_last_run"] = stream.rows_last_run;
       entry["last_success_at"] = time_or_null(stream.last_success);
       entry["last_error"] = text_or_null(stream.last_error);
+      entry["bad_rows"] = stream.bad_rows;      // of its last run
+      entry["bad_values"] = stream.bad_values;  // of its last run
       streams.push_back(std::move(entry));
     }
     source["streams"] = std::move(streams);
@@ -211,8 +213,10 @@ std::string render_status(const json::object& status) {
                       string_of(source, "last_error")});
     }
   }
-  // Streams that failed, one line each, below the table.
+  // Streams that failed, and streams whose last run met bad rows or values, one line each, below
+  // the table.
   std::string failed_streams;
+  std::string bad_data;
   if (const json::value* sources = status.if_contains("sources"); sources && sources->is_array()) {
     for (const json::value& value : sources->get_array()) {
       const json::value* streams = value.is_object() ? value.get_object().if_contains("streams")
@@ -220,10 +224,18 @@ std::string render_status(const json::object& status) {
       if (streams == nullptr || !streams->is_array()) continue;
       for (const json::value& item : streams->get_array()) {
         if (!item.is_object()) continue;
-        const std::string error = string_of(item.get_object(), "last_error", "");
-        if (error.empty()) continue;
-        failed_streams += fmt::format("stream {}.{} failed: {}\n", string_of(value.get_object(), "name"),
-                                      string_of(item.get_object(), "name"), error);
+        const json::object& stream = item.get_object();
+        const std::string name =
+            fmt::format("{}.{}", string_of(value.get_object(), "name"), string_of(stream, "name"));
+        const std::string error = string_of(stream, "last_error", "");
+        if (!error.empty()) failed_streams += fmt::format("stream {} failed: {}\n", name, error);
+        const std::uint64_t bad_rows = number_at(stream, "bad_rows");
+        const std::uint64_t bad_values = number_at(stream, "bad_values");
+        if (bad_rows > 0 || bad_values > 0) {
+          bad_data +=
+              fmt::format("stream {}: last run had {} bad rows, {} bad values (see the log)\n",
+                          name, bad_rows, bad_values);
+        }
       }
     }
   }
@@ -238,7 +250,7 @@ std::string render_status(const json::object& status) {
     }
     out += text + "\n";
   }
-  if (!failed_streams.empty()) out += "\n" + failed_streams;
+  if (!failed_streams.empty() || !bad_data.empty()) out += "\n" + failed_streams + bad_data;
   return out;
 }
 

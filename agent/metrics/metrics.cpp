@@ -151,6 +151,11 @@ constexpr std::array kSourceFamilies{
     SourceFamily{"ferry_source_bad_rows_total", "counter",
                  "Rows the source could not read (the log shows examples).",
                  [](const collector::SourceStatus& s) { return s.bad_rows_total; }},
+    SourceFamily{
+        "ferry_source_bad_values_total", "counter",
+        "Values the field policy could not carry as they are: written as null (a date "
+        "generalize cannot read) or with invalid UTF-8 replaced (the log names the field).",
+        [](const collector::SourceStatus& s) { return s.bad_values_total; }},
     SourceFamily{"ferry_source_batches_total", "counter", "Batches of the source spooled.",
                  [](const collector::SourceStatus& s) { return s.batches_total; }},
     SourceFamily{"ferry_source_rows_last_run", "gauge",

@@ -146,7 +146,7 @@ class SourceRun final : public connectors::RowSink {
 
   Result<void> end_stream(std::string_view state) override {
     if (!policy_) return {};
-    current().unparsable_values = policy_->unparsable_values();
+    note_bad_values();
     // Everything seen must be stored before the keys not seen can be told apart.
     if (auto flushed = flush_seen(); !flushed) return flushed;
     if (auto flushed = flush(std::nullopt); !flushed) return flushed;
@@ -190,8 +190,35 @@ class SourceRun final : public connectors::RowSink {
  private:
   StreamReport& current() { return report_.streams.back(); }
 
+  // Copies the policy's bad values into the report, and logs them per field (counts only) when
+  // they are new to it.
+  void note_bad_values() {
+    StreamReport& stream = current();
+    if (!policy_ || stream.name != stream_name_ ||
+        policy_->bad_value_count() == stream.bad_values) {
+      return;
+    }
+    stream.bad_values = policy_->bad_value_count();
+    stream.bad_value_fields = policy_->bad_values();
+    for (const auto& field : stream.bad_value_fields) {
+      if (field.unparsable > 0) {
+        log_->warn(
+            "bad values written as null source={} stream={} field={} count={}: not a value its "
+            "generalize can read (for dates: ISO 8601, or set date_format)",
+            settings_.name, stream.name, field.field, field.unparsable);
+      }
+      if (field.invalid_utf8 > 0) {
+        log_->warn(
+            "bad values repaired source={} stream={} field={} count={}: text that is not valid "
+            "UTF-8; its bad bytes were sent as U+FFFD (export as UTF-8 to keep them)",
+            settings_.name, stream.name, field.field, field.invalid_utf8);
+      }
+    }
+  }
+
   // The current stream failed: what it has not committed goes, its state stays.
   void fail_current(Error error) {
+    note_bad_values();
     StreamReport& stream = current();
     log_->warn("stream failed source={} stream={} error={}: {}", settings_.name, stream.name,
                to_string(error.code), error.message);

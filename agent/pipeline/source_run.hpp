@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/policy/compiled_policy.hpp"
 #include "agent/policy/token_factory.hpp"
 #include "agent/spool/spool.hpp"
 #include "common/config/settings.hpp"
@@ -52,7 +53,10 @@ struct StreamReport {
   std::uint64_t suppressed = 0;  // rows of erased subjects: never sent again
   std::uint64_t bad_rows = 0;
   std::vector<connectors::BadRow> bad_row_examples;  // the first few
-  std::uint64_t unparsable_values = 0;
+  // Values the policy could not carry as they are (policy::BadValues): written as null, or text
+  // with its invalid UTF-8 replaced. The rows go through; the fields are named, never a value.
+  std::uint64_t bad_values = 0;
+  std::vector<policy::BadValues> bad_value_fields;  // the fields that had any
   std::uint64_t held_deletes = 0;  // deletes held by the mass-delete guard
   // Deletes not sent because the stream had bad rows: a row that could not be read is absent
   // from the snapshot, and its absence must not delete it at the tenant.

@@ -25,6 +25,7 @@ struct CompiledPolicy::Step {
   crypto::Pseudonymizer* pseudonymizer = nullptr;
   crypto::Hasher* hasher = nullptr;
   bool suppressible = false;  // its domain has erased subjects: check each token written
+  BadValues bad;              // of this field, since compile()
 };
 
 CompiledPolicy::CompiledPolicy() = default;
@@ -66,6 +67,7 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
     append_json_string(step.json_key, column);
     step.json_key.push_back(':');
     step.transform = transform;
+    step.bad.field = step.name;
     if (field != nullptr) {
       step.lower = field->normalize == config::Normalize::kLower;
       step.list = field->list;
@@ -110,6 +112,14 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
   return policy;
 }
 
+std::vector<BadValues> CompiledPolicy::bad_values() const {
+  std::vector<BadValues> bad;
+  for (const auto& step : steps_) {
+    if (step.bad.total() > 0) bad.push_back(step.bad);
+  }
+  return bad;
+}
+
 std::vector<std::string> CompiledPolicy::output_columns() const {
   std::vector<std::string> names;
   names.reserve(steps_.size());
@@ -129,11 +139,17 @@ Result<void> CompiledPolicy::write_token(const Step& step, std::string_view valu
   return written;
 }
 
-Result<void> CompiledPolicy::write_value(const Step& step, std::string_view value,
-                                         std::string& out) {
+Result<void> CompiledPolicy::write_value(Step& step, std::string_view value, std::string& out) {
+  // Text written as it is, its invalid UTF-8 (if any) replaced and counted.
+  const auto write_text = [&](std::string_view text) {
+    if (append_json_string(out, text) > 0) {
+      ++invalid_utf8_;
+      ++step.bad.invalid_utf8;
+    }
+  };
   switch (step.transform) {
     case Transform::kKeep:
-      invalid_utf8_ += append_json_string(out, value) > 0 ? 1 : 0;
+      write_text(value);
       return {};
     case Transform::kPseudonymize:
     case Transform::kHash: {
@@ -168,20 +184,17 @@ Result<void> CompiledPolicy::write_value(const Step& step, std::string_view valu
       switch (step.generalize.kind) {
         case Kind::kYear:
         case Kind::kYearMonth:
-          if (auto date = generalize_date(value, step.generalize.kind)) {
-            append_json_string(out, *date);
-            return {};
-          }
+          if (generalize_date(value, step.generalize, out)) return {};
           break;
         case Kind::kPrefix:
-          invalid_utf8_ +=
-              append_json_string(out, generalize_prefix(value, step.generalize.n)) > 0 ? 1 : 0;
+          write_text(generalize_prefix(value, step.generalize.n));
           return {};
         case Kind::kBucket:
           if (generalize_bucket(value, step.generalize.n, out)) return {};
           break;
       }
       ++unparsable_;
+      ++step.bad.unparsable;
       out.append("null");
       return {};
     }
@@ -196,7 +209,7 @@ Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op
   suppressed_ = false;
   out.append(op == connectors::RowOp::kUpsert ? R"({"_op":"upsert")" : R"({"_op":"delete")");
   for (std::size_t index = 0; index < steps_.size(); ++index) {
-    const Step& step = steps_[index];
+    Step& step = steps_[index];
     out.append(step.json_key);
     const bool is_key = static_cast<int>(index) == key_step_;
     if (is_key) key_begin_ = out.size();

@@ -22,6 +22,15 @@
 
 namespace ferry::policy {
 
+// One field's values that the policy could not carry as they are (docs/configuration.md, "Bad
+// values"). Counts only: never the values.
+struct BadValues {
+  std::string field;
+  std::uint64_t unparsable = 0;    // generalize could not read it: written as null
+  std::uint64_t invalid_utf8 = 0;  // text that is not valid UTF-8: its bad bytes became U+FFFD
+  std::uint64_t total() const { return unparsable + invalid_utf8; }
+};
+
 class CompiledPolicy {
  public:
   // `key_column` names the column whose output identifies a row for change detection ("" for
@@ -52,15 +61,18 @@ class CompiledPolicy {
   // Output column names, in output order.
   std::vector<std::string> output_columns() const;
 
-  // Values that `generalize` could not parse and wrote as null, and invalid UTF-8 sequences
-  // replaced in kept text, since compile().
+  // Values that `generalize` could not parse and wrote as null, and kept text whose invalid
+  // UTF-8 was replaced, since compile(): both are bad values.
   std::uint64_t unparsable_values() const { return unparsable_; }
   std::uint64_t invalid_utf8_values() const { return invalid_utf8_; }
+  std::uint64_t bad_value_count() const { return unparsable_ + invalid_utf8_; }
+  // The same per field, for the fields that had any, in output order.
+  std::vector<BadValues> bad_values() const;
 
  private:
   struct Step;
 
-  Result<void> write_value(const Step& step, std::string_view value, std::string& out);
+  Result<void> write_value(Step& step, std::string_view value, std::string& out);
   Result<void> write_token(const Step& step, std::string_view value, std::string& out);
 
   std::vector<Step> steps_;

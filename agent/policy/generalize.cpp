@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -47,6 +48,26 @@ std::optional<std::string_view> generalize_date(std::string_view value,
   if (to == config::Generalize::Kind::kYear) return value.substr(0, 4);
   if (!has_month) return std::nullopt;
   return value.substr(0, 7);
+}
+
+bool generalize_date(std::string_view value, const config::Generalize& how, std::string& out) {
+  if (auto iso = generalize_date(value, how.kind)) {
+    out.push_back('"');
+    out.append(*iso);
+    out.push_back('"');
+    return true;
+  }
+  if (!how.date_format) return false;
+  const auto date = how.date_format->read(value);
+  if (!date) return false;
+  if (how.kind == config::Generalize::Kind::kYear) {
+    fmt::format_to(std::back_inserter(out), "\"{:04}\"", date->year);
+  } else {
+    // A date_format without a month is refused for year_month at load time.
+    if (date->month == 0) return false;
+    fmt::format_to(std::back_inserter(out), "\"{:04}-{:02}\"", date->year, date->month);
+  }
+  return true;
 }
 
 std::string_view generalize_prefix(std::string_view value, std::int64_t characters) {

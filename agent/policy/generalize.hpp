@@ -15,6 +15,11 @@ namespace ferry::policy {
 std::optional<std::string_view> generalize_date(std::string_view value,
                                                 config::Generalize::Kind to);
 
+// `to: year|year_month` as a field sets it: ISO 8601 first, then the field's date_format when it
+// has one. Appends the result as a JSON string ("2009" or "2009-04", quotes included) to `out`;
+// false, with `out` unchanged, when neither reads the value.
+bool generalize_date(std::string_view value, const config::Generalize& how, std::string& out);
+
 // prefix: N keeps the first N characters (Unicode code points, so a multi-byte letter is never
 // cut in half). Never fails.
 std::string_view generalize_prefix(std::string_view value, std::int64_t characters);

@@ -1,5 +1,6 @@
 #include <limits>
 
+#include "common/config/date_format.hpp"
 #include "common/config/decode.hpp"
 #include "common/config/did_you_mean.hpp"
 #include "common/config/secret_columns.hpp"
@@ -64,6 +65,26 @@ void reject_unused(Context& ctx, const MapReader& map, std::string_view key,
   }
 }
 
+// `date_format:` beside `to:`, for dates that are not ISO 8601.
+void decode_date_format(Context& ctx, const MapReader& map, Generalize& generalize) {
+  const Entry* entry = map.find("date_format");
+  if (entry == nullptr) return;
+  auto text = read_nonempty_string(ctx, *entry);
+  if (!text) return;
+  auto format = parse_date_format(*text);
+  if (!format) {
+    ctx.error(entry->value_at(), "{}: {}", entry->label, format.error().message);
+    return;
+  }
+  if (generalize.kind == Generalize::Kind::kYearMonth && !format->has_month()) {
+    ctx.error(entry->value_at(),
+              "{}: date_format '{}' has no month (%m, %b or %B), which to: year_month needs",
+              entry->label, *text);
+    return;
+  }
+  generalize.date_format = std::move(*format);
+}
+
 void decode_generalize(Context& ctx, MapReader& map, FieldPolicy& field) {
   const Entry* chosen = nullptr;
   for (const char* key : {"to", "prefix", "bucket"}) {
@@ -87,9 +108,12 @@ void decode_generalize(Context& ctx, MapReader& map, FieldPolicy& field) {
     if (auto to = read_choice(ctx, *chosen, {"year", "year_month"})) {
       field.generalize.kind =
           *to == "year" ? Generalize::Kind::kYear : Generalize::Kind::kYearMonth;
+      decode_date_format(ctx, map, field.generalize);
     }
     return;
   }
+  reject_unused(ctx, map, "date_format", "generalize to: year or year_month",
+                "it says how to read a date");
   if (auto n = read_int(ctx, *chosen, 1, std::numeric_limits<std::int64_t>::max())) {
     field.generalize.kind =
         chosen->key == "prefix" ? Generalize::Kind::kPrefix : Generalize::Kind::kBucket;
@@ -101,7 +125,8 @@ void decode_field_map(Context& ctx, const Entry& entry, const std::string& where
                       FieldPolicy& field) {
   auto map = open_map(ctx, entry, where, Naming::kItem);
   if (!map) return;
-  map->check_keys({"transform", "domain", "normalize", "list", "to", "prefix", "bucket"});
+  map->check_keys(
+      {"transform", "domain", "normalize", "list", "to", "prefix", "bucket", "date_format"});
   const Entry* transform_entry =
       map->require("transform", " (one of keep, drop, pseudonymize, hash, generalize)");
   if (transform_entry == nullptr) return;
@@ -146,6 +171,8 @@ void decode_field_map(Context& ctx, const Entry& entry, const std::string& where
     for (const char* key : {"to", "prefix", "bucket"}) {
       reject_unused(ctx, *map, key, "generalize", "it says how to coarsen the value");
     }
+    reject_unused(ctx, *map, "date_format", "generalize to: year or year_month",
+                  "it says how to read a date");
   }
 }
 

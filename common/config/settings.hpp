@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/config/cron.hpp"
+#include "common/config/date_format.hpp"
 #include "common/config/duration.hpp"
 
 namespace ferry::config {
@@ -92,6 +93,8 @@ struct Generalize {
   enum class Kind { kYear, kYearMonth, kPrefix, kBucket };
   Kind kind = Kind::kYear;
   std::int64_t n = 0;  // characters for kPrefix, bucket width for kBucket
+  // For kYear and kYearMonth: how to read a value that is not ISO 8601 (`date_format:`).
+  std::optional<DateFormat> date_format;
 };
 
 // A connector-specific option value, typed by the connector's option table (see catalog.hpp).

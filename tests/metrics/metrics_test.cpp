@@ -149,6 +149,7 @@ control::StatusInputs inputs(const config::Settings& config) {
   sis.rows_spooled_total = 1300;
   sis.rows_suppressed_total = 4;
   sis.bad_rows_total = 2;
+  sis.bad_values_total = 6;
   sis.batches_total = 5;
   collector::SourceStatus library;
   library.name = "library";
@@ -248,6 +249,8 @@ TEST_CASE("each source has its counters, labelled with its name and type") {
   CHECK(value_of(e, "ferry_source_rows_spooled_total", sis) == "1300");
   CHECK(value_of(e, "ferry_source_rows_suppressed_total", sis) == "4");
   CHECK(value_of(e, "ferry_source_bad_rows_total", sis) == "2");
+  CHECK(value_of(e, "ferry_source_bad_values_total", sis) == "6");
+  CHECK(value_of(e, "ferry_source_bad_values_total", library) == "0");
   CHECK(value_of(e, "ferry_source_batches_total", sis) == "5");
   CHECK(value_of(e, "ferry_source_rows_last_run", sis) == "1200");
   CHECK(value_of(e, "ferry_source_last_success_timestamp_seconds", sis) == "1795000042");

@@ -6,16 +6,13 @@
 #include <csignal>
 #include <string>
 
-#include <arpa/inet.h>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "agent/control/control_client.hpp"
 #include "tests/netfault/wait_until.hpp"
+#include "tests/support/local_http.hpp"
 #include "tests/support/tcp_proxy.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
@@ -50,47 +47,6 @@ bool first_run_ended(const boost::json::object& status) {
   const auto& first = sources->as_array().at(0);
   const auto* runs = first.is_object() ? first.as_object().if_contains("runs") : nullptr;
   return runs != nullptr && runs->is_number() && runs->to_number<std::uint64_t>() >= 1;
-}
-
-// A port on 127.0.0.1 that was free a moment ago. The one port a test frees and expects to bind
-// again, a race with anything else binding meanwhile: agent.metrics refuses port 0, so the agent
-// cannot pick a port and report it, and the test must write one into the configuration.
-std::uint16_t metrics_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  REQUIRE(ok);
-  return ntohs(address.sin_port);
-}
-
-// GET `path` from 127.0.0.1:`port` over a plain socket; the whole response ("" on failure).
-std::string http_get(std::uint16_t port, std::string_view path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "";
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
-    const std::string request =
-        "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buffer[4096];
-      for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
-        response.append(buffer, static_cast<std::size_t>(got));
-      }
-    }
-  }
-  ::close(fd);
-  return response;
 }
 
 boost::json::object request(const UplinkSite& site, const std::string& line) {
@@ -199,7 +155,8 @@ TEST_CASE("the metrics endpoint of a running agent is scraped over HTTP", "[upli
   TenantProcess tenant(site);
   tenant.start();
   site.configure({.port = tenant.port()});
-  const auto port = metrics_port();
+  const auto port = free_loopback_port();
+  REQUIRE(port != 0);
   std::string config = read_file(site.config());
   const auto data_dir_line = config.find("  data_dir:");
   config.insert(data_dir_line, fmt::format("  metrics: 127.0.0.1:{}\n", port));

@@ -27,13 +27,20 @@ std::chrono::system_clock::time_point at(int seconds) {
   return std::chrono::system_clock::from_time_t(1'795'000'000 + seconds);
 }
 
-TEST_CASE("a source's streams, retries and last change are in the status, and failed streams in "
-          "the table") {
-  const config::Settings config = settings();
+// What the agent knows five seconds after it started, with one source and an empty spool.
+control::StatusInputs inputs_of(const config::Settings& config, collector::SourceStatus source) {
   control::StatusInputs in;
   in.settings = &config;
   in.started = at(0);
   in.now = at(5);
+  in.sources = {std::move(source)};
+  in.spool = spool::Stats{};
+  return in;
+}
+
+TEST_CASE("a source's streams, retries and last change are in the status, and failed streams in "
+          "the table") {
+  const config::Settings config = settings();
   collector::SourceStatus sis;
   sis.name = "sis";
   sis.last_error = "1 of 2 streams failed; stream 'results': results.csv is missing";
@@ -43,10 +50,9 @@ TEST_CASE("a source's streams, retries and last change are in the status, and fa
   sis.next_run = at(600);
   sis.last_change = at(3);
   sis.rows_last_change = 42;
-  sis.streams = {{"users", 30, at(4), ""}, {"results", 0, std::nullopt, "results.csv is missing"}};
-  in.sources = {sis};
-  in.spool = spool::Stats{};
-  const json::object status = control::status_json(in);
+  sis.streams = {{"users", 30, at(4), "", 0, 0},
+                 {"results", 0, std::nullopt, "results.csv is missing", 0, 0}};
+  const json::object status = control::status_json(inputs_of(config, sis));
   const json::object& source = status.at("sources").as_array().at(0).as_object();
   CHECK(source.at("failure_class") == "bad_data");
   CHECK(source.at("consecutive_failures") == 2);
@@ -65,6 +71,28 @@ TEST_CASE("a source's streams, retries and last change are in the status, and fa
   const std::string table = control::render_status(status);
   CHECK(table.find("(retry)") != std::string::npos);
   CHECK(table.find("stream sis.results failed: results.csv is missing") != std::string::npos);
+  CHECK(table.find("stream sis.users") == std::string::npos);
+}
+
+TEST_CASE("each stream's bad rows and bad values of its last run are in the status and the table") {
+  const config::Settings config = settings();
+  collector::SourceStatus sis;
+  sis.name = "sis";
+  sis.next_run = at(600);
+  sis.streams = {{"users", 30, at(4), "", 0, 0}, {"demographics", 30, at(4), "", 2, 3}};
+  const json::object status = control::status_json(inputs_of(config, sis));
+  const json::array& streams =
+      status.at("sources").as_array().at(0).as_object().at("streams").as_array();
+  REQUIRE(streams.size() == 2);
+  CHECK(streams[0].as_object().at("bad_rows") == 0);
+  CHECK(streams[0].as_object().at("bad_values") == 0);
+  CHECK(streams[1].as_object().at("bad_rows") == 2);
+  CHECK(streams[1].as_object().at("bad_values") == 3);
+
+  const std::string table = control::render_status(status);
+  CHECK(
+      table.find("stream sis.demographics: last run had 2 bad rows, 3 bad values (see the log)") !=
+      std::string::npos);
   CHECK(table.find("stream sis.users") == std::string::npos);
 }
 

@@ -256,6 +256,26 @@ TEST_CASE("bad rows are counted and reported with their location, and the rest g
   CHECK(f.drain().size() == 1);
 }
 
+TEST_CASE("bad values are counted per stream and field, sent as null, and the rows go through") {
+  Fixture f;
+  auto& given = f.settings.streams[0].fields[1];
+  given.transform = config::Transform::kGeneralize;
+  given.generalize.kind = config::Generalize::Kind::kYear;
+  given.generalize.date_format = config::parse_date_format("%m/%d/%y").value();
+  f.source.rows = {{"st-1", "4/17/09"}, {"st-2", "2009-04-17"}, {"st-3", "17/4/09"}};
+  const auto report = f.run();
+  REQUIRE(report.streams.size() == 1);
+  CHECK(report.streams[0].bad_values == 1);
+  REQUIRE(report.streams[0].bad_value_fields.size() == 1);
+  CHECK(report.streams[0].bad_value_fields[0].field == "givenName");
+  CHECK(report.streams[0].bad_value_fields[0].unparsable == 1);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].ends_with(R"("givenName":"2009"})"));
+  CHECK(lines[1].ends_with(R"("givenName":"2009"})"));
+  CHECK(lines[2].ends_with(R"("givenName":null})"));
+}
+
 TEST_CASE("a snapshot stream with bad rows sends no deletes until it reads cleanly") {
   Fixture f;
   for (int i = 0; i < 10; ++i) f.source.rows.push_back({fmt::format("st-{}", i), "n"});

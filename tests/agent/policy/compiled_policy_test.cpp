@@ -157,13 +157,13 @@ TEST_CASE("list fields transform each element and join them with commas") {
 TEST_CASE("generalize to year, year_month, prefix and bucket; unparsable values become null") {
   Fixture f;
   auto year = field("birthDate", Transform::kGeneralize);
-  year.generalize = {config::Generalize::Kind::kYear, 0};
+  year.generalize = {config::Generalize::Kind::kYear, 0, {}};
   auto month = field("enrolled", Transform::kGeneralize);
-  month.generalize = {config::Generalize::Kind::kYearMonth, 0};
+  month.generalize = {config::Generalize::Kind::kYearMonth, 0, {}};
   auto zip = field("zip", Transform::kGeneralize);
-  zip.generalize = {config::Generalize::Kind::kPrefix, 3};
+  zip.generalize = {config::Generalize::Kind::kPrefix, 3, {}};
   auto age = field("age", Transform::kGeneralize);
-  age.generalize = {config::Generalize::Kind::kBucket, 5};
+  age.generalize = {config::Generalize::Kind::kBucket, 5, {}};
   f.stream.fields = {year, month, zip, age};
   f.columns = {"birthDate", "enrolled", "zip", "age"};
   auto policy = f.compile();
@@ -175,6 +175,61 @@ TEST_CASE("generalize to year, year_month, prefix and bucket; unparsable values 
                        Value::string("fourteen")}) ==
         R"({"_op":"upsert","birthDate":null,"enrolled":null,"zip":"9","age":null})");
   CHECK(policy.unparsable_values() == 3);
+}
+
+TEST_CASE("generalize reads ISO dates first and then the field's date_format") {
+  Fixture f;
+  auto year = field("birthDate", Transform::kGeneralize);
+  year.generalize.kind = config::Generalize::Kind::kYear;
+  year.generalize.date_format = *config::parse_date_format("%m/%d/%y");
+  auto month = field("enrolled", Transform::kGeneralize);
+  month.generalize.kind = config::Generalize::Kind::kYearMonth;
+  month.generalize.date_format = *config::parse_date_format("%d.%m.%Y");
+  f.stream.fields = {year, month};
+  f.columns = {"birthDate", "enrolled"};
+  auto policy = f.compile();
+  CHECK(apply(policy, {Value::string("4/17/09"), Value::string("2.9.2024")}) ==
+        R"({"_op":"upsert","birthDate":"2009","enrolled":"2024-09"})");
+  CHECK(apply(policy, {Value::string("12/31/98"), Value::string("2024-09-02")}) ==
+        R"({"_op":"upsert","birthDate":"1998","enrolled":"2024-09"})");
+  CHECK(policy.bad_value_count() == 0);
+  CHECK(policy.bad_values().empty());
+  // 2/30 does not exist; a date_format does not make other layouts readable.
+  CHECK(apply(policy, {Value::string("2/30/09"), Value::string("09/02/2024")}) ==
+        R"({"_op":"upsert","birthDate":null,"enrolled":null})");
+  CHECK(apply(policy, {Value::string("17 April 2009"), Value::string("")}) ==
+        R"({"_op":"upsert","birthDate":null,"enrolled":""})");
+  CHECK(policy.unparsable_values() == 3);
+  CHECK(policy.bad_value_count() == 3);
+  const auto bad = policy.bad_values();
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0].field == "birthDate");
+  CHECK(bad[0].unparsable == 2);
+  CHECK(bad[1].field == "enrolled");
+  CHECK(bad[1].unparsable == 1);
+}
+
+TEST_CASE("bad values are counted per field: unparsable and invalid UTF-8 alike") {
+  Fixture f;
+  f.stream.default_transform = Transform::kKeep;
+  auto age = field("age", Transform::kGeneralize);
+  age.generalize.kind = config::Generalize::Kind::kBucket;
+  age.generalize.n = 5;
+  f.stream.fields = {age};
+  f.columns = {"id", "note", "age"};
+  auto policy = f.compile();
+  apply(policy, {Value::string("1"), Value::string("ok"), Value::string("12")});
+  apply(policy, {Value::string("2"), Value::string("caf\xE9"), Value::string("twelve")});
+  apply(policy, {Value::string("3"), Value::string("\xFF"), Value::string("7")});
+  CHECK(policy.bad_value_count() == 3);
+  const auto bad = policy.bad_values();
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0].field == "note");
+  CHECK(bad[0].invalid_utf8 == 2);
+  CHECK(bad[0].unparsable == 0);
+  CHECK(bad[1].field == "age");
+  CHECK(bad[1].unparsable == 1);
+  CHECK(bad[1].total() == 1);
 }
 
 TEST_CASE("kept text is escaped as JSON and invalid UTF-8 is replaced") {

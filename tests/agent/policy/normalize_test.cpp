@@ -34,6 +34,25 @@ TEST_CASE("dates generalize only when they are ISO 8601") {
   CHECK_FALSE(generalize_date("", Kind::kYear));
 }
 
+TEST_CASE("a field's date generalization writes the year or month of ISO or date_format dates") {
+  auto generalize = [](std::string_view value, config::Generalize::Kind kind,
+                       std::string_view pattern) {
+    config::Generalize how;
+    how.kind = kind;
+    if (!pattern.empty()) how.date_format = *config::parse_date_format(pattern);
+    std::string out = "x";
+    return generalize_date(value, how, out) ? out : out + "<none>";
+  };
+  using Kind = config::Generalize::Kind;
+  CHECK(generalize("2009-04-17", Kind::kYear, "") == "x\"2009\"");
+  CHECK(generalize("4/17/09", Kind::kYear, "") == "x<none>");
+  CHECK(generalize("4/17/09", Kind::kYear, "%m/%d/%y") == "x\"2009\"");
+  CHECK(generalize("4/17/09", Kind::kYearMonth, "%m/%d/%y") == "x\"2009-04\"");
+  CHECK(generalize("2009-04-17", Kind::kYearMonth, "%m/%d/%y") == "x\"2009-04\"");
+  CHECK(generalize("17.04.0009", Kind::kYear, "%d.%m.%Y") == "x\"0009\"");
+  CHECK(generalize("4/31/09", Kind::kYear, "%m/%d/%y") == "x<none>");
+}
+
 TEST_CASE("prefix counts characters, not bytes") {
   CHECK(generalize_prefix("Zoë Smith", 3) == "Zoë");
   CHECK(generalize_prefix("ab", 5) == "ab");

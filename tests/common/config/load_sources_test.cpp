@@ -170,6 +170,31 @@ TEST_CASE("generalize needs exactly one of to, prefix and bucket") {
               "generalize (it says how to coarsen the value): remove it"});
 }
 
+TEST_CASE("date_format is read with generalize to a year and refused elsewhere") {
+  CHECK(diagnostics_of(with_fields("          birthDate: {transform: generalize, to: year, "
+                                   "date_format: \"%m/%d/%y\"}\n"))
+            .empty());
+  CHECK(diagnostics_of(
+            with_fields("          birthDate: {transform: keep, date_format: \"%m/%d/%y\"}\n")) ==
+        Lines{"ferry.yaml:10:40: 'date_format' in field 'birthDate' of stream 'users' only applies "
+              "to generalize to: year or year_month (it says how to read a date): remove it"});
+  CHECK(diagnostics_of(with_fields(
+            "          zip: {transform: generalize, prefix: 3, date_format: \"%Y\"}\n")) ==
+        Lines{"ferry.yaml:10:51: 'date_format' in field 'zip' of stream 'users' only applies to "
+              "generalize to: year or year_month (it says how to read a date): remove it"});
+  CHECK(
+      diagnostics_of(with_fields(
+          "          birthDate: {transform: generalize, to: year, date_format: \"%m/%e/%y\"}\n")) ==
+      Lines{"ferry.yaml:10:69: 'date_format' in field 'birthDate' of stream 'users': "
+            "date_format '%m/%e/%y': %e is not supported; use %Y %y %m %d %b %B %H %M %S %% "
+            "(and literal characters)"});
+  CHECK(
+      diagnostics_of(with_fields(
+          "          enrolled: {transform: generalize, to: year_month, date_format: \"%Y\"}\n")) ==
+      Lines{"ferry.yaml:10:74: 'date_format' in field 'enrolled' of stream 'users': "
+            "date_format '%Y' has no month (%m, %b or %B), which to: year_month needs"});
+}
+
 TEST_CASE("a password or secret field with any transform but drop is refused") {
   const auto refused = [](std::string_view name, std::string_view word) {
     return fmt::format(
