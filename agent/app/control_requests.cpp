@@ -1,5 +1,6 @@
 #include "agent/app/control_requests.hpp"
 
+#include "agent/app/audit_events.hpp"
 #include "agent/app/erase.hpp"
 #include "agent/app/sync_wait.hpp"
 #include "agent/control/status.hpp"
@@ -19,13 +20,26 @@ std::string ControlRequests::metrics_text() {
   return text ? *text : "# " + text.error().message + "\n";
 }
 
-Result<std::string> ControlRequests::sync_now(const control::SyncNowRequest& request) {
+Result<std::string> ControlRequests::sync_now(const control::SyncNowRequest& request,
+                                              uid_t caller) {
+  boost::json::array sources;
+  if (request.source) sources.emplace_back(*request.source);
+  record(audit_, "sync_requested",
+         {{"uid", caller}, {"sources", std::move(sources)}, {"wait", false}});
   auto started = generations_.read([&](Generation& g) { return g.run_now(request.source); });
   if (!started) return tl::unexpected(started.error());
   return *started;
 }
 
-Result<control::SyncWaitReply> ControlRequests::sync_wait(const control::SyncWaitRequest& request) {
+Result<control::SyncWaitReply> ControlRequests::sync_wait(const control::SyncWaitRequest& request,
+                                                          uid_t caller) {
+  boost::json::array sources;
+  for (const auto& source : request.sources) sources.emplace_back(source);
+  record(audit_, "sync_requested",
+         {{"uid", caller},
+          {"sources", std::move(sources)},
+          {"wait", true},
+          {"upload", request.drain}});
   const auto deadline = std::chrono::steady_clock::now() + request.timeout;
   for (;;) {
     if (stopping_) return make_error(ErrorCode::kUnavailable, "the agent is stopping");
@@ -44,7 +58,8 @@ Result<control::SyncWaitReply> ControlRequests::sync_wait(const control::SyncWai
   }
 }
 
-Result<control::EraseReply> ControlRequests::erase(const control::EraseRequest& request) {
+Result<control::EraseReply> ControlRequests::erase(const control::EraseRequest& request,
+                                                   uid_t caller) {
   auto erased = generations_.read([&](Generation& g) -> Result<EraseOutcome> {
     HoldSending hold;
     if (uplink::Uplink* delivery = g.uplink()) {
@@ -52,8 +67,9 @@ Result<control::EraseReply> ControlRequests::erase(const control::EraseRequest& 
         delivery->hold_sending(work);
       };
     }
-    auto outcome = erase_subjects(g.settings().agent.data_dir, g.spool(), request.domain,
-                                  request.tokens, hold, g.keyring().active_version(), audit_);
+    auto outcome =
+        erase_subjects(g.settings().agent.data_dir, g.spool(), request.domain, request.tokens, hold,
+                       g.keyring().active_version(), audit_, caller);
     if (!outcome) return outcome;
     auto log = log::get("agent");
     log->info("erased domain={} tokens={} new_tokens={} erase_seq={} withheld_batches={}",
@@ -70,7 +86,7 @@ Result<control::EraseReply> ControlRequests::erase(const control::EraseRequest& 
   return to_reply(**erased);
 }
 
-Result<std::string> ControlRequests::reload() { return reloads_.ask(); }
+Result<std::string> ControlRequests::reload(uid_t caller) { return reloads_.ask(caller); }
 
 void ControlRequests::begin_stopping() {
   stopping_ = true;

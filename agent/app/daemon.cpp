@@ -88,13 +88,14 @@ void Daemon::run() {
     if (*signal == SIGHUP) {
       log->info("reloading {}", config_file_.string());
       lifecycle_.reloading();
-      const ReloadOutcome outcome = generations_->reload();
+      ReloadRequests::Waiting asked = reloads_->take();
+      const ReloadOutcome outcome = generations_->reload(asked.callers());
       if (outcome.applied) {
         log->info("{}", outcome.message);
       } else {
         log->error("reload refused: {}", outcome.message);
       }
-      reloads_->answer(outcome);
+      asked.answer(outcome);
       lifecycle_.reloaded(outcome.applied, outcome.message);
     }
   }
@@ -171,8 +172,9 @@ Result<void> Daemon::open_control_socket() {
   reloads_ = std::make_unique<ReloadRequests>([this] { signals_.wake_for_reload(); });
   requests_ = std::make_unique<ControlRequests>(*generations_, *reloads_, audit_.get(), started_);
   auto server = control::ControlServer::start(
-      settings_.agent.control_socket, [requests = requests_.get()](const std::string& line) {
-        return control::dispatch(line, *requests);
+      settings_.agent.control_socket,
+      [requests = requests_.get()](const std::string& line, const control::Peer& caller) {
+        return control::dispatch(line, *requests, caller.uid);
       });
   if (!server) return tl::unexpected(server.error());
   control_server_ = std::move(*server);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/app/spool_options.hpp"
@@ -57,7 +58,7 @@ Result<std::vector<std::string>> subject_tokens(const keys::Keyring& keyring,
 Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
                                     std::string_view domain, const std::vector<std::string>& tokens,
                                     const HoldSending& hold, std::uint32_t key_version,
-                                    audit::AuditLog* audit) {
+                                    audit::AuditLog* audit, uid_t caller) {
   EraseOutcome outcome;
   outcome.domain = std::string(domain);
   outcome.tokens = tokens.size();
@@ -96,7 +97,9 @@ Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool
   if (!report) return tl::unexpected(report.error());
   outcome.spool = std::move(*report);
   if (audit != nullptr) {
-    if (auto recorded = audit->append("erase", control::to_json(to_reply(outcome))); !recorded) {
+    boost::json::object entry = control::to_json(to_reply(outcome));
+    entry["uid"] = caller;
+    if (auto recorded = audit->append("erase", std::move(entry)); !recorded) {
       outcome.audit_error = recorded.error().message;
     }
   }
@@ -130,8 +133,9 @@ Result<control::EraseReply> erase_without_agent(const config::Settings& settings
       settings.agent.data_dir,
       std::chrono::duration_cast<std::chrono::seconds>(settings.agent.audit_retention));
   // Nothing is being delivered: every unsent row batch is withheld.
-  auto outcome = erase_subjects(settings.agent.data_dir, **spool, domain, tokens, {},
-                                keyring.active_version(), audit_log ? audit_log->get() : nullptr);
+  auto outcome =
+      erase_subjects(settings.agent.data_dir, **spool, domain, tokens, {}, keyring.active_version(),
+                     audit_log ? audit_log->get() : nullptr, ::getuid());
   if (!outcome) return tl::unexpected(outcome.error());
   if (!audit_log) outcome->audit_error = audit_log.error().message;
   return to_reply(*outcome);

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "agent/control/replies.hpp"
 #include "agent/spool/spool.hpp"
 #include "common/audit/audit_log.hpp"
@@ -44,12 +46,13 @@ struct EraseOutcome {
 // delivered: then every unsent batch is withheld.
 using HoldSending = std::function<void(const std::function<void(std::uint64_t sent_through)>&)>;
 
-// Only the spool transaction runs under `hold`. Records an "erase" entry in `audit` when given (a
-// failure there is reported in the outcome; the erasure stands).
+// Only the spool transaction runs under `hold`. Records an "erase" entry in `audit` when given,
+// with `caller` (the uid of the user who asked) as its `uid` (a failure there is reported in the
+// outcome; the erasure stands).
 Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
                                     std::string_view domain, const std::vector<std::string>& tokens,
                                     const HoldSending& hold, std::uint32_t key_version,
-                                    audit::AuditLog* audit);
+                                    audit::AuditLog* audit, uid_t caller);
 
 // The outcome as the control socket's answer and the audit entry carry it: counts, seqs and
 // source names; never a token's value.
@@ -57,7 +60,8 @@ control::EraseReply to_reply(const EraseOutcome& outcome);
 
 // No agent runs: this process takes the data_dir (kUnavailable when an agent holds it after all),
 // opens the spool and the audit log, and erases. Nothing is being delivered, so every unsent row
-// batch is withheld; the erase batch goes out with the next delivery.
+// batch is withheld; the erase batch goes out with the next delivery. The audit entry records the
+// uid this process runs as.
 Result<control::EraseReply> erase_without_agent(const config::Settings& settings,
                                                 const keys::Keyring& keyring,
                                                 std::string_view domain,

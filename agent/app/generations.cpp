@@ -52,18 +52,38 @@ std::unique_ptr<Generation> Generations::take() {
   return std::move(current_);
 }
 
-ReloadOutcome Generations::reload() {
+namespace {
+
+// `uid`: who asked over the control socket; `uids` too when several asked at once (one reload
+// answers them all). Neither for SIGHUP, whose sender is not known.
+void add_askers(boost::json::object& fields, const std::vector<uid_t>& asked_by) {
+  if (asked_by.empty()) return;
+  fields["uid"] = asked_by.front();
+  if (asked_by.size() == 1) return;
+  boost::json::array uids;
+  for (const uid_t uid : asked_by) uids.emplace_back(uid);
+  fields["uids"] = std::move(uids);
+}
+
+}  // namespace
+
+ReloadOutcome Generations::reload(const std::vector<uid_t>& asked_by) {
   const std::string hash = config_hash(config_file_);
-  ReloadOutcome outcome = try_reload(hash);
-  if (!outcome.applied) {
-    record(
-        audit_, "config_reload_refused",
-        {{"config", config_file_.string()}, {"config_sha256", hash}, {"reason", outcome.message}});
+  ReloadOutcome outcome = try_reload();
+  boost::json::object fields{{"config", config_file_.string()}, {"config_sha256", hash}};
+  add_askers(fields, asked_by);
+  if (outcome.applied) {
+    fields["sources"] = outcome.sources;
+    fields["key_version"] = outcome.key_version;
+    record(audit_, "config_reloaded", std::move(fields));
+  } else {
+    fields["reason"] = outcome.message;
+    record(audit_, "config_reload_refused", std::move(fields));
   }
   return outcome;
 }
 
-ReloadOutcome Generations::try_reload(const std::string& hash) {
+ReloadOutcome Generations::try_reload() {
   auto loaded = config::load_config(config_file_, connectors::catalog());
   if (!loaded) {
     std::string problems;
@@ -121,13 +141,10 @@ ReloadOutcome Generations::try_reload(const std::string& hash) {
   log_built(**next);
   current_ = std::move(*next);
   current_->start();
-  record(audit_, "config_reloaded",
-         {{"config", config_file_.string()},
-          {"config_sha256", hash},
-          {"sources", sources},
-          {"key_version", current_->keyring().active_version()}});
-  return {true, fmt::format("configuration reloaded from {} ({} sources, key version {})",
-                            config_file_.string(), sources, current_->keyring().active_version())};
+  return {true,
+          fmt::format("configuration reloaded from {} ({} sources, key version {})",
+                      config_file_.string(), sources, current_->keyring().active_version()),
+          sources, current_->keyring().active_version()};
 }
 
 void log_built(const Generation& generation) {

@@ -11,12 +11,16 @@
 // holder instead (Generation::stop).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include <sys/types.h>
 
 #include "agent/app/generation.hpp"
 #include "common/audit/audit_log.hpp"
@@ -32,6 +36,9 @@ inline constexpr std::string_view kNothingRuns =
 struct ReloadOutcome {
   bool applied = false;
   std::string message;  // what runs now, or why nothing changed
+  // What runs now, when applied: for the audit entry.
+  std::size_t sources = 0;
+  std::uint32_t key_version = 0;
 };
 
 class Generations {
@@ -64,13 +71,15 @@ class Generations {
   // is stopping).
   Result<Leased> lease();
 
-  ReloadOutcome reload();
+  // `asked_by`: the uids of the users who asked over the control socket (empty for SIGHUP); the
+  // audit entry records them.
+  ReloadOutcome reload(const std::vector<uid_t>& asked_by = {});
   // Stops the current generation (it stays, for `status`); take() then hands it over to be closed.
   void stop();
   std::unique_ptr<Generation> take();
 
  private:
-  ReloadOutcome try_reload(const std::string& hash);
+  ReloadOutcome try_reload();
 
   std::filesystem::path config_file_;
   config::Settings started_with_;

@@ -1,13 +1,16 @@
 #include "agent/app/reload_requests.hpp"
 
+#include <utility>
+
 namespace ferry::app {
 
-Result<std::string> ReloadRequests::ask(std::chrono::seconds patience) {
+Result<std::string> ReloadRequests::ask(uid_t caller, std::chrono::seconds patience) {
   std::future<ReloadOutcome> result;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return make_error(ErrorCode::kUnavailable, "the agent is stopping");
-    result = waiting_.emplace_back().get_future();
+    waiting_.callers_.push_back(caller);
+    result = waiting_.promises_.emplace_back().get_future();
   }
   wake_();
   if (result.wait_for(patience) != std::future_status::ready) {
@@ -20,15 +23,15 @@ Result<std::string> ReloadRequests::ask(std::chrono::seconds patience) {
   return outcome.message;
 }
 
-std::vector<std::promise<ReloadOutcome>> ReloadRequests::take() {
+ReloadRequests::Waiting ReloadRequests::take() {
   std::lock_guard lock(mutex_);
-  std::vector<std::promise<ReloadOutcome>> waiting;
-  waiting.swap(waiting_);
-  return waiting;
+  return std::exchange(waiting_, Waiting{});
 }
 
-void ReloadRequests::answer(const ReloadOutcome& outcome) {
-  for (auto& request : take()) request.set_value(outcome);
+void ReloadRequests::Waiting::answer(const ReloadOutcome& outcome) {
+  for (auto& request : promises_) request.set_value(outcome);
+  promises_.clear();
+  callers_.clear();
 }
 
 void ReloadRequests::cancel() {
@@ -36,7 +39,7 @@ void ReloadRequests::cancel() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  for (auto& request : take()) request.set_value({false, "the agent is stopping"});
+  take().answer({false, "the agent is stopping"});
 }
 
 }  // namespace ferry::app

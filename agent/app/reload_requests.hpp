@@ -2,7 +2,8 @@
 // (a reload must not run on a control-server thread: it stops and rebuilds what those threads
 // read). The asking thread wakes the main thread (SIGHUP) and waits for its answer.
 //
-// Threads: ask() from control-server threads; answer() and cancel() from the main thread.
+// Threads: ask() from control-server threads; take(), Waiting::answer() and cancel() from the main
+// thread.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "agent/app/generations.hpp"
 #include "common/error/error.hpp"
@@ -23,20 +26,31 @@ class ReloadRequests {
   // `wake` makes the main thread reload (AgentSignals::wake_for_reload).
   explicit ReloadRequests(std::function<void()> wake) : wake_(std::move(wake)) {}
 
-  // What the reload applied, or why it was refused; waits at most `patience`.
-  Result<std::string> ask(std::chrono::seconds patience = std::chrono::seconds(60));
-  // Every waiting request gets `outcome` (the main thread reloaded).
-  void answer(const ReloadOutcome& outcome);
+  // What the reload applied, or why it was refused; waits at most `patience`. `caller`: the uid
+  // of the user who asked (the audit entry of the reload records it).
+  Result<std::string> ask(uid_t caller, std::chrono::seconds patience = std::chrono::seconds(60));
+
+  // The requests waiting now, taken before a reload: that reload answers them (those that arrive
+  // meanwhile wait for the next, which their wake-up brings).
+  class Waiting {
+   public:
+    const std::vector<uid_t>& callers() const { return callers_; }
+    void answer(const ReloadOutcome& outcome);
+
+   private:
+    friend class ReloadRequests;
+    std::vector<uid_t> callers_;
+    std::vector<std::promise<ReloadOutcome>> promises_;
+  };
+  Waiting take();
   // The agent is stopping: waiting requests are refused, and so is every later one.
   void cancel();
 
  private:
-  std::vector<std::promise<ReloadOutcome>> take();
-
   std::function<void()> wake_;
   std::mutex mutex_;
-  std::vector<std::promise<ReloadOutcome>> waiting_;  // guarded by mutex_
-  bool stopping_ = false;                             // guarded by mutex_
+  Waiting waiting_;        // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
 };
 
 }  // namespace ferry::app

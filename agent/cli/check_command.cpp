@@ -31,6 +31,7 @@ int run(const ParsedArgs& args, Io& io) {
   report.ok("config", fmt::format("{} is valid", path.string()));
   check_data_dir(*settings, report);
   check_key_file(*settings, report);
+  check_control_socket(*settings, report);
   check_sources(*settings, report);
   check_uplink(*settings, report);
   report.finish();
@@ -47,7 +48,8 @@ const CommandSpec& check_command() {
       .details =
           "Runs every check and prints one line each: OK, FAIL (with what to do) or SKIP.\n"
           "In order: config (the file is valid), data dir (writable, enough free space),\n"
-          "key file (present, private), each source (reachable and readable), then the way to\n"
+          "key file (present, private), control socket (its folder writable by its owner\n"
+          "only), each source (reachable and readable), then the way to\n"
           "the tenant, through uplink.proxy when one is set: dns (the name resolves), tcp\n"
           "(connects), proxy (opens a tunnel), tls (TLS 1.3, certificate trusted and for this\n"
           "host, days until it expires), token (the tenant accepts the agent's token).\n"

@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "agent/control/socket_folder.hpp"
 #include "common/config/size.hpp"
 #include "common/env/core_dumps.hpp"
 #include "common/keys/keyring.hpp"
@@ -193,6 +194,20 @@ void check_key_file(const config::Settings& settings, CheckReport& report) {
   report.ok(kName,
             fmt::format("{} is private to its owner; active key version {}, made {}", path.string(),
                         keyring->active_version(), keyring->active().created));
+}
+
+void check_control_socket(const config::Settings& settings, CheckReport& report) {
+  constexpr std::string_view kName = "control socket";
+  const fs::path& socket = settings.agent.control_socket;
+  auto folder = control::check_socket_folder(socket);
+  if (!folder && folder.error().code == ErrorCode::kNotFound) {
+    report.ok(kName, fmt::format("the folder of {} does not exist yet; the agent creates it",
+                                 socket.string()));
+  } else if (!folder) {
+    report.fail(kName, folder.error().message);
+  } else {
+    report.ok(kName, fmt::format("{} is in a folder only its owner can write", socket.string()));
+  }
 }
 
 void check_sources(const config::Settings& settings, CheckReport& report) {

@@ -1,6 +1,7 @@
 // The checks of `ferry check` that stay on this machine: the data directory (there or creatable,
-// writable, free space), the key file (present, private, readable), each source (the connector's
-// own check). Each adds its lines to the report and never stops the others.
+// writable, free space), the key file (present, private, readable), the control socket's folder
+// (writable by its owner only), each source (the connector's own check). Each adds its lines to the
+// report and never stops the others.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,8 @@ inline constexpr std::uint64_t kMinFreeBytes = 100ull * 1024 * 1024;
 
 void check_data_dir(const config::Settings& settings, CheckReport& report);
 void check_key_file(const config::Settings& settings, CheckReport& report);
+// The folder of agent.control_socket: writable by its owner only (control/socket_folder.hpp).
+void check_control_socket(const config::Settings& settings, CheckReport& report);
 void check_sources(const config::Settings& settings, CheckReport& report);
 
 // "78.3 GiB", "512 KiB", "17 bytes": for people, rounded.

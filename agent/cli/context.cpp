@@ -18,8 +18,9 @@ std::filesystem::path config_path(const ParsedArgs& args) {
   return "/etc/ferry/ferry.yaml";
 }
 
-std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io) {
-  auto settings = config::load_config(config_path(args), connectors::catalog());
+std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io,
+                                              config::LoadOptions options) {
+  auto settings = config::load_config(config_path(args), connectors::catalog(), options);
   if (!settings) {
     for (const auto& diagnostic : settings.error()) io.err << diagnostic.to_string() << '\n';
     return std::nullopt;

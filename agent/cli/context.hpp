@@ -12,6 +12,7 @@
 #include "agent/cli/args.hpp"
 #include "agent/cli/command.hpp"
 #include "agent/policy/compiled_policy.hpp"
+#include "common/config/load.hpp"
 #include "common/config/settings.hpp"
 #include "common/keys/keyring.hpp"
 #include "common/log/log.hpp"
@@ -28,8 +29,10 @@ inline constexpr OptionSpec kHelpOption{"help", 'h', "", "show this help and exi
 std::filesystem::path config_path(const ParsedArgs& args);
 
 // Loads and validates the configuration; on failure prints every diagnostic and returns nullopt
-// (the caller exits with kExitUsage).
-std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io);
+// (the caller exits with kExitUsage). A command that only talks to the running agent passes
+// {.read_secret_files = false}, so that a user who may not read the agent's secrets can run it.
+std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io,
+                                              config::LoadOptions options = {});
 
 // Loads <data_dir>/keyring.json; on failure prints the reason (with the fix) and returns nullopt
 // (the caller exits with kExitFailure).

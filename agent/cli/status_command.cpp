@@ -16,7 +16,9 @@ constexpr OptionSpec kOptions[] = {
     kHelpOption};
 
 int run(const ParsedArgs& args, Io& io) {
-  auto settings = load_settings(args, io);
+  // Only the socket is needed: a member of the agent's group may ask, without being able to read
+  // the token or key files (docs/security.md).
+  auto settings = load_settings(args, io, {.read_secret_files = false});
   if (!settings) return kExitUsage;
   const control::ControlClient agent(settings->agent.control_socket);
   auto status = agent.status();

@@ -3,9 +3,10 @@
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/control/socket_folder.hpp"
 #include "common/config/load.hpp"
-#include "common/fs/atomic_file.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -31,6 +32,15 @@ std::optional<config::Diagnostic> check_key_file(const config::Settings& setting
   return config::Diagnostic{settings.file, settings.agent.data_dir_at, keyring.error().message};
 }
 
+// Like the key file: a control_socket in a folder others may write stops the agent, so it is
+// reported at agent.control_socket (or at data_dir, when the socket is there by default).
+std::optional<config::Diagnostic> check_socket_folder(const config::Settings& settings) {
+  auto folder = control::check_socket_folder(settings.agent.control_socket);
+  if (folder || folder.error().code != ErrorCode::kPermission) return std::nullopt;
+  return config::Diagnostic{settings.file, settings.agent.control_socket_at,
+                            folder.error().message};
+}
+
 int run(const ParsedArgs& args, Io& io) {
   const auto path = config_path(args);
   auto settings = config::load_config(path, connectors::catalog());
@@ -38,10 +48,13 @@ int run(const ParsedArgs& args, Io& io) {
     for (const auto& diagnostic : settings.error()) io.err << diagnostic.to_string() << '\n';
     return kExitUsage;
   }
-  if (auto problem = check_key_file(*settings, io)) {
+  bool failed = false;
+  for (auto problem : {check_key_file(*settings, io), check_socket_folder(*settings)}) {
+    if (!problem) continue;
     io.err << problem->to_string() << '\n';
-    return kExitUsage;
+    failed = true;
   }
+  if (failed) return kExitUsage;
   io.out << "ok\n";
   return kExitOk;
 }

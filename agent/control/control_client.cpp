@@ -1,6 +1,7 @@
 #include "agent/control/control_client.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -11,6 +12,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "agent/control/peer.hpp"
 
 namespace ferry::control {
 
@@ -20,6 +24,20 @@ using boost::system::error_code;
 namespace {
 
 constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::seconds(10);
+
+// Why the server at the other end of `socket` (connected to `path`) is not the agent; nullopt
+// when it runs as root or as the owner of the socket file (SO_PEERCRED, docs/security.md).
+std::optional<std::string> untrusted_server(net::local::stream_protocol::socket& socket,
+                                            const std::filesystem::path& path) {
+  auto server = peer_of(socket.native_handle());
+  if (!server) return server.error().message;
+  struct stat file {};
+  if (::lstat(path.c_str(), &file) != 0) {
+    return fmt::format("{} disappeared while connecting: not talking to what answered there",
+                       path.string());
+  }
+  return distrust_of(path.string(), server->uid, file.st_uid);
+}
 
 std::string message_of(const boost::json::object& answer) {
   const auto* message = answer.if_contains("message");
@@ -34,11 +52,14 @@ Result<std::string> request(const std::filesystem::path& path, const std::string
   net::local::stream_protocol::socket socket(io);
   std::string response;
   error_code result;
+  std::optional<std::string> untrusted;
   socket.async_connect(path.string(), [&](error_code ec) {
     if (ec) {
       result = ec;
       return;
     }
+    untrusted = untrusted_server(socket, path);
+    if (untrusted) return;  // nothing is sent to it
     auto text = std::make_shared<std::string>(line + "\n");
     net::async_write(socket, net::buffer(*text), [&, text](error_code write_ec, std::size_t) {
       if (write_ec) {
@@ -50,6 +71,7 @@ Result<std::string> request(const std::filesystem::path& path, const std::string
     });
   });
   io.run_for(timeout);
+  if (untrusted) return make_error(ErrorCode::kPermission, "{}", *untrusted);
   if (!io.stopped()) {
     return make_error(ErrorCode::kIo, "the agent did not answer on {} within {} s", path.string(),
                       std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
@@ -90,7 +112,17 @@ Result<boost::json::object> ControlClient::ask(const std::string& line,
 Result<StatusReply> ControlClient::status() const {
   auto answer = request(socket_, status_line());
   if (!answer) return tl::unexpected(answer.error());
-  return parse_status(std::move(*answer), socket_.string());
+  auto status = parse_status(std::move(*answer), socket_.string());
+  if (!status) return status;
+  // The status JSON has no "ok"; a refusal (this user may not ask, say) has "ok": false.
+  if (status->json.contains("ok")) {
+    auto refusal = refusal_of(status->json, socket_.string());
+    if (!refusal) return tl::unexpected(refusal.error());
+    if (*refusal) {
+      return make_error(ErrorCode::kInvalidArgument, "the running agent refused: {}", **refusal);
+    }
+  }
+  return status;
 }
 
 Result<std::string> ControlClient::sync_now(const SyncNowRequest& asked) const {

@@ -3,7 +3,9 @@
 // of requests.hpp and hands back its typed answer (replies.hpp).
 //
 // Errors, the same for every method: kUnavailable "no agent is running (nothing listens on
-// PATH)"; kPermission when this user may not open the socket; kIo for a timeout or an answer that
+// PATH)"; kPermission when this user may not open the socket, or when what answers there runs
+// neither as root nor as the socket file's owner (then nothing is sent to it: docs/security.md);
+// kIo for a timeout or an answer that
 // is not one; kInvalidArgument "the running agent refused...: TEXT" when the agent said no.
 //
 // Threads: no state but the path; each call opens its own connection.

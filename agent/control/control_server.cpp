@@ -1,5 +1,6 @@
 #include "agent/control/control_server.hpp"
 
+#include <optional>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,8 +15,11 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/control/control_client.hpp"
+#include "agent/control/replies.hpp"
+#include "agent/control/socket_folder.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::control {
@@ -36,19 +40,47 @@ struct ControlServer::Impl {
   Impl(std::filesystem::path socket_path, Handler request_handler)
       : path(std::move(socket_path)), handler(std::move(request_handler)), acceptor(io) {}
 
+  // Why `socket`'s peer gets no answer; nullopt when it may talk. The socket file's group is
+  // read now, so that a chgrp by the admin applies to the next connection.
+  std::optional<std::string> refusal(Protocol::socket& socket, Peer& peer) {
+    auto found = peer_of(socket.native_handle());
+    if (!found) return found.error().message;
+    peer = *found;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+      return fmt::format("the control socket {} is gone: is the agent stopping?", path.string());
+    }
+    return refusal_for(peer, ::geteuid(), info.st_gid);
+  }
+
   net::awaitable<void> serve(Protocol::socket socket) {
+    error_code ec;
+    Peer peer;
+    const std::optional<std::string> refused = refusal(socket, peer);
+    if (refused) {
+      log::get("agent")->warn("control socket refused a connection uid={} user={} pid={}", peer.uid,
+                              user_name(peer.uid), peer.pid);
+    }
     std::string buffer;
     for (;;) {
-      error_code ec;
       const std::size_t n =
           co_await net::async_read_until(socket, net::dynamic_buffer(buffer, kMaxRequest), '\n',
                                          net::redirect_error(net::use_awaitable, ec));
       if (ec) co_return;  // the client left (or sent a line too long to be a request)
+      if (refused) {
+        // Answered after the request was read, so that the client's write never meets a closed
+        // socket and it reads why.
+        const std::string line = refusal_line(*refused) + "\n";
+        co_await net::async_write(socket, net::buffer(line),
+                                  net::redirect_error(net::use_awaitable, ec));
+        co_return;
+      }
       std::string line = buffer.substr(0, n - 1);
       buffer.erase(0, n);
       // On the handler pool: a request that waits (sync_wait, reload) holds up no other.
       std::string response = co_await net::co_spawn(
-          handlers, [this, &line]() -> net::awaitable<std::string> { co_return handler(line); },
+          handlers,
+          [this, &line, &peer]() -> net::awaitable<std::string> { co_return handler(line, peer); },
           net::use_awaitable);
       response += "\n";
       co_await net::async_write(socket, net::buffer(response),
@@ -84,6 +116,8 @@ struct ControlServer::Impl {
 Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesystem::path& path,
                                                             Handler handler) {
   std::error_code fs_error;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), fs_error);
+  if (auto folder = check_socket_folder(path); !folder) return tl::unexpected(folder.error());
   if (std::filesystem::exists(path, fs_error)) {
     // Never delete what is not a socket: a control_socket set to another file by mistake (the
     // key file, say) must be refused, not replaced.
@@ -104,7 +138,6 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::filesyste
     }
     std::filesystem::remove(path, fs_error);
   }
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), fs_error);
   auto impl = std::make_unique<Impl>(path, std::move(handler));
   error_code ec;
   impl->acceptor.open(Protocol(), ec);

@@ -24,7 +24,7 @@ std::string message_line(const std::string& message) { return ok_line(message); 
 
 }  // namespace
 
-std::string dispatch(std::string_view line, RequestHandler& handler) {
+std::string dispatch(std::string_view line, RequestHandler& handler, uid_t caller) {
   boost::system::error_code ec;
   json::value request = json::parse(line, ec);
   const json::object* object = ec ? nullptr : request.if_object();
@@ -39,19 +39,20 @@ std::string dispatch(std::string_view line, RequestHandler& handler) {
   }
   if (name == "sync_now") {
     auto asked = parse_sync_now(*object);
-    return reply(asked.and_then([&](const auto& r) { return handler.sync_now(r); }), message_line);
+    return reply(asked.and_then([&](const auto& r) { return handler.sync_now(r, caller); }),
+                 message_line);
   }
   if (name == "sync_wait") {
     auto asked = parse_sync_wait(*object);
-    return reply(asked.and_then([&](const auto& r) { return handler.sync_wait(r); }),
+    return reply(asked.and_then([&](const auto& r) { return handler.sync_wait(r, caller); }),
                  [](const SyncWaitReply& done) { return with_ok(to_json(done)); });
   }
   if (name == "erase") {
     auto asked = parse_erase(*object);
-    return reply(asked.and_then([&](const auto& r) { return handler.erase(r); }),
+    return reply(asked.and_then([&](const auto& r) { return handler.erase(r, caller); }),
                  [](const EraseReply& done) { return with_ok(to_json(done)); });
   }
-  if (name == "reload") return reply(handler.reload(), message_line);
+  if (name == "reload") return reply(handler.reload(caller), message_line);
   if (name == "ping") {
     auto alive = handler.ping();
     return alive ? ok_line() : refusal_line(alive.error().message);

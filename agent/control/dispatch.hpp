@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <boost/json/object.hpp>
+#include <sys/types.h>
 
 #include "agent/control/replies.hpp"
 #include "agent/control/requests.hpp"
@@ -19,23 +20,24 @@
 namespace ferry::control {
 
 // What the running agent does for each request. An error's message is the refusal's text, so it
-// is written for the admin who ran the command.
+// is written for the admin who ran the command. `caller` is the uid of the user who asked (the
+// kernel's word, SO_PEERCRED): requests that act record it in the audit log.
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   // The status JSON of SPEC section 8, answered as it is (no "ok").
   virtual Result<boost::json::object> status() = 0;
   // A run was asked for: the message says which.
-  virtual Result<std::string> sync_now(const SyncNowRequest& request) = 0;
+  virtual Result<std::string> sync_now(const SyncNowRequest& request, uid_t caller) = 0;
   // Blocks until the runs ended (and the spool drained) or the request's timeout passed.
-  virtual Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request) = 0;
-  virtual Result<EraseReply> erase(const EraseRequest& request) = 0;
+  virtual Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request, uid_t caller) = 0;
+  virtual Result<EraseReply> erase(const EraseRequest& request, uid_t caller) = 0;
   // The configuration was reloaded: the message says what runs now.
-  virtual Result<std::string> reload() = 0;
+  virtual Result<std::string> reload(uid_t caller) = 0;
   virtual Result<void> ping() { return {}; }
 };
 
-// One request line (without its newline) in, one answer line (likewise) out.
-std::string dispatch(std::string_view line, RequestHandler& handler);
+// One request line (without its newline) from user `caller` in, one answer line (likewise) out.
+std::string dispatch(std::string_view line, RequestHandler& handler, uid_t caller);
 
 }  // namespace ferry::control

@@ -72,6 +72,7 @@ AgentSettings decode_agent(Context& ctx, const Entry& entry) {
     if (auto path = read_path(ctx, *data_dir)) agent.data_dir = std::move(*path);
   }
   const Entry* socket = map->find("control_socket");
+  agent.control_socket_at = socket != nullptr ? socket->value_at() : agent.data_dir_at;
   if (socket != nullptr) {
     if (auto path = read_path(ctx, *socket)) agent.control_socket = std::move(*path);
   } else if (!agent.data_dir.empty()) {

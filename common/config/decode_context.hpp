@@ -33,6 +33,11 @@ class Context {
   const EnvLookup& env() const { return env_; }
   const std::filesystem::path& file() const { return file_; }
 
+  // False: files that hold secrets (uplink.token_file, uplink.client_key) are neither opened nor
+  // checked; their paths are kept and their content left empty (load.hpp, LoadOptions).
+  bool read_secret_files() const { return read_secret_files_; }
+  void set_read_secret_files(bool read) { read_secret_files_ = read; }
+
   // `path` made absolute against the configuration file's folder when it is relative.
   std::filesystem::path resolve(const std::filesystem::path& path) const;
 
@@ -52,6 +57,7 @@ class Context {
   const Catalog& catalog_;
   EnvLookup env_;
   Diagnostics diagnostics_;
+  bool read_secret_files_ = true;
 };
 
 // How a map's keys are named in messages: sections by their dotted path ("uplink.max_in_flight"),

@@ -87,6 +87,10 @@ void decode_token(Context& ctx, const MapReader& map, bool required,
   }
   auto path = read_path(ctx, *token_file);
   if (!path) return;
+  if (!ctx.read_secret_files()) {
+    uplink.token_file = std::move(*path);
+    return;
+  }
   // A secret: private, owned by the user running Ferry (or the service account), not a link.
   auto content = fs::read_secret_file(*path, 64 * 1024, data_dir);
   if (!content) {
@@ -175,7 +179,10 @@ void decode_tls_files(Context& ctx, const MapReader& map, UplinkSettings& uplink
               present->key, cert != nullptr ? "client_key" : "client_cert");
   }
   if (cert != nullptr) uplink.client_cert = read_readable_file(ctx, *cert);
-  if (key != nullptr) uplink.client_key = read_readable_file(ctx, *key);
+  if (key != nullptr) {
+    uplink.client_key =
+        ctx.read_secret_files() ? read_readable_file(ctx, *key) : read_path(ctx, *key);
+  }
 }
 
 void decode_proxy(Context& ctx, const Entry& entry, UplinkSettings& uplink) {

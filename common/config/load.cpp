@@ -60,7 +60,7 @@ std::string syntax_hint(const YAML::Exception& e, std::string_view yaml) {
 }  // namespace
 
 tl::expected<Settings, Diagnostics> load_config(const std::filesystem::path& file,
-                                                const Catalog& catalog) {
+                                                const Catalog& catalog, LoadOptions options) {
   auto text = fs::read_small_file(file);
   if (!text) {
     // read_small_file says "cannot read PATH: reason"; the path is already at the line's start.
@@ -71,12 +71,12 @@ tl::expected<Settings, Diagnostics> load_config(const std::filesystem::path& fil
     }
     return one_diagnostic(file, kStartOfFile, std::move(message));
   }
-  return load_config_text(*text, file, catalog);
+  return load_config_text(*text, file, catalog, options);
 }
 
 tl::expected<Settings, Diagnostics> load_config_text(std::string_view yaml,
                                                      const std::filesystem::path& file,
-                                                     const Catalog& catalog) {
+                                                     const Catalog& catalog, LoadOptions options) {
   // yaml-cpp reports syntax errors by exception: caught here, at the library's edge.
   std::vector<YAML::Node> documents;
   try {
@@ -105,6 +105,7 @@ tl::expected<Settings, Diagnostics> load_config_text(std::string_view yaml,
   }
 
   detail::Context ctx(file, catalog);
+  ctx.set_read_secret_files(options.read_secret_files);
   Settings settings;
   try {
     settings = detail::decode_settings(ctx, root);

@@ -38,6 +38,7 @@ struct AgentSettings {
   std::filesystem::path data_dir;
   Location data_dir_at;
   std::filesystem::path control_socket;  // defaults to <data_dir>/control.sock
+  Location control_socket_at;            // of agent.control_socket, else of data_dir
   LogSettings log;
   // agent.audit.retention: audit log entries older than this are trimmed (the chain stays
   // verifiable from the first entry kept).

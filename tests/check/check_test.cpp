@@ -93,8 +93,8 @@ TEST_CASE("ferry check passes every check against a healthy tenant", "[check]") 
   const auto result = check(checked.site);
   INFO(result.out << result.err);
   CHECK(result.exit_code == 0);
-  for (const char* name :
-       {"config", "data dir", "key file", "source sis", "dns", "tcp", "tls", "token"}) {
+  for (const char* name : {"config", "data dir", "key file", "control socket", "source sis", "dns",
+                           "tcp", "tls", "token"}) {
     check_status(result, name, "OK    ");
   }
   CHECK_THAT(result.out, !Contains("FAIL"));
@@ -118,7 +118,7 @@ TEST_CASE("ferry check --json prints one object with every check", "[check]") {
   const auto report = boost::json::parse(result.out).as_object();
   CHECK(report.at("ok").as_bool());
   const auto& checks = report.at("checks").as_array();
-  CHECK(checks.size() == 8);
+  CHECK(checks.size() == 9);
   for (const auto& entry : checks) {
     INFO(boost::json::serialize(entry));
     CHECK(entry.at("result").as_string() == "ok");
@@ -290,6 +290,43 @@ TEST_CASE("ferry check fails a data_dir that its group or others may read", "[ch
              Contains(fmt::format("{} is readable by its group or others (mode 0750): run chmod "
                                   "700 {}",
                                   data_dir.string(), data_dir.string())));
+}
+
+TEST_CASE("a control_socket in a folder anyone may write is refused by check validate and run",
+          "[check]") {
+  CheckedSite checked;
+  auto& site = checked.site;
+  const auto shared = site.dir() / "shared";
+  fs::create_directory(shared);
+  fs::permissions(shared, fs::perms::all | fs::perms::sticky_bit);  // as /tmp is
+  const auto socket = shared / "control.sock";
+  AgentConfig config = agent_config(checked.tenant.port());
+  config.agent_extra = fmt::format("  control_socket: {}\n", socket.string());
+  site.configure(config);
+  const std::string problem = fmt::format(
+      "agent.control_socket {} is in {}, a folder its group and others may write to (mode 1777)",
+      socket.string(), shared.string());
+
+  const auto result = check(site);
+  INFO(result.out << result.err);
+  CHECK(result.exit_code == 1);
+  check_status(result, "control socket", "FAIL  ");
+  CHECK_THAT(line_of(result.out, "control socket"), Contains(problem));
+
+  // validate names the line of agent.control_socket.
+  const auto validated = site.ferry({"validate"});
+  INFO(validated.out << validated.err);
+  CHECK(validated.exit_code == 2);
+  CHECK_THAT(validated.err, StartsWith(site.config().string() + ":6:19: " + problem));
+
+  // The agent does not start.
+  ChildProcess run = site.start_run();
+  const auto code = run.wait_for(30s);
+  INFO("ferry run: " << site.run_output());
+  CHECK(code.has_value());
+  CHECK(code != std::optional<int>(0));
+  CHECK_THAT(site.run_output(), Contains(problem));
+  CHECK_FALSE(fs::exists(socket));
 }
 
 TEST_CASE("ferry check goes through the HTTP CONNECT proxy", "[check][proxy]") {

@@ -1,7 +1,8 @@
 // A real `ferry run` driven through its control socket and signals: `ferry status --json` tells
 // the truth while the tenant is up, down and back; `sync_now` over the socket starts a run;
 // `reload` (and SIGHUP) apply a changed configuration, and a broken one is refused while the
-// running one stays.
+// running one stays. Requests that act record who asked in the audit log; a member of the
+// socket's group runs `ferry status` without the agent's secrets, and anyone else is refused.
 #include <chrono>
 #include <csignal>
 #include <string>
@@ -9,10 +10,15 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/control/control_client.hpp"
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/local_http.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/tcp_proxy.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
@@ -47,6 +53,49 @@ bool first_run_ended(const boost::json::object& status) {
   const auto& first = sources->as_array().at(0);
   const auto* runs = first.is_object() ? first.as_object().if_contains("runs") : nullptr;
   return runs != nullptr && runs->is_number() && runs->to_number<std::uint64_t>() >= 1;
+}
+
+// A group made for one test (groupadd) with `user` in it (gpasswd -a), removed again (groupdel).
+class TempGroup {
+ public:
+  explicit TempGroup(const std::string& user) : name_(fmt::format("ferryt{}", ::getpid())) {
+    auto added = run_process({"/usr/sbin/groupadd", name_});
+    INFO("groupadd " << name_ << ": " << added.out << added.err);
+    REQUIRE(added.exit_code == 0);
+    created_ = true;
+    auto joined = run_process({"/usr/bin/gpasswd", "-a", user, name_});
+    INFO("gpasswd -a " << user << " " << name_ << ": " << joined.out << joined.err);
+    REQUIRE(joined.exit_code == 0);
+    const group* entry = ::getgrnam(name_.c_str());
+    REQUIRE(entry != nullptr);
+    gid_ = entry->gr_gid;
+  }
+  ~TempGroup() {
+    if (created_) run_process({"/usr/sbin/groupdel", name_});
+  }
+  TempGroup(const TempGroup&) = delete;
+  TempGroup& operator=(const TempGroup&) = delete;
+
+  const std::string& name() const { return name_; }
+  gid_t gid() const { return gid_; }
+
+ private:
+  std::string name_;
+  gid_t gid_ = 0;
+  bool created_ = false;
+};
+
+struct User {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+User user_named(const char* name) {
+  const passwd* entry = ::getpwnam(name);
+  INFO("user " << name);
+  REQUIRE(entry != nullptr);
+  return {entry->pw_name, entry->pw_uid, entry->pw_gid};
 }
 
 boost::json::object request(const UplinkSite& site, const std::string& line) {
@@ -133,6 +182,81 @@ TEST_CASE("status --json tells the truth while the tenant is up, down and back",
   CHECK_THAT(after.err, Contains("no agent is running"));
 }
 
+TEST_CASE(
+    "a member of the socket's group runs ferry status without the secrets and others are refused",
+    "[uplink][control]") {
+  if (::geteuid() != 0) {
+    FERRY_SKIP(
+        "needs root to run ferry status as user nobody (setpriv) and to make a group for "
+        "it (groupadd)");
+  }
+  const User nobody = user_named("nobody");
+  const User outside = user_named("daemon");  // in no group of this test
+  TempGroup members(nobody.name);
+  UplinkSite site(20);
+  TcpProxy nothing_listens;  // holds a port and refuses every connection
+  // The token in a file only root may read; the key file is root's (0600, in a data_dir of 0700).
+  const auto token_file = site.dir().write("token", std::string(kToken) + "\n");
+  REQUIRE(::chmod(token_file.c_str(), 0600) == 0);
+  // The socket in a folder of its own, setgid to the group: the socket file gets that group.
+  const auto run_dir = site.dir() / "run";
+  std::filesystem::create_directory(run_dir);
+  REQUIRE(::chown(run_dir.c_str(), 0, members.gid()) == 0);
+  REQUIRE(::chmod(run_dir.c_str(), 02750) == 0);
+  const auto socket = run_dir / "control.sock";
+  site.configure({.port = nothing_listens.port(),
+                  .token_file = token_file,
+                  .agent_extra = fmt::format("  control_socket: {}\n", socket.string())});
+  // Others may pass through the site's folder and read ferry.yaml (which holds no secret).
+  REQUIRE(::chmod(site.dir().path().c_str(), 0711) == 0);
+  REQUIRE(::chmod(site.config().c_str(), 0644) == 0);
+  auto run = site.start_run();
+  INFO("ferry run: " << site.run_output());
+  REQUIRE(wait_until([&] { return site.ferry({"status"}).exit_code == 0 || !run.running(); }, 30s,
+                     100ms));
+  REQUIRE(run.running());
+  struct stat info {};
+  REQUIRE(::stat(socket.c_str(), &info) == 0);
+  REQUIRE(info.st_gid == members.gid());
+
+  // `ferry status --json` as `user` (setpriv): its groups as the group database lists them.
+  const auto status_as = [&](const User& user) {
+    std::vector<std::string> argv = {"/usr/bin/setpriv", fmt::format("--reuid={}", user.uid),
+                                     fmt::format("--regid={}", user.gid), "--init-groups", "--"};
+    for (auto& arg : site.ferry_argv({"status", "--json"})) argv.push_back(std::move(arg));
+    auto shown = run_process(argv);
+    INFO("setpriv cannot start ferry as " << user.name
+                                          << " (126 or 127) when a folder above it is closed to "
+                                             "others");
+    CHECK(shown.exit_code != 126);
+    CHECK(shown.exit_code != 127);
+    return shown;
+  };
+  auto member = status_as(nobody);
+  INFO(member.out << member.err);
+  CHECK(member.exit_code == 0);
+  CHECK_THAT(member.out, Contains(fmt::format("\"agent_id\":\"{}\"", kAgentId)));
+
+  // Someone outside the group (user daemon), let through by the file modes (an admin opened them
+  // too wide), is refused by the agent and told how to get in.
+  REQUIRE(::chmod(run_dir.c_str(), 02751) == 0);
+  REQUIRE(::chmod(socket.c_str(), 0666) == 0);
+  auto outsider = status_as(outside);
+  INFO(outsider.out << outsider.err);
+  CHECK(outsider.exit_code == 1);
+  CHECK_THAT(outsider.err,
+             Contains(fmt::format("user daemon (uid {}) may not use this agent's control socket",
+                                  outside.uid)) &&
+                 Contains(fmt::format("usermod -aG {} daemon", members.name())));
+  CHECK(wait_until(
+      [&] {
+        return site.logged(
+            fmt::format("control socket refused a connection uid={} user=daemon", outside.uid));
+      },
+      10s));
+  site.stop_run(run);
+}
+
 TEST_CASE("sync_now over the control socket starts a run", "[uplink][control]") {
   UplinkSite site(20);
   TcpProxy nothing_listens;  // holds a port and refuses every connection
@@ -148,6 +272,12 @@ TEST_CASE("sync_now over the control socket starts a run", "[uplink][control]") 
   CHECK(unknown.at("ok") == false);
   CHECK_THAT(std::string(unknown.at("error").as_string()), Contains("no source named 'nope'"));
   site.stop_run(run);
+  // Who asked is on record: the uid the kernel reported for this process.
+  const auto asked = audit_entries(site, "sync_requested");
+  REQUIRE(asked.size() == 2);
+  CHECK(asked[0].at("uid") == ::getuid());
+  CHECK(asked[0].at("sources") == boost::json::array{"sis"});
+  CHECK(asked[0].at("wait") == false);
 }
 
 TEST_CASE("the metrics endpoint of a running agent is scraped over HTTP", "[uplink][control]") {
@@ -215,6 +345,11 @@ TEST_CASE("ferry sync shows progress, and hands its work to a running agent", "[
   CHECK_THAT(handed.out, Contains("the running agent owns"));
   CHECK_THAT(handed.out, Contains("sis: "));
   CHECK(site.runs_of("sis") >= 2);
+  const auto asked = audit_entries(site, "sync_requested");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].at("uid") == ::getuid());
+  CHECK(asked[0].at("wait") == true);
+  CHECK(asked[0].at("upload") == true);
   // What needs the data_dir to itself says so.
   auto mass = site.ferry({"sync", "--allow-mass-delete"});
   CHECK(mass.exit_code == 1);
@@ -288,9 +423,14 @@ TEST_CASE("reload applies a changed configuration and refuses a broken one", "[u
   CHECK(uplink_state(request(site, R"({"cmd":"status"})")) == "connected");
   site.stop_run(run);
 
-  const std::string audit = read_file(site.data_dir() / "audit.log");
-  CHECK(count_of(audit, "\"event\":\"config_reloaded\"") == 1);
-  CHECK(count_of(audit, "\"event\":\"config_reload_refused\"") == 2);
+  // A reload asked over the socket records who asked; SIGHUP's sender is not known.
+  const auto reloaded = audit_entries(site, "config_reloaded");
+  REQUIRE(reloaded.size() == 1);
+  CHECK(reloaded[0].at("uid") == ::getuid());
+  const auto refusals = audit_entries(site, "config_reload_refused");
+  REQUIRE(refusals.size() == 2);
+  CHECK(refusals[0].at("uid") == ::getuid());
+  CHECK_FALSE(refusals[1].contains("uid"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/tcp_proxy.hpp"
@@ -168,6 +169,10 @@ TEST_CASE("a running agent does the erasure it is handed over the control socket
   const std::string audit = read_file(site.data_dir() / "audit.log");
   CHECK(count_of(audit, "\"event\":\"erase\"") == 1);
   CHECK(count_of(audit, "\"event\":\"batch_acked\"") > 0);
+  // Who asked: the uid the kernel reported for `ferry erase` at the socket.
+  const auto erased_entries = audit_entries(site, "erase");
+  REQUIRE(erased_entries.size() == 1);
+  CHECK(erased_entries[0].at("uid") == ::getuid());
   check_value_nowhere(site, kSubject);
 }
 

@@ -5,6 +5,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -63,9 +64,9 @@ void UplinkSite::configure(const AgentConfig& config) {
   tenant: {tenant}
   data_dir: {data_dir}
   log: {{level: {level}, file: {log}}}
-uplink:
+{agent_extra}uplink:
   url: wss://{host}:{port}/v1/agent
-  token: "{token}"
+  {token}
   tenant_public_key: "{public_key}"
   ca_file: {ca}
   idle_timeout: {idle}
@@ -78,16 +79,18 @@ uplink:
     preset: oneroster
 {streams})",
                   fmt::arg("agent", kAgentId), fmt::arg("streams", kSisStreams),
-                  fmt::arg("tenant", kTenantId),
-                  fmt::arg("data_dir", data_dir().string()), fmt::arg("level", config.log_level),
-                  fmt::arg("log", log_file().string()), fmt::arg("host", config.host),
-                  fmt::arg("port", config.port), fmt::arg("token", config.token),
+                  fmt::arg("tenant", kTenantId), fmt::arg("data_dir", data_dir().string()),
+                  fmt::arg("level", config.log_level), fmt::arg("log", log_file().string()),
+                  fmt::arg("host", config.host), fmt::arg("port", config.port),
+                  fmt::arg("token", config.token_file ? "token_file: " + config.token_file->string()
+                                                      : fmt::format("token: \"{}\"", config.token)),
                   fmt::arg("public_key", public_key_),
                   fmt::arg("ca", config.ca_file.value_or(ca_pem()).string()),
                   fmt::arg("idle", config.idle_timeout), fmt::arg("max_rows", config.max_rows),
                   fmt::arg("batch_extra", config.batch_extra),
                   fmt::arg("uplink_extra", config.uplink_extra), fmt::arg("spool", spool),
-                  fmt::arg("export", export_dir().string())));
+                  fmt::arg("export", export_dir().string()),
+                  fmt::arg("agent_extra", config.agent_extra)));
   if (!keys_made_) {
     const auto keys = ferry({"keys", "init"});
     INFO(keys.out << keys.err);
@@ -296,6 +299,24 @@ void check_stored(const UplinkSite& site, const std::map<std::string, std::strin
     const bool identical = stored == rows;
     CHECK(identical);
   }
+}
+
+std::vector<boost::json::object> audit_entries(const UplinkSite& site, std::string_view event) {
+  std::vector<boost::json::object> entries;
+  const std::string text = read_file(site.data_dir() / "audit.log");
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    boost::system::error_code ec;
+    auto value = boost::json::parse(std::string_view(text).substr(start, end - start), ec);
+    start = end + 1;
+    if (ec || !value.is_object()) continue;
+    const auto* name = value.as_object().if_contains("event");
+    if (name != nullptr && name->is_string() && name->as_string() == event) {
+      entries.push_back(std::move(value.as_object()));
+    }
+  }
+  return entries;
 }
 
 }  // namespace ferry::test

@@ -53,12 +53,14 @@ struct AgentConfig {
   std::string host = "127.0.0.1";                  // of uplink.url
   std::optional<std::filesystem::path> ca_file{};  // default: the site's CA
   std::string token = std::string(kToken);
+  std::optional<std::filesystem::path> token_file{};  // instead of `token`: a file holding it
   std::string idle_timeout = "3s";
   std::uint64_t max_rows = 10000;  // uplink.batch.max_rows
   std::string batch_extra{};       // more keys of uplink.batch, e.g. ", max_bytes: 1MiB"
   std::string uplink_extra{};      // more lines of uplink, each indented by two spaces
   std::string spool{};             // lines of the spool section, each indented by two spaces
   std::string log_level = "debug";
+  std::string agent_extra{};  // more lines of agent, each indented by two spaces
 };
 
 class UplinkSite {
@@ -184,5 +186,8 @@ std::size_t total_lines(const std::map<std::string, std::string>& rows);
 std::uintmax_t total_bytes(const std::map<std::string, std::string>& rows);
 // How often `what` occurs in `text`.
 std::size_t count_of(std::string_view text, std::string_view what);
+
+// The entries of the agent's audit log for `event`, oldest first.
+std::vector<boost::json::object> audit_entries(const UplinkSite& site, std::string_view event);
 
 }  // namespace ferry::test

@@ -33,13 +33,14 @@ struct Agent {
   std::mutex mutex;
 
   explicit Agent(std::function<std::string(const std::string&)> answer) {
-    auto started = ControlServer::start(socket, [this, answer](const std::string& line) {
-      {
-        std::lock_guard lock(mutex);
-        requests.push_back(line);
-      }
-      return answer(line);
-    });
+    auto started =
+        ControlServer::start(socket, [this, answer](const std::string& line, const Peer&) {
+          {
+            std::lock_guard lock(mutex);
+            requests.push_back(line);
+          }
+          return answer(line);
+        });
     REQUIRE(started);
     server = std::move(*started);
   }

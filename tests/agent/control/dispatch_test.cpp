@@ -20,14 +20,16 @@ class FakeHandler : public RequestHandler {
     calls.push_back("status");
     return json::object{{"agent_id", "school-042"}, {"sources", json::array{}}};
   }
-  Result<std::string> sync_now(const SyncNowRequest& request) override {
+  Result<std::string> sync_now(const SyncNowRequest& request, uid_t caller) override {
     calls.push_back("sync_now");
+    callers.push_back(caller);
     sync_now_asked = request;
     if (request.source == "nope") return make_error(ErrorCode::kNotFound, "no source named 'nope'");
     return std::string("sync of ") + request.source.value_or("every source") + " started";
   }
-  Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request) override {
+  Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request, uid_t caller) override {
     calls.push_back("sync_wait");
+    callers.push_back(caller);
     sync_wait_asked = request;
     SyncWaitReply reply;
     reply.done = true;
@@ -35,8 +37,9 @@ class FakeHandler : public RequestHandler {
     reply.spool = {2, 4096, 1};
     return reply;
   }
-  Result<EraseReply> erase(const EraseRequest& request) override {
+  Result<EraseReply> erase(const EraseRequest& request, uid_t caller) override {
     calls.push_back("erase");
+    callers.push_back(caller);
     erase_asked = request;
     EraseReply reply;
     reply.domain = request.domain;
@@ -44,13 +47,15 @@ class FakeHandler : public RequestHandler {
     reply.erase_seq = 7;
     return reply;
   }
-  Result<std::string> reload() override {
+  Result<std::string> reload(uid_t caller) override {
     calls.push_back("reload");
+    callers.push_back(caller);
     if (refuse_reload) return make_error(ErrorCode::kConfig, "ferry.yaml:3:5: unknown key");
     return std::string("configuration reloaded");
   }
 
   std::vector<std::string> calls;
+  std::vector<uid_t> callers;  // of the requests that act, in order
   SyncNowRequest sync_now_asked;
   SyncWaitRequest sync_wait_asked;
   EraseRequest erase_asked;
@@ -70,8 +75,11 @@ std::string erase_line(std::string_view domain, const std::vector<std::string>& 
   return to_line(EraseRequest{std::string(domain), tokens});
 }
 
+// The uid the tests' requests come from.
+constexpr uid_t kCaller = 4242;
+
 json::object answer_to(std::string_view line, FakeHandler& handler) {
-  const std::string answer = dispatch(line, handler);
+  const std::string answer = dispatch(line, handler, kCaller);
   CHECK(answer.find('\n') == std::string::npos);
   auto value = json::parse(answer);
   REQUIRE(value.is_object());
@@ -85,7 +93,8 @@ void check_refused(const json::object& answer, std::string_view error) {
 
 TEST_CASE("status answers the handler's JSON as it is, without \"ok\"") {
   FakeHandler handler;
-  CHECK(dispatch(R"({"cmd":"status"})", handler) == R"({"agent_id":"school-042","sources":[]})");
+  CHECK(dispatch(R"({"cmd":"status"})", handler, kCaller) ==
+        R"({"agent_id":"school-042","sources":[]})");
   CHECK(handler.calls == std::vector<std::string>{"status"});
 }
 
@@ -165,7 +174,7 @@ TEST_CASE("reload answers what the handler applied, or its refusal") {
 
 TEST_CASE("ping answers ok") {
   FakeHandler handler;
-  CHECK(dispatch(R"({"cmd":"ping"})", handler) == R"({"ok":true})");
+  CHECK(dispatch(R"({"cmd":"ping"})", handler, kCaller) == R"({"ok":true})");
 }
 
 TEST_CASE("a line that is not a request is refused, and no handler is called") {
@@ -184,6 +193,17 @@ TEST_CASE("an unknown cmd is refused, naming the known ones") {
   check_refused(answer_to(R"({"cmd":"shutdown"})", handler),
                 "unknown cmd 'shutdown' (known: status, sync_now, sync_wait, erase, reload, ping)");
   CHECK(handler.calls.empty());
+}
+
+TEST_CASE("the caller's uid reaches every request that acts") {
+  FakeHandler handler;
+  const auto tokens = two_tokens();
+  answer_to(R"({"cmd":"sync_now"})", handler);
+  answer_to(R"({"cmd":"sync_wait","sources":[],"drain":false,"timeout_ms":1000})", handler);
+  answer_to(erase_line("user", tokens), handler);
+  answer_to(R"({"cmd":"reload"})", handler);
+  CHECK(handler.calls == std::vector<std::string>{"sync_now", "sync_wait", "erase", "reload"});
+  CHECK(handler.callers == std::vector<uid_t>{kCaller, kCaller, kCaller, kCaller});
 }
 
 }  // namespace

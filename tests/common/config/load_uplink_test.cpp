@@ -78,6 +78,23 @@ TEST_CASE("an unreadable token_file names the path and the reason") {
               " is empty: put the agent token in it"});
 }
 
+TEST_CASE("without secret files the token_file and client_key are neither read nor checked") {
+  ferry::test::TempDir dir;
+  // Missing altogether: only `ferry status`-like loading may pass over them.
+  const std::string yaml = uplink(
+      "  token_file: token\n  client_cert: cert.pem\n  client_key: "
+      "key.pem\n  tenant_public_key: " +
+      std::string(kKey) + "\n");
+  dir.write("cert.pem", "certificate");
+  REQUIRE_FALSE(load_config_text(yaml, dir / "ferry.yaml", test_catalog()));
+  auto loaded =
+      load_config_text(yaml, dir / "ferry.yaml", test_catalog(), {.read_secret_files = false});
+  REQUIRE(loaded);
+  CHECK(loaded->uplink.token.empty());
+  CHECK(loaded->uplink.token_file == dir / "token");
+  CHECK(loaded->uplink.client_key == dir / "key.pem");
+}
+
 TEST_CASE("token and token_file are exclusive, and one of them is required") {
   CHECK(diagnostics_of(uplink(
             "  token: a\n  token_file: /t\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
