@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "agent/app/audit_events.hpp"
+#include "agent/app/service_status.hpp"
+#include "common/config/duration.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::app {
@@ -70,12 +72,19 @@ void Daemon::tear_down() {
 void Daemon::run() {
   auto log = log::get("agent");
   const auto watchdog = lifecycle_.watchdog_interval();
-  const auto wake = watchdog.count() > 0 ? std::min<std::chrono::milliseconds>(watchdog, kWakeEvery)
-                                         : std::chrono::milliseconds(kWakeEvery);
+  const auto status_every = lifecycle_.status_interval();
+  auto wake = std::chrono::milliseconds(kWakeEvery);
+  if (watchdog.count() > 0) wake = std::min(wake, watchdog);
+  if (status_every.count() > 0) wake = std::min(wake, status_every);
+  if (watchdog.count() > 0) {
+    log->info("systemd watchdog on: telling it every {} that the agent's loops answer",
+              config::format_duration(watchdog));
+  }
+  tell_service_manager(watchdog, status_every.count() > 0);
   auto next_trim = std::chrono::steady_clock::now() + kTrimEvery;
   for (;;) {
     const auto signal = signals_.wait(wake);
-    if (watchdog.count() > 0) lifecycle_.alive();
+    tell_service_manager(watchdog, status_every.count() > 0);
     if (std::chrono::steady_clock::now() >= next_trim) {
       next_trim = std::chrono::steady_clock::now() + kTrimEvery;
       trim_audit_log();
@@ -99,6 +108,27 @@ void Daemon::run() {
       lifecycle_.reloaded(outcome.applied, outcome.message);
     }
   }
+}
+
+// A loop that does not answer within a quarter of the interval (at most 5 s) counts as stuck:
+// the watchdog is then not fed, and systemd restarts the agent once WatchdogSec runs out.
+void Daemon::tell_service_manager(std::chrono::milliseconds watchdog, bool send_status) {
+  Generation& generation = *generations_->current();
+  if (watchdog.count() > 0) {
+    const auto within = std::min<std::chrono::milliseconds>(watchdog / 4, std::chrono::seconds(5));
+    auto stuck = generation.stuck_loop(within);
+    if (!stuck) {
+      lifecycle_.alive();
+      if (stuck_) log::get("agent")->info("{} answers again: the watchdog is fed again", *stuck_);
+    } else if (stuck != stuck_) {
+      log::get("agent")->error(
+          "{} did not answer within {}: the systemd watchdog is no longer fed, so systemd will "
+          "restart the agent unless it recovers",
+          *stuck, config::format_duration(within));
+    }
+    stuck_ = std::move(stuck);
+  }
+  if (send_status) lifecycle_.status(service_status_line(generation.status_inputs(started_)));
 }
 
 std::uint16_t Daemon::metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }

@@ -95,6 +95,8 @@ class Daemon {
   void stop_generation();
 
   void trim_audit_log();
+  // Feeds the watchdog when every loop answers its probe, and sends the status line.
+  void tell_service_manager(std::chrono::milliseconds watchdog, bool send_status);
 
   const std::filesystem::path config_file_;
   config::Settings settings_;             // as the process started; a reload may not change some
@@ -103,6 +105,7 @@ class Daemon {
   std::size_t steps_done_ = 0;
   bool announced_ = false;  // agent_started recorded: agent_stopped is due
   std::chrono::system_clock::time_point started_;
+  std::optional<std::string> stuck_;  // the loop last found stuck: said once, until it answers
 
   AgentSignals signals_;
   std::optional<DataDirLock> lock_;

@@ -88,6 +88,12 @@ Result<std::string> Generation::run_now(const std::optional<std::string>& source
                 : std::string("sync of every source started");
 }
 
+std::optional<std::string> Generation::stuck_loop(std::chrono::milliseconds within) const {
+  if (collector_ && !collector_->answers_within(within)) return "the collector";
+  if (uplink_ && !uplink_->answers_within(within)) return "the uplink";
+  return std::nullopt;
+}
+
 control::StatusInputs Generation::status_inputs(
     std::chrono::system_clock::time_point started) const {
   control::StatusInputs inputs;

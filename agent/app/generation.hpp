@@ -79,6 +79,9 @@ class Generation {
   // Asks for a run of `source` (every source when nullopt) now; the message says which, the error
   // that no source has that name.
   Result<std::string> run_now(const std::optional<std::string>& source);
+  // The systemd watchdog's liveness probe: the first of the collector and the uplink whose loop
+  // did not answer within `within` ("the collector", "the uplink"); nullopt when all did.
+  std::optional<std::string> stuck_loop(std::chrono::milliseconds within) const;
   // What `status` and the metrics show; `started`: when the agent started.
   control::StatusInputs status_inputs(std::chrono::system_clock::time_point started) const;
 

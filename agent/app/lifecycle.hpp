@@ -5,7 +5,7 @@
 //
 // Threads: every call comes from the thread that runs app::Daemon (the main thread), in the order
 // the comments give: starting() per step, then ready(), then any number of reloading()/reloaded()
-// pairs and alive() calls, then stopping() once.
+// pairs, alive() and status() calls, then stopping() once.
 #pragma once
 
 #include <chrono>
@@ -31,7 +31,12 @@ class Lifecycle {
   // How often alive() must be called while the agent runs (say half of systemd's WatchdogSec);
   // zero: never.
   virtual std::chrono::milliseconds watchdog_interval() const { return {}; }
+  // Every loop of the agent answered its liveness probe (Generation::stuck_loop).
   virtual void alive() {}
+  // How often the running agent sends status(); zero: never.
+  virtual std::chrono::milliseconds status_interval() const { return {}; }
+  // One line on how the agent is doing (service_status_line), for `systemctl status`.
+  virtual void status(std::string_view line) { (void)line; }
 };
 
 // The Lifecycle of `ferry run` in a terminal: nothing to tell anyone.

@@ -1,6 +1,7 @@
 // ferry run: the agent in the foreground until SIGTERM or SIGINT (what service managers run).
 // The agent itself is app::Daemon; this file parses the arguments and maps failures to exit codes.
 #include "agent/app/daemon.hpp"
+#include "agent/app/systemd_lifecycle.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 
@@ -15,8 +16,10 @@ int run(const ParsedArgs& args, Io& io) {
   if (!setup_logging(*settings, io, log::StderrStyle::kAuto)) return kExitFailure;
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
-  auto daemon =
-      app::Daemon::start(std::move(*settings), std::move(*keyring), app::quiet_lifecycle());
+  // Under systemd (Type=notify) it hears READY=1, STATUS=, RELOADING=1, STOPPING=1, WATCHDOG=1.
+  const std::unique_ptr<app::Lifecycle> systemd = app::systemd_lifecycle();
+  auto daemon = app::Daemon::start(std::move(*settings), std::move(*keyring),
+                                   systemd ? *systemd : app::quiet_lifecycle());
   if (!daemon) {
     return fail(io, daemon.error().configuration ? kExitUsage : kExitFailure,
                 daemon.error().error.message);
@@ -34,11 +37,15 @@ const CommandSpec& run_command() {
       .summary = "run the agent in the foreground until SIGTERM or SIGINT",
       .usage = "ferry run [-c FILE]",
       .details =
-          "Polls each source on its schedule, spools what changed, and delivers the spool to\n"
-          "the tenant (unless uplink.enabled is false). Logs to stderr (and to agent.log.file\n"
-          "when set). SIGTERM or SIGINT stops it within seconds: a run in progress rolls back\n"
-          "and is read again next time, and unacknowledged batches stay in the spool; nothing\n"
-          "is lost. Service managers (systemd, the Windows service) run this command.",
+          "Polls each source on its schedule, spools what changed, and delivers the spool\n"
+          "to the tenant (unless uplink.enabled is false). Logs to stderr (and to\n"
+          "agent.log.file when set); under systemd, stderr is the journal, with each line's\n"
+          "level. Started by systemd as a Type=notify service, it reports READY=1 once the\n"
+          "control socket listens, a STATUS= line, reloads and stopping, and feeds\n"
+          "WatchdogSec= while its loops answer. SIGTERM or SIGINT stops it within seconds:\n"
+          "a run in progress rolls back and is read again next time, and unacknowledged\n"
+          "batches stay in the spool; nothing is lost. Service managers (systemd, the\n"
+          "Windows service) run this command.",
       .options = kOptions,
       .run = run};
   return spec;

@@ -351,6 +351,19 @@ std::vector<OnceResult> Collector::run_once(const std::vector<std::string>& name
   return results;
 }
 
+bool Collector::answers_within(std::chrono::milliseconds within) const {
+  // std::mutex has no timed lock, and the lock is never held for long: a few tries suffice.
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    if (mutex_.try_lock()) {
+      mutex_.unlock();
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 std::vector<SourceStatus> Collector::sources() const {
   std::lock_guard lock(mutex_);
   std::vector<SourceStatus> states;

@@ -14,6 +14,7 @@
 // is lost (the next run reads those rows again).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -94,6 +95,11 @@ class Collector {
                                    std::stop_token stop);
 
   std::vector<SourceStatus> sources() const;
+
+  // Whether the collector's lock could be taken within `within` (the systemd watchdog's liveness
+  // probe). The workers hold it only between runs, never while a source is read, so a slow source
+  // does not make the collector look stuck; a deadlock does.
+  bool answers_within(std::chrono::milliseconds within) const;
 
  private:
   struct Once {

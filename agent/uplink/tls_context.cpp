@@ -52,8 +52,10 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const config::UplinkSetti
                         "uplink.client_cert {}: not a PEM certificate chain ({})",
                         settings.client_cert->string(), openssl_reason(ec));
     }
-    // A secret: private, owned by the user running Ferry (or the service account), not a link.
-    auto key = fs::read_secret_file(*settings.client_key, 1024 * 1024, data_dir);
+    // A secret: private, owned by the user running Ferry (or the service account), not a link;
+    // or kept by root for the agent's group (root:ferry 0640), like uplink.token_file.
+    auto key = fs::read_secret_file(*settings.client_key, 1024 * 1024, data_dir,
+                                    fs::SecretSharing::kRootToOwnGroup);
     if (!key) {
       return make_error(key.error().code, "uplink.client_key: {}", key.error().message);
     }

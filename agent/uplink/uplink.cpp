@@ -26,6 +26,7 @@
 #include "agent/uplink/messages.hpp"
 #include "agent/uplink/tls_context.hpp"
 #include "common/config/duration.hpp"
+#include "common/env/test_hooks.hpp"
 #include "common/log/log.hpp"
 #include "common/log/printable.hpp"
 
@@ -741,6 +742,19 @@ void Uplink::notify() {
 void Uplink::hold_sending(const std::function<void(std::uint64_t sent_through)>& work) {
   std::lock_guard hold(impl_->send_mutex);
   work(impl_->handed_through);
+}
+
+bool Uplink::answers_within(std::chrono::milliseconds within) {
+  Impl* impl = impl_.get();
+  if (!impl->thread.joinable()) return true;
+  // Shared with the handler, which may run long after this returned (or never, if the loop ends).
+  auto answered = std::make_shared<std::promise<void>>();
+  auto future = answered->get_future();
+  net::post(impl->io, [answered] {
+    env::test_hooks::liveness_probe("uplink");
+    answered->set_value();
+  });
+  return future.wait_for(within) == std::future_status::ready;
 }
 
 Status Uplink::status() const {

@@ -82,6 +82,9 @@ class Uplink {
   // New batches were spooled (or a loss recorded): send them.
   void notify();
   Status status() const;
+  // Whether the uplink's thread runs a handler posted to it within `within` (the systemd
+  // watchdog's liveness probe). True before start() and after stop(): no loop, nothing stuck.
+  bool answers_within(std::chrono::milliseconds within);
   // Runs `work` while no batch can start on its way to the tenant. `work` gets the highest seq
   // ever handed to a connection: batches at or below it may be at the tenant already, those
   // above it are not. For an erasure, which withholds what was not sent.

@@ -91,8 +91,10 @@ void decode_token(Context& ctx, const MapReader& map, bool required,
     uplink.token_file = std::move(*path);
     return;
   }
-  // A secret: private, owned by the user running Ferry (or the service account), not a link.
-  auto content = fs::read_secret_file(*path, 64 * 1024, data_dir);
+  // A secret: private, owned by the user running Ferry (or the service account), not a link; or
+  // kept by root for the agent's group (/etc/ferry/token, root:ferry 0640, as the package has it).
+  auto content =
+      fs::read_secret_file(*path, 64 * 1024, data_dir, fs::SecretSharing::kRootToOwnGroup);
   if (!content) {
     ctx.error(token_file->value_at(), "uplink.token_file: {}", content.error().message);
     return;

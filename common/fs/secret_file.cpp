@@ -33,8 +33,27 @@ std::string chown_user(uid_t uid) {
   return name.empty() ? std::to_string(uid) : name;
 }
 
+// Whether this process is in group `gid` (its effective group or a supplementary one).
+bool in_own_groups(gid_t gid) {
+  if (::getegid() == gid) return true;
+  const int count = ::getgroups(0, nullptr);
+  if (count <= 0) return false;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  const int got = ::getgroups(count, groups.data());
+  return got > 0 &&
+         std::find(groups.begin(), groups.begin() + got, gid) != groups.begin() + got;
+}
+
+// Root keeps the file and lets this process's group read it; nobody else may read, and only root
+// may write. Pointless for root itself, which reads every file.
+bool shared_by_root(uid_t euid, const struct stat& info, SecretSharing sharing) {
+  const mode_t mode = info.st_mode & 07777;
+  return sharing == SecretSharing::kRootToOwnGroup && euid != 0 && info.st_uid == 0 &&
+         (mode & 040) != 0 && (mode & 027) == 0 && in_own_groups(info.st_gid);
+}
+
 Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& path,
-                             const std::filesystem::path& service_dir) {
+                             const std::filesystem::path& service_dir, SecretSharing sharing) {
   struct stat info {};
   if (::fstat(fd, &info) != 0) {
     return make_error(ErrorCode::kIo, "cannot read {}: {}", path.string(), std::strerror(errno));
@@ -43,14 +62,22 @@ Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& pa
     return make_error(ErrorCode::kPermission, "{} is not a regular file", path.string());
   }
   const mode_t mode = info.st_mode & 07777;
-  if ((mode & 077) != 0) {
+  const bool shared = shared_by_root(euid, info, sharing);
+  if ((mode & 077) != 0 && !shared) {
     const char* what = (mode & 044) != 0   ? "readable by others"
                        : (mode & 022) != 0 ? "writable by others"
                                            : "accessible by others";
-    return make_error(ErrorCode::kPermission, "{} is {} (mode {:04o}): run chmod 600 {}",
-                      path.string(), what, mode, path.string());
+    const std::string or_share =
+        sharing == SecretSharing::kRootToOwnGroup && euid != 0
+            ? fmt::format(" (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being "
+                          "one of {}'s groups)",
+                          describe_user(euid))
+            : std::string();
+    return make_error(ErrorCode::kPermission, "{} is {} (mode {:04o}): run chmod 600 {}{}",
+                      path.string(), what, mode, path.string(), or_share);
   }
   std::vector<uid_t> trusted{euid};
+  if (shared) trusted.push_back(0);
   struct stat service {};
   if (euid == 0 && !service_dir.empty() && ::stat(service_dir.c_str(), &service) == 0) {
     trusted.push_back(service.st_uid);
@@ -90,7 +117,8 @@ std::string describe_user(uid_t uid) {
 
 Result<std::string> read_secret_file_as(uid_t euid, const std::filesystem::path& path,
                                         std::size_t max_size,
-                                        const std::filesystem::path& service_dir) {
+                                        const std::filesystem::path& service_dir,
+                                        SecretSharing sharing) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     const int error = errno;
@@ -105,7 +133,7 @@ Result<std::string> read_secret_file_as(uid_t euid, const std::filesystem::path&
                                         : ErrorCode::kIo,
                       "cannot read {}: {}", path.string(), std::strerror(error));
   }
-  auto checked = check_open_file(euid, fd, path, service_dir);
+  auto checked = check_open_file(euid, fd, path, service_dir, sharing);
   Result<std::string> content =
       checked ? read_descriptor(fd, path, max_size) : tl::unexpected(checked.error());
   ::close(fd);
@@ -113,8 +141,9 @@ Result<std::string> read_secret_file_as(uid_t euid, const std::filesystem::path&
 }
 
 Result<std::string> read_secret_file(const std::filesystem::path& path, std::size_t max_size,
-                                     const std::filesystem::path& service_dir) {
-  return read_secret_file_as(::geteuid(), path, max_size, service_dir);
+                                     const std::filesystem::path& service_dir,
+                                     SecretSharing sharing) {
+  return read_secret_file_as(::geteuid(), path, max_size, service_dir, sharing);
 }
 
 }  // namespace ferry::fs

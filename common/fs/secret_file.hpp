@@ -9,6 +9,10 @@
 //    root and of the owner of `service_dir` (the data_dir, which belongs to the service account),
 //    so that an administrator can `sudo ferry reveal` against the service's key file, while a
 //    file that another account controls is never used.
+// A secret in /etc that root keeps for a service account (uplink.token_file as the package sets
+// it up: /etc/ferry/token, root:ferry 0640) is allowed with SecretSharing::kRootToOwnGroup: owned
+// by root, readable by a group of the process, and by no one else; no one but root may write it.
+// The key file never is: it stays the agent's own, 0600.
 // Each refusal is kPermission with the command that fixes it (chmod, chown), or kNotFound.
 #pragma once
 
@@ -22,13 +26,21 @@
 
 namespace ferry::fs {
 
-Result<std::string> read_secret_file(const std::filesystem::path& path, std::size_t max_size,
-                                     const std::filesystem::path& service_dir);
+enum class SecretSharing {
+  kPrivate,         // only the owner may read it (mode 0600 or 0400)
+  kRootToOwnGroup,  // also: owned by root, mode 0640 or 0440, its group one of this process's
+};
 
-// The same checks, for a process running as `euid` (tests simulate root and other users).
+Result<std::string> read_secret_file(const std::filesystem::path& path, std::size_t max_size,
+                                     const std::filesystem::path& service_dir,
+                                     SecretSharing sharing = SecretSharing::kPrivate);
+
+// The same checks, for a process running as `euid` (tests simulate root and other users; the
+// groups are this process's).
 Result<std::string> read_secret_file_as(uid_t euid, const std::filesystem::path& path,
                                         std::size_t max_size,
-                                        const std::filesystem::path& service_dir);
+                                        const std::filesystem::path& service_dir,
+                                        SecretSharing sharing = SecretSharing::kPrivate);
 
 // "ferry (uid 998)"; "uid 4242" for a uid without a name.
 std::string describe_user(uid_t uid);

@@ -1,5 +1,6 @@
 #include "common/log/log.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ferry::log {
@@ -42,11 +44,24 @@ std::unique_ptr<spdlog::formatter> utc_formatter(const std::string& pattern) {
   return std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc);
 }
 
+// systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected to the service's
+// stderr. A process whose stderr was redirected since (`ferry status 2>file` in a shell that a
+// service started) inherits the variable but no longer writes to the journal: the numbers must
+// match stderr itself.
+bool stderr_is_journal() {
+  const char* journal = std::getenv("JOURNAL_STREAM");
+  if (journal == nullptr || *journal == '\0') return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(journal, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat info {};
+  if (::fstat(STDERR_FILENO, &info) != 0) return false;
+  return static_cast<unsigned long long>(info.st_dev) == device &&
+         static_cast<unsigned long long>(info.st_ino) == inode;
+}
+
 StderrStyle resolve(StderrStyle style) {
   if (style != StderrStyle::kAuto) return style;
-  if (const char* journal = std::getenv("JOURNAL_STREAM"); journal != nullptr && *journal != '\0') {
-    return StderrStyle::kJournal;
-  }
+  if (stderr_is_journal()) return StderrStyle::kJournal;
   return ::isatty(STDERR_FILENO) == 1 ? StderrStyle::kTerminal : StderrStyle::kPlain;
 }
 

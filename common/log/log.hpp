@@ -2,9 +2,9 @@
 // by named loggers, one per component ("uplink", "spool", ...).
 //
 // stderr format depends on where it goes: a terminal gets short coloured lines; under systemd
-// (JOURNAL_STREAM set) each line starts with a syslog priority prefix "<6>" that journald reads
-// as the level, and no time stamp (journald adds its own); otherwise plain lines with a UTC time
-// stamp. The file always gets full UTC time stamps.
+// (JOURNAL_STREAM names stderr's device and inode) each line starts with a syslog priority
+// prefix "<6>" that journald reads as the level, and no time stamp (journald adds its own);
+// otherwise plain lines with a UTC time stamp. The file always gets full UTC time stamps.
 //
 // Log lines carry event phrases, counts, names and tokens; never row values or secrets.
 #pragma once

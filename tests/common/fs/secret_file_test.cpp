@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::fs {
@@ -101,6 +102,42 @@ TEST_CASE("root trusts its own files and those of the data_dir's owner, no one e
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error().message, Contains("belongs to " + describe_user(owner)) &&
                                           Contains("not to root (uid 0), who runs this command"));
+}
+
+// /etc/ferry/token as the package sets it up: root:ferry 0640, read by the agent (user ferry,
+// group ferry). Simulated here for an agent of uid 4242 whose group is this process's own.
+TEST_CASE("a secret root keeps for the agent's group is read when asked for, never by default") {
+  if (::geteuid() != 0) FERRY_SKIP("needs root, to give a file to root and a group of its own");
+  test::TempDir dir;
+  const auto path = private_file(dir, "token");
+  const gid_t own_group = ::getegid();
+  REQUIRE(::chown(path.c_str(), 0, own_group) == 0);
+  const uid_t agent = 4242;
+  constexpr auto shared = SecretSharing::kRootToOwnGroup;
+
+  for (const mode_t mode : {0640, 0440}) {
+    ::chmod(path.c_str(), mode);
+    CHECK(read_secret_file_as(agent, path, kMax, dir.path(), shared).value() == "s3cr3t\n");
+    // The key file's rule (the default) stays: only its owner may read it.
+    CHECK_FALSE(read_secret_file_as(agent, path, kMax, dir.path()));
+  }
+  // Others may read, or the group may write: refused, and the message says how to share it.
+  for (const mode_t mode : {0644, 0660, 0641}) {
+    ::chmod(path.c_str(), mode);
+    auto refused = read_secret_file_as(agent, path, kMax, dir.path(), shared);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message,
+               Contains("run chmod 600 " + path.string()) &&
+                   Contains("chown root:GROUP and chmod 640"));
+  }
+  // A group this process is not in: the agent could not read it, and it is not its to trust.
+  ::chmod(path.c_str(), 0640);
+  gid_t other_group = own_group + 4242;
+  REQUIRE(::chown(path.c_str(), 0, other_group) == 0);
+  CHECK_FALSE(read_secret_file_as(agent, path, kMax, dir.path(), shared));
+  // A file of another user, group-readable: never, shared or not.
+  REQUIRE(::chown(path.c_str(), 4343, own_group) == 0);
+  CHECK_FALSE(read_secret_file_as(agent, path, kMax, dir.path(), shared));
 }
 
 TEST_CASE("a fifo or a folder is not read as a secret file") {

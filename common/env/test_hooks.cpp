@@ -1,0 +1,7 @@
+#include "common/env/test_hooks.hpp"
+
+namespace ferry::env::test_hooks {
+
+void (*on_liveness_probe)(std::string_view loop) = nullptr;
+
+}  // namespace ferry::env::test_hooks
