@@ -2,12 +2,17 @@
 
 #include <cstdlib>
 
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "agent/app/log_options.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/config/load.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/fs/secret_file.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
@@ -47,6 +52,27 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
     return std::nullopt;
   }
   return std::move(*keyring);
+}
+
+std::optional<uid_t> foreign_data_dir_owner(const config::Settings& settings) {
+  if (::geteuid() != 0) return std::nullopt;
+  struct stat info {};
+  if (::stat(settings.agent.data_dir.c_str(), &info) != 0 || info.st_uid == 0) return std::nullopt;
+  return info.st_uid;
+}
+
+bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::string_view command) {
+  const auto uid = foreign_data_dir_owner(settings);
+  if (!uid) return true;
+  const passwd* owner = ::getpwuid(*uid);
+  const std::string user = owner != nullptr ? owner->pw_name : std::to_string(*uid);
+  fail(io, kExitFailure,
+       fmt::format("{} belongs to {}, the account the agent runs as: run as root, 'ferry {}' "
+                   "would leave files there that the agent cannot read; run it as that account: "
+                   "sudo -u {} ferry {} -c {} (with the same options)",
+                   settings.agent.data_dir.string(), fs::describe_user(*uid), command,
+                   user, command, settings.file.string()));
+  return false;
 }
 
 bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style) {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/types.h>
+
 #include <boost/json/object.hpp>
 
 #include "agent/cli/args.hpp"
@@ -37,6 +39,17 @@ std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io,
 // Loads <data_dir>/keyring.json; on failure prints the reason (with the fix) and returns nullopt
 // (the caller exits with kExitFailure).
 std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& io);
+
+// A command that writes in the data_dir (run, sync, erase, keys init, keys rotate), run as root
+// on a data_dir that belongs to another account (the service account `ferry` of the package),
+// would leave files there that the agent cannot read or write (a root-owned keyring.json,
+// spool.db, audit.head). Such a command is refused: prints the `sudo -u` line that runs it as that
+// account, and returns false (the caller exits kExitFailure). True otherwise, also when the
+// data_dir does not exist yet.
+bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::string_view command);
+// The data_dir's owner when this command runs as root and the data_dir belongs to another
+// account; nullopt otherwise.
+std::optional<uid_t> foreign_data_dir_owner(const config::Settings& settings);
 
 // Sends the log where agent.log says (its level, its file) and to stderr in `style`; on failure
 // (the log file cannot be opened) prints why and returns false (the caller exits kExitFailure).

@@ -71,6 +71,7 @@ int run(const ParsedArgs& args, Io& io) {
   bool by_agent = true;
   auto result = control::ControlClient(settings->agent.control_socket).erase(request);
   if (!result && result.error().code == ErrorCode::kUnavailable) {
+    if (!writes_as_data_dir_owner(*settings, io, "erase")) return kExitFailure;
     by_agent = false;
     result = app::erase_without_agent(*settings, *keyring, *domain, tokens);
   }

@@ -32,8 +32,10 @@ void record_key_event(const config::Settings& settings, std::string_view event,
 }
 
 int run_init(const ParsedArgs& args, Io& io) {
-  auto settings = load_settings(args, io);
+  // The key commands need no uplink secret: they work before /etc/ferry/token exists.
+  auto settings = load_settings(args, io, {.read_secret_files = false});
   if (!settings) return kExitUsage;
+  if (!writes_as_data_dir_owner(*settings, io, "keys init")) return kExitFailure;
   if (auto dir = fs::ensure_private_dir(settings->agent.data_dir); !dir) {
     return fail(io, kExitFailure, dir.error().message);
   }
@@ -48,8 +50,10 @@ int run_init(const ParsedArgs& args, Io& io) {
 }
 
 int run_rotate(const ParsedArgs& args, Io& io) {
-  auto settings = load_settings(args, io);
+  // The key commands need no uplink secret: they work before /etc/ferry/token exists.
+  auto settings = load_settings(args, io, {.read_secret_files = false});
   if (!settings) return kExitUsage;
+  if (!writes_as_data_dir_owner(*settings, io, "keys rotate")) return kExitFailure;
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
   auto version = keyring->rotate(std::chrono::system_clock::now());
@@ -62,7 +66,8 @@ int run_rotate(const ParsedArgs& args, Io& io) {
 }
 
 int run_list(const ParsedArgs& args, Io& io) {
-  auto settings = load_settings(args, io);
+  // The key commands need no uplink secret: they work before /etc/ferry/token exists.
+  auto settings = load_settings(args, io, {.read_secret_files = false});
   if (!settings) return kExitUsage;
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;

@@ -13,6 +13,7 @@ constexpr OptionSpec kOptions[] = {kConfigOption, kHelpOption};
 int run(const ParsedArgs& args, Io& io) {
   auto settings = load_settings(args, io);
   if (!settings) return kExitUsage;
+  if (!writes_as_data_dir_owner(*settings, io, "run")) return kExitFailure;
   if (!setup_logging(*settings, io, log::StderrStyle::kAuto)) return kExitFailure;
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;

@@ -226,6 +226,15 @@ int run(const ParsedArgs& args, Io& io) {
   }
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
+  // As root on the service account's data_dir: only a running agent may do the work (not even
+  // the lock file may be created as root there).
+  if (foreign_data_dir_owner(*settings)) {
+    std::error_code ec;
+    if (std::filesystem::exists(settings->agent.control_socket, ec)) {
+      return hand_to_agent(*settings, wanted, upload, timeout, io);
+    }
+    if (!writes_as_data_dir_owner(*settings, io, "sync")) return kExitFailure;
+  }
   auto lock = app::DataDirLock::acquire(settings->agent.data_dir);
   if (!lock && lock.error().code == ErrorCode::kUnavailable) {
     if (args.has("allow-mass-delete")) {

@@ -1,4 +1,5 @@
 // The `ferry` binary as an admin runs it: real processes, real files, exit codes of SPEC section 1.
+#include <algorithm>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -9,6 +10,7 @@
 
 #include "tests/support/minimal_config.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry {
@@ -142,6 +144,61 @@ TEST_CASE("keys init creates the key file once and refuses to overwrite it") {
   CHECK(second.exit_code == 1);
   CHECK_THAT(second.err, Catch::Contains("refusing to overwrite"));
   CHECK(test::read_file(site.keyring()) == content);
+}
+
+// The package's first steps: `sudo -u ferry ferry keys init` comes before the token is in place.
+TEST_CASE("keys init and keys list need no uplink token file") {
+  test::TempDir dir;
+  std::string config = test::minimal_config(dir / "data", dir / "export");
+  const std::string off = "  enabled: false\n";
+  config.replace(config.find(off), off.size(),
+                 "  enabled: true\n  url: wss://127.0.0.1:9/v1/agent\n  token_file: " +
+                     (dir / "token-not-there-yet").string() + "\n");
+  const auto path = dir.write("ferry.yaml", config);
+  const auto init = test::run_process({FERRY_BINARY, "keys", "init", "-c", path.string()});
+  INFO(init.err);
+  CHECK(init.exit_code == 0);
+  CHECK(test::run_process({FERRY_BINARY, "keys", "list", "-c", path.string()}).exit_code == 0);
+  // What needs the token still says it is missing.
+  const auto validate = test::run_process({FERRY_BINARY, "validate", "-c", path.string()});
+  CHECK(validate.exit_code == 2);
+  CHECK_THAT(validate.err, Catch::Contains("token-not-there-yet"));
+}
+
+// `sudo ferry keys init` on the package's /var/lib/ferry (owned by ferry) would leave a key file
+// the agent cannot read: refused, with the sudo -u line that works.
+TEST_CASE("as root, commands that write the service account's data_dir are refused") {
+  if (::geteuid() != 0) FERRY_SKIP("needs root, to give the data_dir to another account");
+  Site site;
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const auto data = site.dir / "data";
+  std::vector<std::filesystem::path> before;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data)) {
+    REQUIRE(::chown(entry.path().c_str(), 65534, 65534) == 0);
+    before.push_back(entry.path());
+  }
+  REQUIRE(::chown(data.c_str(), 65534, 65534) == 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"keys", "init"}, {"keys", "rotate"}, {"run"},
+        {"sync", "--no-upload"}, {"erase", "--domain", "person", "someone"}}) {
+    const auto refused = site.ferry(args);
+    INFO(args[0] << ": " << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("belongs to nobody (uid 65534), the account the "
+                                            "agent runs as") &&
+                                Catch::Contains("sudo -u nobody ferry " + args[0]));
+  }
+  // Nothing was written there as root: the same files, all still the service account's.
+  std::vector<std::filesystem::path> after;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data)) {
+    struct stat info {};
+    REQUIRE(::stat(entry.path().c_str(), &info) == 0);
+    CHECK(info.st_uid == 65534);
+    after.push_back(entry.path());
+  }
+  std::sort(before.begin(), before.end());
+  std::sort(after.begin(), after.end());
+  CHECK(after == before);
 }
 
 TEST_CASE("validate refuses a world-readable key file and names the chmod fix") {
