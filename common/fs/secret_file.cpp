@@ -44,12 +44,20 @@ bool in_own_groups(gid_t gid) {
          std::find(groups.begin(), groups.begin() + got, gid) != groups.begin() + got;
 }
 
-// Root keeps the file and lets this process's group read it; nobody else may read, and only root
-// may write. Pointless for root itself, which reads every file.
-bool shared_by_root(uid_t euid, const struct stat& info, SecretSharing sharing) {
+// Root keeps the file and lets the agent's group read it; nobody else may read, and only root may
+// write. The agent's group: one of this process's groups; for root (`sudo ferry check`), the group
+// of `service_dir` (the data_dir, the service account's).
+bool shared_by_root(uid_t euid, const struct stat& info, SecretSharing sharing,
+                    const std::filesystem::path& service_dir) {
   const mode_t mode = info.st_mode & 07777;
-  return sharing == SecretSharing::kRootToOwnGroup && euid != 0 && info.st_uid == 0 &&
-         (mode & 040) != 0 && (mode & 027) == 0 && in_own_groups(info.st_gid);
+  if (sharing != SecretSharing::kRootToOwnGroup || info.st_uid != 0 || (mode & 040) == 0 ||
+      (mode & 027) != 0) {
+    return false;
+  }
+  if (euid != 0) return in_own_groups(info.st_gid);
+  struct stat service {};
+  return !service_dir.empty() && ::stat(service_dir.c_str(), &service) == 0 &&
+         service.st_uid != 0 && service.st_gid == info.st_gid;
 }
 
 Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& path,
@@ -62,16 +70,15 @@ Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& pa
     return make_error(ErrorCode::kPermission, "{} is not a regular file", path.string());
   }
   const mode_t mode = info.st_mode & 07777;
-  const bool shared = shared_by_root(euid, info, sharing);
+  const bool shared = shared_by_root(euid, info, sharing, service_dir);
   if ((mode & 077) != 0 && !shared) {
     const char* what = (mode & 044) != 0   ? "readable by others"
                        : (mode & 022) != 0 ? "writable by others"
                                            : "accessible by others";
     const std::string or_share =
-        sharing == SecretSharing::kRootToOwnGroup && euid != 0
-            ? fmt::format(" (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being "
-                          "one of {}'s groups)",
-                          describe_user(euid))
+        sharing == SecretSharing::kRootToOwnGroup
+            ? std::string(" (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being the "
+                          "agent's group, as the package's /etc/ferry/token is root:ferry)")
             : std::string();
     return make_error(ErrorCode::kPermission, "{} is {} (mode {:04o}): run chmod 600 {}{}",
                       path.string(), what, mode, path.string(), or_share);

@@ -11,7 +11,8 @@
 //    file that another account controls is never used.
 // A secret in /etc that root keeps for a service account (uplink.token_file as the package sets
 // it up: /etc/ferry/token, root:ferry 0640) is allowed with SecretSharing::kRootToOwnGroup: owned
-// by root, readable by a group of the process, and by no one else; no one but root may write it.
+// by root, readable by a group of the process (for root: the group of `service_dir`, which the
+// service account owns), and by no one else; no one but root may write it.
 // The key file never is: it stays the agent's own, 0600.
 // Each refusal is kPermission with the command that fixes it (chmod, chown), or kNotFound.
 #pragma once

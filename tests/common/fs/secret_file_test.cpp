@@ -140,6 +140,32 @@ TEST_CASE("a secret root keeps for the agent's group is read when asked for, nev
   CHECK_FALSE(read_secret_file_as(agent, path, kMax, dir.path(), shared));
 }
 
+// `sudo ferry check` against the package's files: /etc/ferry/token root:ferry 0640, /var/lib/ferry
+// ferry:ferry. Root reads the token when its group is the data_dir's, the service account's.
+TEST_CASE("root reads a secret it keeps for the group of the service account's data_dir") {
+  if (::geteuid() != 0) FERRY_SKIP("needs root, to give files to root and another account");
+  test::TempDir dir;
+  const auto path = private_file(dir, "token");
+  const auto data_dir = dir / "data";
+  stdfs::create_directories(data_dir);
+  REQUIRE(::chown(data_dir.c_str(), 4242, 4242) == 0);
+  REQUIRE(::chown(path.c_str(), 0, 4242) == 0);
+  ::chmod(path.c_str(), 0640);
+  constexpr auto shared = SecretSharing::kRootToOwnGroup;
+  CHECK(read_secret_file_as(0, path, kMax, data_dir, shared).value() == "s3cr3t\n");
+  CHECK_FALSE(read_secret_file_as(0, path, kMax, data_dir));  // the key file's rule
+  // Another group than the service account's, or others may read: refused.
+  REQUIRE(::chown(path.c_str(), 0, 4343) == 0);
+  CHECK_FALSE(read_secret_file_as(0, path, kMax, data_dir, shared));
+  REQUIRE(::chown(path.c_str(), 0, 4242) == 0);
+  ::chmod(path.c_str(), 0644);
+  CHECK_FALSE(read_secret_file_as(0, path, kMax, data_dir, shared));
+  // A data_dir of root's own gives no group to share with.
+  ::chmod(path.c_str(), 0640);
+  REQUIRE(::chown(data_dir.c_str(), 0, 4242) == 0);
+  CHECK_FALSE(read_secret_file_as(0, path, kMax, data_dir, shared));
+}
+
 TEST_CASE("a fifo or a folder is not read as a secret file") {
   test::TempDir dir;
   const auto fifo = dir / "fifo";
