@@ -104,6 +104,9 @@ endforeach()
 add_custom_target(ferry-docs ALL DEPENDS ${ferry_gzipped})
 
 install(FILES "${ferry_linux}/copyright" DESTINATION "${ferry_docdir}" COMPONENT ferry)
+# What lintian reports on purpose (each line says why).
+install(FILES "${ferry_linux}/ferry.lintian-overrides"
+        DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides" RENAME ferry COMPONENT ferry)
 install(FILES "${ferry_generated}/ferry/changelog.Debian.gz" DESTINATION "${ferry_docdir}"
         COMPONENT ferry)
 if(TARGET ferry-tenant)

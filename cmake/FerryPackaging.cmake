@@ -34,16 +34,20 @@ set(CPACK_DEBIAN_FERRY_PACKAGE_NAME "ferry")
 set(CPACK_DEBIAN_FERRY_PACKAGE_SECTION "admin")
 # adduser: the postinst creates the ferry user with it.
 set(CPACK_DEBIAN_FERRY_PACKAGE_DEPENDS "adduser")
+# CPack takes a description's first line as the summary, indents the rest and marks empty lines
+# with " ." as Debian's control format wants.
 set(CPACK_COMPONENT_FERRY_DESCRIPTION
     "on-premise data agent that pseudonymizes school data before it leaves
- Ferry carries a school's roster and learning data (OneRoster CSV exports, SQLite
- databases) to an education vendor's cloud. Personal data is pseudonymized on site
- with keys the school keeps; batches wait in a local spool until the vendor's
- tenant acknowledges them, and travel over TLS 1.3, sealed to the tenant's key.
- .
- This package installs the agent, ferry, as a hardened systemd service running as
- the ferry system user, with an example configuration in /etc/ferry/ferry.yaml.
- The service starts once the key file exists (ferry keys init).")
+Ferry carries a school's roster and learning data (OneRoster CSV exports,
+SQLite databases) to an education vendor's cloud. Personal data is
+pseudonymized on site with keys the school keeps; batches wait in a local
+spool until the vendor's tenant acknowledges them, and travel over TLS 1.3,
+sealed to the tenant's key.
+
+This package installs the agent, ferry, as a hardened systemd service that
+runs as the ferry system user, with an example configuration in
+/etc/ferry/ferry.yaml. The service starts once the key file exists
+(ferry keys init).")
 # The maintainer scripts (Debian policy chapter 6) and the conffiles list. dpkg takes the files
 # under /etc as conffiles only when the list names them.
 set(CPACK_DEBIAN_FERRY_PACKAGE_CONTROL_EXTRA
@@ -54,10 +58,10 @@ set(CPACK_DEBIAN_FERRY-TENANT_PACKAGE_NAME "ferry-tenant")
 set(CPACK_DEBIAN_FERRY-TENANT_PACKAGE_SECTION "net")
 set(CPACK_COMPONENT_FERRY-TENANT_DESCRIPTION
     "reference receiving side for the Ferry data agent
- ferry-tenant is the reference implementation of the tenant that Ferry agents send
- to: it accepts agents over TLS 1.3 WebSockets, checks their tokens, opens the
- sealed batches with the tenant's private key and writes the rows as JSON lines.
- It is meant for vendors who build their own tenant and for tests, not for
- production use as is.")
+ferry-tenant is the reference implementation of the tenant that Ferry agents
+send to: it accepts agents over TLS 1.3 WebSockets, checks their tokens, opens
+the sealed batches with the tenant's private key and writes the rows as JSON
+lines. It is meant for vendors who build their own tenant and for tests, not
+for production use as is.")
 
 include(CPack)
