@@ -28,9 +28,12 @@ function Table(table)
     floor = floor + weight[i]
     total = total + (longest[i] or 1)
   end
-  local rest = math.max(0.95 - floor, 0)
+  -- Words too long for the line together are broken rather than the table made wider.
+  local room = 0.95
+  local shrink = math.min(1, room / floor)
+  local rest = math.max(room - floor, 0)
   for i, spec in ipairs(table.colspecs) do
-    table.colspecs[i] = {spec[1], weight[i] + rest * (longest[i] or 1) / total}
+    table.colspecs[i] = {spec[1], weight[i] * shrink + rest * (longest[i] or 1) / total}
   end
   return table
 end
