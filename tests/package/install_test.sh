@@ -133,7 +133,7 @@ start_tenant() {
     --private-key tenant.key --tokens tokens --out received >tenant.out 2>>tenant.log &
   tenant_pid=$!
   pids+=("$tenant_pid")
-  wait_for "ferry-tenant listens" 20 grep -q '^ferry-tenant: listening on 127.0.0.1:' tenant.out
+  wait_for "ferry-tenant listens" 20 grep -qs '^ferry-tenant: listening on 127.0.0.1:' tenant.out
   sed -n 's/^ferry-tenant: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' tenant.out >tenant.target
 }
 stop_tenant() {
