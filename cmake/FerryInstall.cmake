@@ -1,6 +1,7 @@
 # What `cmake --install` puts where, in two components: `ferry` (the agent, its unit, its example
 # configuration, man pages, bash completion, Debian's copyright and changelog files) and
-# `ferry-tenant` (the reference tenant). cmake/FerryPackaging.cmake makes one .deb of each.
+# `ferry-tenant` (the reference tenant and its man page). cmake/FerryPackaging.cmake makes one
+# .deb of each.
 #
 # The layout is the Debian package's (docs/packaging.md): configure with
 # -DCMAKE_INSTALL_PREFIX=/usr, as packaging/linux/build-deb.sh does, so that GNUInstallDirs puts
@@ -32,7 +33,8 @@ if(TARGET ferry-tenant)
   install(TARGETS ferry-tenant RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT ferry-tenant)
 endif()
 
-install(FILES "${ferry_linux}/ferry.service" DESTINATION "${FERRY_SYSTEMD_UNIT_DIR}" COMPONENT ferry)
+install(FILES "${ferry_linux}/ferry.service" DESTINATION "${FERRY_SYSTEMD_UNIT_DIR}"
+        COMPONENT ferry)
 # Mode 0640: the configuration may hold secrets (a token written inline). Its group becomes ferry
 # in the package's postinst, once the group exists.
 install(FILES "${ferry_linux}/ferry.yaml" DESTINATION "${CMAKE_INSTALL_FULL_SYSCONFDIR}/ferry"
@@ -46,13 +48,14 @@ install(FILES "${ferry_linux}/ferry.bash-completion" DESTINATION "${FERRY_BASH_C
 string(TIMESTAMP ferry_changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
 set(ferry_generated "${PROJECT_BINARY_DIR}/packaging")
 foreach(component ferry ferry-tenant)
-  configure_file("${ferry_linux}/changelog.Debian.in" "${ferry_generated}/${component}/changelog.Debian"
-                 @ONLY)
+  configure_file("${ferry_linux}/changelog.Debian.in"
+                 "${ferry_generated}/${component}/changelog.Debian" @ONLY)
 endforeach()
 
-# Man pages ferry(1) and ferry.yaml(5), made from the docs with pandoc and compressed as Debian
-# wants (gzip -9n: no name or time stamp inside, so the same page gives the same bytes). AUTO: made
-# when pandoc is found; ON: pandoc is required (the package build); OFF: none.
+# Man pages ferry(1), ferry.yaml(5) and ferry-tenant(1), made from the docs with pandoc and
+# compressed as Debian wants (gzip -9n: no name or time stamp inside, so the same page gives the
+# same bytes). AUTO: made when pandoc is found; ON: pandoc is required (the package build); OFF:
+# none.
 set(FERRY_MAN_PAGES "AUTO" CACHE STRING "Make the man pages with pandoc: AUTO, ON or OFF")
 set_property(CACHE FERRY_MAN_PAGES PROPERTY STRINGS AUTO ON OFF)
 find_program(FERRY_GZIP gzip REQUIRED)
@@ -65,8 +68,9 @@ set(ferry_gzipped "")
 if(FERRY_PANDOC AND NOT FERRY_MAN_PAGES STREQUAL "OFF")
   set(man_dir "${PROJECT_BINARY_DIR}/man")
   string(TIMESTAMP ferry_man_date "%Y-%m-%d" UTC)
-  # ferry_man_page(NAME SECTION MARKDOWN...): NAME.SECTION.gz from the Markdown files, read in order.
-  function(ferry_man_page name section)
+  # ferry_man_page(COMPONENT NAME SECTION MARKDOWN...): NAME.SECTION.gz from the Markdown files,
+  # read in order, installed with COMPONENT.
+  function(ferry_man_page component name section)
     set(out "${man_dir}/${name}.${section}")
     add_custom_command(
       OUTPUT "${out}.gz"
@@ -81,12 +85,17 @@ if(FERRY_PANDOC AND NOT FERRY_MAN_PAGES STREQUAL "OFF")
       COMMENT "Man page ${name}(${section})"
       VERBATIM)
     set(ferry_gzipped ${ferry_gzipped} "${out}.gz" PARENT_SCOPE)
-    install(FILES "${out}.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man${section}" COMPONENT ferry)
+    install(FILES "${out}.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man${section}"
+            COMPONENT ${component})
   endfunction()
-  ferry_man_page(ferry 1 "${PROJECT_SOURCE_DIR}/docs/man/ferry.1.md")
-  # The configuration reference is docs/configuration.md itself, after a NAME and SYNOPSIS.
-  ferry_man_page(ferry.yaml 5 "${PROJECT_SOURCE_DIR}/docs/man/ferry.yaml.5.md"
+  ferry_man_page(ferry ferry 1 "${PROJECT_SOURCE_DIR}/docs/man/ferry.1.md")
+  # The configuration and tenant references are the docs themselves, after a NAME and SYNOPSIS.
+  ferry_man_page(ferry ferry.yaml 5 "${PROJECT_SOURCE_DIR}/docs/man/ferry.yaml.5.md"
                  "${PROJECT_SOURCE_DIR}/docs/configuration.md")
+  if(TARGET ferry-tenant)
+    ferry_man_page(ferry-tenant ferry-tenant 1 "${PROJECT_SOURCE_DIR}/docs/man/ferry-tenant.1.md"
+                   "${PROJECT_SOURCE_DIR}/docs/tenant.md")
+  endif()
 endif()
 
 foreach(component ferry ferry-tenant)
@@ -110,8 +119,8 @@ install(FILES "${ferry_linux}/ferry.lintian-overrides"
 install(FILES "${ferry_generated}/ferry/changelog.Debian.gz" DESTINATION "${ferry_docdir}"
         COMPONENT ferry)
 if(TARGET ferry-tenant)
-  install(FILES "${ferry_linux}/copyright" DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/doc/ferry-tenant"
-          COMPONENT ferry-tenant)
+  install(FILES "${ferry_linux}/copyright"
+          DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/doc/ferry-tenant" COMPONENT ferry-tenant)
   install(FILES "${ferry_generated}/ferry-tenant/changelog.Debian.gz"
           DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/doc/ferry-tenant" COMPONENT ferry-tenant)
 endif()

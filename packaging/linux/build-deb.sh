@@ -7,7 +7,8 @@
 #   FERRY_PACKAGE_VERSION=0.0.1 bash packaging/linux/build-deb.sh OUT_DIR
 #       the same tree packaged with another version (the upgrade test installs a lower one
 #       first); only the packages are made again, nothing is recompiled
-# Needs the build dependencies and the packaging tools: bash packaging/install-build-deps.sh --package
+# Needs the build dependencies and the packaging tools:
+#   bash packaging/install-build-deps.sh --package
 # FERRY_JOBS sets the build's parallel jobs (default: nproc).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

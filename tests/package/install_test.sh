@@ -44,7 +44,9 @@ wait_for() {
   echo "   ok: $what"
 }
 mode_of() { stat -c '%a %U:%G' "$1"; }
-has_mode() { [[ "$(mode_of "$1")" == "$2" ]] || { echo "   $1 is $(mode_of "$1"), want $2" >&2; return 1; }; }
+has_mode() {
+  [[ "$(mode_of "$1")" == "$2" ]] || { echo "   $1 is $(mode_of "$1"), want $2" >&2; return 1; }
+}
 # As the service user, from / (the test's own folder is root's).
 as_ferry() { (cd / && setpriv --reuid ferry --regid ferry --init-groups --inh-caps=-all "$@"); }
 
@@ -116,7 +118,8 @@ check "systemd-analyze security --offline=true: exposure 1.5 or lower" \
   bash /home/project/packaging/linux/score-unit.sh /lib/systemd/system/ferry.service
 
 step "the tenant: ferry-tenant from its package, behind a relay on 127.0.0.1"
-apt-get install -y -q "$tenant_deb" >apt-tenant.log 2>&1 || { cat apt-tenant.log; fail "install ferry-tenant"; }
+apt-get install -y -q "$tenant_deb" >apt-tenant.log 2>&1 ||
+  { cat apt-tenant.log; fail "install ferry-tenant"; }
 ferry-tenant keygen --out tenant.key >tenant.pub
 ferry-tenant certs --out pki >/dev/null
 token=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
@@ -180,7 +183,8 @@ chmod -R a+rX /srv/exports
 install -m 0644 pki/ca.pem /etc/ferry/ca.pem
 install -m 0640 -o root -g ferry /dev/null /etc/ferry/token
 printf '%s\n' "$token" >/etc/ferry/token
-sed -i -e 's/^  id: school-042 .*/  id: school-pkg/' -e 's/^  tenant: district-7 .*/  tenant: district-pkg/' \
+sed -i -e 's/^  id: school-042 .*/  id: school-pkg/' \
+  -e 's/^  tenant: district-7 .*/  tenant: district-pkg/' \
   -e "s#^  url: .*#  url: wss://127.0.0.1:$relay_port/v1/agent\n  ca_file: /etc/ferry/ca.pem\n  reconnect: {min_delay: 100ms, max_delay: 1s}#" \
   -e "s#^  tenant_public_key: .*#  tenant_public_key: \"$(cat tenant.pub)\"#" \
   -e '/^sources:/,$ s/^#  /  /' -e 's/^    schedule: every 15m/    schedule: every 1h/' "$config"
@@ -223,7 +227,10 @@ spool_holds_batches() {
   status=$(status_json) && [[ "$status" == *'"spool":{"batches":'* &&
     "$status" != *'"spool":{"batches":0,'* ]]
 }
-rows_received() { [[ -f received/school-pkg/sis/users.jsonl ]] && wc -l <received/school-pkg/sis/users.jsonl; }
+rows_received() {
+  local users=received/school-pkg/sis/users.jsonl
+  [[ -f "$users" ]] && wc -l <"$users"
+}
 stop_agent() {
   kill -TERM "$agent_pid"
   local code=0
@@ -240,7 +247,11 @@ step "ferry status as a member of group ferry, and not as anyone else"
 adduser --disabled-password --gecos "" --quiet helpdesk
 adduser --disabled-password --gecos "" --quiet outsider
 adduser --quiet helpdesk ferry
-as_user() { local user=$1; shift; (cd / && setpriv --reuid "$user" --regid "$user" --init-groups "$@"); }
+as_user() {
+  local user=$1
+  shift
+  (cd / && setpriv --reuid "$user" --regid "$user" --init-groups "$@")
+}
 check "helpdesk (group ferry) runs ferry status" as_user helpdesk ferry status -c "$config"
 refused() { ! as_user outsider ferry status -c "$config" >/dev/null 2>&1; }
 check "outsider (not in group ferry) is refused" refused
@@ -261,7 +272,8 @@ apt-get install -y -q -o Dpkg::Options::=--force-confold "$new_deb" >apt-upgrade
   { cat apt-upgrade.log; fail "upgrade"; }
 check "ferry $new_version is installed" \
   test "$(dpkg-query -W -f='${Status} ${Version}' ferry)" = "install ok installed $new_version"
-check "the key file is unchanged" bash -c "[[ \"\$(sha256sum $data_dir/keyring.json)\" == '$key_digest' ]]"
+key_unchanged() { [[ "$(sha256sum "$data_dir/keyring.json")" == "$key_digest" ]]; }
+check "the key file is unchanged" key_unchanged
 check "the key file is still 600 ferry:ferry" has_mode "$data_dir/keyring.json" "600 ferry:ferry"
 check "the spool is still there" test -s "$data_dir/spool.db"
 check "the admin's configuration is kept" grep -q "school-pkg" "$config"
@@ -274,19 +286,24 @@ start_agent
 wait_for "ferry status answers after the upgrade" 30 status_answers
 more_rows() { local now; now=$(rows_received) && ((now > rows_before)); }
 wait_for "the spooled rows reach the tenant" 120 more_rows
-spool_empty() { local status; status=$(status_json) && [[ "$status" == *'"spool":{"batches":0,'* ]]; }
+spool_empty() {
+  local status
+  status=$(status_json) && [[ "$status" == *'"spool":{"batches":0,'* ]]
+}
 wait_for "the spool is empty" 120 spool_empty
 stop_agent
 stop_tenant
 
 step "apt-get purge ferry"
 apt-get purge -y -q ferry >apt-purge.log 2>&1 || { cat apt-purge.log; fail "purge"; }
-check "ferry is gone" bash -c '! dpkg-query -W -f="\${Status}" ferry 2>/dev/null | grep -q installed'
+not_installed() { ! dpkg-query -W -f='${Status}' ferry 2>/dev/null | grep -q ' installed$'; }
+check "ferry is gone" not_installed
 check "$data_dir is removed" test ! -e "$data_dir"
 check "/etc/ferry/token is removed" test ! -e /etc/ferry/token
 check "$config is removed" test ! -e "$config"
 check "the user ferry stays (Debian policy)" getent passwd ferry
-check "the unit's enablement is gone" test ! -L /etc/systemd/system/multi-user.target.wants/ferry.service
+check "the unit's enablement is gone" \
+  test ! -L /etc/systemd/system/multi-user.target.wants/ferry.service
 step "sd_notify, as systemd would see it (two runs)"
 cat notify.log
 notify_failures=()
