@@ -107,9 +107,10 @@ check "no agent was started (no control socket)" test ! -e /run/ferry/control.so
 check "ferry --version runs" as_ferry /usr/bin/ferry --version
 
 step "the unit: systemd-analyze verify and the exposure score"
-# man-db: systemd-analyze verify runs man for the unit's Documentation=man:ferry(1).
+# man-db: to check that man finds the installed pages.
 apt-get install -y -q --no-install-recommends systemd man-db >apt-systemd.log 2>&1 ||
   { cat apt-systemd.log; fail "install systemd"; }
+check "man finds ferry(1) and ferry.yaml(5)" man -w ferry ferry.yaml
 check "systemd-analyze verify ferry.service" \
   systemd-analyze verify /lib/systemd/system/ferry.service
 [[ -f /home/project/packaging/linux/score-unit.sh ]] ||
