@@ -190,7 +190,7 @@ sed -i -e 's/^  id: school-042 .*/  id: school-pkg/' \
   -e "s#^  tenant_public_key: .*#  tenant_public_key: \"$(cat tenant.pub)\"#" \
   -e '/^sources:/,$ s/^#  /  /' -e 's/^    schedule: every 15m/    schedule: every 1h/' "$config"
 check "the configuration keeps its mode after editing" has_mode "$config" "640 root:ferry"
-check "ferry validate (root)" ferry validate -c "$config"
+check "ferry validate as ferry" as_ferry ferry validate -c "$config"
 check "ferry keys init as ferry" as_ferry ferry keys init -c "$config"
 check "the key file is 600 ferry:ferry" has_mode "$data_dir/keyring.json" "600 ferry:ferry"
 key_digest=$(sha256sum "$data_dir/keyring.json")
