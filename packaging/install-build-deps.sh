@@ -1,7 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything Ferry needs to build and test on Debian 12 (bookworm), from Debian's own
 # packages. Does nothing when all are present. Needs root (or sudo) only when something is missing.
+#   bash packaging/install-build-deps.sh             # what building and testing Ferry needs
+#   bash packaging/install-build-deps.sh --package   # that, and the tools that make and check the
+#                                                    # .deb packages (packaging/linux/build-deb.sh)
 set -euo pipefail
+
+with_packaging=""
+case "${1:-}" in
+  "") ;;
+  --package) with_packaging=yes ;;
+  *)
+    echo "usage: bash packaging/install-build-deps.sh [--package]" >&2
+    exit 2
+    ;;
+esac
 
 packages=(
   g++ cmake ninja-build pkg-config git
@@ -12,7 +25,17 @@ packages=(
   libarchive-dev                           # OneRoster CSV exports delivered as .zip, read as streams
   libyaml-cpp-dev libspdlog-dev libfmt-dev libzstd-dev libexpected-dev
   catch2                                   # Catch2 v2, single header
+  libsystemd-dev                           # sd_notify, the watchdog and the journal under systemd
 )
+if [[ -n "$with_packaging" ]]; then
+  packages+=(
+    dpkg-dev                               # dpkg-buildflags, and dpkg-shlibdeps for CPack's Depends
+    devscripts                             # hardening-check (without its many recommends)
+    lintian                                # Debian's package checker
+    pandoc                                 # the man pages, made from docs/
+    systemd                                # systemd-analyze: verify and score the unit
+  )
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -14,11 +14,18 @@
 #         tests/tsan.supp. Every process writes its reports to build/tsan/tsan-reports (the test
 #         executables and the ferry and ferry-tenant they start); the part fails when a test
 #         fails or when any report was written, and prints the reports.
+#   package  The Debian packages (docs/packaging.md): builds them with
+#         packaging/linux/build-deb.sh, and a copy of the same tree with a lower version; runs
+#         lintian on them; then, in a fresh Debian 12 tree (../shared/tools/fresh-debian.sh, as
+#         root), tests/package/install_test.sh installs the lower version, checks the user, files
+#         and modes, verifies and scores the unit, runs the agent as systemd would (sd_notify
+#         included) against a local ferry-tenant, upgrades with a non-empty spool, and purges.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${FERRY_JOBS:-$(nproc)}
-parts=(tsan)
+package_lower_version=0.0.1  # the package part installs this, then upgrades to the tree's own
+parts=(tsan package)
 
 part_tsan() {
   echo "== tsan: configure, build, test"
@@ -45,6 +52,31 @@ part_tsan() {
     return 1
   fi
   echo "== tsan: passed, no reports"
+}
+
+part_package() {
+  echo "== package: build the packages, and the same tree as version $package_lower_version"
+  # Called as `part_package || ...`, where bash ignores set -e: each step stops the part itself.
+  local fresh=../shared/tools/fresh-debian.sh
+  [[ -f "$fresh" ]] || { echo "== package: FAILED: $fresh not found" >&2; return 1; }
+  [[ $(id -u) == 0 ]] || { echo "== package: FAILED: needs root (a chroot)" >&2; return 1; }
+  bash packaging/install-build-deps.sh --package || return 1
+  local debs
+  debs=$(mktemp -d /tmp/ferry-package-debs.XXXXXX)
+  FERRY_JOBS=$jobs bash packaging/linux/build-deb.sh "$debs/current" || return 1
+  FERRY_JOBS=$jobs FERRY_PACKAGE_VERSION=$package_lower_version \
+    bash packaging/linux/build-deb.sh "$debs/lower" || return 1
+  bash packaging/linux/lint-debs.sh "$debs"/current/*.deb || return 1
+  # What the test installs: the lower ferry, then the current one; the current ferry-tenant.
+  mkdir "$debs/shared"
+  cp "$debs"/lower/ferry_*.deb "$debs"/current/*.deb "$debs/shared/" || return 1
+  echo "== package: install, run, upgrade and purge in a fresh Debian 12 tree"
+  if ! "$fresh" 'bash tests/package/install_test.sh /home/shared' "$debs/shared"; then
+    echo "== package: FAILED"
+    return 1
+  fi
+  rm -rf "$debs"
+  echo "== package: passed"
 }
 
 usage() {
