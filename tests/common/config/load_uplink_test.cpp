@@ -43,7 +43,9 @@ TEST_CASE("a token_file others may read, or a link to one, is refused") {
   CHECK(diagnostics_of(uplink("  token_file: " + token.string() +
                               "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
         Lines{"ferry.yaml:4:15: uplink.token_file: " + token.string() +
-              " is readable by others (mode 0644): run chmod 600 " + token.string()});
+              " is readable by others (mode 0644): run chmod 600 " + token.string() +
+              " (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being the agent's "
+              "group, as the package's /etc/ferry/token is root:ferry)"});
   ::chmod(token.c_str(), 0600);
   const auto link = dir / "token-link";
   std::filesystem::create_symlink(token, link);
