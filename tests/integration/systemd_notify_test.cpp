@@ -20,7 +20,7 @@
 #include "tests/fault/child_process.hpp"
 #include "tests/integration/pipeline_site.hpp"
 #include "tests/netfault/wait_until.hpp"
-#include "tests/support/local_http.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry {
@@ -171,13 +171,15 @@ TEST_CASE("ferry run under systemd stops feeding the watchdog while its uplink l
   test::PipelineSite site({.max_rows = 100, .log_level = "info"});
   REQUIRE(site.generate({"--users", "20", "--seed", "15"}).exit_code == 0);
   REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
-  // An uplink whose tenant is not there (nothing listens): its loop runs, in backoff.
+  // An uplink whose tenant is not there (its address refuses connections): its loop runs, in
+  // backoff.
+  test::TcpProxy refusing;
   std::string config = test::read_file(site.config());
   const auto off = config.find("  enabled: false\n");
   REQUIRE(off != std::string::npos);
   config.replace(off, std::string("  enabled: false\n").size(),
                  "  enabled: true\n  url: wss://127.0.0.1:" +
-                     std::to_string(test::free_loopback_port()) +
+                     std::to_string(refusing.port()) +
                      "/v1/agent\n  token: notify-test-token\n");
   REQUIRE(site.config().parent_path() == site.dir().path());
   site.dir().write(site.config().filename().string(), config);
