@@ -159,6 +159,12 @@ TEST_CASE("ferry run under systemd: READY=1 once the control socket answers, the
       30s));
   CHECK(has_field(systemd.seen(), "; last sync "));
 
+  // systemctl reload (ExecReload: SIGHUP): RELOADING=1, then READY=1 with how it ended.
+  REQUIRE(agent->signal(SIGHUP));
+  REQUIRE(systemd.wait_for("RELOADING=1", 30s));
+  REQUIRE(systemd.wait_for("READY=1", 30s));
+  CHECK(systemd.wait_for("STATUS=Running: configuration reloaded", 5s));
+
   REQUIRE(agent->signal(SIGTERM));
   CHECK(systemd.wait_for("STOPPING=1", 30s));
   const auto code = agent->wait_for(30s);
