@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,14 +63,12 @@ std::optional<uid_t> foreign_data_dir_owner(const config::Settings& settings) {
 bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::string_view command) {
   const auto uid = foreign_data_dir_owner(settings);
   if (!uid) return true;
-  const passwd* owner = ::getpwuid(*uid);
-  const std::string user = owner != nullptr ? owner->pw_name : std::to_string(*uid);
   fail(io, kExitFailure,
        fmt::format("{} belongs to {}, the account the agent runs as: run as root, 'ferry {}' "
                    "would leave files there that the agent cannot read; run it as that account: "
                    "sudo -u {} ferry {} -c {} (with the same options)",
                    settings.agent.data_dir.string(), fs::describe_user(*uid), command,
-                   user, command, settings.file.string()));
+                   fs::account_name(*uid), command, settings.file.string()));
   return false;
 }
 

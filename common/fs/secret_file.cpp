@@ -27,12 +27,6 @@ std::string user_name(uid_t uid) {
   return "";
 }
 
-// What chown needs: a name when there is one.
-std::string chown_user(uid_t uid) {
-  const std::string name = user_name(uid);
-  return name.empty() ? std::to_string(uid) : name;
-}
-
 // Whether this process is in group `gid` (its effective group or a supplementary one).
 bool in_own_groups(gid_t gid) {
   if (::getegid() == gid) return true;
@@ -99,7 +93,7 @@ Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& pa
                       "{} belongs to {}, not {}: a file another account controls is not trusted "
                       "with a secret; run chown {} {}",
                       path.string(), describe_user(info.st_uid), who,
-                      chown_user(trusted.back()), path.string());
+                      account_name(trusted.back()), path.string());
   }
   // Whoever may write the folder may replace the file between two runs.
   const std::filesystem::path folder =
@@ -116,6 +110,11 @@ Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& pa
 }
 
 }  // namespace
+
+std::string account_name(uid_t uid) {
+  const std::string name = user_name(uid);
+  return name.empty() ? std::to_string(uid) : name;
+}
 
 std::string describe_user(uid_t uid) {
   const std::string name = user_name(uid);

@@ -46,4 +46,7 @@ Result<std::string> read_secret_file_as(uid_t euid, const std::filesystem::path&
 // "ferry (uid 998)"; "uid 4242" for a uid without a name.
 std::string describe_user(uid_t uid);
 
+// What chown and sudo -u take: the user's name, or the uid in decimal for a uid without one.
+std::string account_name(uid_t uid);
+
 }  // namespace ferry::fs
