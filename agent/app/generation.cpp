@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "agent/app/spool_options.hpp"
+#include "agent/pipeline/key_rotation.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::app {
@@ -16,6 +17,15 @@ Result<void> Generation::open_spool() {
   auto spool = spool::Spool::open(spool_options(settings_), opened_);
   if (!spool) return tl::unexpected(spool.error());
   spool_ = std::move(*spool);
+  // Before any source is read: a key rotation since the spool last ran is caught up with, so the
+  // tenant gets its maps before rows with new tokens (docs/key-rotation.md).
+  auto caught_up = pipeline::catch_up_key_rotation(*spool_, keyring_, settings_,
+                                                   settings_.agent.data_dir);
+  if (!caught_up) {
+    return make_error(caught_up.error().code, "key rotation to version {}: {}",
+                      keyring_.active_version(), caught_up.error().message);
+  }
+  key_catch_up_ = std::move(*caught_up);
   return {};
 }
 

@@ -26,6 +26,7 @@
 
 #include "agent/app/progress_signal.hpp"
 #include "agent/collector/collector.hpp"
+#include "agent/pipeline/key_rotation.hpp"
 #include "agent/control/status.hpp"
 #include "agent/spool/spool.hpp"
 #include "agent/uplink/uplink.hpp"
@@ -53,7 +54,8 @@ class Generation {
   Generation& operator=(const Generation&) = delete;
 
   // The steps, in this order. A spool found damaged is moved aside and a new one started:
-  // spool_replaced() then says so.
+  // spool_replaced() then says so. Opening the spool also catches it up with a key rotation
+  // (pipeline/key_rotation.hpp): key_catch_up() says what that did.
   Result<void> open_spool();
   Result<void> build_collector();
   // Nothing to build (and uplink() stays null) with uplink.enabled false or deliver false.
@@ -73,6 +75,7 @@ class Generation {
   collector::Collector& collector() const { return *collector_; }
   uplink::Uplink* uplink() const { return uplink_.get(); }  // null: nothing is delivered
   const spool::OpenReport& spool_report() const { return opened_; }
+  const pipeline::KeyCatchUp& key_catch_up() const { return key_catch_up_; }
   // Notified by the uplink's progress.
   ProgressSignal& progress() { return progress_; }
 
@@ -111,6 +114,7 @@ class Generation {
   keys::Keyring keyring_;
   GenerationOptions options_;
   spool::OpenReport opened_;
+  pipeline::KeyCatchUp key_catch_up_;
   ProgressSignal progress_;
   std::unique_ptr<spool::Spool> spool_;
   std::unique_ptr<collector::Collector> collector_;

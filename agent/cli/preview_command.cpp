@@ -136,8 +136,7 @@ int run(const ParsedArgs& args, Io& io) {
   if (!keyring) return kExitFailure;
   auto source = connectors::create_source(*found, connectors::inspection_context(*found));
   if (!source) return fail(io, kExitFailure, source.error().message);
-  const auto& key = keyring->active();
-  policy::TokenFactory tokens(key.secret, key.version);
+  auto tokens = policy::TokenFactory::for_keyring(*keyring);
   auto suppression = policy::Suppression::load(settings->agent.data_dir);
   if (!suppression) return fail(io, kExitFailure, suppression.error().message);
   PreviewSink sink(*found, tokens, *suppression, io, args.value("stream"), limit);

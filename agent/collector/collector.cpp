@@ -134,8 +134,7 @@ void Collector::stop() {
 }
 
 void Collector::work(std::stop_token stop) {
-  const auto& key = keyring_.active();
-  policy::TokenFactory tokens(key.secret, key.version);
+  auto tokens = policy::TokenFactory::for_keyring(keyring_);
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
     if (auto due = scheduler_.take_due(clock_.now())) {
@@ -159,6 +158,7 @@ void Collector::run_slot(std::size_t index, policy::TokenFactory& tokens, std::s
   pipeline::RunOptions options;
   options.batch = settings_.uplink.batch;
   options.data_dir = settings_.agent.data_dir;
+  options.keyring = &keyring_;
   {
     std::lock_guard lock(mutex_);
     slot.status.last_run = started;

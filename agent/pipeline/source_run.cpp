@@ -31,13 +31,17 @@ constexpr int kBatchZstdLevel = 1;
 // Implements the sink the connector writes into.
 class SourceRun final : public connectors::RowSink {
  public:
+  // `legacy` (a Sha256) when the stored digests may still be those of the rows as sent, from
+  // before digests were keyed; `previous` when the run maps hash tokens after a rotation.
   SourceRun(const config::SourceSettings& settings, spool::Spool& spool,
             policy::TokenFactory& tokens, const RunOptions& options,
-            const policy::Suppression& suppression, std::uint64_t erasures, crypto::Sha256 sha256,
+            const policy::Suppression& suppression, std::uint64_t erasures,
+            std::optional<crypto::Sha256> legacy, policy::TokenFactory* previous,
             connectors::ResumeState resume, std::stop_token stop)
       : stop_(std::move(stop)),
         resume_(std::move(resume)),
-        sha256_(std::move(sha256)),
+        legacy_(std::move(legacy)),
+        previous_(previous),
         suppression_(suppression),
         erasures_(erasures),
         settings_(settings),
@@ -55,7 +59,8 @@ class SourceRun final : public connectors::RowSink {
     stream_name_ = info.name;
     mode_ = mode;
     policy_.reset();
-    auto compiled = compile_stream_policy(streams_, info, tokens_, &suppression_);
+    auto compiled = compile_stream_policy(streams_, info, tokens_, &suppression_, previous_,
+                                          previous_ != nullptr ? &maps_ : nullptr);
     if (!compiled) {
       fail_current(std::move(compiled.error()));
       return false;
@@ -110,16 +115,24 @@ class SourceRun final : public connectors::RowSink {
       pending_digests_.push_back({stream_name_, std::string(key), std::nullopt});
       return append_line();
     }
-    // The first 16 bytes of the line's SHA-256: what the tenant was last sent for this key.
-    auto hashed = sha256_.digest(crypto::as_bytes(line_));
-    if (!hashed) return tl::unexpected(hashed.error());
-    Digest digest{};
-    std::memcpy(digest.data(), hashed->data(), digest.size());
+    // The row as read, keyed (CompiledPolicy::digest): what the tenant was last sent for this key,
+    // whatever key version its tokens were made with.
+    auto keyed = policy_->digest();
+    if (!keyed) return tl::unexpected(keyed.error());
+    const Digest digest = *keyed;
     std::optional<Digest> stored;
     if (compare_) {
       auto found = spool_.digest(settings_.name, stream_name_, key);
       if (!found) return tl::unexpected(found.error());
       stored = *found;
+    }
+    if (stored && *stored != digest && legacy_ && *stored == legacy_digest()) {
+      // Sent before digests were keyed, and unchanged since: the keyed digest replaces the old
+      // one, and nothing is sent.
+      ++stream.unchanged;
+      pending_digests_.push_back({stream_name_, std::string(key), digest});
+      if (pending_digests_.size() >= kSeenFlush) return flush(std::nullopt);
+      return {};
     }
     if (stored == digest) {
       ++stream.unchanged;
@@ -186,8 +199,19 @@ class SourceRun final : public connectors::RowSink {
   }
 
   RunReport& report() { return report_; }
+  // Every stream got through: what the run owed key rotations is paid.
+  bool complete() const { return !report_.held && report_.failed_streams().empty(); }
 
  private:
+  // The first 16 bytes of the SHA-256 of the line as sent: the digests stored before they were
+  // keyed. Only while a source still has them (SourceKeyState::legacy_digests).
+  Digest legacy_digest() {
+    Digest digest{};
+    auto hashed = legacy_->digest(crypto::as_bytes(line_));
+    if (hashed) std::memcpy(digest.data(), hashed->data(), digest.size());
+    return digest;
+  }
+
   StreamReport& current() { return report_.streams.back(); }
 
   // Copies the policy's bad values into the report, and logs them per field (counts only) when
@@ -273,6 +297,12 @@ class SourceRun final : public connectors::RowSink {
     commit.run = run_;
     commit.state = std::move(state);
     commit.erasures = erasures_;
+    if (maps_.has_pending()) {
+      // Maps first: the tenant applies them before the rows carrying the new tokens.
+      auto maps = map_batch();
+      if (!maps) return tl::unexpected(maps.error());
+      commit.batches.push_back(std::move(*maps));
+    }
     if (batch_rows_ > 0) {
       auto compressed = frame::zstd_compress(batch_text_, kBatchZstdLevel);
       if (!compressed) return tl::unexpected(compressed.error());
@@ -293,6 +323,25 @@ class SourceRun final : public connectors::RowSink {
     batch_text_.clear();
     batch_rows_ = 0;
     return {};
+  }
+
+  // The hash maps recorded since the last commit, as one rekey batch.
+  Result<spool::NewBatch> map_batch() {
+    std::string text;
+    std::uint64_t rows = 0;
+    for (const policy::TokenMap& map : maps_.take()) {
+      policy::append_map_line(text, map);
+      text.push_back('\n');
+      ++rows;
+    }
+    auto compressed = frame::zstd_compress(text, kBatchZstdLevel);
+    if (!compressed) return tl::unexpected(compressed.error());
+    spool::NewBatch batch;
+    batch.kind = "rekey";
+    batch.rows = rows;
+    batch.key_version = tokens_.version();
+    batch.compressed = std::move(*compressed);
+    return batch;
   }
 
   // Keys stored for this stream that this run did not see: deletes, unless too many.
@@ -352,7 +401,9 @@ class SourceRun final : public connectors::RowSink {
 
   std::stop_token stop_;
   connectors::ResumeState resume_;  // as committed so far
-  crypto::Sha256 sha256_;
+  std::optional<crypto::Sha256> legacy_;
+  policy::TokenFactory* previous_;
+  policy::TokenMaps maps_;
   std::uint64_t rows_total_ = 0;  // rows read in every stream, for on_progress
   const policy::Suppression& suppression_;
   std::uint64_t erasures_;
@@ -408,20 +459,44 @@ Result<RunReport> run_once(const config::SourceSettings& settings, connectors::S
   if (auto merged = spool.merge_digests(settings.name); !merged) {
     return tl::unexpected(merged.error());
   }
+  auto owed = spool.source_key_state(settings.name);
+  if (!owed) return tl::unexpected(owed.error());
   auto previous = spool.source_state(settings.name);
   if (!previous) return tl::unexpected(previous.error());
-  const connectors::ResumeState resume = decode_resume_state(*previous);
-  auto sha256 = crypto::Sha256::create();
-  if (!sha256) return tl::unexpected(sha256.error());
-  SourceRun run(settings, spool, tokens, options, suppression, *erasures, std::move(*sha256),
-                resume, stop);
+  // A run that owes hash maps reads everything, as if for the first time: an unchanged row is
+  // still recognised (its digest is the same under every key) and not sent, but its hash tokens
+  // are mapped.
+  const connectors::ResumeState resume =
+      owed->hash_maps_from != 0 ? connectors::ResumeState{} : decode_resume_state(*previous);
+  std::optional<crypto::Sha256> legacy;
+  if (owed->legacy_digests) {
+    auto sha256 = crypto::Sha256::create();
+    if (!sha256) return tl::unexpected(sha256.error());
+    legacy.emplace(std::move(*sha256));
+  }
+  std::optional<policy::TokenFactory> before_rotation;
+  if (owed->hash_maps_from != 0 && options.keyring != nullptr &&
+      options.keyring->find(owed->hash_maps_from) != nullptr &&
+      owed->hash_maps_from != tokens.version()) {
+    before_rotation.emplace(
+        policy::TokenFactory::for_keyring(*options.keyring, owed->hash_maps_from));
+  }
+  SourceRun run(settings, spool, tokens, options, suppression, *erasures, std::move(legacy),
+                before_rotation ? &*before_rotation : nullptr, resume, stop);
   auto state = source.read(resume, run, stop);
   if (!state) return tl::unexpected(state.error());
   if (*state == resume.source && run.report().streams.empty()) {
+    // Nothing read: what the source owes a rotation stays owed, but an unchanged source has
+    // nothing new to map either (its tokens were mapped when it last changed... or never sent).
     run.report().source_unchanged = true;
     return std::move(run.report());
   }
   if (auto finished = run.finish(*state); !finished) return tl::unexpected(finished.error());
+  if (run.complete() && (owed->legacy_digests || owed->hash_maps_from != 0)) {
+    if (auto cleared = spool.clear_source_key_state(settings.name); !cleared) {
+      return tl::unexpected(cleared.error());
+    }
+  }
   return std::move(run.report());
 }
 

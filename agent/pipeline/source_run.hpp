@@ -29,6 +29,7 @@
 #include "agent/policy/compiled_policy.hpp"
 #include "agent/policy/token_factory.hpp"
 #include "agent/spool/spool.hpp"
+#include "common/keys/keyring.hpp"
 #include "common/config/settings.hpp"
 #include "connectors/api/source.hpp"
 
@@ -39,6 +40,9 @@ struct RunOptions {
   bool allow_mass_delete = false;
   // Where the suppression list of `ferry erase` lives (policy/suppression.hpp); "" for none.
   std::filesystem::path data_dir;
+  // The keyring the tokens come from: after a rotation, the run also makes hash tokens under the
+  // version before, to map them (docs/key-rotation.md). nullptr: no maps.
+  const keys::Keyring* keyring = nullptr;
   // Called every few thousand rows and after each batch is spooled, on the reading thread:
   // rows read and batches spooled so far in this run (for `ferry sync` on a terminal).
   std::function<void(std::uint64_t rows_read, std::uint64_t batches)> on_progress;

@@ -8,7 +8,8 @@ namespace ferry::pipeline {
 
 Result<std::optional<policy::CompiledPolicy>> compile_stream_policy(
     const std::vector<config::StreamSettings>& streams, const connectors::StreamInfo& info,
-    policy::TokenFactory& tokens, const policy::Suppression* suppression) {
+    policy::TokenFactory& tokens, const policy::Suppression* suppression,
+    policy::TokenFactory* previous, policy::TokenMaps* maps) {
   const auto configured = std::find_if(streams.begin(), streams.end(),
                                        [&](const auto& s) { return s.name == info.name; });
   if (configured == streams.end()) return std::optional<policy::CompiledPolicy>();
@@ -20,7 +21,7 @@ Result<std::optional<policy::CompiledPolicy>> compile_stream_policy(
                       info.name);
   }
   auto compiled = policy::CompiledPolicy::compile(*configured, info.columns, tokens, key,
-                                                  suppression);
+                                                  suppression, previous, maps);
   if (!compiled) return tl::unexpected(std::move(compiled.error()));
   return std::optional<policy::CompiledPolicy>(std::move(*compiled));
 }

@@ -20,6 +20,7 @@ namespace ferry::pipeline {
 // key column or its policy does not compile against the columns (the stream fails).
 Result<std::optional<policy::CompiledPolicy>> compile_stream_policy(
     const std::vector<config::StreamSettings>& streams, const connectors::StreamInfo& info,
-    policy::TokenFactory& tokens, const policy::Suppression* suppression);
+    policy::TokenFactory& tokens, const policy::Suppression* suppression,
+    policy::TokenFactory* previous = nullptr, policy::TokenMaps* maps = nullptr);
 
 }  // namespace ferry::pipeline

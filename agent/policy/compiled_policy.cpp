@@ -24,6 +24,10 @@ struct CompiledPolicy::Step {
   config::Generalize generalize;
   crypto::Pseudonymizer* pseudonymizer = nullptr;
   crypto::Hasher* hasher = nullptr;
+  // After a rotation: what makes the map's old token.
+  crypto::Hasher* previous_hasher = nullptr;
+  crypto::Pseudonymizer* previous_pseudonymizer = nullptr;
+  std::string domain;
   bool suppressible = false;  // its domain has erased subjects: check each token written
   BadValues bad;              // of this field, since compile()
 };
@@ -36,7 +40,8 @@ CompiledPolicy& CompiledPolicy::operator=(CompiledPolicy&&) noexcept = default;
 Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& stream,
                                                std::span<const std::string> columns,
                                                TokenFactory& tokens, std::string_view key_column,
-                                               const Suppression* suppression) {
+                                               const Suppression* suppression,
+                                               TokenFactory* previous, TokenMaps* maps) {
   std::map<std::string_view, const config::FieldPolicy*> by_name;
   for (const auto& field : stream.fields) by_name.emplace(field.name, &field);
 
@@ -49,6 +54,10 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
   };
 
   CompiledPolicy policy;
+  auto digest = tokens.change_digest();
+  if (!digest) return tl::unexpected(digest.error());
+  policy.digest_ = *digest;
+  if (previous != nullptr && maps != nullptr) policy.maps_ = maps;
   if (suppression != nullptr && !suppression->empty()) policy.suppression_ = suppression;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const std::string_view column = names[i];
@@ -81,6 +90,7 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
         if (!made) return tl::unexpected(made.error());
         step.hasher = *made;
       }
+      step.domain = field->domain;
       step.suppressible = policy.suppression_ != nullptr &&
                           (step.pseudonymizer != nullptr || step.hasher != nullptr) &&
                           policy.suppression_->covers(field->domain);
@@ -103,6 +113,20 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
                         stream.name, key_column);
     }
     policy.key_name_ = std::string(key_column);
+  }
+  // After a rotation, every token written is mapped from its previous version, but a pseudonym
+  // key's: the stored keys were mapped when the rotation was caught up with.
+  for (std::size_t i = 0; i < policy.steps_.size() && policy.maps_ != nullptr; ++i) {
+    Step& step = policy.steps_[i];
+    if (step.hasher != nullptr) {
+      auto old = previous->hasher(step.domain);
+      if (!old) return tl::unexpected(old.error());
+      step.previous_hasher = *old;
+    } else if (step.pseudonymizer != nullptr && static_cast<int>(i) != policy.key_step_) {
+      auto old = previous->pseudonymizer(step.domain);
+      if (!old) return tl::unexpected(old.error());
+      step.previous_pseudonymizer = *old;
+    }
   }
   for (const auto& field : stream.fields) {
     if (!has_column(field.name)) {
@@ -133,10 +157,46 @@ Result<void> CompiledPolicy::write_token(const Step& step, std::string_view valu
   const std::size_t start = out.size();
   auto written = step.pseudonymizer != nullptr ? step.pseudonymizer->pseudonymize(value, out)
                                                : step.hasher->hash(value, out);
-  if (written && step.suppressible && suppression_->contains(std::string_view(out).substr(start))) {
-    suppressed_ = true;
+  if (!written) return written;
+  const std::string_view token = std::string_view(out).substr(start);
+  if (step.suppressible && suppression_->contains(token)) suppressed_ = true;
+  if (step.previous_hasher != nullptr || step.previous_pseudonymizer != nullptr) {
+    old_token_.clear();
+    auto old = step.previous_hasher != nullptr
+                   ? step.previous_hasher->hash(value, old_token_)
+                   : step.previous_pseudonymizer->pseudonymize(value, old_token_);
+    if (!old) return old;
+    maps_->add(step.domain, old_token_, token);
   }
-  return written;
+  return {};
+}
+
+namespace {
+
+void append_length(std::string& out, std::size_t length) {
+  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>(length >> shift));
+}
+
+}  // namespace
+
+void CompiledPolicy::add_token_input(const Step& step, std::string_view value) {
+  // Everything the token depends on but the key: the same row gives the same input under every
+  // key version, and a change of transform, domain or normalisation changes it.
+  digest_input_.push_back(step.transform == Transform::kPseudonymize ? 'P' : 'H');
+  digest_input_.push_back(step.lower ? 'l' : '-');
+  digest_input_.push_back(step.list ? 'L' : '-');
+  append_length(digest_input_, step.domain.size());
+  digest_input_.append(step.domain);
+  append_length(digest_input_, value.size());
+  digest_input_.append(value);
+}
+
+Result<CompiledPolicy::Digest> CompiledPolicy::digest() {
+  auto mac = digest_->mac(crypto::as_bytes(digest_input_));
+  if (!mac) return tl::unexpected(mac.error());
+  Digest digest{};
+  std::copy_n(mac->begin(), digest.size(), digest.begin());
+  return digest;
 }
 
 Result<void> CompiledPolicy::write_value(Step& step, std::string_view value, std::string& out) {
@@ -207,14 +267,19 @@ Result<void> CompiledPolicy::write_value(Step& step, std::string_view value, std
 Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op,
                                    std::string& out) {
   suppressed_ = false;
+  digest_input_.clear();
+  digest_input_.push_back(op == connectors::RowOp::kUpsert ? 'U' : 'D');
   out.append(op == connectors::RowOp::kUpsert ? R"({"_op":"upsert")" : R"({"_op":"delete")");
   for (std::size_t index = 0; index < steps_.size(); ++index) {
     Step& step = steps_[index];
     out.append(step.json_key);
+    digest_input_.append(step.json_key);
+    const std::size_t written_from = out.size();
     const bool is_key = static_cast<int>(index) == key_step_;
     if (is_key) key_begin_ = out.size();
     const connectors::Value& value =
         step.input < row.size() ? row[step.input] : connectors::Value{};
+    const bool token = step.pseudonymizer != nullptr || step.hasher != nullptr;
     if (value.is_null()) {
       out.append("null");
     } else if (step.transform == Transform::kKeep && value.type != ValueType::kString) {
@@ -223,6 +288,11 @@ Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op
       return written;
     }
     if (is_key) key_end_ = out.size();
+    if (token && !value.is_null()) {
+      add_token_input(step, trim(value.text));
+    } else {
+      digest_input_.append(out, written_from, out.npos);
+    }
   }
   out.push_back('}');
   return {};

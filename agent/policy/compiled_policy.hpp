@@ -5,10 +5,16 @@
 // Applying writes the row as one JSON object, the line format of the batch plaintext (SPEC section
 // 5): {"_op":"upsert","col":value,...}, columns in source order, dropped columns absent.
 //
+// Change detection digests what apply() read, not what it wrote: the values before their tokens
+// are made (and the policy that made them), keyed with the factory's change-digest key, which
+// does not rotate with the token key: a key rotation changes every token and no digest
+// (docs/key-rotation.md).
+//
 // A CompiledPolicy borrows the TokenFactory given to compile(): the factory must outlive it, and
 // both belong to one thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -16,6 +22,7 @@
 
 #include "agent/policy/suppression.hpp"
 #include "agent/policy/token_factory.hpp"
+#include "agent/policy/token_maps.hpp"
 #include "common/config/settings.hpp"
 #include "common/error/error.hpp"
 #include "connectors/api/row.hpp"
@@ -33,16 +40,26 @@ struct BadValues {
 
 class CompiledPolicy {
  public:
+  using Digest = std::array<std::uint8_t, 16>;
+
   // `key_column` names the column whose output identifies a row for change detection ("" for
   // none); a key column that the policy drops is an error. With `suppression`, which must outlive
-  // the policy, rows carrying an erased subject's token are marked (see suppressed()).
+  // the policy, rows carrying an erased subject's token are marked (see suppressed()). With
+  // `previous` and `maps` (the first run after a key rotation), every token written (but a
+  // pseudonym key's, mapped with the stored keys) is also made under the previous version and
+  // the map between the two recorded in `maps`.
   static Result<CompiledPolicy> compile(const config::StreamSettings& stream,
                                         std::span<const std::string> columns, TokenFactory& tokens,
                                         std::string_view key_column = {},
-                                        const Suppression* suppression = nullptr);
+                                        const Suppression* suppression = nullptr,
+                                        TokenFactory* previous = nullptr,
+                                        TokenMaps* maps = nullptr);
 
   // Appends the JSON object for `row` (no newline). `row` has one value per column.
   Result<void> apply(connectors::RowView row, connectors::RowOp op, std::string& out);
+  // The change digest of the last apply(): the first 16 bytes of HMAC-SHA256 under the factory's
+  // change-digest key of the row as read (docs/key-rotation.md, "Change detection").
+  Result<Digest> digest();
   // The last apply() wrote a token on the suppression list: the row must not be sent.
   bool suppressed() const { return suppressed_; }
 
@@ -74,11 +91,17 @@ class CompiledPolicy {
 
   Result<void> write_value(Step& step, std::string_view value, std::string& out);
   Result<void> write_token(const Step& step, std::string_view value, std::string& out);
+  // Appends to digest_input_ what a token step read: its transform, domain, flags and value.
+  void add_token_input(const Step& step, std::string_view value);
 
   std::vector<Step> steps_;
   std::vector<std::string> dropped_;
   std::vector<std::string> missing_;
   std::string scratch_;
+  std::string old_token_;     // a token under the previous version (maps_ only)
+  std::string digest_input_;  // what the last apply() read, as digest() hashes it
+  crypto::HmacSha256* digest_ = nullptr;
+  TokenMaps* maps_ = nullptr;
   std::string key_name_;
   int key_step_ = -1;
   std::size_t key_begin_ = 0;

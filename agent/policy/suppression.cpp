@@ -60,6 +60,18 @@ Result<Suppression> Suppression::load(const std::filesystem::path& data_dir) {
   return list;
 }
 
+Result<std::vector<SuppressedToken>> Suppression::list(const std::filesystem::path& data_dir) {
+  auto entries = read_entries(data_dir / kSuppressionFile);
+  if (!entries) return tl::unexpected(entries.error());
+  std::vector<SuppressedToken> tokens;
+  for (const auto& entry : *entries) {
+    const auto& fields = entry.get_object();
+    tokens.push_back({std::string(fields.at("domain").get_string()),
+                      std::string(fields.at("token").get_string())});
+  }
+  return tokens;
+}
+
 Result<std::size_t> Suppression::add(const std::filesystem::path& data_dir,
                                      const std::vector<SuppressedToken>& tokens) {
   const std::filesystem::path path = data_dir / kSuppressionFile;

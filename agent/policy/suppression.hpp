@@ -36,6 +36,8 @@ class Suppression {
  public:
   // An empty list when the file does not exist yet.
   static Result<Suppression> load(const std::filesystem::path& data_dir);
+  // Every entry, in file order.
+  static Result<std::vector<SuppressedToken>> list(const std::filesystem::path& data_dir);
   // Adds the tokens not listed yet and rewrites the file; returns how many were new.
   static Result<std::size_t> add(const std::filesystem::path& data_dir,
                                  const std::vector<SuppressedToken>& tokens);

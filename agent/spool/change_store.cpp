@@ -219,9 +219,7 @@ Result<void> ChangeStore::merge(std::string_view source) {
   }
 }
 
-Result<std::uint64_t> ChangeStore::erase_keys(const std::vector<std::string>& keys) {
-  // Runs not merged yet are merged first, then one pass over the stored pages whatever the
-  // number of keys (a key may be in any source and stream).
+Result<void> ChangeStore::merge_all() {
   std::vector<std::string> sources;
   {
     auto pending_sources = db_.prepare("SELECT DISTINCT source FROM digest_runs");
@@ -234,8 +232,31 @@ Result<std::uint64_t> ChangeStore::erase_keys(const std::vector<std::string>& ke
     }
   }
   for (const std::string& source : sources) {
-    if (auto merged = merge(source); !merged) return tl::unexpected(merged.error());
+    if (auto merged = merge(source); !merged) return merged;
   }
+  return {};
+}
+
+Result<std::vector<ChangeStore::StoredStream>> ChangeStore::stored_streams() {
+  if (auto merged = merge_all(); !merged) return tl::unexpected(merged.error());
+  auto select = db_.prepare(
+      "SELECT source, stream, min(first_key) FROM digest_pages GROUP BY source, stream "
+      "ORDER BY source, stream");
+  if (!select) return tl::unexpected(select.error());
+  std::vector<StoredStream> streams;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return streams;
+    streams.push_back({std::string(select->column_text(0)), std::string(select->column_text(1)),
+                       std::string(select->column_text(2))});
+  }
+}
+
+Result<std::uint64_t> ChangeStore::erase_keys(const std::vector<std::string>& keys) {
+  // Runs not merged yet are merged first, then one pass over the stored pages whatever the
+  // number of keys (a key may be in any source and stream).
+  if (auto merged = merge_all(); !merged) return tl::unexpected(merged.error());
   return store_.erase_keys(std::unordered_set<std::string>(keys.begin(), keys.end()));
 }
 
@@ -244,6 +265,44 @@ Result<void> ChangeStore::forget(std::string_view source) {
   if (!statement) return tl::unexpected(statement.error());
   if (auto ran = statement->bind(1, source).run(); !ran) return ran;
   return store_.forget(source);
+}
+
+Result<std::uint64_t> ChangeStore::rekey_stream(std::string_view source, std::string_view stream,
+                                                const KeyMapper& map) {
+  constexpr std::size_t kChunk = 50000;  // entries per run written: a few MiB at most
+  if (auto merged = merge(source); !merged) return tl::unexpected(merged.error());
+  std::vector<std::string> keys;
+  std::vector<runs::Entry> chunk;
+  std::uint64_t kept = 0;
+  const auto write_chunk = [&]() -> Result<void> {
+    if (chunk.empty()) return {};
+    // The views into `keys` are set only now: `keys` no longer grows.
+    for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i].key = keys[i];
+    auto appended = append_run(source, chunk);
+    chunk.clear();
+    keys.clear();
+    return appended;
+  };
+  const std::string stream_name(stream);
+  auto visited = store_.for_each(source, stream, [&](const runs::Entry& entry) -> Result<void> {
+    auto mapped = map(entry.key);
+    if (!mapped) return tl::unexpected(mapped.error());
+    if (!*mapped) return {};
+    runs::Entry& copy = chunk.emplace_back(entry);
+    copy.op = runs::Op::kUpsert;
+    copy.stream = stream_name;
+    keys.push_back(std::move(**mapped));
+    ++kept;
+    if (chunk.size() >= kChunk) return write_chunk();
+    return {};
+  });
+  if (!visited) return tl::unexpected(visited.error());
+  if (auto written = write_chunk(); !written) return tl::unexpected(written.error());
+  if (auto forgotten = store_.forget_stream(source, stream); !forgotten) {
+    return tl::unexpected(forgotten.error());
+  }
+  if (auto merged = merge(source); !merged) return tl::unexpected(merged.error());
+  return kept;
 }
 
 Result<std::int64_t> ChangeStore::next_run() {

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,21 @@ class ChangeStore {
   Result<std::uint64_t> erase_keys(const std::vector<std::string>& keys);
   // In an open transaction: the source's runs and stored entries go.
   Result<void> forget(std::string_view source);
+  // In an open transaction, for a key rotation: every stored key of the stream goes through
+  // `map`, which returns its new key (nullopt: the entry goes, and the row is new to the next
+  // run); digests and seen runs stay. Returns how many entries were kept. Memory stays bounded:
+  // the new keys are written as sorted runs and merged, as a commit's are.
+  using KeyMapper = std::function<Result<std::optional<std::string>>(std::string_view key)>;
+  Result<std::uint64_t> rekey_stream(std::string_view source, std::string_view stream,
+                                     const KeyMapper& map);
+  // In an open transaction: merges every source's waiting runs, then lists each stream that has
+  // stored keys, with its smallest key.
+  struct StoredStream {
+    std::string source;
+    std::string stream;
+    std::string first_key;
+  };
+  Result<std::vector<StoredStream>> stored_streams();
   // In an open transaction: a new run number (stored, so it never repeats).
   Result<std::int64_t> next_run();
 
@@ -66,6 +82,8 @@ class ChangeStore {
   Result<bool> any(std::string_view source, std::string_view stream);
 
  private:
+  // Merges the waiting runs of every source.
+  Result<void> merge_all();
   // Stores one run (sorts `entries`).
   Result<void> append_run(std::string_view source, std::vector<runs::Entry>& entries);
 

@@ -400,6 +400,32 @@ Result<std::uint64_t> DigestStore::erase_keys(const std::unordered_set<std::stri
   return removed;
 }
 
+Result<void> DigestStore::for_each(std::string_view source, std::string_view stream,
+                                   const std::function<Result<void>(const runs::Entry&)>& visit) {
+  auto select = db_.prepare(
+      "SELECT data FROM digest_pages WHERE source = ? AND stream = ? ORDER BY first_key");
+  if (!select) return tl::unexpected(select.error());
+  select->bind_view(1, source).bind_view(2, stream);
+  std::vector<runs::Entry> entries;
+  for (;;) {
+    auto row = select->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return {};
+    entries.clear();
+    if (auto decoded = decode_page(select->column_blob(0), entries); !decoded) return decoded;
+    for (const runs::Entry& entry : entries) {
+      if (auto visited = visit(entry); !visited) return visited;
+    }
+  }
+}
+
+Result<void> DigestStore::forget_stream(std::string_view source, std::string_view stream) {
+  index_.reset();
+  auto remove = db_.prepare("DELETE FROM digest_pages WHERE source = ? AND stream = ?");
+  if (!remove) return tl::unexpected(remove.error());
+  return remove->bind_view(1, source).bind_view(2, stream).run();
+}
+
 Result<void> DigestStore::forget(std::string_view source) {
   index_.reset();
   auto remove = db_.prepare("DELETE FROM digest_pages WHERE source = ?");

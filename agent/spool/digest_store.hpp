@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,10 @@ class DigestStore {
   // Removes these keys from every source and stream; returns how many entries went.
   Result<std::uint64_t> erase_keys(const std::unordered_set<std::string>& keys);
   Result<void> forget(std::string_view source);
+  // Every entry of one stream, in key order (the views last only for the call).
+  Result<void> for_each(std::string_view source, std::string_view stream,
+                        const std::function<Result<void>(const runs::Entry&)>& visit);
+  Result<void> forget_stream(std::string_view source, std::string_view stream);
 
   // Spools made before pages kept one row_digests row per key: moved into pages, table dropped.
   static Result<void> migrate_rows(sqlite::Database& db);

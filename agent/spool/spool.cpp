@@ -9,7 +9,8 @@ Spool::Spool(Options options, sqlite::Database db, std::string spool_id)
       batches_(db_, options_, spool_id_),
       changes_(db_, options_.merge_fan_in),
       states_(db_),
-      eraser_(db_, batches_, changes_, states_) {}
+      eraser_(db_, batches_, changes_, states_),
+      keys_(db_) {}
 
 Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& report) {
   auto opened = schema::open(options.path, *options.file_system, report);
@@ -49,6 +50,85 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
   if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
   if (!seqs.empty() && on_commit_) on_commit_();
   return seqs;
+}
+
+Result<std::uint32_t> Spool::keys_version() {
+  std::lock_guard lock(mutex_);
+  return keys_.keys_version();
+}
+
+Result<void> Spool::set_keys_version(std::uint32_t version) {
+  std::lock_guard lock(mutex_);
+  return keys_.set_keys_version(version);
+}
+
+Result<std::vector<ChangeStore::StoredStream>> Spool::stored_streams() {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  auto streams = changes_.stored_streams();
+  if (!streams) return streams;
+  if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  return streams;
+}
+
+Result<KeyRotationReport> Spool::rotate_keys(const KeyRotation& rotation) {
+  std::lock_guard lock(mutex_);
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return tl::unexpected(txn.error());
+  KeyRotationReport report;
+  const auto spool_batches = [&](bool last) -> Result<void> {
+    auto batches = rotation.take_batches(last);
+    if (!batches) return tl::unexpected(batches.error());
+    if (batches->empty()) return {};
+    auto seqs = batches_.insert(*batches, "");
+    if (!seqs) return tl::unexpected(seqs.error());
+    if (report.first_seq == 0) report.first_seq = seqs->front();
+    report.last_seq = seqs->back();
+    report.batches += seqs->size();
+    return {};
+  };
+  for (const std::string& source : rotation.reset) {
+    if (auto reset = eraser_.reset_source(source); !reset) return tl::unexpected(reset.error());
+  }
+  for (const KeyRotation::Stream& stream : rotation.mapped) {
+    auto kept = changes_.rekey_stream(
+        stream.source, stream.stream,
+        [&](std::string_view key) { return rotation.map_key(stream, key); });
+    if (!kept) return tl::unexpected(kept.error());
+    report.keys_kept += *kept;
+    if (auto spooled = spool_batches(false); !spooled) return tl::unexpected(spooled.error());
+  }
+  if (auto spooled = spool_batches(true); !spooled) return tl::unexpected(spooled.error());
+  if (auto marked = keys_.set_hash_maps_from(rotation.map_hashes, rotation.hash_maps_from);
+      !marked) {
+    return tl::unexpected(marked.error());
+  }
+  if (auto set = keys_.set_keys_version(rotation.to_version); !set) {
+    return tl::unexpected(set.error());
+  }
+  if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  if (report.batches > 0 && on_commit_) on_commit_();
+  return report;
+}
+
+Result<SourceKeyState> Spool::source_key_state(std::string_view source) {
+  std::lock_guard lock(mutex_);
+  return keys_.source(source);
+}
+
+Result<void> Spool::clear_source_key_state(std::string_view source) {
+  std::lock_guard lock(mutex_);
+  return keys_.clear(source);
+}
+
+Result<std::uint64_t> Spool::pending_rekey_batches() {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare("SELECT count(*) FROM batches WHERE kind = 'rekey'");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->step();
+  if (!row) return tl::unexpected(row.error());
+  return static_cast<std::uint64_t>(select->column_int(0));
 }
 
 Result<ErasureReport> Spool::erase(const Erasure& erasure) {

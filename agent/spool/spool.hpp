@@ -40,6 +40,7 @@
 #include "agent/spool/digest_runs.hpp"
 #include "agent/spool/digest_store.hpp"
 #include "agent/spool/eraser.hpp"
+#include "agent/spool/key_state.hpp"
 #include "agent/spool/source_states.hpp"
 #include "agent/spool/spool_schema.hpp"
 #include "agent/spool/spool_types.hpp"
@@ -95,6 +96,24 @@ class Spool {
   // A new run number for a snapshot read (stored, so it never repeats).
   Result<std::int64_t> next_run();
 
+  // Key rotation (docs/key-rotation.md).
+  // The key version of the tokens among the stored keys; 0 before the agent first adopted one.
+  Result<std::uint32_t> keys_version();
+  Result<void> set_keys_version(std::uint32_t version);
+  // Each stream with stored keys, and its smallest key (whose form tells the key's transform).
+  Result<std::vector<ChangeStore::StoredStream>> stored_streams();
+  // In one transaction: merges every source's digests, maps the stored keys of each mapped
+  // stream, resets the sources that cannot be mapped, spools the rekey batches, marks the sources
+  // whose hash tokens their next run maps, and sets keys_version. Rekey batches are never
+  // dropped to make room (they go in whatever the room, as an erase batch does).
+  Result<KeyRotationReport> rotate_keys(const KeyRotation& rotation);
+  // What the source's next run owes the rotations (and the digests of older versions).
+  Result<SourceKeyState> source_key_state(std::string_view source);
+  // A complete run of the source paid it.
+  Result<void> clear_source_key_state(std::string_view source);
+  // Rekey batches not yet acknowledged by the tenant.
+  Result<std::uint64_t> pending_rekey_batches();
+
   // Delivery side.
   Result<std::vector<StoredBatch>> pending(std::uint64_t after_seq, std::size_t limit);
   Result<void> ack(std::uint64_t seq);
@@ -128,6 +147,7 @@ class Spool {
   ChangeStore changes_;
   SourceStates states_;
   Eraser eraser_;
+  KeyState keys_;
   std::function<void()> on_commit_;
 };
 

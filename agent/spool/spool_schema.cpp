@@ -5,11 +5,15 @@
 #include <fstream>
 #include <optional>
 
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "agent/spool/batch_store.hpp"
 #include "agent/spool/change_store.hpp"
 #include "agent/spool/eraser.hpp"
+#include "agent/spool/key_state.hpp"
 #include "agent/spool/source_states.hpp"
 #include "agent/spool/spool_meta.hpp"
 #include "common/frame/frame.hpp"
@@ -34,6 +38,7 @@ Result<void> migrate(sqlite::Database& db) {
   if (auto migrated = ChangeStore::migrate(db); !migrated) return migrated;
   if (auto migrated = BatchStore::migrate(db); !migrated) return migrated;
   if (auto migrated = Eraser::migrate(db); !migrated) return migrated;
+  if (auto migrated = KeyState::migrate(db); !migrated) return migrated;
   // Everything above done, the spool is marked with this version's format.
   // (A no-op on a current spool: the start-up transaction then writes nothing.)
   auto mark = db.prepare("UPDATE meta SET value = ?1 WHERE key = 'format' AND value <> ?1");
@@ -89,8 +94,12 @@ Result<std::string> read_identity(sqlite::Database& db) {
   }
   auto format = meta->bind(1, std::string_view("format")).step();
   if (!format) return tl::unexpected(format.error());
-  if (!*format ||
-      (meta->column_text(0) != kSpoolFormat && meta->column_text(0) != kEarlierSpoolFormat)) {
+  const auto known = [](std::string_view mark) {
+    return mark == kSpoolFormat ||
+           std::find(std::begin(kEarlierSpoolFormats), std::end(kEarlierSpoolFormats), mark) !=
+               std::end(kEarlierSpoolFormats);
+  };
+  if (!*format || !known(meta->column_text(0))) {
     if (*format && meta->column_text(0).starts_with("ferry-spool-")) {
       return make_error(ErrorCode::kInvalidArgument,
                         "it is a Ferry spool of a newer version (\"{}\"; this version reads "

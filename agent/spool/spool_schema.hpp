@@ -21,11 +21,14 @@
 
 namespace ferry::spool {
 
-// The format mark in a spool's meta table. "ferry-spool-2" keeps change-detection digests in
-// pages (digest_store.hpp); a "ferry-spool-1" spool (one row per digest) is carried over when
-// opened, and then marked "ferry-spool-2".
-inline constexpr std::string_view kSpoolFormat = "ferry-spool-2";
-inline constexpr std::string_view kEarlierSpoolFormat = "ferry-spool-1";
+// The format mark in a spool's meta table. "ferry-spool-3" keeps keyed change-detection digests
+// (docs/key-rotation.md) in pages (digest_store.hpp) and the key_state of rotations
+// (key_state.hpp). Earlier spools are carried over when opened, and then marked "ferry-spool-3":
+// a "ferry-spool-1" spool (one row per digest) has its digests moved into pages, and the sources
+// of a "ferry-spool-1" or "ferry-spool-2" spool are marked as holding digests of the rows as sent
+// (SourceKeyState::legacy_digests). An older version refuses a spool marked with a newer format.
+inline constexpr std::string_view kSpoolFormat = "ferry-spool-3";
+inline constexpr std::string_view kEarlierSpoolFormats[] = {"ferry-spool-1", "ferry-spool-2"};
 
 namespace schema {
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "common/env/file_system.hpp"
 #include "common/config/settings.hpp"
 #include "common/crypto/bytes.hpp"
+#include "common/error/error.hpp"
 
 namespace ferry::spool {
 
@@ -52,7 +54,7 @@ struct OpenReport {
 
 // A batch to store: everything but what the spool assigns (seq, batch_id, created_at).
 struct NewBatch {
-  std::string kind = "rows";  // "rows" or "erase"
+  std::string kind = "rows";  // "rows", "erase" or "rekey"
   std::string source;
   std::string stream;
   std::uint64_t rows = 0;
@@ -118,6 +120,41 @@ struct Stats {
   std::uint64_t rejected = 0;
   std::int64_t oldest_created_unix = 0;  // 0 when empty
   std::uint64_t next_seq = 1;
+};
+
+}  // namespace ferry::spool
+
+namespace ferry::spool {
+
+// A key rotation (docs/key-rotation.md), as Spool::rotate_keys() writes it in one transaction:
+// every stored key of the mapped streams goes from its version to `to_version`, with the maps
+// the tenant needs spooled as rekey batches before any row of the new version.
+struct KeyRotation {
+  std::uint32_t to_version = 0;
+  struct Stream {
+    std::string source;
+    std::string stream;
+  };
+  // Streams whose key field is a pseudonym token: each stored key goes through map_key.
+  std::vector<Stream> mapped;
+  // Sources with a stream keyed by a hash token (or a list): read again from the beginning,
+  // their rows sent again under the new key.
+  std::vector<std::string> reset;
+  // Every configured source: its next complete run maps the hash tokens it writes from
+  // hash_maps_from (the version active before) to the new one.
+  std::vector<std::string> map_hashes;
+  std::uint32_t hash_maps_from = 0;
+  // The new key of a stored key (a JSON value); nullopt drops the entry.
+  std::function<Result<std::optional<std::string>>(const Stream&, std::string_view key)> map_key;
+  // The rekey batches of the maps made so far; called after each stream and at the end.
+  std::function<Result<std::vector<NewBatch>>(bool last)> take_batches;
+};
+
+struct KeyRotationReport {
+  std::uint64_t keys_kept = 0;      // stored keys now in the new version (or not tokens)
+  std::uint64_t batches = 0;        // rekey batches spooled
+  std::uint64_t first_seq = 0;      // of the first one (0: none)
+  std::uint64_t last_seq = 0;
 };
 
 }  // namespace ferry::spool

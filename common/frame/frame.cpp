@@ -87,7 +87,7 @@ Result<Header> Header::from_json(std::string_view json) {
   header.seq = *seq;
   header.rows = *rows;
   header.key_version = static_cast<std::uint32_t>(*key_version);
-  if (header.kind != "rows" && header.kind != "erase") {
+  if (header.kind != "rows" && header.kind != "erase" && header.kind != "rekey") {
     return make_error(ErrorCode::kCorrupt, "frame header: unknown kind '{}'", header.kind);
   }
   if (header.encoding != kEncoding) {

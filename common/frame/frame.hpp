@@ -30,7 +30,7 @@ struct Header {
   std::string tenant_id;
   std::string spool_id;
   std::uint64_t seq = 0;
-  std::string kind = "rows";  // "rows" or "erase"
+  std::string kind = "rows";  // "rows", "erase" or "rekey"
   std::string source;
   std::string stream;
   std::uint64_t rows = 0;

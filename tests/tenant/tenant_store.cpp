@@ -15,6 +15,7 @@
 #include "common/log/log.hpp"
 #include "tests/tenant/batch_payload.hpp"
 #include "tests/tenant/path_part.hpp"
+#include "tests/tenant/token_maps.hpp"
 
 namespace ferry::tenant {
 namespace {
@@ -81,6 +82,7 @@ std::int64_t as_sql(std::uint64_t value) { return static_cast<std::int64_t>(valu
 // The output file of a batch, relative to the output directory.
 std::string relative_file(const frame::Header& header) {
   if (header.kind == "erase") return header.agent_id + "/erase.jsonl";
+  if (header.kind == "rekey") return header.agent_id + "/rekey.jsonl";
   return header.agent_id + "/" + header.source + "/" + header.stream + ".jsonl";
 }
 
@@ -382,9 +384,9 @@ Result<TenantStore::Placement> TenantStore::place(const frame::Header& header) {
 }
 
 Result<void> TenantStore::check_storable(const frame::Header& header) {
-  if (header.kind != "rows" && header.kind != "erase") {
+  if (header.kind != "rows" && header.kind != "erase" && header.kind != "rekey") {
     return make_error(ErrorCode::kInvalidArgument,
-                      "unknown batch kind '{}' (expected rows or erase)", header.kind);
+                      "unknown batch kind '{}' (expected rows, erase or rekey)", header.kind);
   }
   if (header.encoding != frame::kEncoding) {
     return make_error(ErrorCode::kInvalidArgument, "unknown encoding '{}' (expected {})",
@@ -408,6 +410,11 @@ Result<void> TenantStore::check_storable(const frame::Header& header) {
 
 Result<void> TenantStore::check_payload(const frame::Header& header, std::string_view plaintext) {
   if (auto lines = check_json_lines(plaintext, header.rows); !lines) return lines;
+  if (header.kind == "rekey") {
+    auto maps = parse_rekey_lines(plaintext);
+    if (!maps) return tl::unexpected(maps.error());
+    return {};
+  }
   if (header.kind != "erase") return {};
   auto erased = parse_erase_lines(plaintext);
   if (!erased) return tl::unexpected(erased.error());
@@ -558,6 +565,7 @@ Result<void> TenantStore::store(const frame::Header& header, std::string_view pl
     if (auto finished = finish_purges(); !finished) return finished;
   }
   if (header.kind == "erase") return store_erase(header, plaintext);
+  if (header.kind == "rekey") return store_rekey(header, plaintext);
   return store_rows(header, plaintext);
 }
 
@@ -594,7 +602,41 @@ Result<void> TenantStore::store_erase(const frame::Header& header, std::string_v
   if (!erased) return tl::unexpected(erased.error());
   TokenSet tokens;
   for (const auto& token : *erased) tokens.insert(token.token);
+  const LineChange change = [&](std::string_view line, std::string&) {
+    return carries_token(line, tokens);
+  };
+  return rewrite_rows(header, plaintext, change, "removed from", *erased,
+                      [&](std::uint64_t rows, std::size_t files) {
+                        log::get("store")->info(
+                            "erase applied agent={} spool={} seq={} tokens={} files={} "
+                            "rows_removed={}",
+                            header.agent_id, header.spool_id, header.seq, tokens.size(), files,
+                            rows);
+                        if (!tokens.empty()) erased_[header.agent_id].merge(tokens);
+                      });
+}
 
+Result<void> TenantStore::store_rekey(const frame::Header& header, std::string_view plaintext) {
+  auto maps = parse_rekey_lines(plaintext);
+  if (!maps) return tl::unexpected(maps.error());
+  TokenMapping mapping;
+  for (auto& map : *maps) mapping.insert_or_assign(map.old_token, map.new_token);
+  const LineChange change = [&](std::string_view line, std::string& out) {
+    return rewrite_tokens(line, mapping, out) > 0;
+  };
+  return rewrite_rows(header, plaintext, change, "re-keyed in", {},
+                      [&](std::uint64_t rows, std::size_t files) {
+                        log::get("store")->info(
+                            "rekey applied agent={} spool={} seq={} maps={} files={} rows={}",
+                            header.agent_id, header.spool_id, header.seq, mapping.size(), files,
+                            rows);
+                      });
+}
+
+Result<void> TenantStore::rewrite_rows(
+    const frame::Header& header, std::string_view plaintext, const LineChange& change,
+    std::string_view what, std::span<const ErasedToken> erased,
+    const std::function<void(std::uint64_t rows, std::size_t files)>& on_committed) {
   std::string buffer;
   const std::string_view data = with_final_newline(plaintext, buffer);
   const std::string relative = relative_file(header);
@@ -602,29 +644,25 @@ Result<void> TenantStore::store_erase(const frame::Header& header, std::string_v
   if (!committed) return tl::unexpected(committed.error());
   auto size = append_at_committed(relative, data, *committed);
   if (!size) return tl::unexpected(size.error());
-  auto purges = write_purges(header.agent_id, tokens);
+  auto purges = write_purges(header.agent_id, change);
   if (!purges) {
     drop_uncommitted(relative, *committed);
     return tl::unexpected(purges.error());
   }
-
   std::vector<FileSize> files{{relative, *size}};
-  std::uint64_t rows_removed = 0;
+  std::uint64_t rows_changed = 0;
   for (const auto& purge : *purges) {
     files.push_back({purge.relative, purge.size});
-    rows_removed += purge.rows_removed;
+    rows_changed += purge.rows_removed;
   }
   const std::string reason =
-      fmt::format("{} rows removed from {} files", rows_removed, purges->size());
-  if (auto recorded = record_batch(header, "stored", reason, files, *erased); !recorded) {
+      fmt::format("{} rows {} {} files", rows_changed, what, purges->size());
+  if (auto recorded = record_batch(header, "stored", reason, files, erased); !recorded) {
     drop_purges(*purges);
     drop_uncommitted(relative, *committed);
     return recorded;
   }
-  log::get("store")->info(
-      "erase applied agent={} spool={} seq={} tokens={} files={} rows_removed={}", header.agent_id,
-      header.spool_id, header.seq, tokens.size(), purges->size(), rows_removed);
-  if (!tokens.empty()) erased_[header.agent_id].merge(tokens);
+  on_committed(rows_changed, purges->size());
   if (auto installed = install_purges(*purges); !installed) {
     purges_pending_ = true;  // committed: the next store() or open() renames what is left
     return installed;
@@ -633,7 +671,7 @@ Result<void> TenantStore::store_erase(const frame::Header& header, std::string_v
 }
 
 Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::string& agent_id,
-                                                                  const TokenSet& tokens) {
+                                                                  const LineChange& change) {
   std::vector<FileSize> files;
   auto query = db_.prepare("SELECT path, committed_size FROM files ORDER BY path");
   if (!query) return tl::unexpected(query.error());
@@ -648,7 +686,7 @@ Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::str
   std::vector<Purge> purges;
   std::set<std::filesystem::path> folders;
   for (const auto& file : files) {
-    auto purge = write_purge(file.relative, file.size, tokens);
+    auto purge = write_purge(file.relative, file.size, change);
     if (!purge) {
       drop_purges(purges);
       return tl::unexpected(purge.error());
@@ -667,7 +705,7 @@ Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::str
 
 Result<TenantStore::Purge> TenantStore::write_purge(const std::string& relative,
                                                     std::uint64_t committed,
-                                                    const TokenSet& tokens) {
+                                                    const LineChange& change) {
   const std::filesystem::path path = out_dir_ / relative;
   const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
@@ -680,11 +718,22 @@ Result<TenantStore::Purge> TenantStore::write_purge(const std::string& relative,
   const FdCloser in_closer{in};
   if (auto size = size_at_least(in, committed, path); !size) return tl::unexpected(size.error());
 
-  // Only the committed bytes count: a tail beyond them was never acknowledged.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> removed;  // offset, length
+  // Only the committed bytes count: a tail beyond them was never acknowledged. A changed line
+  // is (offset, length, replacement); an empty replacement removes the line.
+  struct Changed {
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    std::string replacement;
+  };
+  std::vector<Changed> removed;
+  std::string replacement;
   auto scanned =
       for_each_line(in, committed, path, [&](std::uint64_t offset, std::string_view line) {
-        if (carries_token(line, tokens)) removed.emplace_back(offset, line.size());
+        replacement.clear();
+        if (change(line, replacement)) {
+          removed.push_back({offset, line.size(), std::move(replacement)});
+          replacement = std::string();
+        }
       });
   if (!scanned) return tl::unexpected(scanned.error());
   if (removed.empty()) return Purge{relative, committed, 0};
@@ -704,9 +753,13 @@ Result<TenantStore::Purge> TenantStore::write_purge(const std::string& relative,
     return copied;
   };
   Result<void> copied;
-  for (const auto& [offset, length] : removed) {
-    if (copied) copied = copy_to(offset);
-    read_from = offset + length;
+  for (const Changed& changed : removed) {
+    if (copied) copied = copy_to(changed.offset);
+    if (copied && !changed.replacement.empty()) {
+      copied = write_at(out, changed.replacement, static_cast<off_t>(written), purge);
+      written += changed.replacement.size();
+    }
+    read_from = changed.offset + changed.length;
   }
   if (copied) copied = copy_to(committed);
   if (copied) copied = fsync_fd(out, purge);

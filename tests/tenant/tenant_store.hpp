@@ -40,6 +40,15 @@
 // its .purge first. An erase batch that crashed before step 3 is sent again by the agent and
 // purges again; one sent twice purges nothing the second time.
 //
+// Key rotation: a rekey batch (maps old token -> new token, token_maps.hpp) is applied the same
+// way, atomically: its lines are appended to DIR/<agent_id>/rekey.jsonl, and each rows file holding
+// an old token within its committed size is rewritten, its tokens replaced, into <file>.purge;
+// then one transaction, then the renames. Recovery keeps its rule, and it stays safe although a
+// rewrite may keep a file's size (p1 -> p2 tokens are as long): such a .purge, renamed at
+// recovery without its commit, holds the committed rows with the maps applied, and the batch,
+// never acknowledged, comes again and applies nothing more (no old token is left). A rewrite that
+// grows the file (p9 -> p10) is deleted at recovery, as an uncommitted purge is.
+//
 // Erased tokens stay in memory per agent (loaded at open()); a later rows batch of that agent has
 // every line carrying one of them left out before it is appended (counted, never logged by value).
 // An agent without erasures pays nothing: its lines are not parsed.
@@ -49,6 +58,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <span>
@@ -143,9 +153,21 @@ class TenantStore {
                             std::span<const ErasedToken> erased = {});
   Result<void> store_rows(const frame::Header& header, std::string_view plaintext);
   Result<void> store_erase(const frame::Header& header, std::string_view plaintext);
-  Result<std::vector<Purge>> write_purges(const std::string& agent_id, const TokenSet& tokens);
+  Result<void> store_rekey(const frame::Header& header, std::string_view plaintext);
+  // What a purge or a rewrite does to a line: true when the line changes, with its new bytes
+  // (newline included) in `replacement`, left empty to remove it.
+  using LineChange = std::function<bool(std::string_view line, std::string& replacement)>;
+  // What an erase and a rekey batch share: appends the batch's lines to its own file, rewrites
+  // the agent's rows files with `change` into side files, records the batch with every new size
+  // ("N rows <what> M files"), calls `on_committed` and renames the side files.
+  Result<void> rewrite_rows(
+      const frame::Header& header, std::string_view plaintext, const LineChange& change,
+      std::string_view what, std::span<const ErasedToken> erased,
+      const std::function<void(std::uint64_t rows, std::size_t files)>& on_committed);
+  Result<std::vector<Purge>> write_purges(const std::string& agent_id, const LineChange& change);
+  // Purge::rows_removed counts the lines changed (removed or rewritten).
   Result<Purge> write_purge(const std::string& relative, std::uint64_t committed,
-                            const TokenSet& tokens);
+                            const LineChange& change);
   void drop_purges(const std::vector<Purge>& purges);
   Result<void> install_purges(const std::vector<Purge>& purges);
 

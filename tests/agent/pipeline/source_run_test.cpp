@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "agent/pipeline/key_rotation.hpp"
 #include "agent/pipeline/resume_state.hpp"
+#include "common/crypto/sha256.hpp"
+#include "common/sqlite/database.hpp"
 #include "common/crypto/x25519.hpp"
 #include "common/frame/frame.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -299,6 +302,98 @@ TEST_CASE("a stream without a field policy is skipped entirely") {
   const auto report = f.run();
   CHECK(report.streams[0].skipped);
   CHECK(f.drain().empty());
+}
+
+}  // namespace
+}  // namespace ferry::pipeline
+
+namespace ferry::pipeline {
+namespace {
+
+TEST_CASE("digests from before keyed digests are recognised once and replaced") {
+  Fixture f;
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  f.run();
+  f.drain();
+  // As a spool made by an earlier version holds them: SHA-256 of the line as sent, and the
+  // source marked as the migration marks it.
+  spool::Commit commit;
+  commit.source = "sis";
+  auto sha256 = crypto::Sha256::create().value();
+  for (const auto& row : f.source.rows) {
+    const std::string key = "\"" + f.token(row.id) + "\"";
+    const std::string line =
+        R"({"_op":"upsert","sourcedId":)" + key + R"(,"givenName":")" + row.name + "\"}";
+    const auto hashed = sha256.digest(crypto::as_bytes(line)).value();
+    std::array<std::uint8_t, 16> digest{};
+    std::copy_n(hashed.begin(), digest.size(), digest.begin());
+    commit.digests.push_back({"users", key, digest});
+  }
+  REQUIRE(f.spool->commit(commit));
+  REQUIRE(f.spool->merge_digests("sis"));
+  {
+    auto db = sqlite::Database::open(f.dir / "spool.db", sqlite::Database::Mode::kReadWrite).value();
+    REQUIRE(db.exec("INSERT INTO key_state(source, legacy_digests) VALUES ('sis', 1)"));
+  }
+  REQUIRE(f.spool->source_key_state("sis").value().legacy_digests);
+  const auto converted = f.run();
+  CHECK(converted.batches == 0);
+  CHECK(converted.streams[0].unchanged == 2);
+  CHECK_FALSE(f.spool->source_key_state("sis").value().legacy_digests);
+  // Now keyed: recognised without the old digest.
+  const auto again = f.run();
+  CHECK(again.batches == 0);
+  CHECK(again.streams[0].unchanged == 2);
+}
+
+TEST_CASE("a key rotation spools maps for the stored keys and sends no row again") {
+  Fixture f;
+  auto keyring = keys::Keyring::create(f.dir / "keyring.json", std::chrono::system_clock::now());
+  REQUIRE(keyring);
+  auto v1 = policy::TokenFactory::for_keyring(*keyring);
+  f.options.keyring = &*keyring;
+  config::Settings settings;
+  settings.sources = {f.settings};
+  REQUIRE(catch_up_key_rotation(*f.spool, *keyring, settings, {}));  // adopts version 1
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  REQUIRE(run_source(f.settings, f.source, *f.spool, v1, f.options, std::stop_token()));
+  f.drain();
+
+  REQUIRE(keyring->rotate(std::chrono::system_clock::now()));
+  auto caught_up = catch_up_key_rotation(*f.spool, *keyring, settings, {});
+  REQUIRE(caught_up);
+  CHECK(caught_up->rotated);
+  CHECK(caught_up->maps == 2);
+  CHECK(caught_up->batches == 1);
+  const auto pending = f.spool->pending(0, 10).value();
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].kind == "rekey");
+  auto opened = frame::open(pending[0].frame, f.tenant.private_key);
+  REQUIRE(opened);
+  CHECK(opened->header.key_version == 2);
+  std::string old_token;
+  REQUIRE(v1.pseudonymizer("user").value()->pseudonymize("st-1", old_token));
+  CHECK(opened->plaintext.find(R"("old":")" + old_token + "\"") != std::string::npos);
+  CHECK(opened->plaintext.find("\"new\":\"p2.") != std::string::npos);
+  f.drain();
+
+  // Under version 2 the rows are recognised: nothing is sent, no delete.
+  auto v2 = policy::TokenFactory::for_keyring(*keyring);
+  auto report = run_source(f.settings, f.source, *f.spool, v2, f.options, std::stop_token());
+  REQUIRE(report);
+  CHECK(report->streams[0].unchanged == 2);
+  CHECK(report->streams[0].deletes == 0);
+  CHECK(report->batches == 0);
+  // A change is sent under the new key.
+  f.source.rows[0].name = "Anna";
+  report = run_source(f.settings, f.source, *f.spool, v2, f.options, std::stop_token());
+  REQUIRE(report);
+  CHECK(report->streams[0].upserts == 1);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("\"sourcedId\":\"p2.") != std::string::npos);
+  // Caught up already: nothing more to do.
+  CHECK_FALSE(catch_up_key_rotation(*f.spool, *keyring, settings, {}).value().rotated);
 }
 
 }  // namespace

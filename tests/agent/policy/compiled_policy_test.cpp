@@ -263,3 +263,79 @@ TEST_CASE("fields the source does not have are reported as missing") {
 
 }  // namespace
 }  // namespace ferry::policy
+
+namespace ferry::policy {
+namespace {
+
+crypto::Bytes other_secret() { return crypto::Bytes(32, 0x5a); }
+
+// The digest of one row under a factory.
+CompiledPolicy::Digest digest_of(TokenFactory& tokens, const config::StreamSettings& stream,
+                                 const std::vector<std::string>& columns,
+                                 std::vector<Value> row) {
+  auto policy = CompiledPolicy::compile(stream, columns, tokens, "sourcedId");
+  REQUIRE(policy);
+  std::string out;
+  REQUIRE(policy->apply(row, RowOp::kUpsert, out));
+  auto digest = policy->digest();
+  REQUIRE(digest);
+  return *digest;
+}
+
+TEST_CASE("a row's digest is the same under every key version and changes with its values") {
+  config::StreamSettings stream;
+  stream.fields = {field("sourcedId", Transform::kPseudonymize, "user"),
+                   field("email", Transform::kHash, "email"), field("grades", Transform::kKeep)};
+  const std::vector<std::string> columns = {"sourcedId", "email", "grades"};
+  const std::vector<Value> row = {Value::string("st-1"), Value::string("a@example.invalid"),
+                                  Value::string("09")};
+  // Version 1, and version 2 with another secret: the digest key is the first version's.
+  TokenFactory v1(test_secret(), 1, test_secret());
+  TokenFactory v2(other_secret(), 2, test_secret());
+  const auto before = digest_of(v1, stream, columns, row);
+  CHECK(digest_of(v2, stream, columns, row) == before);
+
+  // Another value, another domain, another digest key: another digest.
+  CHECK(digest_of(v1, stream, columns,
+                  {Value::string("st-1"), Value::string("b@example.invalid"),
+                   Value::string("09")}) != before);
+  auto moved = stream;
+  moved.fields[1].domain = "mail";
+  CHECK(digest_of(v1, moved, columns, row) != before);
+  TokenFactory other_digest_key(test_secret(), 1, other_secret());
+  CHECK(digest_of(other_digest_key, stream, columns, row) != before);
+}
+
+TEST_CASE("after a rotation the policy maps each token it writes once but not a pseudonym key") {
+  config::StreamSettings stream;
+  stream.fields = {field("sourcedId", Transform::kPseudonymize, "user"),
+                   field("email", Transform::kHash, "email"),
+                   field("givenName", Transform::kPseudonymize, "name")};
+  const std::vector<std::string> columns = {"sourcedId", "email", "givenName"};
+  TokenFactory v1(test_secret(), 1, test_secret());
+  TokenFactory v2(other_secret(), 2, test_secret());
+  TokenMaps maps;
+  auto policy = CompiledPolicy::compile(stream, columns, v2, "sourcedId", nullptr, &v1, &maps);
+  REQUIRE(policy);
+  const std::vector<Value> row = {Value::string("st-1"), Value::string("a@example.invalid"),
+                                  Value::string("Ana")};
+  for (int i = 0; i < 2; ++i) {  // the same values twice: mapped once
+    std::string out;
+    REQUIRE(policy->apply(row, RowOp::kUpsert, out));
+  }
+  const auto taken = maps.take();
+  REQUIRE(taken.size() == 2);
+  CHECK(taken[0].domain == "email");
+  CHECK(taken[0].old_token == hash("a@example.invalid", "email"));
+  CHECK(taken[0].new_token.rfind("h2.", 0) == 0);
+  CHECK(taken[1].domain == "name");
+  CHECK(taken[1].old_token == pseudonym("Ana", "name"));
+  CHECK(taken[1].new_token.rfind("p2.", 0) == 0);
+  std::string line;
+  append_map_line(line, taken[1]);
+  CHECK(line == R"({"domain":"name","old":")" + taken[1].old_token + R"(","new":")" +
+                    taken[1].new_token + R"("})");
+}
+
+}  // namespace
+}  // namespace ferry::policy

@@ -395,6 +395,36 @@ TEST_CASE("a spool of the one-row-per-key layout is carried over when opened") {
   CHECK(spool->count_keys("sis", "users").value() == 3);
 }
 
+TEST_CASE("the sources of a spool with unkeyed digests are marked when it is opened") {
+  Site site;
+  {
+    auto spool = site.open();
+    Commit commit;
+    commit.source = "sis";
+    commit.digests.push_back({"users", "\"p1.a\"", Digest{1}});
+    REQUIRE(spool->commit(commit));
+    REQUIRE(spool->merge_digests("sis"));
+    commit.source = "lms";  // waiting in a run, not merged
+    REQUIRE(spool->commit(commit));
+  }
+  {
+    // What ferry-spool-2 left: no key_state, no keys_version.
+    auto db =
+        sqlite::Database::open(site.dir / "spool.db", sqlite::Database::Mode::kReadWrite).value();
+    REQUIRE(db.exec("DROP TABLE key_state; DELETE FROM meta WHERE key = 'keys_version'; "
+                    "UPDATE meta SET value = 'ferry-spool-2' WHERE key = 'format';"));
+  }
+  auto spool = site.open();
+  CHECK(spool->source_key_state("sis").value().legacy_digests);
+  CHECK(spool->source_key_state("lms").value().legacy_digests);
+  CHECK_FALSE(spool->source_key_state("other").value().legacy_digests);
+  CHECK(spool->keys_version().value() == 0);
+  // A new spool has nothing to convert.
+  Site fresh;
+  auto made = fresh.open();
+  CHECK_FALSE(made->source_key_state("sis").value().legacy_digests);
+}
+
 TEST_CASE("a spool of a newer format is refused and left untouched") {
   Site site;
   site.open().reset();

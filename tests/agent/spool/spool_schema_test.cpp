@@ -1,4 +1,4 @@
-// Opening the spool file: the tables a new spool gets (its on-disk format, ferry-spool-2, which
+// Opening the spool file: the tables a new spool gets (its on-disk format, ferry-spool-3, which
 // the parts' own schemas must keep exactly), its meta rows, and an earlier spool brought up to
 // date. Refusing, moving aside and re-creating files is in spool_test.cpp.
 #include "agent/spool/spool_schema.hpp"
@@ -27,7 +27,7 @@ std::string meta_value(sqlite::Database& db, std::string_view key) {
   return std::string(select.column_text(0));
 }
 
-TEST_CASE("a new spool has exactly the tables of format ferry-spool-2") {
+TEST_CASE("a new spool has exactly the tables of format ferry-spool-3") {
   test::SpoolDb site;
   const std::vector<std::string> expected = {
       "table meta: CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -49,16 +49,19 @@ TEST_CASE("a new spool has exactly the tables of format ferry-spool-2") {
       "NOT NULL,\n  stream TEXT NOT NULL,\n  first_key TEXT NOT NULL,\n  entries INTEGER NOT "
       "NULL,\n  data BLOB NOT NULL)",
       "index digest_pages_by_key: CREATE UNIQUE INDEX digest_pages_by_key ON "
-      "digest_pages(source, stream, first_key)"};
+      "digest_pages(source, stream, first_key)",
+      "table key_state: CREATE TABLE key_state(\n  source TEXT PRIMARY KEY,\n  legacy_digests "
+      "INTEGER NOT NULL DEFAULT 0,\n  hash_maps_from INTEGER NOT NULL DEFAULT 0)",
+      "index sqlite_autoindex_key_state_1: "};
   CHECK(schema_of(site.db) == expected);
   CHECK(meta_value(site.db, "format") == kSpoolFormat);
   CHECK(meta_value(site.db, "spool_id") == site.spool_id);
   CHECK(site.spool_id.size() == 36);
   for (const char* counter : {"next_seq", "next_run"}) CHECK(meta_value(site.db, counter) == "1");
-  for (const char* counter : {"dropped_batches", "erasures"}) {
+  for (const char* counter : {"dropped_batches", "erasures", "keys_version"}) {
     CHECK(meta_value(site.db, counter) == "0");
   }
-  CHECK(site.number("SELECT count(*) FROM meta") == 7);  // with created_at
+  CHECK(site.number("SELECT count(*) FROM meta") == 8);  // with created_at
 }
 
 TEST_CASE("a spool of an earlier version gets what it lacks when opened, and nothing else") {
@@ -70,7 +73,8 @@ TEST_CASE("a spool of an earlier version gets what it lacks when opened, and not
       site.db.exec("DROP TABLE digest_runs; DROP TABLE digest_pages; DROP TABLE gaps; "
                    "CREATE TABLE gaps(from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, "
                    "rows INTEGER NOT NULL, created_unix INTEGER NOT NULL); "
-                   "DELETE FROM meta WHERE key = 'erasures'; "
+                   "DROP TABLE key_state; "
+                   "DELETE FROM meta WHERE key IN ('erasures', 'keys_version'); "
                    "UPDATE meta SET value = 'ferry-spool-1' WHERE key = 'format';"));
   const auto path = site.dir / "spool.db";
   site.db = sqlite::Database::open(":memory:", sqlite::Database::Mode::kReadWriteCreate).value();
@@ -82,6 +86,7 @@ TEST_CASE("a spool of an earlier version gets what it lacks when opened, and not
   CHECK(opened->spool_id == site.spool_id);
   CHECK(meta_value(opened->db, "format") == kSpoolFormat);
   CHECK(meta_value(opened->db, "erasures") == "0");
+  CHECK(meta_value(opened->db, "keys_version") == "0");
   auto reason = opened->db.prepare("SELECT reason FROM gaps").value();
   CHECK_FALSE(reason.step().value());  // the column is there
   CHECK(schema_of(opened->db).size() == current.size());
