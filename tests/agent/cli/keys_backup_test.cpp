@@ -65,6 +65,14 @@ struct Site {
                   passphrase_file(passphrase, "import-passphrase").string()});
   }
 
+  // `ferry keys init`, then an export to backup.json; its path.
+  std::filesystem::path init_and_export() const {
+    REQUIRE(ferry({"keys", "init"}).exit_code == 0);
+    const auto out = dir / "backup.json";
+    REQUIRE(export_to(out).exit_code == 0);
+    return out;
+  }
+
   // The `ferry check --json` line named `name`: {"check", "result", "message"}, or null.
   boost::json::value check_line(std::string_view name) const {
     const auto result = ferry({"check", "--json"});
@@ -301,9 +309,7 @@ TEST_CASE("a passphrase file follows the secret file rules") {
 
 TEST_CASE("keys import refuses a wrong passphrase and a damaged file") {
   Site site;
-  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
-  const auto out = site.dir / "backup.json";
-  REQUIRE(site.export_to(out).exit_code == 0);
+  const auto out = site.init_and_export();
 
   Site fresh;
   auto wrong = fresh.import_from(out, "blue pelican over the harbor");
@@ -329,9 +335,7 @@ TEST_CASE("keys import refuses a wrong passphrase and a damaged file") {
 
 TEST_CASE("keys import into a key file with the same keys changes nothing") {
   Site site;
-  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
-  const auto out = site.dir / "backup.json";
-  REQUIRE(site.export_to(out).exit_code == 0);
+  const auto out = site.init_and_export();
   const std::string before = test::read_file(site.keyring());
   const auto again = site.import_from(out);
   CHECK(again.exit_code == 0);
@@ -361,9 +365,7 @@ TEST_CASE("keys import of a later export brings the key file up to it") {
 
 TEST_CASE("keys import refuses to replace a different keyring") {
   Site first;
-  REQUIRE(first.ferry({"keys", "init"}).exit_code == 0);
-  const auto out = first.dir / "backup.json";
-  REQUIRE(first.export_to(out).exit_code == 0);
+  const auto out = first.init_and_export();
 
   Site second;
   REQUIRE(second.ferry({"keys", "init"}).exit_code == 0);
@@ -382,9 +384,7 @@ TEST_CASE("keys import refuses to replace a different keyring") {
 
 TEST_CASE("keys import refuses while the agent runs") {
   Site site;
-  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
-  const auto out = site.dir / "backup.json";
-  REQUIRE(site.export_to(out).exit_code == 0);
+  const auto out = site.init_and_export();
   // The running agent's hold on the data_dir, as app::DataDirLock takes it.
   const int fd =
       ::open((site.dir / "data" / "ferry.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -449,9 +449,7 @@ TEST_CASE("check warns until the key file is exported and again after a rotation
 
 TEST_CASE("a restored key file counts as exported") {
   Site site;
-  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
-  const auto out = site.dir / "backup.json";
-  REQUIRE(site.export_to(out).exit_code == 0);
+  const auto out = site.init_and_export();
   Site restored;
   REQUIRE(restored.import_from(out).exit_code == 0);
   CHECK(restored.check_line("key backup").at("result") == "ok");
