@@ -1,4 +1,5 @@
-// ferry check: diagnostics, one OK/FAIL line each with the fix (docs/operations.md lists them).
+// ferry check: diagnostics, one OK/WARN/FAIL line each with the fix (docs/operations.md lists
+// them).
 #include <fmt/format.h>
 
 #include "agent/cli/check_local.hpp"
@@ -46,17 +47,20 @@ const CommandSpec& check_command() {
       .summary = "diagnose the configuration, key file, sources and the way to the tenant",
       .usage = "ferry check [-c FILE] [--json]",
       .details =
-          "Runs every check and prints one line each: OK, FAIL (with what to do) or SKIP.\n"
-          "In order: config (the file is valid), data dir (writable, enough free space),\n"
-          "key file (present, private), control socket (its folder writable by its owner\n"
-          "only), each source (reachable and readable), then the way to\n"
-          "the tenant, through uplink.proxy when one is set: dns (the name resolves), tcp\n"
-          "(connects), proxy (opens a tunnel), tls (TLS 1.3, certificate trusted and for this\n"
-          "host, days until it expires), token (the tenant accepts the agent's token).\n"
+          "Runs every check and prints one line each: OK, WARN or FAIL (with what to do) or\n"
+          "SKIP. In order: config (the file is valid), data dir (writable, enough free space),\n"
+          "key file (present, private), key backup (WARN until 'ferry keys export' holds the\n"
+          "active key version), key age (with agent.key_rotation_period: WARN once older),\n"
+          "control socket (its folder writable by its owner only), each source (reachable and\n"
+          "readable), then the way to the tenant, through uplink.proxy when one is set: dns\n"
+          "(the name resolves), tcp (connects), proxy (opens a tunnel), tls (TLS 1.3,\n"
+          "certificate trusted and for this host, days until it expires), token (the tenant\n"
+          "accepts the agent's token).\n"
           "A step that needs an earlier one that failed is SKIPped. Nothing is changed, no rows\n"
           "are sent, and it is safe to run while the agent runs.\n"
-          "Exit 0 when every check passes, 1 when any fails, 2 when the configuration file is\n"
-          "not valid (its problems are printed as FILE:LINE:COL and nothing else is checked).",
+          "Exit 0 when no check fails (a WARN does not), 1 when any fails, 2 when the\n"
+          "configuration file is not valid (its problems are printed as FILE:LINE:COL and\n"
+          "nothing else is checked).",
       .options = kOptions,
       .run = run};
   return spec;

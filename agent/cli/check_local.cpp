@@ -12,8 +12,11 @@
 #include <unistd.h>
 
 #include "agent/control/socket_folder.hpp"
+#include "common/config/duration.hpp"
 #include "common/config/size.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/keys/export_record.hpp"
+#include "common/keys/key_age.hpp"
 #include "common/keys/keyring.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -119,6 +122,68 @@ void check_missing_data_dir(const config::Settings& settings, CheckReport& repor
                    report);
 }
 
+// WARN while no export holds the active key: losing the key file would lose every token.
+void check_key_backup(const config::Settings& settings, const keys::Keyring& keyring,
+                      CheckReport& report) {
+  constexpr std::string_view kName = "key backup";
+  const std::string command =
+      fmt::format("ferry keys export -c {} --out FILE", settings.file.string());
+  auto record = keys::read_export_record(settings.agent.data_dir);
+  if (!record) {
+    report.warn(kName, fmt::format("cannot tell when the key file was last exported ({}): run "
+                                   "'{}' and keep FILE off this machine",
+                                   record.error().message, command));
+  } else if (!*record) {
+    report.warn(kName,
+                fmt::format("the key file was never exported: run '{}' and keep FILE and its "
+                            "passphrase off this machine (without the key file no token can be "
+                            "revealed again, and every student becomes new to the vendor)",
+                            command));
+  } else if (!keys::holds_active_key(**record, keyring)) {
+    report.warn(kName,
+                fmt::format("the active key version {} was never exported (the last export, {}, "
+                            "holds version {}): run '{}' again, as a backup without version {} "
+                            "cannot reveal its tokens",
+                            keyring.active_version(), (*record)->exported, (*record)->active,
+                            command, keyring.active_version()));
+  } else {
+    report.ok(kName, fmt::format("exported {} with the active version {}", (*record)->exported,
+                                 keyring.active_version()));
+  }
+}
+
+// With agent.key_rotation_period only: WARN once the active key is older.
+void check_key_age(const config::Settings& settings, const keys::Keyring& keyring,
+                   std::chrono::system_clock::time_point now, CheckReport& report) {
+  constexpr std::string_view kName = "key age";
+  const auto& period = settings.agent.key_rotation_period;
+  if (!period) return;
+  const auto age = keys::key_age(keyring.active().created, now, period);
+  if (!age) {
+    report.warn(kName, fmt::format("the active key's created date '{}' is not an RFC 3339 time, "
+                                   "so its age is unknown: run 'ferry keys rotate -c {}'",
+                                   keyring.active().created, settings.file.string()));
+    return;
+  }
+  // Whole days: the age rounded down, the time left rounded up.
+  const auto days = [](std::chrono::seconds seconds) { return seconds.count() / 86400; };
+  const auto days_up = [](std::chrono::seconds seconds) {
+    return (seconds.count() + 86399) / 86400;
+  };
+  const std::string period_text = config::format_duration(*period);
+  if (age->rotation_due) {
+    report.warn(kName, fmt::format("the active key version {} is {} days old, older than "
+                                   "agent.key_rotation_period ({}): run 'ferry keys rotate -c {}'",
+                                   keyring.active_version(), days(age->age), period_text,
+                                   settings.file.string()));
+  } else {
+    report.ok(kName, fmt::format("the active key version {} is {} days old; rotation due in {} "
+                                 "days (agent.key_rotation_period {})",
+                                 keyring.active_version(), days(age->age), days_up(*age->due_in),
+                                 period_text));
+  }
+}
+
 }  // namespace
 
 std::string human_size(std::uint64_t bytes) {
@@ -174,7 +239,8 @@ void check_data_dir(const config::Settings& settings, CheckReport& report) {
   check_free_space(settings, dir, fmt::format("{} is writable", dir.string()), report);
 }
 
-void check_key_file(const config::Settings& settings, CheckReport& report) {
+void check_key_file(const config::Settings& settings, CheckReport& report,
+                    std::chrono::system_clock::time_point now) {
   constexpr std::string_view kName = "key file";
   const auto path = keys::keyring_path(settings.agent.data_dir);
   std::error_code ec;
@@ -194,6 +260,8 @@ void check_key_file(const config::Settings& settings, CheckReport& report) {
   report.ok(kName,
             fmt::format("{} is private to its owner; active key version {}, made {}", path.string(),
                         keyring->active_version(), keyring->active().created));
+  check_key_backup(settings, *keyring, report);
+  check_key_age(settings, *keyring, now, report);
 }
 
 void check_control_socket(const config::Settings& settings, CheckReport& report) {

@@ -1,9 +1,11 @@
 // The checks of `ferry check` that stay on this machine: the data directory (there or creatable,
-// writable, free space), the key file (present, private, readable), the control socket's folder
+// writable, free space), the key file (present, private, readable; exported since its last
+// rotation, and not due for rotation: WARN lines), the control socket's folder
 // (writable by its owner only), each source (the connector's own check). Each adds its lines to the
 // report and never stops the others.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -17,7 +19,10 @@ namespace ferry::cli {
 inline constexpr std::uint64_t kMinFreeBytes = 100ull * 1024 * 1024;
 
 void check_data_dir(const config::Settings& settings, CheckReport& report);
-void check_key_file(const config::Settings& settings, CheckReport& report);
+// "key file", then, when it reads, "key backup" (WARN while no `ferry keys export` holds the
+// active version) and, with agent.key_rotation_period, "key age" (WARN once older than that).
+void check_key_file(const config::Settings& settings, CheckReport& report,
+                    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 // The folder of agent.control_socket: writable by its owner only (control/socket_folder.hpp).
 void check_control_socket(const config::Settings& settings, CheckReport& report);
 void check_sources(const config::Settings& settings, CheckReport& report);

@@ -9,6 +9,8 @@ const CommandSpec& validate_command();
 const CommandSpec& keys_init_command();
 const CommandSpec& keys_rotate_command();
 const CommandSpec& keys_list_command();
+const CommandSpec& keys_export_command();
+const CommandSpec& keys_import_command();
 const CommandSpec& pseudonymize_command();
 const CommandSpec& reveal_command();
 const CommandSpec& sync_command();

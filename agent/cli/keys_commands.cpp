@@ -1,12 +1,15 @@
 // ferry keys init | rotate | list: the key file of SPEC section 4. Secrets are never printed.
+// (keys export and keys import, its backup: key_backup_commands.cpp.)
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/cli/terminal.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
@@ -15,6 +18,10 @@ namespace ferry::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {kConfigOption, kHelpOption};
+constexpr OptionSpec kRotateOptions[] = {
+    kConfigOption,
+    {"yes", 'y', "", "rotate without asking (needed where there is no terminal to ask on)"},
+    kHelpOption};
 
 // Records a key event (its version, never the secret) in the audit log. The key change has
 // happened by then and stays: undoing it could fail too, and a key file without its audit entry
@@ -44,9 +51,41 @@ int run_init(const ParsedArgs& args, Io& io) {
   if (!keyring) return fail(io, kExitFailure, keyring.error().message);
   record_key_event(*settings, "key_created", keyring->active_version(), io);
   io.out << fmt::format("created {} with key version 1 (active)\n", path.string());
-  io.out << "back this file up somewhere safe: without it, pseudonyms cannot be revealed and new\n"
-            "ones will not match the old\n";
+  io.out << fmt::format(
+      "back this file up now: ferry keys export -c {} --out FILE, and keep FILE and its\n"
+      "passphrase off this machine. Losing the key file means no token can ever be revealed\n"
+      "again, and every student becomes new to the vendor.\n",
+      settings->file.string());
   return kExitOk;
+}
+
+// The rotation itself, once it is agreed to: adds key version N+1 to the key file, makes it
+// active, and records it in the audit log. Returns the new version. Every rotation goes through
+// here and nothing else rotates, so handing a rotation to a running agent, and spooling its re-key
+// maps before any row carries a new token, belong in this function (today it only rewrites the
+// key file).
+Result<std::uint32_t> perform_key_rotation(const config::Settings& settings, keys::Keyring& keyring,
+                                           Io& io) {
+  auto version = keyring.rotate(std::chrono::system_clock::now());
+  if (!version) return tl::unexpected(version.error());
+  record_key_event(settings, "key_rotated", *version, io);
+  return *version;
+}
+
+// What a rotation does, said before it is done (on the terminal, before asking).
+std::string rotation_plan(const keys::Keyring& keyring, std::uint32_t next) {
+  const std::uint32_t first = keyring.versions().front().version;
+  const std::uint32_t last = keyring.versions().back().version;
+  const std::string older = first == last ? fmt::format("version {} stays", first)
+                                          : fmt::format("versions {}-{} stay", first, last);
+  return fmt::format(
+      "This makes key version {next} the active key in {path}:\n"
+      "  - the agent first sends the vendor re-key maps, from each token of an older version to\n"
+      "    its version-{next} token, and only then rows with version-{next} tokens;\n"
+      "  - {older} in the file, so tokens made with them still reveal;\n"
+      "  - the key file needs a fresh export afterwards (ferry keys export): earlier exports do\n"
+      "    not hold version {next}.\n",
+      fmt::arg("next", next), fmt::arg("path", keyring.path().string()), fmt::arg("older", older));
 }
 
 int run_rotate(const ParsedArgs& args, Io& io) {
@@ -56,12 +95,33 @@ int run_rotate(const ParsedArgs& args, Io& io) {
   if (!writes_as_data_dir_owner(*settings, io, "keys rotate")) return kExitFailure;
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
-  auto version = keyring->rotate(std::chrono::system_clock::now());
+  const std::uint32_t next = keyring->versions().back().version + 1;
+  if (!args.has("yes")) {
+    if (!have_terminal()) {
+      return fail(io, kExitUsage,
+                  fmt::format("ferry keys rotate: there is no terminal to confirm on: run 'ferry "
+                              "keys rotate -c {} --yes' to make key version {} active without "
+                              "asking",
+                              settings->file.string(), next));
+    }
+    io.err << rotation_plan(*keyring, next) << std::flush;
+    auto agreed = confirm("Rotate now? [y/N] ");
+    if (!agreed) return fail(io, kExitFailure, agreed.error().message);
+    if (!*agreed) {
+      return fail(
+          io, kExitFailure,
+          fmt::format("not rotated: key version {} stays active", keyring->active_version()));
+    }
+  }
+  auto version = perform_key_rotation(*settings, *keyring, io);
   if (!version) return fail(io, kExitFailure, version.error().message);
-  record_key_event(*settings, "key_rotated", *version, io);
   io.out << fmt::format(
       "key version {} is now active in {}; tokens made with older versions still reveal\n",
       *version, keyring->path().string());
+  io.out << fmt::format(
+      "export the key file again now: ferry keys export -c {} --out FILE (earlier exports do not\n"
+      "hold version {}, so they could not reveal its tokens)\n",
+      settings->file.string(), *version);
   return kExitOk;
 }
 
@@ -88,7 +148,8 @@ const CommandSpec& keys_init_command() {
       .usage = "ferry keys init [-c FILE]",
       .details =
           "Creates <data_dir>/keyring.json, mode 0600, with key version 1 made from 32\n"
-          "random bytes. The data directory is created (mode 0700) when missing.",
+          "random bytes. The data directory is created (mode 0700) when missing. Back the file\n"
+          "up at once with 'ferry keys export': without it no token can be revealed again.",
       .options = kOptions,
       .run = run_init};
   return spec;
@@ -98,11 +159,13 @@ const CommandSpec& keys_rotate_command() {
   static const CommandSpec spec{
       .name = "keys rotate",
       .summary = "add a new key version and make it active",
-      .usage = "ferry keys rotate [-c FILE]",
+      .usage = "ferry keys rotate [-c FILE] [--yes]",
       .details =
           "New tokens carry the new version. Older versions stay in the file so that their\n"
-          "tokens still reveal. The file is rewritten atomically.",
-      .options = kOptions,
+          "tokens still reveal. The file is rewritten atomically. On a terminal it says what\n"
+          "will happen and asks first; without one (cron, a script) it needs --yes. Export the\n"
+          "key file again afterwards (ferry keys export): earlier exports lack the new version.",
+      .options = kRotateOptions,
       .run = run_rotate};
   return spec;
 }

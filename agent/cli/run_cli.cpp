@@ -14,11 +14,12 @@ namespace {
 // The one list of commands, in the order `ferry --help` shows them.
 std::vector<const CommandSpec*> all_commands() {
   return {
-      &validate_command(),     &run_command(),          &sync_command(),
-      &status_command(),       &check_command(),        &preview_command(),
-      &erase_command(),        &audit_verify_command(), &audit_show_command(),
-      &keys_init_command(),    &keys_rotate_command(),  &keys_list_command(),
-      &pseudonymize_command(), &reveal_command(),
+      &validate_command(),    &run_command(),          &sync_command(),
+      &status_command(),      &check_command(),        &preview_command(),
+      &erase_command(),       &audit_verify_command(), &audit_show_command(),
+      &keys_init_command(),   &keys_rotate_command(),  &keys_list_command(),
+      &keys_export_command(), &keys_import_command(),  &pseudonymize_command(),
+      &reveal_command(),
   };
 }
 
@@ -86,10 +87,12 @@ int run_cli(std::span<const std::string> args, Io& io) {
   const CommandSpec* command = find_command(args, words);
   if (command == nullptr) {
     if (args[0] == "keys") {
-      return fail(io, kExitUsage,
-                  args.size() > 1
-                      ? fmt::format("unknown command 'keys {}' (use init, rotate or list)", args[1])
-                      : "'keys' needs a subcommand: init, rotate or list");
+      return fail(
+          io, kExitUsage,
+          args.size() > 1
+              ? fmt::format("unknown command 'keys {}' (use init, rotate, list, export or import)",
+                            args[1])
+              : "'keys' needs a subcommand: init, rotate, list, export or import");
     }
     if (args[0] == "audit") {
       return fail(io, kExitUsage,

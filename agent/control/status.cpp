@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "agent/control/json_fields.hpp"
+#include "common/config/duration.hpp"
+#include "common/keys/key_age.hpp"
 #include "common/keys/keyring.hpp"
 
 namespace ferry::control {
@@ -152,7 +154,12 @@ json::object status_json(const StatusInputs& in) {
   keys["active_created"] = in.key_created;
   const auto age = days_since(in.key_created, in.now);
   keys["active_age_days"] = age ? json::value(*age) : json::value(nullptr);
-  keys["rotation_due"] = age && *age > kKeyRotationDays;
+  // agent.key_rotation_period: none by default, and then a key is never due.
+  const auto& period = settings.agent.key_rotation_period;
+  const auto key_age = ferry::keys::key_age(in.key_created, in.now, period);
+  keys["rotation_period"] =
+      period ? json::value(config::format_duration(*period)) : json::value(nullptr);
+  keys["rotation_due"] = key_age && key_age->rotation_due;
   status["keys"] = std::move(keys);
   return status;
 }
@@ -192,7 +199,9 @@ std::string render_status(const json::object& status) {
   }
   if (const json::value* due = keys.if_contains("rotation_due");
       due && due->is_bool() && due->get_bool()) {
-    out += fmt::format("  WARNING: older than {} days: run ferry keys rotate", kKeyRotationDays);
+    out +=
+        fmt::format("  WARNING: older than agent.key_rotation_period ({}): run ferry keys rotate",
+                    string_of(keys, "rotation_period"));
   }
   out += "\n\n";
 

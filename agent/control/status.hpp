@@ -17,9 +17,6 @@
 
 namespace ferry::control {
 
-// A key older than this is flagged in the status (rotate with `ferry keys rotate`).
-inline constexpr int kKeyRotationDays = 180;
-
 struct StatusInputs {
   const config::Settings* settings = nullptr;
   std::chrono::system_clock::time_point started;
@@ -28,7 +25,7 @@ struct StatusInputs {
   std::optional<uplink::Status> uplink;  // nullopt: uplink.enabled is false
   std::optional<spool::Stats> spool;     // nullopt: the spool could not be read
   std::uint32_t key_version = 0;
-  std::string key_created;  // RFC 3339
+  std::string key_created;  // RFC 3339; with settings->agent.key_rotation_period, flagged when due
 };
 
 boost::json::object status_json(const StatusInputs& inputs);

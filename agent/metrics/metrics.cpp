@@ -217,6 +217,13 @@ void render_keys(Exposition& out, const control::StatusInputs& in) {
       "ferry_key_active_version", "gauge",
       "Version of the active key in keyring.json (the one that makes pseudonyms and hashes).",
       in.key_version);
+  // Only with agent.key_rotation_period: alert on ferry_key_age_seconds above it.
+  if (const auto& period = in.settings->agent.key_rotation_period) {
+    out.single("ferry_key_rotation_period_seconds", "gauge",
+               "agent.key_rotation_period: the active key is due for rotation once older.",
+               static_cast<std::uint64_t>(
+                   std::chrono::duration_cast<std::chrono::seconds>(*period).count()));
+  }
   const auto created = parse_rfc3339(in.key_created);
   if (!created) return;
   out.single("ferry_key_age_seconds", "gauge",

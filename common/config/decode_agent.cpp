@@ -49,7 +49,8 @@ AgentSettings decode_agent(Context& ctx, const Entry& entry) {
   AgentSettings agent;
   auto map = open_map(ctx, entry, "agent", Naming::kSection);
   if (!map) return agent;
-  map->check_keys({"id", "tenant", "data_dir", "control_socket", "log", "audit", "metrics"});
+  map->check_keys({"id", "tenant", "data_dir", "control_socket", "log", "audit", "metrics",
+                   "key_rotation_period"});
 
   if (const Entry* id = map->require("id", " (this agent's name, such as school-042)")) {
     if (auto text = read_nonempty_string(ctx, *id)) {
@@ -96,6 +97,12 @@ AgentSettings decode_agent(Context& ctx, const Entry& entry) {
     }
   }
   if (const Entry* metrics = map->find("metrics")) decode_metrics(ctx, *metrics, agent);
+  // agent.key_rotation_period: optional, at least a day.
+  if (const Entry* period = map->find("key_rotation_period")) {
+    if (auto due = read_duration(ctx, *period, std::chrono::hours(24))) {
+      agent.key_rotation_period = *due;
+    }
+  }
   return agent;
 }
 

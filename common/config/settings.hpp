@@ -47,6 +47,9 @@ struct AgentSettings {
   // unset. Loopback addresses only: the endpoint has no authentication.
   std::string metrics_host;  // "127.0.0.1" or "::1"; "" when off
   std::uint16_t metrics_port = 0;
+  // agent.key_rotation_period: `ferry status`, `ferry check` and the metrics call the active key
+  // due for `ferry keys rotate` once it is older than this; never when unset (the default).
+  std::optional<Duration> key_rotation_period;
 };
 
 struct BatchSettings {

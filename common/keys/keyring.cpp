@@ -25,9 +25,6 @@
 namespace ferry::keys {
 namespace {
 
-using SecureString =
-    std::basic_string<char, std::char_traits<char>, crypto::ZeroizingAllocator<char>>;
-
 // Boost.JSON memory that is wiped when freed, so the parsed secrets leave no copy on the heap.
 class WipingResource final : public boost::json::memory_resource {
   void* do_allocate(std::size_t size, std::size_t alignment) override {
@@ -136,9 +133,12 @@ Result<Keyring> Keyring::load(const std::filesystem::path& path) {
   // Private, not a link, and owned by this user (or, for root, by the data_dir's owner).
   auto text = fs::read_secret_file(path, 1024 * 1024, path.parent_path());
   if (!text) return tl::unexpected(text.error());
-  SecureString content(text->begin(), text->end());
+  SecureText content(text->begin(), text->end());
   crypto::secure_wipe(text->data(), text->size());
+  return parse(std::string_view(content.data(), content.size()), path);
+}
 
+Result<Keyring> Keyring::parse(std::string_view content, const std::filesystem::path& path) {
   const std::string name = path.string();
   Keyring keyring;
   keyring.path_ = path;
@@ -232,9 +232,9 @@ const KeyVersion* Keyring::find(std::uint32_t version) const {
   return it == keys_.end() ? nullptr : &*it;
 }
 
-Result<void> Keyring::save(bool create_new) const {
+SecureText Keyring::serialize() const {
   // Written by hand into wiped memory: Boost.JSON's serializer would leave copies of the secrets.
-  SecureString text;
+  SecureText text;
   auto out = std::back_inserter(text);
   fmt::format_to(out, "{{\"format\": \"{}\", \"active\": {},\n \"keys\": [", kKeyringFormat,
                  active_);
@@ -245,8 +245,55 @@ Result<void> Keyring::save(bool create_new) const {
     crypto::secure_wipe(secret.data(), secret.size());
   }
   fmt::format_to(out, "]}}\n");
+  return text;
+}
+
+Result<void> Keyring::save(bool create_new) const {
+  const SecureText text = serialize();
   return fs::write_file_atomically(path_, std::string_view(text.data(), text.size()), 0600,
                                    create_new ? fs::Overwrite::kRefuse : fs::Overwrite::kAllow);
+}
+
+Result<Keyring::Restored> Keyring::restore(const Keyring& incoming,
+                                           const std::filesystem::path& path) {
+  auto lock = ExclusiveLock::take(lock_path(path));
+  if (!lock) return tl::unexpected(lock.error());
+  Keyring restored = incoming;
+  restored.path_ = path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && !ec) {
+    if (auto saved = restored.save(/*create_new=*/true); !saved) {
+      return tl::unexpected(saved.error());
+    }
+    return Restored::kCreated;
+  }
+  auto current = load(path);
+  if (!current) return tl::unexpected(current.error());
+  // Is every version of `inner` in `outer`, with the same secret? The first one that is not.
+  auto first_missing = [](const Keyring& inner, const Keyring& outer) -> const KeyVersion* {
+    for (const auto& key : inner.keys_) {
+      const KeyVersion* other = outer.find(key.version);
+      if (other == nullptr || !crypto::constant_time_equal(key.secret, other->secret)) return &key;
+    }
+    return nullptr;
+  };
+  const KeyVersion* current_not_incoming = first_missing(*current, incoming);
+  const KeyVersion* incoming_not_current = first_missing(incoming, *current);
+  if (current_not_incoming == nullptr && incoming_not_current == nullptr) {
+    return Restored::kUnchanged;
+  }
+  if (current_not_incoming == nullptr) {
+    if (auto saved = restored.save(/*create_new=*/false); !saved) {
+      return tl::unexpected(saved.error());
+    }
+    return Restored::kExtended;
+  }
+  if (incoming_not_current == nullptr) return Restored::kNewerHeld;
+  const KeyVersion* other = incoming.find(current_not_incoming->version);
+  return make_error(ErrorCode::kConflict, "{} holds key version {}{}", path.string(),
+                    current_not_incoming->version,
+                    other == nullptr ? ", which the import does not have"
+                                     : " with another secret than the import");
 }
 
 }  // namespace ferry::keys

@@ -23,6 +23,10 @@ namespace ferry::keys {
 inline constexpr std::string_view kKeyringFormat = "ferry-keyring-1";
 inline constexpr std::size_t kSecretSize = 32;
 
+// Text that holds secrets (the key file's JSON): wiped when freed or reallocated.
+using SecureText =
+    std::basic_string<char, std::char_traits<char>, crypto::ZeroizingAllocator<char>>;
+
 struct KeyVersion {
   std::uint32_t version = 0;
   std::string created;  // RFC 3339 UTC, e.g. "2026-11-01T09:00:00Z"
@@ -34,6 +38,9 @@ class Keyring {
   // Reads and checks the file: private permissions, owner, not a link (fs::read_secret_file),
   // format, versions, secret sizes.
   static Result<Keyring> load(const std::filesystem::path& path);
+  // The same checks of the content, for key file text held in memory (a decrypted export);
+  // `path` names it in messages and becomes path().
+  static Result<Keyring> parse(std::string_view text, const std::filesystem::path& path);
   // Makes version 1 with a fresh random secret and writes it; refuses to overwrite a file.
   static Result<Keyring> create(const std::filesystem::path& path,
                                 std::chrono::system_clock::time_point now);
@@ -50,6 +57,24 @@ class Keyring {
   // nullptr when the version is unknown.
   const KeyVersion* find(std::uint32_t version) const;
   const std::vector<KeyVersion>& versions() const { return keys_; }
+
+  // The key file's text, exactly as it is written to path().
+  SecureText serialize() const;
+
+  // What restore() did.
+  enum class Restored {
+    kCreated,    // there was no key file: `incoming` is the key file now
+    kExtended,   // the key file held some of `incoming`'s versions, with the same secrets, and
+                 // `incoming` has newer ones: replaced by `incoming` (a later backup restored)
+    kUnchanged,  // the key file holds the same versions with the same secrets: nothing written
+    kNewerHeld,  // the key file holds every version of `incoming` and newer ones: nothing written
+  };
+  // Makes `incoming` the key file at `path` (0600, atomically), under the same lock as rotate(),
+  // unless that would lose a key: a key file in place whose versions are not all in `incoming`
+  // with the same secret (another keyring, or one `incoming` does not know all of) is refused
+  // with kConflict, naming the first version that differs, and nothing is written. A key file in
+  // place that cannot be read is refused with its own error.
+  static Result<Restored> restore(const Keyring& incoming, const std::filesystem::path& path);
 
  private:
   Result<void> save(bool create_new) const;

@@ -118,10 +118,12 @@ TEST_CASE("ferry check --json prints one object with every check", "[check]") {
   const auto report = boost::json::parse(result.out).as_object();
   CHECK(report.at("ok").as_bool());
   const auto& checks = report.at("checks").as_array();
-  CHECK(checks.size() == 9);
+  CHECK(checks.size() == 10);
+  CHECK(report.at("warnings") == 1);
   for (const auto& entry : checks) {
     INFO(boost::json::serialize(entry));
-    CHECK(entry.at("result").as_string() == "ok");
+    // The site's new key file has no export yet: a warning, which does not fail the check.
+    CHECK(entry.at("result").as_string() == (entry.at("check") == "key backup" ? "warn" : "ok"));
   }
 }
 

@@ -27,7 +27,8 @@ TEST_CASE("forty concurrent key rotations add forty versions") {
   std::vector<std::unique_ptr<test::ChildProcess>> rotations;
   for (int i = 0; i < kRotations; ++i) {
     rotations.push_back(std::make_unique<test::ChildProcess>(
-        site.ferry_argv({"keys", "rotate"}), site.dir() / ("rotate-" + std::to_string(i) + ".out")));
+        site.ferry_argv({"keys", "rotate", "--yes"}),
+        site.dir() / ("rotate-" + std::to_string(i) + ".out")));
   }
   for (auto& rotation : rotations) {
     const auto code = rotation->wait_for(120s);

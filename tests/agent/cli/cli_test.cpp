@@ -218,7 +218,7 @@ TEST_CASE("validate refuses a world-readable key file and names the chmod fix") 
 TEST_CASE("keys list shows versions and never a secret") {
   Site site;
   REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
-  REQUIRE(site.ferry({"keys", "rotate"}).exit_code == 0);
+  REQUIRE(site.ferry({"keys", "rotate", "--yes"}).exit_code == 0);
   auto result = site.ferry({"keys", "list"});
   CHECK(result.exit_code == 0);
   const auto shown = lines(result.out);
@@ -314,7 +314,7 @@ TEST_CASE("after keys rotate new tokens carry the new version and old tokens sti
   Site site;
   REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
   const std::string old_token = lines(site.ferry({"pseudonymize", "-d", "user", "ana"}).out)[0];
-  auto rotated = site.ferry({"keys", "rotate"});
+  auto rotated = site.ferry({"keys", "rotate", "--yes"});
   CHECK(rotated.exit_code == 0);
   CHECK_THAT(rotated.out, Catch::StartsWith("key version 2 is now active"));
   const std::string new_token = lines(site.ferry({"pseudonymize", "-d", "user", "ana"}).out)[0];

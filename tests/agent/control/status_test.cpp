@@ -159,7 +159,8 @@ TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values"
 }
 
 TEST_CASE("a disabled uplink, a failing source and an old key read as such") {
-  const config::Settings config = settings();
+  config::Settings config = settings();
+  config.agent.key_rotation_period = std::chrono::hours(24 * 180);
   control::StatusInputs in;
   in.settings = &config;
   in.started = at(0);
@@ -170,7 +171,7 @@ TEST_CASE("a disabled uplink, a failing source and an old key read as such") {
   in.sources = {sis};
   in.spool = spool::Stats{};
   in.key_version = 1;
-  in.key_created = "2025-01-01T00:00:00Z";  // far more than 180 days before `now`
+  in.key_created = "2025-01-01T00:00:00Z";  // far more than the 180 days before `now`
   const json::object status = control::status_json(in);
   CHECK(status.at("uplink").as_object().at("state") == "disabled");
   CHECK(status.at("sources").as_array().at(0).as_object().at("state") == "error");
@@ -178,7 +179,8 @@ TEST_CASE("a disabled uplink, a failing source and an old key read as such") {
 
   const std::string table = control::render_status(status);
   CHECK(table.find("uplink   disabled") != std::string::npos);
-  CHECK(table.find("older than 180 days: run ferry keys rotate") != std::string::npos);
+  CHECK(table.find("older than agent.key_rotation_period (180d): run ferry keys rotate") !=
+        std::string::npos);
   CHECK(table.find("path /srv/export does not exist") != std::string::npos);
   CHECK(table.find("SOURCE  TYPE") != std::string::npos);
 }

@@ -40,7 +40,7 @@ TEST_CASE("an unknown key with no close match lists the known keys") {
                        "uplink: {enabled: false, tenant_public_key: "
                        "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n") ==
         Lines{"ferry.yaml:1:41: unknown key 'colour' in agent (known keys: id, tenant, data_dir, "
-              "control_socket, log, audit, metrics)"});
+              "control_socket, log, audit, metrics, key_rotation_period)"});
 }
 
 TEST_CASE("a missing section or key is reported at the map that should hold it") {
