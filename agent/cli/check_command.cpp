@@ -33,6 +33,7 @@ int run(const ParsedArgs& args, Io& io) {
   check_key_file(*settings, report);
   check_control_socket(*settings, report);
   check_sources(*settings, report);
+  check_source_changes(*settings, report, std::chrono::system_clock::now());
   check_uplink(*settings, report);
   report.finish();
   return report.failed() ? kExitFailure : kExitOk;
@@ -46,10 +47,11 @@ const CommandSpec& check_command() {
       .summary = "diagnose the configuration, key file, sources and the way to the tenant",
       .usage = "ferry check [-c FILE] [--json]",
       .details =
-          "Runs every check and prints one line each: OK, FAIL (with what to do) or SKIP.\n"
+          "Runs every check and prints one line each: OK, FAIL (with what to do), WARN or SKIP.\n"
           "In order: config (the file is valid), data dir (writable, enough free space),\n"
           "key file (present, private), control socket (its folder writable by its owner\n"
-          "only), each source (reachable and readable), then the way to\n"
+          "only), each source (reachable and readable; with stale_after, a WARN when its data\n"
+          "has not changed for longer than that), then the way to\n"
           "the tenant, through uplink.proxy when one is set: dns (the name resolves), tcp\n"
           "(connects), proxy (opens a tunnel), tls (TLS 1.3, certificate trusted and for this\n"
           "host, days until it expires), token (the tenant accepts the agent's token).\n"

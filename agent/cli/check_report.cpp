@@ -11,6 +11,8 @@ std::string_view word(CheckOutcome outcome, bool json = false) {
   switch (outcome) {
     case CheckOutcome::kOk:
       return json ? "ok" : "OK";
+    case CheckOutcome::kWarn:
+      return json ? "warn" : "WARN";
     case CheckOutcome::kFail:
       return json ? "fail" : "FAIL";
     case CheckOutcome::kSkip:
@@ -25,6 +27,10 @@ void CheckReport::ok(std::string_view name, std::string message) {
   add(CheckOutcome::kOk, name, std::move(message));
 }
 
+void CheckReport::warn(std::string_view name, std::string message) {
+  add(CheckOutcome::kWarn, name, std::move(message));
+}
+
 void CheckReport::fail(std::string_view name, std::string message) {
   add(CheckOutcome::kFail, name, std::move(message));
 }
@@ -35,6 +41,7 @@ void CheckReport::skip(std::string_view name, std::string message) {
 
 void CheckReport::add(CheckOutcome outcome, std::string_view name, std::string message) {
   if (outcome == CheckOutcome::kFail) ++failures_;
+  if (outcome == CheckOutcome::kWarn) ++warnings_;
   if (style_ == Style::kText) {
     out_ << fmt::format("{:<5} {}: {}\n", word(outcome), name, message) << std::flush;
     return;
@@ -49,7 +56,8 @@ void CheckReport::finish() {
     checks.push_back(boost::json::object{
         {"check", line.name}, {"result", word(line.outcome, true)}, {"message", line.message}});
   }
-  boost::json::object report{{"ok", !failed()}, {"checks", std::move(checks)}};
+  boost::json::object report{
+      {"ok", !failed()}, {"warnings", warnings_}, {"checks", std::move(checks)}};
   out_ << boost::json::serialize(report) << '\n';
 }
 

@@ -1,4 +1,6 @@
-// What `ferry check` prints: one line per check, OK, FAIL or SKIP, then what to do. Lines are
+// What `ferry check` prints: one line per check, OK, WARN, FAIL or SKIP, then what to do. A WARN
+// is something to see to (a key file without a backup) that does not stop the agent: it does not
+// fail the check. Lines are
 // printed as each check ends (a slow network check shows what already passed), or, with --json,
 // kept and printed at the end as one JSON object. Messages never carry secrets or row values.
 #pragma once
@@ -10,12 +12,12 @@
 
 namespace ferry::cli {
 
-enum class CheckOutcome { kOk, kFail, kSkip };
+enum class CheckOutcome { kOk, kWarn, kFail, kSkip };
 
 struct CheckLine {
   CheckOutcome outcome = CheckOutcome::kOk;
   std::string name;     // "config", "key file", "source sis", "dns", "tcp", "tls", "token"
-  std::string message;  // what was found, and for a FAIL the fix
+  std::string message;  // what was found, and for a WARN or a FAIL the fix
 };
 
 class CheckReport {
@@ -25,11 +27,14 @@ class CheckReport {
   CheckReport(std::ostream& out, Style style) : out_(out), style_(style) {}
 
   void ok(std::string_view name, std::string message);
+  void warn(std::string_view name, std::string message);
   void fail(std::string_view name, std::string message);
   void skip(std::string_view name, std::string message);
 
   bool failed() const { return failures_ > 0; }
-  // With --json: prints {"ok": bool, "checks": [{"check", "result", "message"}...]}.
+  int warnings() const { return warnings_; }
+  // With --json: prints {"ok": bool, "warnings": N, "checks": [{"check", "result",
+  // "message"}...]}; "result" is "ok", "warn", "fail" or "skip".
   void finish();
 
  private:
@@ -39,6 +44,7 @@ class CheckReport {
   Style style_;
   std::vector<CheckLine> lines_;
   int failures_ = 0;
+  int warnings_ = 0;
 };
 
 }  // namespace ferry::cli

@@ -147,6 +147,9 @@ struct SourceSettings {
   // A snapshot run that would delete more than this share of a stream's rows is held until
   // `ferry sync --allow-mass-delete` (a truncated or empty export must not wipe the tenant).
   int mass_delete_percent = 20;
+  // stale_after: the source is flagged (status, check, metrics) when its data has not changed for
+  // longer than this; never when unset.
+  std::optional<Duration> stale_after;
   std::map<std::string, OptionValue, std::less<>> options;  // connector-specific keys (path, ...)
   Location at;
 };
