@@ -30,6 +30,9 @@ struct LogSettings {
   std::optional<std::filesystem::path> file;
   std::uint64_t max_size = 10ull * 1024 * 1024;
   int max_files = 10;
+  // log.max_age: log files whose last line is older than this are removed (the three months
+  // education vendors commonly promise).
+  Duration max_age = std::chrono::hours(24 * 90);
 };
 
 struct AgentSettings {

@@ -1,4 +1,5 @@
-// A source's stale_after (issue 15 section 2): optional, a duration longer than its schedule.
+// The two keys of issue 15 sections 2 and 5: a source's stale_after (optional, a duration longer
+// than its schedule) and agent.log.max_age (a duration of at least a day, 90 days by default).
 #include <catch2/catch.hpp>
 
 #include "common/config/load.hpp"
@@ -58,4 +59,17 @@ TEST_CASE("a stale_after that is not a duration or not longer than the schedule 
         Lines{"ferry.yaml:4:81: stale_after 30m of source 'sis' is not longer than its schedule "
               "(every 1h): it would be stale between any two runs; give it more than the time "
               "between two changes of the data, such as 36h for a nightly export"});
+}
+
+TEST_CASE("log.max_age defaults to 90 days and takes at least a day") {
+  const auto defaults =
+      load_ok(config_with("", "  - {name: sis, type: oneroster_csv, path: /a}\n"));
+  CHECK(defaults.agent.log.max_age == std::chrono::hours(24 * 90));
+  const auto month = load_ok(
+      config_with(", log: {max_age: 30d}", "  - {name: sis, type: oneroster_csv, path: /a}\n"));
+  CHECK(month.agent.log.max_age == std::chrono::hours(24 * 30));
+  const auto refused = diagnostics_of(
+      config_with(", log: {max_age: 2h}", "  - {name: sis, type: oneroster_csv, path: /a}\n"));
+  REQUIRE(refused.size() == 1);
+  CHECK_THAT(refused[0], Catch::Contains("must be at least 1d, got '2h'"));
 }
