@@ -34,6 +34,7 @@ int run(const ParsedArgs& args, Io& io) {
   check_key_file(*settings, report);
   check_control_socket(*settings, report);
   check_sources(*settings, report);
+  check_source_changes(*settings, report, std::chrono::system_clock::now());
   check_uplink(*settings, report);
   report.finish();
   return report.failed() ? kExitFailure : kExitOk;
@@ -52,7 +53,8 @@ const CommandSpec& check_command() {
           "key file (present, private), key backup (WARN until 'ferry keys export' holds the\n"
           "active key version), key age (with agent.key_rotation_period: WARN once older),\n"
           "control socket (its folder writable by its owner only), each source (reachable and\n"
-          "readable), then the way to the tenant, through uplink.proxy when one is set: dns\n"
+          "readable; with stale_after, a WARN when its data has not changed for longer than\n"
+          "that), then the way to the tenant, through uplink.proxy when one is set: dns\n"
           "(the name resolves), tcp (connects), proxy (opens a tunnel), tls (TLS 1.3,\n"
           "certificate trusted and for this host, days until it expires), token (the tenant\n"
           "accepts the agent's token).\n"

@@ -11,8 +11,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "agent/collector/staleness.hpp"
 #include "agent/control/socket_folder.hpp"
 #include "common/config/duration.hpp"
+#include "agent/spool/source_states.hpp"
 #include "common/config/size.hpp"
 #include "common/env/core_dumps.hpp"
 #include "common/keys/export_record.hpp"
@@ -297,6 +299,72 @@ void check_sources(const config::Settings& settings, CheckReport& report) {
       continue;
     }
     report.ok(name, fmt::format("{} source is reachable and readable", source_settings.type));
+  }
+}
+
+void check_source_changes(const config::Settings& settings, CheckReport& report,
+                          std::chrono::system_clock::time_point now) {
+  std::vector<const config::SourceSettings*> watched;
+  for (const auto& source : settings.sources) {
+    if (source.stale_after) watched.push_back(&source);
+  }
+  if (watched.empty()) return;
+  const auto name_of = [](const config::SourceSettings& source) {
+    return fmt::format("source {} changes", source.name);
+  };
+  const fs::path spool_db = settings.agent.data_dir / "spool.db";
+  std::error_code ec;
+  std::optional<sqlite::Database> db;
+  std::string unreadable;
+  if (fs::exists(spool_db, ec)) {
+    // Read-only: never a second writer beside a running agent (sqlite/database.hpp).
+    auto opened = sqlite::Database::open(spool_db, sqlite::Database::Mode::kReadOnly);
+    if (opened) {
+      db.emplace(std::move(*opened));
+      (void)db->exec("PRAGMA busy_timeout=5000");
+    } else {
+      unreadable = opened.error().message;
+    }
+  }
+  for (const config::SourceSettings* source : watched) {
+    const std::string after = collector::format_stale_after(*source->stale_after);
+    collector::SourceStatus status;
+    status.stale_after = source->stale_after;
+    if (db) {
+      auto activity = spool::SourceStates(*db).activity(source->name);
+      if (!activity) {
+        unreadable = activity.error().message;
+      } else if (*activity) {
+        collector::apply_activity(**activity, status);
+      }
+    }
+    if (!unreadable.empty()) {
+      report.skip(name_of(*source),
+                  fmt::format("cannot tell when its data last changed ({}): run ferry check as "
+                              "the user the agent runs as",
+                              unreadable));
+      continue;
+    }
+    const auto since = collector::unchanged_since(status);
+    if (!since) {
+      report.ok(name_of(*source),
+                fmt::format("no successful run recorded yet; stale_after {} counts from the first",
+                            after));
+    } else if (collector::is_stale(status, now)) {
+      report.warn(
+          name_of(*source),
+          fmt::format("no change {} {} (stale_after {}): every run reads the same data, so the "
+                      "export job that feeds this source has probably stopped: check that it "
+                      "still runs and writes where the source reads",
+                      status.last_change ? "since" : "seen since its first run at",
+                      keys::format_rfc3339(*since), after));
+    } else {
+      report.ok(name_of(*source), fmt::format("{} {} (stale_after {})",
+                                              status.last_change ? "data last changed"
+                                                                 : "no change yet since its "
+                                                                   "first run at",
+                                              keys::format_rfc3339(*since), after));
+    }
   }
 }
 

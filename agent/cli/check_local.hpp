@@ -26,6 +26,11 @@ void check_key_file(const config::Settings& settings, CheckReport& report,
 // The folder of agent.control_socket: writable by its owner only (control/socket_folder.hpp).
 void check_control_socket(const config::Settings& settings, CheckReport& report);
 void check_sources(const config::Settings& settings, CheckReport& report);
+// Each source with stale_after: OK while its data changes, WARN once it has not changed for
+// longer than that (collector/staleness.hpp), as the spool records it; read-only, safe while the
+// agent runs.
+void check_source_changes(const config::Settings& settings, CheckReport& report,
+                          std::chrono::system_clock::time_point now);
 
 // "78.3 GiB", "512 KiB", "17 bytes": for people, rounded.
 std::string human_size(std::uint64_t bytes);

@@ -73,7 +73,11 @@ bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::str
 }
 
 bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style) {
-  if (auto ready = log::setup(app::log_options(settings), style); !ready) {
+  log::LogOptions options = app::log_options(settings);
+  // Only the agent falls back to <data_dir>/logs (app/log_options.hpp): a command that prints its
+  // own summary (stderr off: ferry sync) writes to agent.log.file only.
+  if (style == log::StderrStyle::kOff) options.default_file.reset();
+  if (auto ready = log::setup(options, style); !ready) {
     fail(io, kExitFailure, ready.error().message);
     return false;
   }

@@ -51,8 +51,10 @@ bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::str
 // account; nullopt otherwise.
 std::optional<uid_t> foreign_data_dir_owner(const config::Settings& settings);
 
-// Sends the log where agent.log says (its level, its file) and to stderr in `style`; on failure
-// (the log file cannot be opened) prints why and returns false (the caller exits kExitFailure).
+// Sends the log where agent.log says (its level, its file) and to stderr in `style`; without
+// agent.log.file, the agent's <data_dir>/logs/ferry.log unless the journal takes it, and nothing
+// with `style` kOff (a command that prints its own summary). On failure (the log file cannot be
+// opened) prints why and returns false (the caller exits kExitFailure).
 bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style);
 
 // Appends one entry to <data_dir>/audit.log from a one-shot command (which never trims it: only

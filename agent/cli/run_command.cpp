@@ -39,9 +39,10 @@ const CommandSpec& run_command() {
       .usage = "ferry run [-c FILE]",
       .details =
           "Polls each source on its schedule, spools what changed, and delivers the spool\n"
-          "to the tenant (unless uplink.enabled is false). Logs to stderr (and to\n"
-          "agent.log.file when set); under systemd, stderr is the journal, with each line's\n"
-          "level. Started by systemd as a Type=notify service, it reports READY=1 once the\n"
+          "to the tenant (unless uplink.enabled is false). Logs to stderr and to\n"
+          "agent.log.file when set; under systemd, stderr is the journal, with each line's\n"
+          "level; elsewhere, without agent.log.file, also to <data_dir>/logs/ferry.log.\n"
+          "Started by systemd as a Type=notify service, it reports READY=1 once the\n"
           "control socket listens, a STATUS= line, reloads and stopping, and feeds\n"
           "WatchdogSec= while its loops answer. SIGTERM or SIGINT stops it within seconds:\n"
           "a run in progress rolls back and is read again next time, and unacknowledged\n"

@@ -59,8 +59,10 @@ const CommandSpec& status_command() {
       .usage = "ferry status [-c FILE] [--json]",
       .details =
           "Asks the agent that `ferry run` started, over agent.control_socket: the uplink's\n"
-          "state, the spool, every source's last and next run, the active key. Exit 1 when no\n"
-          "agent is running (with --json, after printing {\"agent\": \"down\", ...}).",
+          "state, the spool, every source's last and next run and when its data last changed\n"
+          "(a line below the table for each source stale for longer than its stale_after),\n"
+          "the active key. Exit 1 when no agent is running (with --json, after printing\n"
+          "{\"agent\": \"down\", ...}).",
       .options = kOptions,
       .run = run};
   return spec;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/collector/staleness.hpp"
 #include "common/config/duration.hpp"
 #include "common/log/log.hpp"
 
@@ -49,6 +50,17 @@ void log_finished(const std::string& source, const RunOutcome& outcome, WallTime
   if (held > 0) log->warn("run held source={} held_deletes={}: {}", source, held, outcome.problem);
 }
 
+// Changed rows (upserts and deletes) a run spooled.
+std::uint64_t rows_spooled(const pipeline::RunReport& report) {
+  std::uint64_t spooled = 0;
+  for (const auto& stream : report.streams) spooled += stream.upserts + stream.deletes;
+  return spooled;
+}
+
+// When the spool keeps a run's end: whole seconds, so that what a restart reads back is what
+// status said before it.
+WallTime whole_seconds(WallTime time) { return std::chrono::floor<std::chrono::seconds>(time); }
+
 }  // namespace
 
 Result<std::unique_ptr<Collector>> Collector::create(const config::Settings& settings,
@@ -66,6 +78,15 @@ Result<std::unique_ptr<Collector>> Collector::create(const config::Settings& set
     slot.runner = std::move(*runner);
     slot.status.name = source.name;
     slot.status.type = source.type;
+    slot.status.stale_after = source.stale_after;
+    // When its data last changed, as recorded before this start (the staleness clock goes on).
+    if (auto activity = spool.source_activity(source.name); !activity) {
+      log::get("agent")->warn(
+          "cannot read when source {} last changed: {}; it counts from its next run", source.name,
+          activity.error().message);
+    } else if (*activity) {
+      apply_activity(**activity, slot.status);
+    }
     slots.push_back(std::move(slot));
   }
   return std::unique_ptr<Collector>(
@@ -192,6 +213,7 @@ void Collector::run_slot(std::size_t index, policy::TokenFactory& tokens, std::s
       log_finished(name, outcome, started, ended);
       break;
   }
+  record_activity(slot, outcome, ended);
   {
     std::lock_guard lock(mutex_);
     record(index, outcome, ended);
@@ -208,6 +230,30 @@ void Collector::run_slot(std::size_t index, policy::TokenFactory& tokens, std::s
     ++wakes_;
   }
   cv_.notify_all();
+}
+
+// Outside mutex_ (a spool write may wait for the disk): keeps what staleness needs across
+// restarts, when the run changed it. Only this slot's worker writes its first_success.
+void Collector::record_activity(const Slot& slot, const RunOutcome& outcome, WallTime ended) {
+  if (!outcome.report) return;
+  spool::SourceRunEnd run;
+  run.ended_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(whole_seconds(ended).time_since_epoch())
+          .count();
+  run.rows_spooled = rows_spooled(*outcome.report);
+  run.succeeded = outcome.problem.empty();
+  bool first_success = false;
+  {
+    std::lock_guard lock(mutex_);
+    first_success = run.succeeded && !slot.status.first_success;
+  }
+  if (run.rows_spooled == 0 && !first_success) return;
+  if (auto recorded = spool_.record_source_run(slot.status.name, run); !recorded) {
+    log::get("agent")->warn(
+        "cannot record when source {} last changed: {}; ferry status shows it until the agent "
+        "restarts",
+        slot.status.name, recorded.error().message);
+  }
 }
 
 // Under mutex_: the status of slot `index` after a run.
@@ -248,12 +294,13 @@ void Collector::record(std::size_t index, const RunOutcome& outcome, WallTime en
   status.rows_spooled_total += spooled;
   status.batches_total += report.batches;
   if (spooled > 0) {
-    status.last_change = ended;
+    status.last_change = whole_seconds(ended);
     status.rows_last_change = spooled;
   }
   if (outcome.problem.empty()) {
     status.last_success = ended;
     status.rows = rows;
+    if (!status.first_success) status.first_success = whole_seconds(ended);
   }
 }
 

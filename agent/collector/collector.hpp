@@ -118,6 +118,7 @@ class Collector {
   void work(std::stop_token stop);
   void run_slot(std::size_t index, policy::TokenFactory& tokens, std::stop_token stop);
   void record(std::size_t index, const RunOutcome& outcome, WallTime ended);
+  void record_activity(const Slot& slot, const RunOutcome& outcome, WallTime ended);
 
   const config::Settings& settings_;
   spool::Spool& spool_;

@@ -45,8 +45,12 @@ struct SourceStatus {
   std::string type;
   std::optional<WallTime> last_run;      // start of the last run
   std::optional<WallTime> last_success;  // end of the last run that succeeded
-  std::optional<WallTime> last_change;   // end of the last run that spooled rows
-  std::uint64_t rows_last_change = 0;    // rows spooled by that run (upserts and deletes)
+  // These three are kept in the spool, so they outlive restarts (staleness.hpp reads them).
+  std::optional<WallTime> last_change;    // end of the last run that spooled rows
+  std::uint64_t rows_last_change = 0;     // rows spooled by that run (upserts and deletes)
+  std::optional<WallTime> first_success;  // end of the first run that succeeded
+  // The source's stale_after (config): flagged when its data has not changed for this long.
+  std::optional<std::chrono::milliseconds> stale_after;
   WallTime next_run{};                   // the next attempt: its schedule, or a retry
   std::uint64_t rows = 0;                // rows read by the last successful run
   std::string last_error;                // "" after a success

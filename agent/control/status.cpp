@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "agent/collector/staleness.hpp"
 #include "agent/control/json_fields.hpp"
 #include "common/config/duration.hpp"
 #include "common/keys/key_age.hpp"
@@ -58,6 +59,34 @@ std::string short_time(const json::object& object, std::string_view key) {
   std::string text = string_of(object, key);
   if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
   return text;
+}
+
+bool true_at(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value != nullptr && value->is_bool() && value->get_bool();
+}
+
+// One line per stale source: since when its data has not changed, and what to do.
+std::string stale_lines(const json::object& status) {
+  std::string lines;
+  const json::value* sources = status.if_contains("sources");
+  if (sources == nullptr || !sources->is_array()) return lines;
+  for (const json::value& value : sources->get_array()) {
+    if (!value.is_object() || !true_at(value.get_object(), "stale")) continue;
+    const json::object& source = value.get_object();
+    const bool changed = string_of(source, "last_change_at", "") != "";
+    const std::string since =
+        changed ? fmt::format("no change since {}", short_time(source, "last_change_at"))
+                : fmt::format("no change seen since its first run at {}",
+                              short_time(source, "first_success_at"));
+    const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::seconds(number_at(source, "stale_after_s")));
+    lines += fmt::format(
+        "source {} stale: {} (stale_after {}): check that the export job feeding it still "
+        "runs\n",
+        string_of(source, "name"), since, collector::format_stale_after(after));
+  }
+  return lines;
 }
 
 }  // namespace
@@ -127,6 +156,15 @@ json::object status_json(const StatusInputs& in) {
     source["last_error"] = text_or_null(state.last_error);
     source["last_change_at"] = time_or_null(state.last_change);
     source["rows_last_change"] = state.rows_last_change;
+    // Staleness (collector/staleness.hpp): stale_after_s is the source's stale_after, null when
+    // unset; first_success_at is what it counts from before any change was seen.
+    source["first_success_at"] = time_or_null(state.first_success);
+    source["stale_after_s"] =
+        state.stale_after
+            ? json::value(
+                  std::chrono::duration_cast<std::chrono::seconds>(*state.stale_after).count())
+            : json::value(nullptr);
+    source["stale"] = collector::is_stale(state, in.now);
     source["failure_class"] = text_or_null(std::string(collector::to_string(state.failure)));
     source["consecutive_failures"] = state.consecutive_failures;
     source["retrying"] = state.retrying;  // next_run_at is a retry after a failure
@@ -223,7 +261,8 @@ std::string render_status(const json::object& status) {
     }
   }
   // Streams that failed, and streams whose last run met bad rows or values, one line each, below
-  // the table.
+  // the table; sources gone stale first.
+  const std::string stale = stale_lines(status);
   std::string failed_streams;
   std::string bad_data;
   if (const json::value* sources = status.if_contains("sources"); sources && sources->is_array()) {
@@ -259,7 +298,9 @@ std::string render_status(const json::object& status) {
     }
     out += text + "\n";
   }
-  if (!failed_streams.empty() || !bad_data.empty()) out += "\n" + failed_streams + bad_data;
+  if (!stale.empty() || !failed_streams.empty() || !bad_data.empty()) {
+    out += "\n" + stale + failed_streams + bad_data;
+  }
   return out;
 }
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "agent/collector/staleness.hpp"
+
 namespace ferry::metrics {
 namespace {
 
@@ -165,6 +167,25 @@ constexpr std::array kSourceFamilies{
                  "End of the source's last successful run, in seconds since the Unix epoch; 0 "
                  "when no run succeeded yet.",
                  last_success},
+    SourceFamily{"ferry_source_last_change_timestamp_seconds", "gauge",
+                 "End of the source's last run that spooled changed rows (upserts or deletes), "
+                 "in seconds since the Unix epoch; 0 when no change was seen yet. Kept across "
+                 "restarts.",
+                 [](const collector::SourceStatus& s) -> std::uint64_t {
+                   return s.last_change ? unix_seconds(*s.last_change) : 0;
+                 }},
+    SourceFamily{"ferry_source_rows_last_change", "gauge",
+                 "Changed rows (upserts and deletes) spooled by that run.",
+                 [](const collector::SourceStatus& s) { return s.rows_last_change; }},
+    SourceFamily{
+        "ferry_source_stale_after_seconds", "gauge",
+        "The source's stale_after; 0 when it has none (never stale).",
+        [](const collector::SourceStatus& s) -> std::uint64_t {
+          return s.stale_after
+                     ? static_cast<std::uint64_t>(
+                           std::chrono::duration_cast<std::chrono::seconds>(*s.stale_after).count())
+                     : 0;
+        }},
     SourceFamily{
         "ferry_source_last_run_error", "gauge",
         "1 when the source's last run ended with an error (ferry status shows it).",
@@ -209,6 +230,14 @@ void render_sources(Exposition& out, const control::StatusInputs& in) {
     for (std::size_t i = 0; i < in.sources.size(); ++i) {
       out.sample(family.name, source_labels[i], family.value(in.sources[i]));
     }
+  }
+  // Needs the time: the same rule as ferry status and ferry check (collector/staleness.hpp).
+  out.family("ferry_source_stale", "gauge",
+             "1 when the source's data has not changed for longer than its stale_after (check "
+             "the export job that feeds it); 0 otherwise, and always 0 without stale_after.");
+  for (std::size_t i = 0; i < in.sources.size(); ++i) {
+    out.sample("ferry_source_stale", source_labels[i],
+               collector::is_stale(in.sources[i], in.now) ? 1 : 0);
   }
 }
 

@@ -152,6 +152,16 @@ Result<std::optional<std::string>> Spool::source_state(std::string_view source) 
   return states_.get(source);
 }
 
+Result<std::optional<SourceActivity>> Spool::source_activity(std::string_view source) {
+  std::lock_guard lock(mutex_);
+  return states_.activity(source);
+}
+
+Result<void> Spool::record_source_run(std::string_view source, const SourceRunEnd& run) {
+  std::lock_guard lock(mutex_);
+  return states_.record_run(source, run);
+}
+
 Result<void> Spool::reset_source(std::string_view source) {
   std::lock_guard lock(mutex_);
   auto txn = sqlite::Transaction::begin(db_);

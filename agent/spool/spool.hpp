@@ -7,7 +7,7 @@
 // the source's state at once; an erasure touches digests, batches, gaps and counters at once):
 //   batch_store.hpp    batches, seqs, sealing, room (when_full), gaps, delivery state
 //   change_store.hpp   change-detection runs and digests (digest_runs.hpp, digest_store.hpp)
-//   source_states.hpp  each source's resume state
+//   source_states.hpp  each source's resume state, and when its data last changed
 //   eraser.hpp         erasures, withholding, source resets
 //   spool_schema.hpp   opening the file: creation, migration, the start-up check
 //
@@ -72,6 +72,10 @@ class Spool {
   Result<std::optional<std::string>> source_state(std::string_view source);
   // Forgets a source's state and digests (a re-read from the beginning).
   Result<void> reset_source(std::string_view source);
+  // When the source's data last changed, kept across restarts (source_states.hpp); a reset keeps
+  // it. The collector records each run's end that matters.
+  Result<std::optional<SourceActivity>> source_activity(std::string_view source);
+  Result<void> record_source_run(std::string_view source, const SourceRunEnd& run);
 
   // Applies the change-detection entries committed since the last merge (with batches, and by
   // mark_seen) to the table that digest(), keys_not_seen() and count_keys() read: they wait as

@@ -39,6 +39,7 @@ Result<void> migrate(sqlite::Database& db) {
   if (auto migrated = BatchStore::migrate(db); !migrated) return migrated;
   if (auto migrated = Eraser::migrate(db); !migrated) return migrated;
   if (auto migrated = KeyState::migrate(db); !migrated) return migrated;
+  if (auto migrated = SourceStates::migrate(db); !migrated) return migrated;
   // Everything above done, the spool is marked with this version's format.
   // (A no-op on a current spool: the start-up transaction then writes nothing.)
   auto mark = db.prepare("UPDATE meta SET value = ?1 WHERE key = 'format' AND value <> ?1");

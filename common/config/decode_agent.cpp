@@ -110,7 +110,7 @@ LogSettings decode_log(Context& ctx, const Entry& entry) {
   LogSettings log;
   auto map = open_map(ctx, entry, "agent.log", Naming::kSection);
   if (!map) return log;
-  map->check_keys({"level", "file", "max_size", "max_files"});
+  map->check_keys({"level", "file", "max_size", "max_files", "max_age"});
   if (const Entry* level = map->find("level")) {
     if (auto text = read_choice(ctx, *level,
                                 {"trace", "debug", "info", "warn", "error", "critical", "off"})) {
@@ -127,6 +127,9 @@ LogSettings decode_log(Context& ctx, const Entry& entry) {
   }
   if (const Entry* max_files = map->find("max_files")) {
     if (auto n = read_int(ctx, *max_files, 1, 1000)) log.max_files = static_cast<int>(*n);
+  }
+  if (const Entry* max_age = map->find("max_age")) {
+    if (auto age = read_duration(ctx, *max_age, std::chrono::hours(24))) log.max_age = *age;
   }
   return log;
 }

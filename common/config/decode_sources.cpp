@@ -11,8 +11,8 @@ namespace {
 
 // Keys every source has, whatever its type; the connector's options come beside them.
 const std::vector<std::string>& common_source_keys() {
-  static const std::vector<std::string> keys = {"name",   "type",    "schedule",
-                                                "preset", "streams", "mass_delete_percent"};
+  static const std::vector<std::string> keys = {
+      "name", "type", "schedule", "preset", "streams", "mass_delete_percent", "stale_after"};
   return keys;
 }
 
@@ -106,6 +106,22 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
   if (const Entry* guard = map.find("mass_delete_percent")) {
     if (auto percent = read_int(ctx, *guard, 0, 100)) {
       source.mass_delete_percent = static_cast<int>(*percent);
+    }
+  }
+
+  if (const Entry* stale_after = map.find("stale_after")) {
+    if (auto after = read_duration(ctx, *stale_after, std::chrono::minutes(1))) {
+      // No shorter than the time between two runs, or the source would be flagged between
+      // every two runs whatever its data does (a cron schedule is not checked).
+      if (source.schedule.kind == Schedule::Kind::kEvery && *after <= source.schedule.every) {
+        ctx.error(stale_after->value_at(),
+                  "stale_after {} of {} is not longer than its schedule (every {}): it would be "
+                  "stale between any two runs; give it more than the time between two changes "
+                  "of the data, such as 36h for a nightly export",
+                  format_duration(*after), where, format_duration(source.schedule.every));
+      } else {
+        source.stale_after = *after;
+      }
     }
   }
 

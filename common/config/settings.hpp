@@ -30,6 +30,9 @@ struct LogSettings {
   std::optional<std::filesystem::path> file;
   std::uint64_t max_size = 10ull * 1024 * 1024;
   int max_files = 10;
+  // log.max_age: log files whose last line is older than this are removed (the three months
+  // education vendors commonly promise).
+  Duration max_age = std::chrono::hours(24 * 90);
 };
 
 struct AgentSettings {
@@ -150,6 +153,9 @@ struct SourceSettings {
   // A snapshot run that would delete more than this share of a stream's rows is held until
   // `ferry sync --allow-mass-delete` (a truncated or empty export must not wipe the tenant).
   int mass_delete_percent = 20;
+  // stale_after: the source is flagged (status, check, metrics) when its data has not changed for
+  // longer than this; never when unset.
+  std::optional<Duration> stale_after;
   std::map<std::string, OptionValue, std::less<>> options;  // connector-specific keys (path, ...)
   Location at;
 };

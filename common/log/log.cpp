@@ -1,12 +1,16 @@
 #include "common/log/log.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
+#include <fcntl.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/ansicolor_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -67,7 +71,110 @@ StderrStyle resolve(StderrStyle style) {
 
 constexpr const char* kFilePattern = "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v";
 
+// The file the sinks write to now (current_file()).
+std::mutex file_mutex;
+std::optional<std::filesystem::path> chosen_file;
+
+// Sits beside the file's sink in the shared sink: as lines are written, at most once an hour,
+// removes the files that max_age has passed (a rotated file stays until then, however rarely the
+// log rotates).
+class OldLogRemover final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  OldLogRemover(std::filesystem::path file, std::chrono::milliseconds max_age)
+      : file_(std::move(file)), max_age_(max_age), last_(std::chrono::steady_clock::now()) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& /*msg*/) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::hours(1)) return;
+    last_ = now;
+    remove_old_logs(file_, max_age_, std::chrono::system_clock::now());
+  }
+  void flush_() override {}
+
+ private:
+  const std::filesystem::path file_;
+  const std::chrono::milliseconds max_age_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+// Log files are created 0640 (spdlog's fopen would give 0666 less the umask): made here, just
+// before spdlog opens them, the first time and after each rotation.
+spdlog::file_event_handlers created_0640() {
+  spdlog::file_event_handlers handlers;
+  handlers.before_open = [](const spdlog::filename_t& name) {
+    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd >= 0) ::close(fd);
+  };
+  return handlers;
+}
+
+// The file setup() writes to, its folder made when it is the default one; nullopt for none.
+Result<std::optional<std::filesystem::path>> choose_file(const LogOptions& options,
+                                                         StderrStyle style) {
+  if (options.file) return options.file;
+  if (!options.default_file || service_manager_takes_log(style)) {
+    return std::optional<std::filesystem::path>();
+  }
+  const std::filesystem::path folder = options.default_file->parent_path();
+  std::error_code ec;
+  // Only inside a folder that exists (the data_dir, which keys init or the agent makes 0700):
+  // never the data_dir itself with a looser mode.
+  if (!std::filesystem::is_directory(folder.parent_path(), ec)) {
+    return std::optional<std::filesystem::path>();
+  }
+  if (::mkdir(folder.c_str(), 0750) != 0 && errno != EEXIST) {
+    return make_error(ErrorCode::kIo,
+                      "cannot create the log folder {}: {}: let this user write in {}, or set "
+                      "agent.log.file",
+                      folder.string(), std::strerror(errno), folder.parent_path().string());
+  }
+  return options.default_file;
+}
+
 }  // namespace
+
+bool service_manager_takes_log(StderrStyle style) { return style == StderrStyle::kJournal; }
+
+std::size_t remove_old_logs(const std::filesystem::path& file, std::chrono::milliseconds max_age,
+                            std::chrono::system_clock::time_point now) {
+  namespace fs = std::filesystem;
+  // spdlog's names: ferry.log, then ferry.1.log, ferry.2.log, ... (ferry, ferry.1, ... without
+  // an extension).
+  const std::string stem = file.stem().string();
+  const std::string extension = file.extension().string();
+  const auto ours = [&](const std::string& name) {
+    if (name == file.filename().string()) return true;
+    if (name.size() <= stem.size() + 1 + extension.size()) return false;
+    if (name.compare(0, stem.size() + 1, stem + ".") != 0) return false;
+    if (name.compare(name.size() - extension.size(), extension.size(), extension) != 0) {
+      return false;
+    }
+    const std::string index =
+        name.substr(stem.size() + 1, name.size() - stem.size() - 1 - extension.size());
+    return index.find_first_not_of("0123456789") == std::string::npos;
+  };
+  std::size_t removed = 0;
+  std::error_code ec;
+  const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!ours(it->path().filename().string())) continue;
+    std::error_code stat_error;
+    if (!it->is_regular_file(stat_error)) continue;
+    const auto written = fs::last_write_time(it->path(), stat_error);
+    if (stat_error) continue;
+    const auto last_line = std::chrono::file_clock::to_sys(written);
+    if (now - last_line <= max_age) continue;
+    std::error_code remove_error;
+    if (fs::remove(it->path(), remove_error)) ++removed;
+  }
+  return removed;
+}
+
+std::optional<std::filesystem::path> current_file() {
+  std::lock_guard lock(file_mutex);
+  return chosen_file;
+}
 
 Result<spdlog::level::level_enum> parse_level(std::string_view name) {
   static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
@@ -88,7 +195,8 @@ Result<void> setup(const LogOptions& options, StderrStyle style) {
   if (!level) return tl::unexpected(level.error());
 
   std::vector<spdlog::sink_ptr> sinks;
-  switch (resolve(style)) {
+  const StderrStyle resolved = resolve(style);
+  switch (resolved) {
     case StderrStyle::kTerminal: {
       auto sink = std::make_shared<spdlog::sinks::ansicolor_stderr_sink_mt>();
       sink->set_formatter(utc_formatter("%H:%M:%S %^%l%$ [%n] %v"));
@@ -113,17 +221,27 @@ Result<void> setup(const LogOptions& options, StderrStyle style) {
       break;
     }
   }
-  if (options.file) {
+  auto file = choose_file(options, resolved);
+  if (!file) return tl::unexpected(file.error());
+  std::size_t removed = 0;
+  if (*file) {
+    // Before opening: a file last written longer than max_age ago goes, the current one too.
+    removed = remove_old_logs(**file, options.max_age, std::chrono::system_clock::now());
     try {
       auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-          options.file->string(), static_cast<std::size_t>(options.max_size),
-          static_cast<std::size_t>(options.max_files > 0 ? options.max_files - 1 : 0));
+          (*file)->string(), static_cast<std::size_t>(options.max_size),
+          static_cast<std::size_t>(options.max_files > 0 ? options.max_files - 1 : 0), false,
+          created_0640());
       sink->set_formatter(utc_formatter(kFilePattern));
       sinks.push_back(std::move(sink));
+      sinks.push_back(std::make_shared<OldLogRemover>(**file, options.max_age));
     } catch (const spdlog::spdlog_ex& e) {
-      return make_error(ErrorCode::kIo, "cannot open log file {}: {}", options.file->string(),
-                        e.what());
+      return make_error(ErrorCode::kIo, "cannot open log file {}: {}", (*file)->string(), e.what());
     }
+  }
+  {
+    std::lock_guard lock(file_mutex);
+    chosen_file = *file;
   }
   auto dist = shared_sink();
   dist->set_sinks(std::move(sinks));
@@ -132,6 +250,11 @@ Result<void> setup(const LogOptions& options, StderrStyle style) {
   spdlog::apply_all(
       [&](const std::shared_ptr<spdlog::logger>& logger) { logger->set_level(*level); });
   spdlog::set_default_logger(get("ferry"));
+  if (removed > 0) {
+    get("ferry")->info(
+        "old log files removed count={} max_age_days={}", removed,
+        std::chrono::duration_cast<std::chrono::hours>(options.max_age).count() / 24);
+  }
   return {};
 }
 

@@ -1,6 +1,12 @@
 // Logging set-up. One process-wide set of sinks (stderr, and optionally a size-rotated file) shared
 // by named loggers, one per component ("uplink", "spool", ...).
 //
+// Where the file is: `file` when set; otherwise `default_file` (the agent's <data_dir>/logs/
+// ferry.log), unless a service manager takes the log (under systemd, stderr is the journal), and
+// otherwise none. The file is created 0640 and a default file's folder 0750 (a stricter umask
+// wins); it is rotated at max_size, keeping max_files files, and files whose last line is older
+// than max_age are removed (at set-up, then at most hourly as lines are written).
+//
 // stderr format depends on where it goes: a terminal gets short coloured lines; under systemd
 // (JOURNAL_STREAM names stderr's device and inode) each line starts with a syslog priority
 // prefix "<6>" that journald reads as the level, and no time stamp (journald adds its own);
@@ -9,6 +15,7 @@
 // Log lines carry event phrases, counts, names and tokens; never row values or secrets.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -25,8 +32,12 @@ namespace ferry::log {
 struct LogOptions {
   std::string level = "info";
   std::optional<std::filesystem::path> file;
+  // Used when `file` is unset and no service manager takes the log; its folder is created (0750)
+  // when the folder above it exists. nullopt: no file unless `file` is set.
+  std::optional<std::filesystem::path> default_file;
   std::uint64_t max_size = 10ull * 1024 * 1024;
   int max_files = 10;
+  std::chrono::milliseconds max_age = std::chrono::hours(24 * 90);
 };
 
 enum class StderrStyle { kAuto, kTerminal, kJournal, kPlain, kOff };
@@ -39,5 +50,19 @@ Result<void> setup(const LogOptions& options, StderrStyle style = StderrStyle::k
 
 // The logger of one component, sharing the sinks set up above. Thread-safe.
 std::shared_ptr<spdlog::logger> get(std::string_view component);
+
+// The file the last setup() writes to; nullopt when none (stderr or the journal only).
+std::optional<std::filesystem::path> current_file();
+
+// Whether a service manager takes this process's log, so that no default file is needed: under
+// systemd, stderr is the journal (`style` resolved kJournal). The seam for Windows: there the
+// service's log goes to the Event Log and, as SPEC section 3 says, to a file as well; not built.
+bool service_manager_takes_log(StderrStyle style);
+
+// Removes the log files of `file` (it and its rotated copies: ferry.log, ferry.1.log, ...) whose
+// last line (modification time) is older than `max_age` at `now`. Returns how many it removed;
+// a file it cannot remove is left for the next time.
+std::size_t remove_old_logs(const std::filesystem::path& file, std::chrono::milliseconds max_age,
+                            std::chrono::system_clock::time_point now);
 
 }  // namespace ferry::log

@@ -25,7 +25,7 @@ PipelineSite::PipelineSite(SiteOptions options, const std::string& more_sources)
   id: school-042
   tenant: district-7
   data_dir: {}
-  log: {{level: {}, file: {}}}
+  log: {{level: {}{}}}
 uplink:
   enabled: false
   tenant_public_key: "{}"
@@ -36,7 +36,8 @@ sources:
     path: {}
     preset: oneroster
 {}{})",
-                                   data_dir().string(), options.log_level, log_file().string(),
+                                   data_dir().string(), options.log_level,
+                                   options.log_file ? ", file: " + log_file().string() : "",
                                    crypto::base64_encode(tenant_.public_key), options.max_rows,
                                    export_dir().string(), kSisStreams, more_sources));
 }

@@ -36,6 +36,7 @@ inline constexpr std::string_view kSisStreams =
 struct SiteOptions {
   std::uint64_t max_rows = 10000;  // uplink.batch.max_rows
   std::string log_level = "debug";
+  bool log_file = true;  // false: no agent.log.file (the agent's default file applies)
 };
 
 class PipelineSite {

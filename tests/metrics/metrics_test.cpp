@@ -264,6 +264,34 @@ TEST_CASE("each source has its counters, labelled with its name and type") {
   CHECK(value_of(e, "ferry_source_paused", library) == "1");
 }
 
+TEST_CASE("each source's last change and staleness are in the metrics") {
+  using namespace std::chrono_literals;
+  const config::Settings config = settings();
+  control::StatusInputs in = inputs(config);  // now is at(100)
+  collector::SourceStatus& sis = in.sources[0];
+  sis.last_change = at(100) - 36h - 1s;
+  sis.rows_last_change = 17;
+  sis.stale_after = 36h;
+  const std::map<std::string, std::string> sis_labels{{"source", "sis"}, {"type", "oneroster_csv"}};
+  const std::map<std::string, std::string> library{{"source", "library"}, {"type", "sqlite_query"}};
+  Exposition e = parse(metrics::render_metrics(in));
+  CHECK(e.types.at("ferry_source_last_change_timestamp_seconds") == "gauge");
+  CHECK(e.types.at("ferry_source_stale") == "gauge");
+  CHECK(value_of(e, "ferry_source_last_change_timestamp_seconds", sis_labels) ==
+        std::to_string(1'795'000'100 - 36 * 3600 - 1));
+  CHECK(value_of(e, "ferry_source_rows_last_change", sis_labels) == "17");
+  CHECK(value_of(e, "ferry_source_stale_after_seconds", sis_labels) == "129600");
+  CHECK(value_of(e, "ferry_source_stale", sis_labels) == "1");
+  // No change seen and no stale_after: zeros, never stale.
+  CHECK(value_of(e, "ferry_source_last_change_timestamp_seconds", library) == "0");
+  CHECK(value_of(e, "ferry_source_stale_after_seconds", library) == "0");
+  CHECK(value_of(e, "ferry_source_stale", library) == "0");
+  // A change clears it.
+  sis.last_change = at(90);
+  e = parse(metrics::render_metrics(in));
+  CHECK(value_of(e, "ferry_source_stale", sis_labels) == "0");
+}
+
 TEST_CASE("a disabled uplink, an unreadable spool and no sources still give valid text") {
   const config::Settings config = settings();
   control::StatusInputs in = inputs(config);

@@ -65,7 +65,7 @@ TEST_CASE("a key rotation amid a delivery leaves the tenant as a fresh sync unde
                          "7"})
               .exit_code == 0);
   REQUIRE(site.ferry({"sync", "--no-upload"}).exit_code == 0);
-  const auto rotated = site.ferry({"keys", "rotate"});
+  const auto rotated = site.ferry({"keys", "rotate", "--yes"});
   INFO(rotated.out << rotated.err);
   REQUIRE(rotated.exit_code == 0);
   // ... and one made under version 2.

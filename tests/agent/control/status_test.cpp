@@ -96,6 +96,63 @@ TEST_CASE("each stream's bad rows and bad values of its last run are in the stat
   CHECK(table.find("stream sis.users") == std::string::npos);
 }
 
+TEST_CASE("a source whose data stopped changing is stale in the status JSON and the table") {
+  using namespace std::chrono_literals;
+  config::Settings config = settings();
+  config.sources[0].stale_after = 36h;
+  collector::SourceStatus sis;
+  sis.name = "sis";
+  sis.next_run = at(600);
+  sis.last_success = at(4);  // the runs succeed, reading nothing new
+  sis.first_success = at(-200'000);
+  sis.last_change = at(-130'000);
+  sis.rows_last_change = 17;
+  sis.stale_after = 36h;
+  const json::object status = control::status_json(inputs_of(config, sis));
+  const json::object& source = status.at("sources").as_array().at(0).as_object();
+  CHECK(source.at("last_change_at") == "2026-11-16T23:00:00Z");
+  CHECK(source.at("rows_last_change") == 17);
+  CHECK(source.at("last_success_at").is_string());  // its meaning stays: the last success
+  CHECK(source.at("first_success_at").is_string());
+  CHECK(source.at("stale_after_s") == 36 * 3600);
+  CHECK(source.at("stale") == true);
+  CHECK(source.at("state") == "idle");  // stale is not an error of the run
+  const std::string table = control::render_status(status);
+  CHECK_THAT(table, Catch::Contains("source sis stale: no change since 2026-11-16 23:00:00Z "
+                                    "(stale_after 36h): check that the export job feeding it "
+                                    "still runs"));
+
+  // Within stale_after, or without it: not stale, and no line.
+  sis.last_change = at(-100);
+  const json::object fresh = control::status_json(inputs_of(config, sis));
+  CHECK(fresh.at("sources").as_array().at(0).as_object().at("stale") == false);
+  CHECK(control::render_status(fresh).find("stale") == std::string::npos);
+  sis.last_change = at(-130'000);
+  sis.stale_after.reset();
+  const json::object unwatched = control::status_json(inputs_of(config, sis));
+  const json::object& plain = unwatched.at("sources").as_array().at(0).as_object();
+  CHECK(plain.at("stale") == false);
+  CHECK(plain.at("stale_after_s").is_null());
+}
+
+TEST_CASE("a source that never changed is stale from its first run, and the table says so") {
+  using namespace std::chrono_literals;
+  const config::Settings config = settings();
+  collector::SourceStatus sis;
+  sis.name = "sis";
+  sis.next_run = at(600);
+  sis.first_success = at(-200'000);
+  sis.stale_after = 36h;
+  const json::object status = control::status_json(inputs_of(config, sis));
+  const json::object& source = status.at("sources").as_array().at(0).as_object();
+  CHECK(source.at("last_change_at").is_null());
+  CHECK(source.at("rows_last_change") == 0);
+  CHECK(source.at("stale") == true);
+  CHECK_THAT(control::render_status(status),
+             Catch::Contains("source sis stale: no change seen since its first run at "
+                             "2026-11-16 03:33:20Z (stale_after 36h)"));
+}
+
 }  // namespace
 
 TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values") {

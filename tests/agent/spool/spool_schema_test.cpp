@@ -52,7 +52,11 @@ TEST_CASE("a new spool has exactly the tables of format ferry-spool-3") {
       "digest_pages(source, stream, first_key)",
       "table key_state: CREATE TABLE key_state(\n  source TEXT PRIMARY KEY,\n  legacy_digests "
       "INTEGER NOT NULL DEFAULT 0,\n  hash_maps_from INTEGER NOT NULL DEFAULT 0)",
-      "index sqlite_autoindex_key_state_1: "};
+      "index sqlite_autoindex_key_state_1: ",
+      "table source_activity: CREATE TABLE source_activity(source TEXT PRIMARY KEY, "
+      "first_success_unix INTEGER, last_change_unix INTEGER, rows_last_change INTEGER NOT NULL "
+      "DEFAULT 0)",
+      "index sqlite_autoindex_source_activity_1: "};
   CHECK(schema_of(site.db) == expected);
   CHECK(meta_value(site.db, "format") == kSpoolFormat);
   CHECK(meta_value(site.db, "spool_id") == site.spool_id);
@@ -68,9 +72,10 @@ TEST_CASE("a spool of an earlier version gets what it lacks when opened, and not
   test::SpoolDb site;
   const auto current = schema_of(site.db);
   // What the first version left: no change-detection tables of this kind, gaps without a
-  // reason, no erasures counter, format ferry-spool-1.
+  // reason, no erasures counter, no record of when sources last changed, format ferry-spool-1.
   REQUIRE(
       site.db.exec("DROP TABLE digest_runs; DROP TABLE digest_pages; DROP TABLE gaps; "
+                   "DROP TABLE source_activity; "
                    "CREATE TABLE gaps(from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, "
                    "rows INTEGER NOT NULL, created_unix INTEGER NOT NULL); "
                    "DROP TABLE key_state; "
@@ -89,6 +94,7 @@ TEST_CASE("a spool of an earlier version gets what it lacks when opened, and not
   CHECK(meta_value(opened->db, "keys_version") == "0");
   auto reason = opened->db.prepare("SELECT reason FROM gaps").value();
   CHECK_FALSE(reason.step().value());  // the column is there
+  CHECK(opened->db.has_table("source_activity").value());
   CHECK(schema_of(opened->db).size() == current.size());
 }
 
