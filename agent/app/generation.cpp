@@ -115,6 +115,7 @@ control::StatusInputs Generation::status_inputs(
   if (auto stats = spool_->stats()) inputs.spool = *stats;
   inputs.key_version = keyring_.active_version();
   inputs.key_created = keyring_.active().created;
+  if (auto pending = spool_->pending_rekey_batches()) inputs.rekey_batches_pending = *pending;
   return inputs;
 }
 

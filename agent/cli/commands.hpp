@@ -21,5 +21,6 @@ const CommandSpec& check_command();
 const CommandSpec& erase_command();
 const CommandSpec& audit_verify_command();
 const CommandSpec& audit_show_command();
+const CommandSpec& diagnose_command();
 
 }  // namespace ferry::cli

@@ -6,10 +6,16 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/app/data_dir_lock.hpp"
+#include "agent/app/spool_options.hpp"
 #include "agent/cli/terminal.hpp"
+#include "agent/control/control_client.hpp"
+#include "agent/pipeline/key_rotation.hpp"
+#include "agent/spool/spool.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
@@ -60,16 +66,64 @@ int run_init(const ParsedArgs& args, Io& io) {
 }
 
 // The rotation itself, once it is agreed to: adds key version N+1 to the key file, makes it
-// active, and records it in the audit log. Returns the new version. Every rotation goes through
-// here and nothing else rotates, so handing a rotation to a running agent, and spooling its re-key
-// maps before any row carries a new token, belong in this function (today it only rewrites the
-// key file).
+// active, records it in the audit log, and has the spool catch up (docs/key-rotation.md): the
+// running agent does when told to reload; with none running, this command does, so the re-key
+// maps are spooled at once. Returns the new version.
 Result<std::uint32_t> perform_key_rotation(const config::Settings& settings, keys::Keyring& keyring,
                                            Io& io) {
   auto version = keyring.rotate(std::chrono::system_clock::now());
   if (!version) return tl::unexpected(version.error());
   record_key_event(settings, "key_rotated", *version, io);
-  return *version;
+  auto lock = app::DataDirLock::acquire(settings.agent.data_dir);
+  if (!lock) {
+    const control::ControlClient agent(settings.agent.control_socket);
+    auto reloaded = agent.reload();
+    if (reloaded) {
+      io.out << fmt::format(
+          "the running agent reloaded with key version {}: it spooled the re-key maps before "
+          "reading any source ({})\n",
+          *version, *reloaded);
+    } else if (reloaded.error().code == ErrorCode::kUnavailable) {
+      io.err << "ferry: another ferry command holds the data_dir and no agent answers: the "
+                "re-key maps are spooled when the agent next starts, before it reads any source\n";
+    } else {
+      io.err << fmt::format(
+          "ferry: warning: the running agent could not be told ({}): reload it (systemctl "
+          "reload ferry); until then it keeps making version-{} tokens\n",
+          reloaded.error().message, *version - 1);
+    }
+    return version;
+  }
+  spool::OpenReport opened;
+  auto spool = spool::Spool::open(app::spool_options(settings), opened);
+  if (!spool) {
+    io.err << fmt::format(
+        "ferry: warning: the spool cannot be opened ({}): the re-key maps are spooled when the "
+        "agent next starts, before it reads any source\n",
+        spool.error().message);
+    return version;
+  }
+  auto caught_up =
+      pipeline::catch_up_key_rotation(**spool, keyring, settings, settings.agent.data_dir);
+  if (!caught_up) {
+    io.err << fmt::format(
+        "ferry: warning: the re-key maps could not be spooled ({}); the agent tries again when "
+        "it next starts, before it reads any source\n",
+        caught_up.error().message);
+    return version;
+  }
+  if (caught_up->maps > 0) {
+    io.out << fmt::format(
+        "spooled {} re-key maps in {} batches: the tenant gets them before any row with a "
+        "version-{} token\n",
+        caught_up->maps, caught_up->batches, *version);
+  }
+  if (!caught_up->sources_reset.empty()) {
+    io.out << fmt::format(
+        "sources keyed by a hash token are read again and their rows sent again once: {}\n",
+        fmt::join(caught_up->sources_reset, ", "));
+  }
+  return version;
 }
 
 // What a rotation does, said before it is done (on the terminal, before asking).

@@ -198,6 +198,8 @@ json::object status_json(const StatusInputs& in) {
   keys["rotation_period"] =
       period ? json::value(config::format_duration(*period)) : json::value(nullptr);
   keys["rotation_due"] = key_age && key_age->rotation_due;
+  // The last rotation is done for the tenant once it has acknowledged every map.
+  keys["rekey_batches_pending"] = in.rekey_batches_pending;
   status["keys"] = std::move(keys);
   return status;
 }
@@ -240,6 +242,11 @@ std::string render_status(const json::object& status) {
     out +=
         fmt::format("  WARNING: older than agent.key_rotation_period ({}): run ferry keys rotate",
                     string_of(keys, "rotation_period"));
+  }
+  if (const auto pending = number_at(keys, "rekey_batches_pending"); pending > 0) {
+    out += fmt::format(
+        "  rotation under way: {} batches of re-key maps not yet acknowledged by the tenant",
+        pending);
   }
   out += "\n\n";
 

@@ -26,6 +26,9 @@ struct StatusInputs {
   std::optional<spool::Stats> spool;     // nullopt: the spool could not be read
   std::uint32_t key_version = 0;
   std::string key_created;  // RFC 3339; with settings->agent.key_rotation_period, flagged when due
+  // A key rotation's progress: rekey batches (maps old token -> new token) not yet acknowledged
+  // by the tenant (docs/key-rotation.md).
+  std::uint64_t rekey_batches_pending = 0;
 };
 
 boost::json::object status_json(const StatusInputs& inputs);

@@ -153,6 +153,13 @@ void Statement::reset() {
 
 std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
 
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
+std::string_view Statement::column_name(int index) const {
+  const char* name = sqlite3_column_name(stmt_, index);
+  return name == nullptr ? std::string_view() : std::string_view(name);
+}
+
 std::string_view Statement::column_text(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
   const int size = sqlite3_column_bytes(stmt_, index);

@@ -77,6 +77,9 @@ class Statement {
   std::string_view column_text(int index) const;
   std::span<const std::uint8_t> column_blob(int index) const;
   bool column_is_null(int index) const;
+  // How many columns a row has, and the name of one (as the query named it).
+  int column_count() const;
+  std::string_view column_name(int index) const;
 
  private:
   friend class Database;

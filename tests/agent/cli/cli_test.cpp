@@ -83,7 +83,7 @@ TEST_CASE("an unknown command or option is a usage error on one line") {
   auto option = test::run_process({FERRY_BINARY, "validate", "--colour"});
   CHECK(option.exit_code == 2);
   CHECK(option.err ==
-        "ferry: ferry validate: unknown option '--colour' (see 'ferry validate --help')\n");
+        "ferry validate: unknown option '--colour' (see 'ferry validate --help')\n");
 }
 
 TEST_CASE("every command has --help with its usage and options") {
@@ -367,7 +367,7 @@ TEST_CASE("sync and preview name an unknown source; sync with the uplink off onl
              Catch::Contains("uplink.enabled is false: the rows are spooled and nothing is sent"));
   auto preview = site.ferry({"preview"});
   CHECK(preview.exit_code == 2);
-  CHECK(preview.err == "ferry: ferry preview: --source NAME is required\n");
+  CHECK(preview.err == "ferry preview: --source NAME is required\n");
   auto missing_export = site.ferry({"sync", "--no-upload"});
   CHECK(missing_export.exit_code == 1);
   CHECK_THAT(missing_export.err, Catch::Contains("source 'sis'"));
@@ -377,7 +377,7 @@ TEST_CASE("token commands check their arguments before touching keys") {
   Site site;
   auto no_domain = site.ferry({"pseudonymize", "x"});
   CHECK(no_domain.exit_code == 2);
-  CHECK(no_domain.err == "ferry: ferry pseudonymize: --domain is required\n");
+  CHECK(no_domain.err == "ferry pseudonymize: --domain is required\n");
   auto bad_domain = site.ferry({"pseudonymize", "--domain", "User Names", "x"});
   CHECK(bad_domain.exit_code == 2);
   auto no_values = site.ferry({"reveal", "--domain", "user"});

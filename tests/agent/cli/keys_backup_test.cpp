@@ -248,7 +248,7 @@ TEST_CASE("keys export and import need --passphrase-file where there is no termi
   const auto exported = site.ferry({"keys", "export", "--out", out.string()});
   CHECK(exported.exit_code == 2);
   CHECK(exported.err ==
-        "ferry: ferry keys export: there is no terminal to ask for the passphrase on: give "
+        "ferry keys export: there is no terminal to ask for the passphrase on: give "
         "--passphrase-file FILE (a file only you can read, the passphrase on its first line)\n");
   CHECK_FALSE(std::filesystem::exists(out));
   const auto no_out = site.ferry({"keys", "export"});
@@ -258,7 +258,7 @@ TEST_CASE("keys export and import need --passphrase-file where there is no termi
   REQUIRE(site.export_to(out).exit_code == 0);
   const auto imported = site.ferry({"keys", "import", out.string()});
   CHECK(imported.exit_code == 2);
-  CHECK_THAT(imported.err, Catch::StartsWith("ferry: ferry keys import: there is no terminal"));
+  CHECK_THAT(imported.err, Catch::StartsWith("ferry keys import: there is no terminal"));
   const auto no_file = site.ferry({"keys", "import"});
   CHECK(no_file.exit_code == 2);
   CHECK_THAT(no_file.err, Catch::Contains("give the export file"));
@@ -405,7 +405,7 @@ TEST_CASE("keys rotate without a terminal needs --yes") {
   const std::string before = test::read_file(site.keyring());
   const auto refused = site.ferry({"keys", "rotate"});
   CHECK(refused.exit_code == 2);
-  CHECK(refused.err == fmt::format("ferry: ferry keys rotate: there is no terminal to confirm on: "
+  CHECK(refused.err == fmt::format("ferry keys rotate: there is no terminal to confirm on: "
                                    "run 'ferry keys rotate -c {} --yes' to make key version 2 "
                                    "active without asking\n",
                                    site.config.string()));

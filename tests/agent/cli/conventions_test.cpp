@@ -1,0 +1,96 @@
+// The command-line conventions admins expect (issue 15), checked over every command `ferry --help`
+// lists: `ferry CMD --help`, `ferry help CMD` and `ferry GROUP --help` print help and exit 0; an
+// unknown option is one line naming the command, exit 2, never "ferry: ferry ..."; a mistyped
+// command gets a did-you-mean; bare `ferry` prints the overview and exits 0.
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/process.hpp"
+
+namespace ferry {
+namespace {
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+std::vector<std::string> words_of(const std::string& command) {
+  std::vector<std::string> words;
+  std::istringstream in(command);
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+test::ProcessResult ferry(std::vector<std::string> args) {
+  args.insert(args.begin(), FERRY_BINARY);
+  return test::run_process(args);
+}
+
+// The commands of `ferry --help`: the lines "  NAME  summary" between "Commands:" and the blank
+// line, NAME being one or two words.
+std::vector<std::string> listed_commands() {
+  const auto overview = ferry({"--help"});
+  REQUIRE(overview.exit_code == 0);
+  std::vector<std::string> commands;
+  std::istringstream lines(overview.out.substr(overview.out.find("Commands:\n") + 10));
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    const std::string name = line.substr(2, 14);
+    commands.push_back(name.substr(0, name.find_last_not_of(' ') + 1));
+  }
+  return commands;
+}
+
+TEST_CASE("every command follows the same command-line conventions") {
+  const auto commands = listed_commands();
+  REQUIRE(commands.size() >= 17);
+  for (const std::string& command : commands) {
+    INFO(command);
+    auto args = words_of(command);
+    args.push_back("--help");
+    const auto help = ferry(args);
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, StartsWith("Usage: ferry " + command));
+    CHECK(help.err.empty());
+
+    auto asked = words_of(command);
+    asked.insert(asked.begin(), "help");
+    const auto via_help = ferry(asked);
+    CHECK(via_help.exit_code == 0);
+    CHECK(via_help.out == help.out);
+
+    auto wrong = words_of(command);
+    wrong.push_back("--no-such-option");
+    const auto refused = ferry(wrong);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err == "ferry " + command + ": unknown option '--no-such-option' (see 'ferry " +
+                             command + " --help')\n");
+  }
+}
+
+TEST_CASE("groups bare ferry and mistyped commands get help rather than a bare refusal") {
+  const auto bare = ferry({});
+  CHECK(bare.exit_code == 0);
+  CHECK_THAT(bare.out, StartsWith("ferry ") && Contains("Commands:"));
+  CHECK(ferry({"help"}).out == bare.out);
+
+  for (const char* group : {"keys", "audit"}) {
+    INFO(group);
+    const auto help = ferry({group, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, StartsWith(std::string("Usage: ferry ") + group + " COMMAND"));
+    const auto missing = ferry({group});
+    CHECK(missing.exit_code == 2);
+    CHECK_THAT(missing.err, StartsWith(std::string("ferry: '") + group + "' needs a subcommand"));
+  }
+  const auto typo = ferry({"statsu"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Contains("did you mean 'status'?"));
+  const auto sub_typo = ferry({"keys", "rotat"});
+  CHECK(sub_typo.exit_code == 2);
+  CHECK_THAT(sub_typo.err, Contains("did you mean 'keys rotate'?"));
+}
+
+}  // namespace
+}  // namespace ferry
