@@ -99,6 +99,10 @@ Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool
   if (audit != nullptr) {
     boost::json::object entry = control::to_json(to_reply(outcome));
     entry["uid"] = caller;
+    // What was erased, by its tokens (pseudonyms: never the values), so the record names it.
+    boost::json::array erased;
+    for (const std::string& token : tokens) erased.emplace_back(token);
+    entry["erased_tokens"] = std::move(erased);
     if (auto recorded = audit->append("erase", std::move(entry)); !recorded) {
       outcome.audit_error = recorded.error().message;
     }

@@ -18,7 +18,7 @@ std::string service_status_line(const control::StatusInputs& inputs) {
   if (inputs.spool) {
     const spool::Stats& spool = *inputs.spool;
     line += fmt::format("; spool {} batch{} ({})", spool.batches, spool.batches == 1 ? "" : "es",
-                        config::format_size(spool.bytes));
+                        config::display_size(spool.bytes));
     if (spool.batches > 0 && spool.oldest_created_unix > 0) {
       const auto created = std::chrono::system_clock::time_point(
           std::chrono::seconds(spool.oldest_created_unix));

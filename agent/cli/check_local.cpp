@@ -188,18 +188,7 @@ void check_key_age(const config::Settings& settings, const keys::Keyring& keyrin
 
 }  // namespace
 
-std::string human_size(std::uint64_t bytes) {
-  constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-  if (bytes < 1024) return fmt::format("{} bytes", bytes);
-  double value = static_cast<double>(bytes) / 1024;
-  std::size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  return value < 10 ? fmt::format("{:.1f} {}", value, kUnits[unit])
-                    : fmt::format("{:.0f} {}", value, kUnits[unit]);
-}
+std::string human_size(std::uint64_t bytes) { return config::display_size(bytes); }
 
 void check_data_dir(const config::Settings& settings, CheckReport& report) {
   const fs::path& dir = settings.agent.data_dir;

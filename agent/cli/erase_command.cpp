@@ -2,6 +2,10 @@
 // suppression list, leave the change-detection state, and an `erase` batch tells the tenant to
 // delete what it holds; the audit log records it. When an agent runs, it does the work (it owns
 // the spool) and this command reports its answer; otherwise the command does it itself.
+#include <chrono>
+#include <optional>
+#include <thread>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,6 +13,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/control/control_client.hpp"
+#include "common/config/duration.hpp"
 #include "common/crypto/tokens.hpp"
 
 namespace ferry::cli {
@@ -18,7 +23,36 @@ constexpr OptionSpec kOptions[] = {
     kConfigOption,
     {"domain", 'd', "DOMAIN", "the token domain of the values, e.g. user ([a-z0-9_.-]+)"},
     {"token", '\0', "TOKEN", "erase by token instead of by value (repeatable)", true},
+    {"wait", '\0', "", "wait until the tenant has acknowledged the erase batch"},
+    {"timeout", '\0', "DUR", "with --wait: how long to wait (default 10m)"},
     kHelpOption};
+
+// --wait: polls the running agent's status until the tenant has acknowledged `seq`.
+int wait_for_tenant(const config::Settings& settings, std::uint64_t seq,
+                    config::Duration timeout, Io& io) {
+  const control::ControlClient agent(settings.agent.control_socket);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto status = agent.status()) {
+      const auto* uplink = status->json.if_contains("uplink");
+      const auto* acked =
+          uplink != nullptr && uplink->is_object() ? uplink->as_object().if_contains("acked_through")
+                                                   : nullptr;
+      if (acked != nullptr && acked->is_number() && acked->to_number<std::uint64_t>() >= seq) {
+        io.out << fmt::format("the tenant acknowledged the erase batch (seq {})\n", seq);
+        return kExitOk;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(io, kExitFailure,
+                  fmt::format("ferry erase: the tenant did not acknowledge the erase batch (seq "
+                              "{}) within {}: it waits in the spool and goes out when the tenant "
+                              "answers ('ferry status' shows the uplink)",
+                              seq, config::format_duration(timeout)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
 
 // One line for a person.
 std::string describe(const control::EraseReply& erased) {
@@ -27,6 +61,12 @@ std::string describe(const control::EraseReply& erased) {
       "entries removed, erase batch seq {} queued for the tenant",
       erased.domain.empty() ? "?" : erased.domain, erased.tokens, erased.new_tokens,
       erased.digests_removed, erased.erase_seq);
+  if (erased.digests_removed == 0) {
+    // Nothing was ever sent under these tokens; the suppression still holds should the subject
+    // appear in a source later (a student enrolled next term).
+    text += "; no source has sent a row keyed by this identifier (no row of it is held at the "
+            "tenant as a key; it stays suppressed should it appear later)";
+  }
   if (erased.withheld_batches > 0) {
     text += fmt::format("; {} unsent batches ({} rows) withheld, read again from: {}",
                         erased.withheld_batches, erased.withheld_rows,
@@ -54,6 +94,17 @@ int run(const ParsedArgs& args, Io& io) {
           io, kExitUsage,
           fmt::format("ferry erase: '{}' is not a pseudonym or hash token (p1.… or h1.…)", token));
     }
+  }
+  std::optional<config::Duration> timeout = std::chrono::minutes(10);
+  if (auto text = args.value("timeout")) {
+    auto parsed = config::parse_duration(*text);
+    if (!parsed || parsed->count() <= 0) {
+      return fail(io, kExitUsage,
+                  fmt::format("ferry erase: --timeout takes a duration such as 30s or 10m, not "
+                              "'{}'",
+                              *text));
+    }
+    timeout = *parsed;
   }
   auto settings = load_settings(args, io);
   if (!settings) return kExitUsage;
@@ -89,6 +140,14 @@ int run(const ParsedArgs& args, Io& io) {
            << '\n';
     return kExitFailure;
   }
+  if (args.has("wait")) {
+    if (!by_agent) {
+      return fail(io, kExitFailure,
+                  "ferry erase: --wait needs a running agent to deliver the erase batch: run "
+                  "ferry sync (it delivers the whole spool and waits for the tenant)");
+    }
+    return wait_for_tenant(*settings, result->erase_seq, *timeout, io);
+  }
   return kExitOk;
 }
 
@@ -98,7 +157,7 @@ const CommandSpec& erase_command() {
   static const CommandSpec spec{
       .name = "erase",
       .summary = "forget a subject: never send it again, tell the tenant to delete it",
-      .usage = "ferry erase [-c FILE] --domain DOMAIN VALUE... | --token TOKEN...",
+      .usage = "ferry erase [-c FILE] --domain DOMAIN VALUE... | --token TOKEN... [--wait]",
       .details =
           "The right to be forgotten. Each VALUE (a student's sourcedId, say) is turned into\n"
           "every token it can have in DOMAIN (pseudonymize and hash, every key version, as\n"
@@ -106,9 +165,11 @@ const CommandSpec& erase_command() {
           "carrying one of them in that domain is sent again. Their change-detection entries\n"
           "go, unsent batches that may carry them are withheld (their sources are read again),\n"
           "and an erase batch tells the tenant to delete every row it holds with them. The\n"
-          "audit log records the erasure (tokens are counted, never shown). Erasing twice is\n"
+          "audit log records the erasure and the tokens (never the values). Erasing twice is\n"
           "harmless. When the agent runs, it does the work; otherwise this command does and\n"
-          "the erase batch goes out with the next delivery.",
+          "the erase batch goes out with the next delivery. With --wait (and a running\n"
+          "agent) it returns once the tenant has acknowledged the erase batch, or exits 1\n"
+          "after --timeout (default 10m).",
       .options = kOptions,
       .run = run};
   return spec;

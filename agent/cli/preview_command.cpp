@@ -48,6 +48,10 @@ class PreviewSink final : public connectors::RowSink {
       return false;
     }
     policy_.emplace(std::move(**compiled));
+    // Which stream the rows below belong to (stdout stays the rows alone, exactly as sent).
+    io_.out << std::flush;
+    io_.err << fmt::format("{}: rows of stream {} of source {} follow on standard output\n",
+                           info.name, info.name, settings_.name);
     if (!policy_->dropped_columns().empty()) {
       io_.err << fmt::format("{}: dropped columns: {}\n", info.name,
                              fmt::join(policy_->dropped_columns(), ", "));
@@ -113,8 +117,6 @@ class PreviewSink final : public connectors::RowSink {
 };
 
 int run(const ParsedArgs& args, Io& io) {
-  auto name = args.value("source");
-  if (!name) return fail(io, kExitUsage, "ferry preview: --source NAME is required");
   std::uint64_t limit = 0;
   if (auto text = args.value("limit")) {
     try {
@@ -126,11 +128,22 @@ int run(const ParsedArgs& args, Io& io) {
   }
   auto settings = load_settings(args, io);
   if (!settings) return kExitUsage;
+  std::vector<std::string> known;
+  for (const auto& source : settings->sources) known.push_back(source.name);
+  // With one source, --source may be left out.
+  auto name = args.value("source");
+  if (!name && known.size() == 1) name = known.front();
+  if (!name) {
+    return fail(io, kExitUsage,
+                fmt::format("ferry preview: --source NAME is required: {} has {} sources ({})",
+                            settings->file.string(), known.size(), fmt::join(known, ", ")));
+  }
   const auto found = std::find_if(settings->sources.begin(), settings->sources.end(),
                                   [&](const auto& s) { return s.name == *name; });
   if (found == settings->sources.end()) {
     return fail(io, kExitUsage,
-                fmt::format("no source named '{}' in {}", *name, settings->file.string()));
+                fmt::format("no source named '{}' in {} (its sources: {})", *name,
+                            settings->file.string(), fmt::join(known, ", ")));
   }
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;

@@ -13,6 +13,7 @@
 #include "agent/app/generation.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "common/config/size.hpp"
 #include "agent/control/control_client.hpp"
 #include "common/config/duration.hpp"
 
@@ -68,6 +69,16 @@ void print_report(const pipeline::RunReport& report, Io& io) {
 
 // Long work shows progress on stderr: on a terminal one line redrawn in place at most ten times
 // a second; otherwise a plain line at most every five seconds (fit for logs and CI).
+// A running agent with the uplink on delivers everything it spools: it cannot honour
+// --no-upload, and doing the sync anyway would send what the admin asked to keep. (With
+// uplink.enabled false nothing is sent either way, and the run is handed over.)
+int refuse_no_upload(Io& io) {
+  return fail(io, kExitFailure,
+              "ferry sync: --no-upload cannot be honoured while the agent runs (it delivers "
+              "everything it spools): run ferry sync without --no-upload, or stop the agent "
+              "(systemctl stop ferry) to spool without sending");
+}
+
 class ProgressPrinter {
  public:
   ProgressPrinter(std::ostream& out, bool terminal) : out_(out), terminal_(terminal) {}
@@ -100,19 +111,18 @@ class ProgressPrinter {
 
  private:
   void show(bool force) {
+    // Without a terminal (cron, a script) there is no progress line at all: the summary says it
+    // all, and lines on stderr would interleave with it out of order in a captured output.
+    if (!terminal_) return;
     const auto now = std::chrono::steady_clock::now();
-    const auto every = terminal_ ? std::chrono::milliseconds(100) : std::chrono::seconds(5);
+    const auto every = std::chrono::milliseconds(100);
     if (!force && now - last_ < every) return;
     last_ = now;
     const std::string text =
         fmt::format("{}: {} rows read, {} batches spooled, {} batches acked (this sync)",
                     name_.empty() ? "delivery" : name_, rows_, batches_, acked_);
-    if (terminal_) {
-      out_ << "\r\x1b[K" << text << std::flush;
-      drawn_ = true;
-    } else {
-      out_ << text << '\n';
-    }
+    out_ << "\r\x1b[K" << text << std::flush;
+    drawn_ = true;
   }
 
   std::mutex mutex_;  // sources run on the collector's workers, side by side
@@ -180,8 +190,8 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
                             run.name, run.rows_read, run.bad_rows, run.bad_values);
     }
   }
-  io.out << fmt::format("spool: {} batches waiting, {} bytes\n", reply->spool.batches,
-                        reply->spool.bytes);
+  io.out << fmt::format("spool: {} batches waiting, {}\n", reply->spool.batches,
+                        config::display_size(reply->spool.bytes));
   if (upload && !reply->uplink_refused.empty()) {
     fail(io, kExitFailure,
          fmt::format("not delivered: {}. What was spooled is kept, and the agent sends it once "
@@ -231,12 +241,14 @@ int run(const ParsedArgs& args, Io& io) {
   if (foreign_data_dir_owner(*settings)) {
     std::error_code ec;
     if (std::filesystem::exists(settings->agent.control_socket, ec)) {
+      if (args.has("no-upload") && settings->uplink.enabled) return refuse_no_upload(io);
       return hand_to_agent(*settings, wanted, upload, timeout, io);
     }
     if (!writes_as_data_dir_owner(*settings, io, "sync")) return kExitFailure;
   }
   auto lock = app::DataDirLock::acquire(settings->agent.data_dir);
   if (!lock && lock.error().code == ErrorCode::kUnavailable) {
+    if (args.has("no-upload") && settings->uplink.enabled) return refuse_no_upload(io);
     if (args.has("allow-mass-delete")) {
       return fail(io, kExitFailure,
                   "--allow-mass-delete needs the data_dir to itself: stop the running agent "
@@ -327,15 +339,17 @@ int run(const ParsedArgs& args, Io& io) {
     exit_code = kExitFailure;
   }
   if (sent) {
-    io.out << fmt::format("sent: {} batches acked by the tenant ({} rows, {} bytes)\n",
-                          sent->batches_acked, sent->rows_acked, sent->bytes_acked);
+    io.out << fmt::format("sent: {} batches acked by the tenant ({} rows, {})\n",
+                          sent->batches_acked, sent->rows_acked,
+                          config::display_size(sent->bytes_acked));
     if (stop.stop_requested() && !sent->last_error.empty()) {
       io.err << fmt::format("ferry: uplink: {}\n", sent->last_error);
     }
   }
   auto stats = spool.stats();
   if (stats) {
-    io.out << fmt::format("spool: {} batches waiting, {} bytes\n", stats->batches, stats->bytes);
+    io.out << fmt::format("spool: {} batches waiting, {}\n", stats->batches,
+                          config::display_size(stats->bytes));
     if (stats->rejected > 0) {
       io.err << fmt::format(
           "ferry: {} batches were rejected by the tenant and are parked in the spool (see the "

@@ -9,6 +9,7 @@
 #include "agent/collector/staleness.hpp"
 #include "agent/control/json_fields.hpp"
 #include "common/config/duration.hpp"
+#include "common/config/size.hpp"
 #include "common/keys/key_age.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -32,12 +33,7 @@ std::optional<std::int64_t> days_since(const std::string& rfc3339,
   return std::chrono::duration_cast<std::chrono::hours>(age).count() / 24;
 }
 
-std::string format_bytes(std::uint64_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  if (bytes < 1024ull * 1024 * 1024) return fmt::format("{:.1f} MiB", bytes / 1048576.0);
-  return fmt::format("{:.1f} GiB", bytes / 1073741824.0);
-}
+std::string format_bytes(std::uint64_t bytes) { return config::display_size(bytes); }
 
 std::string format_age(std::int64_t seconds) {
   if (seconds < 60) return fmt::format("{}s", seconds);

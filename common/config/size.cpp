@@ -1,6 +1,8 @@
 #include "common/config/size.hpp"
 
 #include <charconv>
+#include <cstdio>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -72,6 +74,20 @@ std::string format_size(std::uint64_t bytes) {
     }
   }
   return std::to_string(bytes) + "B";
+}
+
+std::string display_size(std::uint64_t bytes) {
+  static constexpr std::string_view kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes) / 1024;
+  std::size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f ", value);
+  return std::string(text) + std::string(kUnits[unit]);
 }
 
 }  // namespace ferry::config

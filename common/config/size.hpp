@@ -15,7 +15,12 @@ namespace ferry::config {
 // Zero parses; callers that need a positive size check it.
 Result<std::uint64_t> parse_size(std::string_view text);
 
-// The shortest exact binary form: 8388608 gives "8MiB", 1000 gives "1000B".
+// The shortest exact binary form: 8388608 gives "8MiB", 1000 gives "1000B". For configuration
+// values, which must read back exactly.
 std::string format_size(std::uint64_t bytes);
+
+// How every message and table shows a size to a person: "512 B", "45.3 KiB", "1.0 GiB" (one
+// decimal, binary units). The one way sizes are printed everywhere but in configuration values.
+std::string display_size(std::uint64_t bytes);
 
 }  // namespace ferry::config

@@ -74,10 +74,17 @@ TEST_CASE("erase removes the subject at the tenant and no later sync sends it", 
   CHECK(site.stored_lines() == lines_before - subject_lines);
   const std::string erasures = read_file(site.tenant_out() / kAgentId / "erase.jsonl");
   CHECK(count_of(erasures, token) == 1);
+  // --wait needs an agent to deliver the batch: refused, the erasure itself done.
+  auto waited = site.ferry({"erase", "--domain", "user", std::string(kSubject), "--wait"});
+  CHECK(waited.exit_code == 1);
+  CHECK_THAT(waited.err, Contains("--wait needs a running agent"));
 
-  // The audit log records the erasure (counts and seqs; the tokens are not listed).
+  // The audit log records the erasure: counts, seqs, and the tokens that name what was erased
+  // (never the value).
   const std::string audit = read_file(site.data_dir() / "audit.log");
-  CHECK(count_of(audit, "\"event\":\"erase\"") == 1);
+  CHECK(count_of(audit, "\"event\":\"erase\"") == 2);  // the second with --wait, refused
+  CHECK(count_of(audit, token) == 2);
+  CHECK(audit.find(kSubject) == std::string::npos);
   auto verified = site.ferry({"audit", "verify"});
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);
@@ -157,21 +164,28 @@ TEST_CASE("a running agent does the erasure it is handed over the control socket
                      30s));
   REQUIRE(wait_until([&] { return site.spool_batches() == 0u || !run.running(); }, 30s));
 
-  auto erased = site.ferry({"erase", "--domain", "user", std::string(kSubject)});
+  // --wait returns once the tenant acknowledged the erase batch: the rows are gone by then.
+  auto erased = site.ferry({"erase", "--domain", "user", std::string(kSubject), "--wait",
+                            "--timeout", "60s"});
   INFO(erased.out << erased.err);
   REQUIRE(erased.exit_code == 0);
-  CHECK_THAT(erased.out, Contains("running agent"));
-  const bool gone = wait_until(
-      [&] { return all_stored(site).find(token) == std::string::npos || !run.running(); }, 30s);
+  CHECK_THAT(erased.out, Contains("running agent") &&
+                             Contains("the tenant acknowledged the erase batch (seq"));
+  CHECK_THAT(erased.out, !Contains("no source has sent a row"));
   INFO("ferry run: " << site.run_output());
-  CHECK(gone);
+  CHECK(all_stored(site).find(token) == std::string::npos);
+  // An identifier no source ever produced: said so, and suppressed all the same.
+  auto unknown = site.ferry({"erase", "--domain", "user", "u-never-seen", "--wait"});
+  INFO(unknown.out << unknown.err);
+  CHECK(unknown.exit_code == 0);
+  CHECK_THAT(unknown.out, Contains("no source has sent a row keyed by this identifier"));
   site.stop_run(run);
   const std::string audit = read_file(site.data_dir() / "audit.log");
-  CHECK(count_of(audit, "\"event\":\"erase\"") == 1);
+  CHECK(count_of(audit, "\"event\":\"erase\"") == 2);
   CHECK(count_of(audit, "\"event\":\"batch_acked\"") > 0);
   // Who asked: the uid the kernel reported for `ferry erase` at the socket.
   const auto erased_entries = audit_entries(site, "erase");
-  REQUIRE(erased_entries.size() == 1);
+  REQUIRE(erased_entries.size() == 2);
   CHECK(erased_entries[0].at("uid") == ::getuid());
   check_value_nowhere(site, kSubject);
 }

@@ -18,7 +18,7 @@ control::StatusInputs inputs_at(std::chrono::system_clock::time_point now) {
 TEST_CASE("service status line: uplink off, empty spool, no sync yet") {
   const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
   CHECK(service_status_line(inputs_at(now)) ==
-        "uplink disabled (spool only); spool 0 batches (0B); last sync never");
+        "uplink disabled (spool only); spool 0 batches (0 B); last sync never");
 }
 
 TEST_CASE("service status line: uplink state, spool depth and age, last sync, failing sources") {
@@ -39,7 +39,7 @@ TEST_CASE("service status line: uplink state, spool depth and age, last sync, fa
   inputs.sources = {sis, lms};
   const std::string line = service_status_line(inputs);
   CHECK(line ==
-        "uplink backoff; spool 1 batch (2KiB), oldest 1m30s; last sync 2027-01-15T07:00:00Z; "
+        "uplink backoff; spool 1 batch (2.0 KiB), oldest 1m30s; last sync 2027-01-15T07:00:00Z; "
         "1 of 2 sources failing");
   // Names, states and counts: the error's text (which may name a path) stays in the log.
   CHECK(line.find("/srv/export") == std::string::npos);
