@@ -4,6 +4,7 @@
 
 #include "agent/app/spool_options.hpp"
 #include "agent/pipeline/key_rotation.hpp"
+#include "agent/pipeline/rekey_request.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::app {
@@ -52,6 +53,13 @@ Result<void> Generation::build_uplink() {
                      : uplink::CommandResult{false, started.error().message};
     };
   }
+  // On the uplink's worker thread; spool_, keyring_ and settings_ outlive the uplink.
+  hooks.on_rekey_request =
+      [this](const std::vector<std::string>& tokens) -> Result<uplink::RekeyOutcome> {
+    auto answer = pipeline::answer_rekey_request(*spool_, keyring_, settings_, tokens);
+    if (!answer) return tl::unexpected(answer.error());
+    return uplink::RekeyOutcome{answer->mapped, answer->unknown, answer->current, answer->seq};
+  };
   auto made = uplink::Uplink::create(settings_, *spool_, std::move(hooks));
   if (!made) return tl::unexpected(made.error());
   uplink_ = std::move(*made);

@@ -8,6 +8,7 @@ spool::Options spool_options(const config::Settings& settings) {
   options.agent_id = settings.agent.id;
   options.tenant_id = settings.agent.tenant;
   options.tenant_public_key = settings.uplink.tenant_public_key;
+  options.tenant_next_public_key = settings.uplink.tenant_next_public_key;
   options.max_bytes = settings.spool.max_bytes;
   options.when_full = settings.spool.when_full;
   return options;

@@ -110,12 +110,15 @@ json::object status_json(const StatusInputs& in) {
     uplink["batches_acked"] = in.uplink->batches_acked;
     uplink["rows_acked"] = in.uplink->rows_acked;
     uplink["bytes_acked"] = in.uplink->bytes_acked;
+    // Which tenant public key new batches are sealed to (docs/protocol.md).
+    uplink["sealing_key_id"] = text_or_null(in.uplink->sealing_key_id);
   } else {
     uplink["state"] = "disabled";
     uplink["url"] = settings.uplink.url;
     uplink["tls_version"] = nullptr;
     uplink["acked_through"] = 0;
     uplink["last_error"] = nullptr;
+    uplink["sealing_key_id"] = nullptr;
   }
   status["uplink"] = std::move(uplink);
 

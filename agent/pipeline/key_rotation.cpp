@@ -1,95 +1,18 @@
 #include "agent/pipeline/key_rotation.hpp"
 
-#include <algorithm>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 
+#include "agent/pipeline/rekey_maps.hpp"
 #include "agent/policy/json_escape.hpp"
 #include "agent/policy/suppression.hpp"
 #include "agent/policy/token_maps.hpp"
 #include "common/crypto/tokens.hpp"
-#include "common/frame/frame.hpp"
 #include "common/log/log.hpp"
-#include "connectors/registry/registry.hpp"
 
 namespace ferry::pipeline {
 namespace {
-
-// Map lines per rekey batch, and their plaintext size: a map line is about 150 bytes.
-constexpr std::size_t kMapsPerBatch = 10000;
-constexpr std::size_t kMapBytesPerBatch = 4 * 1024 * 1024;
-
-// Pseudonymizers per (version, domain), made on first use.
-class Pseudonymizers {
- public:
-  explicit Pseudonymizers(const keys::Keyring& keyring) : keyring_(keyring) {}
-
-  // nullptr when the keyring has no such version.
-  Result<crypto::Pseudonymizer*> get(std::uint32_t version, std::string_view domain) {
-    const auto key = std::make_pair(version, std::string(domain));
-    if (auto it = made_.find(key); it != made_.end()) return it->second.get();
-    const keys::KeyVersion* secret = keyring_.find(version);
-    if (secret == nullptr) return nullptr;
-    auto made = crypto::Pseudonymizer::create(secret->secret, version, domain);
-    if (!made) return tl::unexpected(made.error());
-    auto owned = std::make_unique<crypto::Pseudonymizer>(std::move(*made));
-    crypto::Pseudonymizer* pointer = owned.get();
-    made_.emplace(key, std::move(owned));
-    return pointer;
-  }
-
-  // The value behind a pseudonym token, trying each domain (AES-SIV authenticates: a wrong
-  // domain fails, it never gives a wrong value); nullopt when none opens it.
-  Result<std::optional<std::pair<std::string, std::string>>> reveal(
-      std::string_view token, const std::vector<std::string>& domains) {
-    auto version = crypto::token_version(token);
-    if (!version) return std::nullopt;
-    for (const std::string& domain : domains) {
-      auto pseudonymizer = get(*version, domain);
-      if (!pseudonymizer) return tl::unexpected(pseudonymizer.error());
-      if (*pseudonymizer == nullptr) return std::nullopt;
-      auto value = (*pseudonymizer)->reveal(token);
-      if (value) return std::make_pair(domain, std::move(*value));
-    }
-    return std::nullopt;
-  }
-
- private:
-  const keys::Keyring& keyring_;
-  std::map<std::pair<std::uint32_t, std::string>, std::unique_ptr<crypto::Pseudonymizer>> made_;
-};
-
-// The domains a pseudonym key of `source`/`stream` may be in: the stream's pseudonymize fields
-// (its key field first), then every other pseudonymize domain of the configuration.
-std::vector<std::string> candidate_domains(const config::Settings& settings,
-                                           std::string_view source, std::string_view stream) {
-  std::vector<std::string> domains;
-  const auto add = [&](const std::string& domain) {
-    if (std::find(domains.begin(), domains.end(), domain) == domains.end()) {
-      domains.push_back(domain);
-    }
-  };
-  std::vector<std::string> others;
-  for (const config::SourceSettings& configured : settings.sources) {
-    for (const config::StreamSettings& streams : connectors::effective_streams(configured)) {
-      const bool this_stream = configured.name == source && streams.name == stream;
-      for (const config::FieldPolicy& field : streams.fields) {
-        if (field.transform != config::Transform::kPseudonymize) continue;
-        if (this_stream && field.name == streams.key) {
-          domains.insert(domains.begin(), field.domain);
-        } else if (this_stream) {
-          add(field.domain);
-        } else {
-          others.push_back(field.domain);
-        }
-      }
-    }
-  }
-  for (const std::string& domain : others) add(domain);
-  return domains;
-}
 
 // A stored key is a JSON value; a token key is a JSON string of tokens, comma-separated for a
 // list. Tokens hold no character JSON escapes, so the string's bytes are the tokens'.
@@ -97,44 +20,6 @@ std::optional<std::string_view> string_body(std::string_view key) {
   if (key.size() < 2 || key.front() != '"' || key.back() != '"') return std::nullopt;
   return key.substr(1, key.size() - 2);
 }
-
-// Builds the rekey batches, map after map.
-class MapBatches {
- public:
-  explicit MapBatches(std::uint32_t version) : version_(version) {}
-
-  void add(const policy::TokenMap& map) {
-    policy::append_map_line(text_, map);
-    text_.push_back('\n');
-    ++rows_;
-    ++maps_;
-  }
-
-  Result<std::vector<spool::NewBatch>> take(bool last) {
-    std::vector<spool::NewBatch> batches;
-    if (rows_ == 0 || (!last && rows_ < kMapsPerBatch && text_.size() < kMapBytesPerBatch)) {
-      return batches;
-    }
-    auto compressed = frame::zstd_compress(text_, 1);
-    if (!compressed) return tl::unexpected(compressed.error());
-    spool::NewBatch& batch = batches.emplace_back();
-    batch.kind = "rekey";
-    batch.rows = rows_;
-    batch.key_version = version_;
-    batch.compressed = std::move(*compressed);
-    text_.clear();
-    rows_ = 0;
-    return batches;
-  }
-
-  std::uint64_t maps() const { return maps_; }
-
- private:
-  std::uint32_t version_;
-  std::string text_;
-  std::uint64_t rows_ = 0;
-  std::uint64_t maps_ = 0;
-};
 
 // Step 1: the new version's tokens of every erased subject join the suppression list.
 Result<std::uint64_t> rekey_suppression(const std::filesystem::path& data_dir,
@@ -153,12 +38,11 @@ Result<std::uint64_t> rekey_suppression(const std::filesystem::path& data_dir,
     if (!revealed) return tl::unexpected(revealed.error());
     if (!*revealed) continue;
     const std::string& value = (*revealed)->second;
-    auto pseudonymizer = pseudonymizers.get(active.version, entry.domain);
-    if (!pseudonymizer) return tl::unexpected(pseudonymizer.error());
     auto hasher = crypto::Hasher::create(active.secret, active.version, entry.domain);
     if (!hasher) return tl::unexpected(hasher.error());
     std::string token;
-    if (auto made = (*pseudonymizer)->pseudonymize(value, token); !made) {
+    if (auto made = pseudonymizers.pseudonymize(active.version, entry.domain, value, token);
+        !made) {
       return tl::unexpected(made.error());
     }
     added.push_back({entry.domain, std::move(token)});
@@ -244,10 +128,8 @@ Result<KeyCatchUp> catch_up_key_rotation(spool::Spool& spool, const keys::Keyrin
           return std::optional<std::string>();
         }
         const auto& [domain, value] = **revealed;
-        auto pseudonymizer = pseudonymizers.get(active, domain);
-        if (!pseudonymizer) return tl::unexpected(pseudonymizer.error());
         token.clear();
-        if (auto made = (*pseudonymizer)->pseudonymize(value, token); !made) {
+        if (auto made = pseudonymizers.pseudonymize(active, domain, value, token); !made) {
           return tl::unexpected(made.error());
         }
         batches.add({domain, std::string(old), token});

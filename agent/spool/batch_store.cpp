@@ -74,6 +74,8 @@ Result<std::vector<std::uint64_t>> BatchStore::insert(const std::vector<NewBatch
                                                       std::string_view source) {
   auto next_seq = meta::read_counter(db_, "next_seq");
   if (!next_seq) return tl::unexpected(next_seq.error());
+  auto sealing = sealing_key();
+  if (!sealing) return tl::unexpected(sealing.error());
   auto insert = db_.prepare(
       "INSERT INTO batches(seq, batch_id, kind, source, stream, rows, bytes, created_unix, frame)"
       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -95,7 +97,8 @@ Result<std::vector<std::uint64_t>> BatchStore::insert(const std::vector<NewBatch
     header.rows = batch.rows;
     header.key_version = batch.key_version;
     header.created_at = keys::format_rfc3339(std::chrono::system_clock::now());
-    auto sealed = frame::seal(header, options_.tenant_public_key, batch.compressed);
+    header.tenant_key_id = (*sealing)->id;
+    auto sealed = frame::seal(header, *(*sealing)->key, batch.compressed);
     if (!sealed) return tl::unexpected(sealed.error());
     auto ran = insert->bind(1, static_cast<std::int64_t>(seq))
                    .bind(2, header.batch_id)
@@ -114,6 +117,74 @@ Result<std::vector<std::uint64_t>> BatchStore::insert(const std::vector<NewBatch
     return tl::unexpected(written.error());
   }
   return seqs;
+}
+
+namespace {
+
+constexpr std::string_view kSealingKeyMeta = "sealing_key_id";
+
+// meta 'sealing_key_id': "" when never set (a spool from before the tenant could ask for a key).
+Result<std::string> read_sealing_key_id(sqlite::Database& db) {
+  auto select = db.prepare("SELECT value FROM meta WHERE key = ?");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, kSealingKeyMeta).step();
+  if (!row) return tl::unexpected(row.error());
+  return *row ? std::string(select->column_text(0)) : std::string();
+}
+
+}  // namespace
+
+Result<const std::vector<BatchStore::TenantKey>*> BatchStore::tenant_keys() {
+  if (!tenant_keys_.empty()) return &tenant_keys_;
+  std::vector<TenantKey> keys;
+  for (const crypto::Bytes* key : {&options_.tenant_public_key, &options_.tenant_next_public_key}) {
+    if (key->empty()) continue;
+    auto id = frame::tenant_key_id(*key);
+    if (!id) return tl::unexpected(id.error());
+    keys.push_back({key, std::move(*id)});
+  }
+  if (keys.empty() || options_.tenant_public_key.empty()) {
+    return make_error(ErrorCode::kConfig,
+                      "no tenant public key to seal batches to: set uplink.tenant_public_key");
+  }
+  tenant_keys_ = std::move(keys);
+  return &tenant_keys_;
+}
+
+Result<const BatchStore::TenantKey*> BatchStore::sealing_key() {
+  auto keys = tenant_keys();
+  if (!keys) return tl::unexpected(keys.error());
+  auto chosen = read_sealing_key_id(db_);
+  if (!chosen) return tl::unexpected(chosen.error());
+  for (const TenantKey& key : **keys) {
+    if (key.id == *chosen) return &key;
+  }
+  return &(*keys)->front();  // tenant_public_key
+}
+
+Result<std::string> BatchStore::sealing_key_id() {
+  auto key = sealing_key();
+  if (!key) return tl::unexpected(key.error());
+  return (*key)->id;
+}
+
+Result<KeyChoice> BatchStore::use_tenant_key(std::string_view key_id) {
+  auto current = sealing_key();
+  if (!current) return tl::unexpected(current.error());
+  if ((*current)->id == key_id) return KeyChoice::kAlready;
+  auto keys = tenant_keys();
+  if (!keys) return tl::unexpected(keys.error());
+  const bool configured = std::any_of((*keys)->begin(), (*keys)->end(),
+                                      [&](const TenantKey& key) { return key.id == key_id; });
+  if (!configured) return KeyChoice::kUnknown;
+  auto upsert = db_.prepare(
+      "INSERT INTO meta(key, value) VALUES (?, ?) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!upsert) return tl::unexpected(upsert.error());
+  if (auto ran = upsert->bind(1, kSealingKeyMeta).bind(2, key_id).run(); !ran) {
+    return tl::unexpected(ran.error());
+  }
+  return KeyChoice::kSwitched;
 }
 
 Result<std::vector<BatchStore::Unsent>> BatchStore::unsent_rows_after(std::uint64_t seq) {

@@ -2,6 +2,12 @@
 // tenant's ack, or parked as rejected), the gaps table (losses not yet reported to the tenant)
 // and the counters next_seq and dropped_batches (spool_meta.hpp).
 //
+// Sealing key: uplink.tenant_public_key, or uplink.tenant_next_public_key once the tenant asked
+// for it (use_tenant_key): the choice is the key id kept in meta 'sealing_key_id', so an agent
+// restarted offline keeps sealing to the key the tenant last asked for. A kept id that names no
+// configured key any more (the configuration changed) falls back to tenant_public_key. Batches
+// already stored keep the key they were sealed to; the header of each names it (tenant_key_id).
+//
 // Invariants: `seq` comes from next_seq, read and advanced in the transaction that inserts the
 // batches, so seqs are gap-free in spool order and never reused, even after batches leave. A
 // batch is sealed to the tenant's key before it is stored (frame::seal), so the agent cannot read
@@ -52,7 +58,7 @@ CREATE TABLE gaps(
   // column that column. A no-op on a current spool.
   static Result<void> migrate(sqlite::Database& db);
 
-  // `options` gives the sealing identity (agent_id, tenant_id, tenant_public_key) and the room
+  // `options` gives the sealing identity (agent_id, tenant_id, the tenant's keys) and the room
   // (max_bytes, when_full); `spool_id` goes in every frame's header.
   BatchStore(sqlite::Database& db, Options options, std::string spool_id)
       : db_(db), options_(std::move(options)), spool_id_(std::move(spool_id)) {}
@@ -79,6 +85,12 @@ CREATE TABLE gaps(
   Result<void> remove_as_gap(std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
                              std::string_view reason);
 
+  // The id of the tenant key insert() seals to now (frame::tenant_key_id).
+  Result<std::string> sealing_key_id();
+  // The tenant asks for batches sealed to the key `key_id`: when it is a configured key other
+  // than the one in use, it becomes the sealing key (kept in meta) for every batch stored from now.
+  Result<KeyChoice> use_tenant_key(std::string_view key_id);
+
   // Delivery side: see the Spool's methods of the same names.
   Result<std::vector<StoredBatch>> pending(std::uint64_t after_seq, std::size_t limit);
   Result<void> ack(std::uint64_t seq);
@@ -93,10 +105,21 @@ CREATE TABLE gaps(
  private:
   Result<void> insert_gap(std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
                           std::string_view reason);
+  // A configured tenant key and its id.
+  struct TenantKey {
+    const crypto::Bytes* key = nullptr;
+    std::string id;
+  };
+  // The configured keys, their ids computed on first use: tenant_public_key, then the next one
+  // when configured.
+  Result<const std::vector<TenantKey>*> tenant_keys();
+  // The key new batches are sealed to, as meta 'sealing_key_id' chooses.
+  Result<const TenantKey*> sealing_key();
 
   sqlite::Database& db_;
   Options options_;
   std::string spool_id_;
+  std::vector<TenantKey> tenant_keys_;  // filled by tenant_keys()
   std::atomic<std::uint64_t> protected_through_{0};
 };
 

@@ -219,6 +219,16 @@ Result<std::int64_t> Spool::next_run() {
   return run;
 }
 
+Result<std::string> Spool::sealing_key_id() {
+  std::lock_guard lock(mutex_);
+  return batches_.sealing_key_id();
+}
+
+Result<KeyChoice> Spool::use_tenant_key(std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  return batches_.use_tenant_key(key_id);
+}
+
 Result<std::vector<StoredBatch>> Spool::pending(std::uint64_t after_seq, std::size_t limit) {
   std::lock_guard lock(mutex_);
   return batches_.pending(after_seq, limit);

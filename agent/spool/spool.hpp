@@ -118,6 +118,11 @@ class Spool {
   // Rekey batches not yet acknowledged by the tenant.
   Result<std::uint64_t> pending_rekey_batches();
 
+  // The tenant's own key (BatchStore): the id of the key new batches are sealed to, and the
+  // tenant's request (its `welcome`) for another configured key.
+  Result<std::string> sealing_key_id();
+  Result<KeyChoice> use_tenant_key(std::string_view key_id);
+
   // Delivery side.
   Result<std::vector<StoredBatch>> pending(std::uint64_t after_seq, std::size_t limit);
   Result<void> ack(std::uint64_t seq);

@@ -24,6 +24,9 @@ struct Options {
   std::string agent_id;
   std::string tenant_id;
   crypto::Bytes tenant_public_key;  // batches are sealed to it before they are stored
+  // The tenant's next key (uplink.tenant_next_public_key; empty: none). Batches are sealed to it
+  // instead once the tenant asked for it (BatchStore::use_tenant_key), a choice kept in the spool.
+  crypto::Bytes tenant_next_public_key;
   std::uint64_t max_bytes = 1024ull * 1024 * 1024;
   config::WhenFull when_full = config::WhenFull::kPause;
   // How many change-detection runs one merge reads at once (a 16 KiB buffer each); beyond it,
@@ -45,6 +48,13 @@ struct Gap {
 inline constexpr std::string_view kDroppedReason = "spool full (when_full: drop_oldest)";
 inline constexpr std::string_view kWithheldReason =
     "withheld: a subject was erased while these batches waited; their sources are read again";
+
+// What BatchStore::use_tenant_key did with the key id a tenant's `welcome` names.
+enum class KeyChoice {
+  kAlready,   // batches are already sealed to that key: nothing changed
+  kSwitched,  // a configured key other than the one in use: batches are sealed to it from now on
+  kUnknown,   // no configured key has that id: nothing changed
+};
 
 struct OpenReport {
   bool created = false;  // a new spool (and a new spool_id) was started

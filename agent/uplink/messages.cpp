@@ -32,7 +32,13 @@ Result<Incoming> parse_object(const json::object& object, std::string_view type)
   if (type == "welcome") {
     auto acked = get_uint(object, "acked_through");
     if (!acked) return tl::unexpected(acked.error());
-    return Welcome{*acked};
+    Welcome welcome{*acked, ""};
+    if (object.contains("key_id")) {
+      auto key_id = get_string(object, "key_id");
+      if (!key_id) return tl::unexpected(key_id.error());
+      welcome.key_id = std::move(*key_id);
+    }
+    return welcome;
   }
   if (type == "ack" || type == "nack") {
     auto seq = get_uint(object, "seq");
@@ -66,6 +72,25 @@ Result<Incoming> parse_object(const json::object& object, std::string_view type)
       command.source = log::printable(std::string_view(source->get_string()));
     }
     return command;
+  }
+  if (type == "rekey_request") {
+    const json::value* id = object.if_contains("id");
+    if (id == nullptr || !(id->is_string() || id->is_number())) {
+      return make_error(ErrorCode::kCorrupt, "rekey_request without a string or number 'id'");
+    }
+    const json::value* tokens = object.if_contains("tokens");
+    if (tokens == nullptr || !tokens->is_array()) {
+      return make_error(ErrorCode::kCorrupt, "'tokens' is not an array");
+    }
+    RekeyRequest request{json::serialize(*id), {}, tokens->get_array().size()};
+    if (request.count > kMaxRekeyTokens) return request;  // refused whole: not even copied
+    request.tokens.reserve(request.count);
+    for (const json::value& token : tokens->get_array()) {
+      const auto* text = token.if_string();
+      if (text == nullptr) return make_error(ErrorCode::kCorrupt, "'tokens' holds a non-string");
+      request.tokens.emplace_back(text->data(), text->size());
+    }
+    return request;
   }
   return UnknownMessage{std::string(type)};  // escaped by get_string
 }
@@ -113,6 +138,20 @@ std::string command_result_json(std::string_view id_json, bool ok, std::string_v
   object["type"] = "command_result";
   object["id"] = json::parse(id_json);
   object["ok"] = ok;
+  object["message"] = message;
+  return json::serialize(object);
+}
+
+std::string rekey_result_json(std::string_view id_json, bool ok, const RekeyOutcome& outcome,
+                              std::string_view message) {
+  json::object object;
+  object["type"] = "rekey_result";
+  object["id"] = json::parse(id_json);
+  object["ok"] = ok;
+  object["mapped"] = outcome.mapped;
+  object["unknown"] = outcome.unknown;
+  object["current"] = outcome.current;
+  object["seq"] = outcome.seq;
   object["message"] = message;
   return json::serialize(object);
 }

@@ -15,6 +15,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
@@ -94,6 +95,7 @@ struct Connection {
         nack_backoff(reconnect.min_delay, reconnect.max_delay, std::random_device{}()) {}
 
   WebSocket& ws;
+  std::uint64_t serial = 0;  // tells this connection from later ones (an answer may outlive it)
   std::deque<InFlight> in_flight;
   std::uint64_t send_after = 0;    // the next batch to send is the first pending seq above this
   std::deque<std::string> outbox;  // text messages waiting to be written
@@ -134,6 +136,13 @@ struct Uplink::Impl {
   net::awaitable<void> wait_wake(SteadyClock::time_point until);
   // Handles one message from the tenant; "" to go on, or why the connection must end.
   std::string handle(Connection& c, const Incoming& message);
+  // The welcome's key_id: seal new batches to that key when it is a configured one.
+  void use_tenant_key(const std::string& key_id);
+  // Hands a rekey_request to the worker thread, or refuses it at once.
+  void start_rekey(Connection& c, RekeyRequest request);
+  // On the io thread, once the worker is done: answers on the connection that asked, if it lasts.
+  void finish_rekey(std::uint64_t serial, const std::string& id_json, std::size_t tokens,
+                    const Result<RekeyOutcome>& outcome);
   void end(Connection& c, std::string reason);
   void wake_up();
   // Whether a command may be obeyed now (fewer than kCommandsPerMinute in the last minute); notes it.
@@ -170,6 +179,15 @@ struct Uplink::Impl {
 
   mutable std::mutex mutex;  // guards status
   Status status;
+
+  // The connection of the running session, and how many there were (io thread only).
+  Connection* current = nullptr;
+  std::uint64_t connections_made = 0;
+  bool rekey_busy = false;    // io thread only: a rekey_request is with the worker
+  std::string warned_key_id;  // io thread only: an unknown key the tenant asked for, warned of
+  // Runs on_rekey_request; made by start(), joined by stop(). Declared after `io`, which its
+  // jobs post their answers to: it goes first.
+  std::optional<net::thread_pool> workers;
 
   std::deque<SteadyClock::time_point> commands_obeyed;  // io thread only: the last minute's
   std::string last_refusal;  // the last refusal audited: a repeated one is not recorded again
@@ -355,12 +373,111 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
     wake_up();
     return "";
   }
+  if (const auto* request = std::get_if<RekeyRequest>(&message)) {
+    start_rekey(c, *request);  // a copy: at most kMaxRekeyTokens tokens
+    return "";
+  }
   if (std::holds_alternative<Welcome>(message)) {
     return "the tenant sent a second welcome on one connection (a protocol error)";
   }
   log->debug("ignored a message of unknown type '{}' from the tenant",
              std::get<UnknownMessage>(message).type);
   return "";
+}
+
+void Uplink::Impl::use_tenant_key(const std::string& key_id) {
+  if (key_id.empty()) return;  // a tenant that does not say: the key in use stays
+  auto before = spool.sealing_key_id();
+  auto choice = spool.use_tenant_key(key_id);
+  if (!before || !choice) {
+    log->error("cannot record in the spool which tenant key to seal batches to: {}",
+               (!before ? before.error() : choice.error()).message);
+    return;
+  }
+  switch (*choice) {
+    case spool::KeyChoice::kAlready:
+      return;
+    case spool::KeyChoice::kSwitched:
+      log->info(
+          "the tenant asks for batches sealed to its key {}: every batch spooled from now on is "
+          "(until now: key {}; batches already spooled keep theirs)",
+          key_id, *before);
+      audit("tenant_key_changed", {{"from", *before}, {"to", key_id}});
+      update([&](Status& s) { s.sealing_key_id = key_id; });
+      return;
+    case spool::KeyChoice::kUnknown:
+      break;
+  }
+  if (warned_key_id == key_id) return;  // said once: not again at every connection
+  warned_key_id = key_id;
+  log->warn(
+      "the tenant asks for batches sealed to its key {}, which is neither "
+      "uplink.tenant_public_key nor uplink.tenant_next_public_key: set "
+      "uplink.tenant_next_public_key to the tenant's new public key (the vendor gives it) and "
+      "reload the agent; until then batches stay sealed to key {}",
+      key_id.substr(0, 64), *before);
+}
+
+void Uplink::Impl::start_rekey(Connection& c, RekeyRequest request) {
+  std::string refusal;
+  if (request.count > kMaxRekeyTokens) {
+    refusal = fmt::format(
+        "rekey_request refused: it holds {} tokens, and at most {} are taken in one message; "
+        "send them in parts",
+        request.count, kMaxRekeyTokens);
+  } else if (!hooks.on_rekey_request || !workers) {
+    refusal = "rekey_request refused: this agent answers none now";
+  } else if (rekey_busy) {
+    refusal =
+        "rekey_request refused: the previous one is still being answered; send one at a time, "
+        "each after the rekey_result of the one before";
+  }
+  if (!refusal.empty()) {
+    log->warn("tenant rekey_request id={} tokens={}: {}", request.id_json, request.count, refusal);
+    c.outbox.push_back(rekey_result_json(request.id_json, false, {}, refusal));
+    wake_up();
+    return;
+  }
+  rekey_busy = true;
+  log->info("tenant rekey_request id={} tokens={}: revealing and mapping", request.id_json,
+            request.count);
+  net::post(*workers, [this, serial = c.serial, request = std::move(request)] {
+    auto outcome = hooks.on_rekey_request(request.tokens);
+    net::post(io, [this, serial, id = request.id_json, tokens = request.count,
+                   outcome = std::move(outcome)] { finish_rekey(serial, id, tokens, outcome); });
+  });
+}
+
+void Uplink::Impl::finish_rekey(std::uint64_t serial, const std::string& id_json,
+                                std::size_t tokens, const Result<RekeyOutcome>& outcome) {
+  rekey_busy = false;
+  const RekeyOutcome counts = outcome ? *outcome : RekeyOutcome{};
+  const std::string message =
+      outcome ? fmt::format("{} of {} tokens mapped", counts.mapped, tokens)
+              : fmt::format("rekey_request failed: {}", outcome.error().message);
+  if (outcome) {
+    log->info(
+        "tenant rekey_request id={} answered: tokens={} mapped={} unknown={} current={} seq={}",
+        id_json, tokens, counts.mapped, counts.unknown, counts.current, counts.seq);
+  } else {
+    log->error("tenant rekey_request id={}: {}", id_json, message);
+  }
+  audit("rekey_request", {{"id", id_json},
+                          {"tokens", tokens},
+                          {"ok", outcome.has_value()},
+                          {"mapped", counts.mapped},
+                          {"unknown", counts.unknown},
+                          {"current", counts.current},
+                          {"rekey_seq", counts.seq}});
+  if (current == nullptr || current->serial != serial || current->ended) {
+    log->info(
+        "the answer to rekey_request id={} is not sent: its connection ended (maps spooled are "
+        "delivered all the same)",
+        id_json);
+    return;
+  }
+  current->outbox.push_back(rekey_result_json(id_json, outcome.has_value(), counts, message));
+  wake_up();
 }
 
 net::awaitable<void> Uplink::Impl::reader(Connection& c) {
@@ -573,9 +690,11 @@ net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held, boo
     s.last_error.clear();
     ++s.connects;
   });
+  use_tenant_key(welcome->key_id);
   progress();
 
   Connection c(ws, settings.reconnect);
+  c.serial = ++connections_made;
   c.send_after = acked;
   // A tenant that lost batches it acknowledged (its state restored from an old backup, say)
   // waits for seq acked+1, which this spool no longer has: say so, or nothing would move again.
@@ -597,7 +716,9 @@ net::awaitable<std::string> Uplink::Impl::session(WebSocket& ws, bool& held, boo
   log->info("the tenant holds every batch up to seq {}; sending from there", acked);
 
   const auto started = SteadyClock::now();
+  current = &c;
   co_await (reader(c) || writer(c));
+  current = nullptr;
   held = c.acked_any || SteadyClock::now() - started >= kHeldAfter;
   co_return c.end_reason;
 }
@@ -693,6 +814,9 @@ Result<std::unique_ptr<Uplink>> Uplink::create(const config::Settings& settings,
       std::min<std::chrono::milliseconds>(std::chrono::seconds(30), settings.uplink.idle_timeout);
   auto impl = std::make_unique<Impl>(settings, spool, std::move(hooks), std::move(*tls),
                                      std::move(*target));
+  auto sealing = spool.sealing_key_id();
+  if (!sealing) return tl::unexpected(sealing.error());
+  impl->status.sealing_key_id = std::move(*sealing);
   return std::unique_ptr<Uplink>(new Uplink(std::move(impl)));
 }
 
@@ -702,6 +826,7 @@ Uplink::~Uplink() { stop(); }
 
 void Uplink::start() {
   Impl* impl = impl_.get();
+  impl->workers.emplace(1);
   impl->thread = std::thread([impl] {
     net::co_spawn(impl->io, impl->main_loop(), [impl](std::exception_ptr error) {
       if (error) {
@@ -732,6 +857,9 @@ void Uplink::stop() {
     impl->io.stop();
   }
   impl->thread.join();
+  // A rekey_request being answered finishes its spool write; its answer, posted to the stopped
+  // loop, is never sent (the tenant asks again after the maps reach it).
+  impl->workers->join();
 }
 
 void Uplink::notify() {

@@ -5,7 +5,9 @@
 // Threads: the uplink runs on a thread of its own (one io_context; every handler on it), so a
 // slow or absent tenant never blocks collection. start(), stop(), notify() and status() may be
 // called from any thread. The Spool is shared with the collecting thread (it serialises access
-// itself) and must outlive the Uplink. Hooks are called on the uplink's thread.
+// itself) and must outlive the Uplink. Hooks are called on the uplink's thread, but
+// on_rekey_request, which runs on a worker thread of the uplink's own (one request at a time) so
+// that revealing tokens and writing the spool never hold up the connection.
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 #include <boost/json/object.hpp>
 
 #include "agent/spool/spool.hpp"
+#include "agent/uplink/messages.hpp"
 #include "common/config/settings.hpp"
 #include "common/error/error.hpp"
 
@@ -40,6 +43,9 @@ struct Status {
   // untrusted certificate, no TLS 1.3, not a Ferry endpoint, a spool the tenant is ahead of): a
   // one-shot `ferry sync` gives up at once instead of retrying until its timeout.
   bool refused = false;
+  // The id of the tenant key new batches are sealed to (frame::tenant_key_id): the one the
+  // tenant's welcome last asked for among uplink.tenant_public_key and tenant_next_public_key.
+  std::string sealing_key_id;
   std::uint64_t connects = 0;      // connections that reached `welcome`
   std::uint64_t batches_sent = 0;  // frames written (resends included)
   std::uint64_t batches_acked = 0;
@@ -60,9 +66,14 @@ struct Hooks {
   std::function<void()> on_progress;
   // A tenant command that allow_commands permits ("sync_now", source or "" for all).
   std::function<CommandResult(const std::string& name, const std::string& source)> on_command;
+  // A tenant's rekey_request (at most kMaxRekeyTokens tokens, docs/protocol.md): reveals the
+  // pseudonym tokens of older key versions on site, spools their maps as a rekey batch and says
+  // what it did. Called on the uplink's worker thread, never on its io thread, one request at a
+  // time; an error goes back to the tenant as ok:false with its message. Unset: refused.
+  std::function<Result<RekeyOutcome>(const std::vector<std::string>& tokens)> on_rekey_request;
   // An event for the audit log: "batch_acked", "batch_rejected", "gap_reported", "command",
-  // "token_rejected", "tls_failure". Fields carry seqs, names and counts; never row values.
-  // Called on the uplink's thread.
+  // "rekey_request", "tenant_key_changed", "token_rejected", "tls_failure". Fields carry seqs,
+  // names, key ids and counts; never row values or tokens. Called on the uplink's thread.
   std::function<void(std::string_view event, boost::json::object fields)> on_audit;
 };
 
@@ -77,7 +88,8 @@ class Uplink {
 
   void start();
   // Closes the connection politely (close code 1000) and joins the thread; what is in flight
-  // stays in the spool and is sent again next time. Waits at most a few seconds.
+  // stays in the spool and is sent again next time. Waits at most a few seconds for the tenant,
+  // and for a rekey_request being answered to finish its spool write.
   void stop();
   // New batches were spooled (or a loss recorded): send them.
   void notify();

@@ -113,50 +113,68 @@ void decode_token(Context& ctx, const MapReader& map, bool required,
   }
 }
 
-void decode_tenant_key(Context& ctx, const MapReader& map, bool required, UplinkSettings& uplink) {
-  const Entry* key = map.find("tenant_public_key");
-  const Entry* key_file = map.find("tenant_public_key_file");
+// One public key of the tenant, given inline as `<name>` or as a file `<name>_file`.
+struct PublicKeyEntry {
+  std::string_view name;  // "tenant_public_key" or "tenant_next_public_key"
+  std::vector<std::uint8_t>& bytes;
+  std::optional<std::filesystem::path>& file;
+};
+
+// False when neither key is present (nothing decoded, nothing reported).
+bool decode_public_key_entry(Context& ctx, const MapReader& map, const PublicKeyEntry& entry) {
+  const std::string file_name = std::string(entry.name) + "_file";
+  const Entry* key = map.find(entry.name);
+  const Entry* key_file = map.find(file_name);
   if (key != nullptr && key_file != nullptr) {
     const Entry* second = key->key_at().line > key_file->key_at().line ? key : key_file;
-    ctx.error(second->key_at(),
-              "set either uplink.tenant_public_key or uplink.tenant_public_key_file, not both");
-    return;
+    ctx.error(second->key_at(), "set either uplink.{} or uplink.{}, not both", entry.name,
+              file_name);
+    return true;
   }
-  if (key == nullptr && key_file == nullptr) {
-    if (required) {
-      ctx.error(map.at(),
-                "missing required key 'tenant_public_key' in uplink (the base64 public key that "
-                "`ferry-tenant keygen` printed; or tenant_public_key_file); it is needed even "
-                "with the uplink off, because batches are sealed to it before they are spooled");
-    }
-    return;
-  }
+  if (key == nullptr && key_file == nullptr) return false;
   if (key != nullptr) {
     auto text = read_nonempty_string(ctx, *key);
-    if (!text) return;
+    if (!text) return true;
     auto bytes = decode_public_key(*text);
     if (!bytes) {
-      ctx.error(key->value_at(), "uplink.tenant_public_key {}", bytes.error().message);
-      return;
+      ctx.error(key->value_at(), "uplink.{} {}", entry.name, bytes.error().message);
+      return true;
     }
-    uplink.tenant_public_key = std::move(*bytes);
-    return;
+    entry.bytes = std::move(*bytes);
+    return true;
   }
   auto path = read_path(ctx, *key_file);
-  if (!path) return;
+  if (!path) return true;
   auto content = fs::read_small_file(*path, 64 * 1024);
   if (!content) {
-    ctx.error(key_file->value_at(), "uplink.tenant_public_key_file: {}", content.error().message);
-    return;
+    ctx.error(key_file->value_at(), "uplink.{}: {}", file_name, content.error().message);
+    return true;
   }
   auto bytes = decode_public_key(*content);
   if (!bytes) {
-    ctx.error(key_file->value_at(), "uplink.tenant_public_key_file: {} {}", path->string(),
+    ctx.error(key_file->value_at(), "uplink.{}: {} {}", file_name, path->string(),
               bytes.error().message);
-    return;
+    return true;
   }
-  uplink.tenant_public_key = std::move(*bytes);
-  uplink.tenant_public_key_file = std::move(*path);
+  entry.bytes = std::move(*bytes);
+  entry.file = std::move(*path);
+  return true;
+}
+
+void decode_tenant_key(Context& ctx, const MapReader& map, bool required, UplinkSettings& uplink) {
+  const bool present = decode_public_key_entry(
+      ctx, map, {"tenant_public_key", uplink.tenant_public_key, uplink.tenant_public_key_file});
+  if (!present && required) {
+    ctx.error(map.at(),
+              "missing required key 'tenant_public_key' in uplink (the base64 public key that "
+              "`ferry-tenant keygen` printed; or tenant_public_key_file); it is needed even "
+              "with the uplink off, because batches are sealed to it before they are spooled");
+  }
+  // The tenant's next key (docs/key-rotation.md): optional; batches are sealed to it once the
+  // tenant's welcome asks for it.
+  decode_public_key_entry(ctx, map,
+                          {"tenant_next_public_key", uplink.tenant_next_public_key,
+                           uplink.tenant_next_public_key_file});
 }
 
 std::optional<std::filesystem::path> read_readable_file(Context& ctx, const Entry& entry) {
@@ -264,7 +282,8 @@ UplinkSettings decode_uplink(Context& ctx, const Entry& entry,
   auto map = open_map(ctx, entry, "uplink", Naming::kSection);
   if (!map) return uplink;
   map->check_keys({"enabled", "url", "token", "token_file", "tenant_public_key",
-                   "tenant_public_key_file", "ca_file", "client_cert", "client_key", "proxy",
+                   "tenant_public_key_file", "tenant_next_public_key",
+                   "tenant_next_public_key_file", "ca_file", "client_cert", "client_key", "proxy",
                    "max_in_flight", "allow_commands", "batch", "idle_timeout", "reconnect"});
 
   // When `enabled` itself is wrong, whether the rest is required is unknown: say only that.

@@ -74,6 +74,10 @@ struct UplinkSettings {
   std::optional<std::filesystem::path> token_file;  // set when the token came from a file
   std::vector<std::uint8_t> tenant_public_key;      // 32 bytes (X25519)
   std::optional<std::filesystem::path> tenant_public_key_file;  // set when read from a file
+  // The tenant's next key (docs/key-rotation.md): empty when not configured. Batches are sealed
+  // to it once the tenant's welcome names it.
+  std::vector<std::uint8_t> tenant_next_public_key;
+  std::optional<std::filesystem::path> tenant_next_public_key_file;
   std::optional<std::filesystem::path> ca_file;
   std::optional<std::filesystem::path> client_cert;
   std::optional<std::filesystem::path> client_key;

@@ -1,5 +1,6 @@
 #include "common/frame/frame.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -9,6 +10,7 @@
 
 #include "common/crypto/hpke.hpp"
 #include "common/crypto/random.hpp"
+#include "common/crypto/sha256.hpp"
 
 namespace ferry::frame {
 namespace {
@@ -50,6 +52,7 @@ std::string Header::to_json() const {
   object["encoding"] = encoding;
   object["key_version"] = key_version;
   object["created_at"] = created_at;
+  if (!tenant_key_id.empty()) object["tenant_key_id"] = tenant_key_id;
   return boost::json::serialize(object);
 }
 
@@ -93,11 +96,50 @@ Result<Header> Header::from_json(std::string_view json) {
   if (header.encoding != kEncoding) {
     return make_error(ErrorCode::kCorrupt, "frame header: unknown encoding '{}'", header.encoding);
   }
+  // Optional: frames spooled by agents from before it do not carry it.
+  if (object->contains("tenant_key_id")) {
+    auto key_id = get_string(*object, "tenant_key_id");
+    if (!key_id) return tl::unexpected(key_id.error());
+    if (!is_key_id(*key_id)) {
+      return make_error(ErrorCode::kCorrupt,
+                        "frame header: \"tenant_key_id\" is not {} lowercase hex digits",
+                        kKeyIdSize);
+    }
+    header.tenant_key_id = std::move(*key_id);
+  }
   return header;
+}
+
+Result<std::string> tenant_key_id(crypto::ByteView public_key) {
+  auto sha = crypto::Sha256::create();
+  if (!sha) return tl::unexpected(sha.error());
+  auto digest = sha->digest(public_key);
+  if (!digest) return tl::unexpected(digest.error());
+  std::string id;
+  id.reserve(kKeyIdSize);
+  for (std::size_t i = 0; i < kKeyIdSize / 2; ++i) {
+    fmt::format_to(std::back_inserter(id), "{:02x}", (*digest)[i]);
+  }
+  return id;
+}
+
+bool is_key_id(std::string_view text) {
+  return text.size() == kKeyIdSize && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 Result<crypto::Bytes> seal(const Header& header, crypto::ByteView tenant_public_key,
                            crypto::ByteView compressed) {
+  if (!header.tenant_key_id.empty()) {
+    auto id = tenant_key_id(tenant_public_key);
+    if (!id) return tl::unexpected(id.error());
+    if (*id != header.tenant_key_id) {
+      return make_error(ErrorCode::kInternal,
+                        "batch header names tenant key {} but is sealed to key {}",
+                        header.tenant_key_id, *id);
+    }
+  }
   const std::string json = header.to_json();
   auto sealed = crypto::hpke_seal(kAead, tenant_public_key, crypto::as_bytes(kHpkeInfo),
                                   crypto::as_bytes(json), compressed);

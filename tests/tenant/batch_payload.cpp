@@ -67,15 +67,28 @@ std::uint64_t count_lines(std::string_view text) {
 
 Result<std::string> open_payload(const frame::FrameView& frame, std::uint64_t seq,
                                  crypto::ByteView tenant_private_key, std::uint64_t max_bytes) {
-  auto compressed = crypto::hpke_open(crypto::HpkeAead::kAes256Gcm, tenant_private_key, frame.enc,
-                                      crypto::as_bytes(frame::kHpkeInfo),
-                                      crypto::as_bytes(frame.header_json), frame.ciphertext);
-  if (!compressed) {
-    return make_error(ErrorCode::kCorrupt,
-                      "batch seq {} does not decrypt: wrong tenant key, or the frame was altered",
-                      seq);
+  const crypto::ByteView keys[] = {tenant_private_key};
+  return open_payload(frame, seq, keys, max_bytes);
+}
+
+Result<std::string> open_payload(const frame::FrameView& frame, std::uint64_t seq,
+                                 std::span<const crypto::ByteView> tenant_private_keys,
+                                 std::uint64_t max_bytes) {
+  for (const crypto::ByteView key : tenant_private_keys) {
+    auto compressed = crypto::hpke_open(crypto::HpkeAead::kAes256Gcm, key, frame.enc,
+                                        crypto::as_bytes(frame::kHpkeInfo),
+                                        crypto::as_bytes(frame.header_json), frame.ciphertext);
+    if (compressed) return bounded_zstd_decompress(*compressed, max_bytes);
   }
-  return bounded_zstd_decompress(*compressed, max_bytes);
+  if (tenant_private_keys.size() > 1) {
+    return make_error(ErrorCode::kCorrupt,
+                      "batch seq {} does not decrypt with any of the tenant's {} keys: sealed to "
+                      "another key, or the frame was altered",
+                      seq, tenant_private_keys.size());
+  }
+  return make_error(ErrorCode::kCorrupt,
+                    "batch seq {} does not decrypt: wrong tenant key, or the frame was altered",
+                    seq);
 }
 
 Result<void> check_json_lines(std::string_view plaintext, std::uint64_t rows) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,11 @@ namespace ferry::tenant {
 // decrypt or is not one zstd frame, kInvalidArgument when it holds more than `max_bytes`.
 Result<std::string> open_payload(const frame::FrameView& frame, std::uint64_t seq,
                                  crypto::ByteView tenant_private_key, std::uint64_t max_bytes);
+// The same with the first of `tenant_private_keys` that decrypts it (a frame whose header names
+// no key, tried with each key the tenant holds); kCorrupt when none does.
+Result<std::string> open_payload(const frame::FrameView& frame, std::uint64_t seq,
+                                 std::span<const crypto::ByteView> tenant_private_keys,
+                                 std::uint64_t max_bytes);
 
 // kInvalidArgument unless `plaintext` is exactly `rows` lines, each one JSON object (UTF-8, at most
 // 32 levels deep). A line ends at a newline; the last one may lack it; an empty payload has no

@@ -4,6 +4,7 @@
 
 #include "agent/cli/args.hpp"
 #include "common/crypto/base64.hpp"
+#include "common/frame/frame.hpp"
 #include "tests/tenant/tenant_cli.hpp"
 #include "tests/tenant/tenant_key.hpp"
 
@@ -19,7 +20,9 @@ constexpr std::string_view kHelp =
     "Usage: ferry-tenant keygen --out FILE\n"
     "\n"
     "Writes a new X25519 private key to FILE (base64 of 32 bytes, mode 0600) and prints the\n"
-    "public key in base64 on standard output: put it in the agent's uplink.tenant_public_key.\n"
+    "public key in base64 on standard output: put it in the agent's uplink.tenant_public_key\n"
+    "(or, to rotate the tenant's key, uplink.tenant_next_public_key). The key's id, which batch\n"
+    "headers and 'serve' logs name, goes to standard error.\n"
     "\n";
 
 }  // namespace
@@ -43,7 +46,13 @@ int run_keygen(std::span<const std::string> args, Io& io) {
     io.err << "ferry-tenant keygen: " << public_key.error().message << "\n";
     return public_key.error().code == ErrorCode::kAlreadyExists ? kExitUsage : kExitFailure;
   }
+  auto id = frame::tenant_key_id(*public_key);
+  if (!id) {
+    io.err << "ferry-tenant keygen: " << id.error().message << "\n";
+    return kExitFailure;
+  }
   io.out << crypto::base64_encode(*public_key) << "\n";
+  io.err << "ferry-tenant keygen: key id " << *id << " written to " << out->c_str() << "\n";
   return kExitOk;
 }
 

@@ -18,7 +18,8 @@ constexpr cli::OptionSpec kOptions[] = {
     {"cert", '\0', "FILE", "server certificate chain, PEM"},
     {"key", '\0', "FILE", "server certificate's private key, PEM"},
     {"client-ca", '\0', "FILE", "require client certificates signed by this CA (mutual TLS)"},
-    {"private-key", '\0', "FILE", "tenant private key written by 'ferry-tenant keygen'"},
+    {"private-key", '\0', "FILE",
+     "tenant private key from 'ferry-tenant keygen'; repeatable: the first is announced", true},
     {"tokens", '\0', "FILE", "agent tokens: one '<agent_id> <tenant_id> <token>' a line"},
     {"out", 'o', "DIR", "output folder: rows, erase lines, commands and tenant.db"},
     {"log-level", '\0', "LEVEL", "trace, debug, info (default), warn, error"},
@@ -35,6 +36,8 @@ constexpr cli::OptionSpec kOptions[] = {
     {"no-subprotocol", '\0', "", "test: accept upgrades without selecting ferry.v1"},
     {"tls12-only", '\0', "", "test: serve TLS 1.2 only (agents must refuse it)"},
     {"command", '\0', "sync_now[:SOURCE]", "test: send this command after each welcome", true},
+    {"rekey-request", '\0', "FILE",
+     "test: send the tokens of FILE (one a line) as one rekey_request after each welcome"},
     {"help", 'h', "", "show this help"},
 };
 
@@ -45,6 +48,10 @@ constexpr std::string_view kHelp =
     "Accepts agents over WebSocket (TLS 1.3, subprotocol ferry.v1), stores their batches under\n"
     "DIR exactly once and acknowledges them (docs/protocol.md, docs/tenant.md). Prints\n"
     "'ferry-tenant: listening on HOST:PORT' once listening; stops on SIGTERM or SIGINT.\n"
+    "\n"
+    "Rotating the tenant key: --private-key NEW.key --private-key OLD.key asks agents to seal\n"
+    "to NEW (those configured with it as uplink.tenant_next_public_key switch) and still opens\n"
+    "what they spooled under OLD (docs/protocol.md, \"Rotating the tenant's key\").\n"
     "\n";
 
 Result<std::uint64_t> parse_count(std::string_view option, std::string_view text) {
@@ -87,7 +94,12 @@ Result<ServeOptions> to_options(const cli::ParsedArgs& args) {
   options.cert_file = *args.value("cert");
   options.key_file = *args.value("key");
   if (auto ca = args.value("client-ca")) options.client_ca_file = *ca;
-  options.private_key_file = *args.value("private-key");
+  for (const auto& file : args.values("private-key")) {
+    if (file.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "--private-key needs a FILE");
+    }
+    options.private_key_files.emplace_back(file);
+  }
   options.tokens_file = *args.value("tokens");
   options.out_dir = *args.value("out");
   if (auto max = args.value("max-batch-bytes")) {
@@ -123,6 +135,7 @@ Result<ServeOptions> to_options(const cli::ParsedArgs& args) {
     if (!value) return tl::unexpected(value.error());
     options.reject_seqs.insert(*value);
   }
+  if (auto file = args.value("rekey-request")) options.rekey_request_file = *file;
   options.refuse_tokens = args.has("refuse-tokens");
   options.no_subprotocol = args.has("no-subprotocol");
   options.tls12_only = args.has("tls12-only");

@@ -31,7 +31,9 @@ struct ServeOptions {
   std::filesystem::path cert_file;
   std::filesystem::path key_file;
   std::optional<std::filesystem::path> client_ca_file;  // require and verify client certificates
-  std::filesystem::path private_key_file;
+  // --private-key, in order: the first is the key the tenant asks agents to seal to (welcome's
+  // key_id); every one opens the batches sealed to it.
+  std::vector<std::filesystem::path> private_key_files;
   std::filesystem::path tokens_file;
   std::filesystem::path out_dir;
 
@@ -49,6 +51,9 @@ struct ServeOptions {
   bool no_subprotocol = false;              // 101 without Sec-WebSocket-Protocol
   bool tls12_only = false;                  // TLS 1.2 instead of 1.3
   std::vector<std::string> commands;        // sync_now sources ("" for all) sent after welcome
+  // A file of tokens, one a line, sent as one rekey_request after each welcome, whatever their
+  // number (the agent refuses more than 1000).
+  std::optional<std::filesystem::path> rekey_request_file;
 };
 
 }  // namespace ferry::tenant

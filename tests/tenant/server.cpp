@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "common/fs/read_file.hpp"
 #include "common/log/log.hpp"
 #include "tests/tenant/session.hpp"
 #include "tests/tenant/tenant_key.hpp"
@@ -119,8 +120,32 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
   };
   auto tokens = Tokens::load(options.tokens_file);
   if (!tokens) return fail(2, "--tokens " + tokens.error().message);
-  auto private_key = read_key_file(options.private_key_file);
-  if (!private_key) return fail(2, "--private-key " + private_key.error().message);
+  std::vector<TenantKey> keys;
+  for (const auto& file : options.private_key_files) {
+    auto key = load_tenant_key(file);
+    if (!key) return fail(2, "--private-key " + key.error().message);
+    for (const TenantKey& loaded : keys) {
+      if (loaded.id == key->id) {
+        return fail(2, fmt::format("--private-key {} is the same key as {} (key id {}): give "
+                                   "each key once",
+                                   file.string(), loaded.file.string(), key->id));
+      }
+    }
+    keys.push_back(std::move(*key));
+  }
+  std::vector<std::string> test_rekey_tokens;
+  if (options.rekey_request_file) {
+    auto text = fs::read_small_file(*options.rekey_request_file, 64 * 1024 * 1024);
+    if (!text) return fail(2, "--rekey-request " + text.error().message);
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const std::size_t newline = rest.find('\n');
+      std::string_view line = rest.substr(0, newline);
+      rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!line.empty()) test_rekey_tokens.emplace_back(line);
+    }
+  }
   auto tls = make_server_tls(options);
   if (!tls) return fail(2, tls.error().message);
   auto store = TenantStore::open(options.out_dir);
@@ -128,8 +153,15 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
 
   ::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
-  ServerContext context{
-      options, *tokens, *private_key, *store, {}, 1, 1, ByteQuota(options.max_bytes_per_minute)};
+  ServerContext context{options,
+                        *tokens,
+                        keys,
+                        *store,
+                        {},
+                        1,
+                        1,
+                        ByteQuota(options.max_bytes_per_minute),
+                        std::move(test_rekey_tokens)};
   Server server(io, **tls, context);
   auto endpoint = server.listen(options.listen);
   if (!endpoint) {
@@ -143,8 +175,11 @@ int run_serve(const ServeOptions& options, std::ostream& out, std::ostream& err)
     server.shutdown();
   });
   server.start();
-  logger()->info("listening address={} agents={} out={} tls={}", endpoint_text(*endpoint),
-                 tokens->size(), options.out_dir.string(), options.tls12_only ? "1.2" : "1.3");
+  std::string key_ids;
+  for (const TenantKey& key : keys) key_ids += (key_ids.empty() ? "" : ",") + key.id;
+  logger()->info("listening address={} agents={} out={} tls={} key_id={} keys={}",
+                 endpoint_text(*endpoint), tokens->size(), options.out_dir.string(),
+                 options.tls12_only ? "1.2" : "1.3", keys.front().id, key_ids);
   out << "ferry-tenant: listening on " << endpoint_text(*endpoint) << std::endl;
   try {
     io.run();

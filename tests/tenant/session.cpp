@@ -1,12 +1,14 @@
 #include "tests/tenant/session.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -29,6 +31,8 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kSubprotocol = "ferry.v1";
 constexpr std::size_t kMaxMessage = 64u * 1024 * 1024;
 constexpr auto kUpgradeTimeout = std::chrono::seconds(30);
+// Tokens one rekey_request carries at most (the agent refuses a larger one).
+constexpr std::size_t kMaxRekeyTokens = 1000;
 
 // Close codes of docs/protocol.md.
 constexpr std::uint16_t kCloseNormal = 1000;
@@ -268,6 +272,8 @@ void Session::on_text(std::string_view text) {
     on_gap(*message);
   } else if (*type == "command_result") {
     on_command_result(*message);
+  } else if (*type == "rekey_result") {
+    on_rekey_result(*message);
   } else {
     logger()->warn("unknown message type conn={} agent={} type='{}'", id_, agent_->agent_id, *type);
     close_with(kClosePolicy, fmt::format("unknown message type '{}'", type->substr(0, 40)));
@@ -318,8 +324,10 @@ void Session::on_hello(const json::object& message) {
   welcome["type"] = "welcome";
   welcome["v"] = 1;
   welcome["acked_through"] = *settled;
+  welcome["key_id"] = context_.keys.front().id;  // the key this tenant wants batches sealed to
   send(json::serialize(welcome));
   state_ = State::kWelcomed;
+  maybe_sweep();  // one a rekey batch stored on an earlier connection still owes
 
   for (const auto& source : context_.options.commands) {
     json::object command;
@@ -330,6 +338,17 @@ void Session::on_hello(const json::object& message) {
     logger()->info("command sent agent={} id={} name=sync_now source='{}'", *agent_id,
                    command["id"].get_string().c_str(), source);
     send(json::serialize(command));
+  }
+  if (context_.options.rekey_request_file) {
+    json::object request;
+    request["type"] = "rekey_request";
+    request["id"] = fmt::format("test-{}", context_.next_command_id++);
+    json::array tokens;
+    for (const auto& token : context_.test_rekey_tokens) tokens.emplace_back(token);
+    request["tokens"] = std::move(tokens);
+    logger()->info("rekey request sent agent={} id={} tokens={} (test: --rekey-request)", *agent_id,
+                   request["id"].get_string().c_str(), context_.test_rekey_tokens.size());
+    send(json::serialize(request));
   }
 }
 
@@ -383,6 +402,92 @@ void Session::on_command_result(const json::object& message) {
     logger()->error("cannot record command result agent={} error='{}'", agent_->agent_id,
                     appended.error().message);
   }
+}
+
+void Session::on_rekey_result(const json::object& message) {
+  if (state_ != State::kWelcomed) {
+    close_with(kCloseProtocol, "rekey_result before welcome");
+    return;
+  }
+  const json::value* id = message.if_contains("id");
+  const std::string id_text = id != nullptr ? json::serialize(*id) : "?";
+  const json::value* ok_value = message.if_contains("ok");
+  const bool ok = ok_value != nullptr && ok_value->is_bool() && ok_value->get_bool();
+  logger()->info(
+      "rekey result agent={} id={} ok={} mapped={} unknown={} current={} seq={} message='{}'",
+      agent_->agent_id, id_text, ok, uint_of(message, "mapped").value_or(0),
+      uint_of(message, "unknown").value_or(0), uint_of(message, "current").value_or(0),
+      uint_of(message, "seq").value_or(0), string_of(message, "message").value_or(""));
+  const bool ours =
+      id != nullptr && id->is_string() && rekey_in_flight_ && id->get_string() == *rekey_in_flight_;
+  if (!ours) return;  // not the one awaited: nothing to go on with
+  rekey_in_flight_.reset();
+  if (!ok) {
+    logger()->warn("rekey sweep stopped agent={} parts_left={}: the agent refused a part",
+                   agent_->agent_id, sweep_parts_.size());
+    sweep_parts_.clear();
+    sweep_.reset();
+    sweep_failed_ = true;
+    return;
+  }
+  send_rekey_part();
+}
+
+void Session::maybe_sweep() {
+  if (state_ != State::kWelcomed || sweep_ || sweep_failed_) return;
+  auto owed = context_.store.rekey_sweep_owed(agent_->agent_id);
+  if (!owed) {
+    logger()->error("cannot read tenant.db agent={} error='{}'", agent_->agent_id,
+                    owed.error().message);
+    return;
+  }
+  if (!*owed) return;
+  auto tokens = context_.store.pseudonyms_below(agent_->agent_id, (*owed)->version);
+  if (!tokens) {
+    logger()->error("cannot collect old pseudonyms agent={} error='{}'", agent_->agent_id,
+                    tokens.error().message);
+    return;
+  }
+  sweep_ = **owed;
+  logger()->info("rekey sweep agent={} version={} old_pseudonyms={} requests={}", agent_->agent_id,
+                 sweep_->version, tokens->size(),
+                 (tokens->size() + kMaxRekeyTokens - 1) / kMaxRekeyTokens);
+  for (std::size_t at = 0; at < tokens->size(); at += kMaxRekeyTokens) {
+    const auto end = tokens->begin() +
+                     static_cast<std::ptrdiff_t>(std::min(tokens->size(), at + kMaxRekeyTokens));
+    sweep_parts_.emplace_back(
+        std::make_move_iterator(tokens->begin() + static_cast<std::ptrdiff_t>(at)),
+        std::make_move_iterator(end));
+  }
+  send_rekey_part();
+}
+
+void Session::send_rekey_part() {
+  if (!sweep_) return;
+  if (sweep_parts_.empty()) {
+    // Every part answered: the sweep is done; a rekey batch stored meanwhile owes another.
+    if (auto settled = context_.store.settle_rekey_sweep(agent_->agent_id, *sweep_); !settled) {
+      logger()->error("cannot record the rekey sweep agent={} error='{}'", agent_->agent_id,
+                      settled.error().message);
+    }
+    logger()->info("rekey sweep done agent={} version={}", agent_->agent_id, sweep_->version);
+    sweep_.reset();
+    maybe_sweep();
+    return;
+  }
+  const std::string id = fmt::format("rekey-{}", context_.next_command_id++);
+  json::object request;
+  request["type"] = "rekey_request";
+  request["id"] = id;
+  json::array tokens;
+  for (auto& token : sweep_parts_.front()) tokens.emplace_back(std::move(token));
+  const std::size_t count = tokens.size();
+  request["tokens"] = std::move(tokens);
+  sweep_parts_.pop_front();
+  rekey_in_flight_ = id;
+  logger()->info("rekey request sent agent={} id={} tokens={} parts_left={}", agent_->agent_id, id,
+                 count, sweep_parts_.size());
+  send(json::serialize(request));
 }
 
 void Session::on_batch(crypto::ByteView data) {
@@ -467,6 +572,21 @@ void Session::on_batch(crypto::ByteView data) {
     reject(storable.error().message);
     return;
   }
+  // The key that opens it: the one its header names, or (a frame from an agent that does not
+  // name it) each key in turn. A key the tenant does not hold may yet be added: retry.
+  std::vector<crypto::ByteView> keys;
+  for (const TenantKey& key : context_.keys) {
+    if (header.tenant_key_id.empty() || key.id == header.tenant_key_id) {
+      keys.emplace_back(key.private_key);
+    }
+  }
+  if (keys.empty()) {
+    nack(true, fmt::format("batch seq {} is sealed to tenant key {}, which the tenant does not "
+                           "hold now: the vendor must start ferry-tenant with that key's file "
+                           "among its --private-key options; the agent sends the batch again",
+                           header.seq, header.tenant_key_id));
+    return;
+  }
   // The quota is checked before the batch is opened: an agent over it costs no decryption or
   // decompression.
   const auto now = ByteQuota::Clock::now();
@@ -480,7 +600,7 @@ void Session::on_batch(crypto::ByteView data) {
   }
   // Opened within --max-batch-bytes: a small frame that expands past it is refused for good
   // without ever being held whole.
-  auto plaintext = open_payload(*view, header.seq, context_.private_key, options.max_batch_bytes);
+  auto plaintext = open_payload(*view, header.seq, keys, options.max_batch_bytes);
   if (!plaintext) {
     reject(plaintext.error().message);
     return;
@@ -499,9 +619,13 @@ void Session::on_batch(crypto::ByteView data) {
   ++stored_count_;
   logger()->info(
       "batch stored agent={} spool={} seq={} batch_id={} kind={} source={} stream={} "
-      "rows={} bytes={}",
+      "rows={} bytes={} key_id={}",
       agent, spool_id_, header.seq, header.batch_id, header.kind, header.source, header.stream,
-      header.rows, plaintext->size());
+      header.rows, plaintext->size(), header.tenant_key_id.empty() ? "-" : header.tenant_key_id);
+  if (header.kind == "rekey") {
+    sweep_failed_ = false;  // a new rekey batch: a sweep may be tried again
+    maybe_sweep();
+  }
   if (options.drop_after != 0 && stored_count_ == options.drop_after) {
     logger()->warn("test: dropping connection without ack conn={} agent={} seq={}", id_, agent,
                    header.seq);

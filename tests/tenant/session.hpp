@@ -1,6 +1,13 @@
 // One agent connection: TLS handshake, the HTTP upgrade (token and subprotocol checks), then the
 // ferry.v1 protocol of docs/protocol.md until either side closes.
 //
+// Re-key requests: once a rekey batch is stored (or at welcome, when one stored earlier still
+// owes it: TenantStore::rekey_sweep_owed), the session sweeps: it collects the pseudonyms of older
+// key versions still held in the agent's rows files and asks the agent for their maps in
+// rekey_request messages of at most kMaxRekeyTokens, one at a time, each after the rekey_result of
+// the one before. Rekey batches stored meanwhile make one more sweep follow; a refused or failed
+// part ends the sweep unsettled (the next rekey batch, or the next connection, tries again).
+//
 // Lifetime: held by shared_ptr; its coroutine and every pending handler hold a reference, so it
 // lives until the last of them ends. Threading: all of its work runs on the io_context's single
 // thread (the socket's strand), so it needs no locks. Writes go through one queue with exactly one
@@ -15,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -54,6 +62,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_hello(const boost::json::object& message);
   void on_gap(const boost::json::object& message);
   void on_command_result(const boost::json::object& message);
+  void on_rekey_result(const boost::json::object& message);
+  // Starts a sweep when one is owed and none runs; sends the next part of the running one.
+  void maybe_sweep();
+  void send_rekey_part();
   void on_batch(crypto::ByteView data);
 
   // Answers to batches and gaps, in order; acks wait --ack-delay first.
@@ -80,6 +92,12 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string text;
     std::optional<boost::beast::websocket::close_reason> close;
   };
+  // The sweep in progress (see above).
+  std::optional<TenantStore::RekeySweep> sweep_;
+  std::deque<std::vector<std::string>> sweep_parts_;  // not yet sent
+  std::optional<std::string> rekey_in_flight_;        // id of the request awaiting its result
+  bool sweep_failed_ = false;  // a part was refused: no new sweep until a rekey batch is stored
+
   std::deque<Outgoing> writes_;
   bool writing_ = false;
 

@@ -2,6 +2,7 @@
 
 #include "common/crypto/base64.hpp"
 #include "common/crypto/x25519.hpp"
+#include "common/frame/frame.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/secret_file.hpp"
 
@@ -46,6 +47,16 @@ Result<crypto::SecureBytes> read_key_file(const std::filesystem::path& path) {
   crypto::SecureBytes key(raw->begin(), raw->end());
   crypto::secure_wipe(raw->data(), raw->size());
   return key;
+}
+
+Result<TenantKey> load_tenant_key(const std::filesystem::path& path) {
+  auto private_key = read_key_file(path);
+  if (!private_key) return tl::unexpected(private_key.error());
+  auto public_key = crypto::x25519_public_from_private(*private_key);
+  if (!public_key) return tl::unexpected(public_key.error());
+  auto id = frame::tenant_key_id(*public_key);
+  if (!id) return tl::unexpected(id.error());
+  return TenantKey{std::move(*id), std::move(*private_key), path};
 }
 
 }  // namespace ferry::tenant

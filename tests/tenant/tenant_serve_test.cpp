@@ -2,17 +2,15 @@
 // output, spoken to by a minimal agent (tenant_test_client.hpp).
 #include <algorithm>
 #include <csignal>
-#include <regex>
-#include <thread>
 
 #include <boost/beast/websocket/error.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/crypto/base64.hpp"
 #include "tests/fault/child_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/tenant/serve_fixture.hpp"
 #include "tests/tenant/tenant_test_client.hpp"
 #include "tests/tenant/tenant_test_util.hpp"
 
@@ -23,108 +21,20 @@ using ferry::test::ChildProcess;
 using ferry::test::read_file;
 using ferry::test::run_process;
 using ferry::test::TempDir;
+using test::batch;
 using test::header_for;
+using test::hello;
+using test::json_of;
 using test::kAgent;
+using test::kBinary;
 using test::kSpool;
 using test::kTenant;
+using test::kToken;
 using test::sealed_frame;
+using test::Tenant;
 using test::TestAgent;
-
-const std::string kBinary = FERRY_TENANT_BINARY;
-const std::string kToken = "tok-042-secret";
-
-// Polls `condition` until it holds or `deadline` passes.
-template <class Condition>
-bool wait_until(Condition condition,
-                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
-
-// Certificates, a tenant key and a tokens file in a fresh folder; starts `ferry-tenant serve`.
-class Tenant {
- public:
-  explicit Tenant(std::vector<std::string> extra = {}) {
-    auto certs = run_process({kBinary, "certs", "--out", (dir_ / "pki").string()});
-    REQUIRE(certs.exit_code == 0);
-    auto key = run_process({kBinary, "keygen", "--out", (dir_ / "tenant.key").string()});
-    REQUIRE(key.exit_code == 0);
-    auto decoded = crypto::base64_decode(key.out.substr(0, 44));
-    REQUIRE(decoded);
-    public_key_ = *decoded;
-    dir_.write_private("tokens", "# test agents\nschool-042 district-7 " + kToken +
-                             "\nschool-043 district-7 tok-043\n");
-    std::vector<std::string> argv = {kBinary,         "serve",
-                                     "--listen",      "127.0.0.1:0",
-                                     "--cert",        (dir_ / "pki/server.pem").string(),
-                                     "--key",         (dir_ / "pki/server.key").string(),
-                                     "--private-key", (dir_ / "tenant.key").string(),
-                                     "--tokens",      (dir_ / "tokens").string(),
-                                     "--out",         (dir_ / "out").string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child_.emplace(argv, dir_ / "tenant.log");
-    const std::regex listening("ferry-tenant: listening on 127\\.0\\.0\\.1:([0-9]+)");
-    std::smatch match;
-    std::string log;
-    const bool up = wait_until([&] {
-      log = read_file(dir_ / "tenant.log");
-      return std::regex_search(log, match, listening) || !child_->running();
-    });
-    INFO(log);
-    REQUIRE(up);
-    REQUIRE(match.size() == 2);
-    port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
-  }
-
-  std::uint16_t port() const { return port_; }
-  const crypto::Bytes& public_key() const { return public_key_; }
-  std::filesystem::path ca() const { return dir_ / "pki/ca.pem"; }
-  std::filesystem::path out(std::string_view name) const { return dir_ / "out" / name; }
-  std::string log() const { return read_file(dir_ / "tenant.log"); }
-  ChildProcess& process() { return *child_; }
-
- private:
-  TempDir dir_;
-  crypto::Bytes public_key_;
-  std::optional<ChildProcess> child_;
-  std::uint16_t port_ = 0;
-};
-
-std::string hello(std::string_view agent = kAgent, std::string_view tenant = kTenant) {
-  boost::json::object message{{"type", "hello"},    {"v", 1},
-                              {"agent_id", agent},  {"tenant_id", tenant},
-                              {"spool_id", kSpool}, {"agent_version", "test"},
-                              {"next_seq", 10}};
-  return boost::json::serialize(message);
-}
-
-boost::json::object json_of(const test::Message& message) {
-  INFO("read error: " << message.error.message());
-  REQUIRE_FALSE(message.error);
-  REQUIRE(message.text);
-  return boost::json::parse(message.data).as_object();
-}
-
-// Connects and says hello; returns the welcome's acked_through.
-std::int64_t welcome(TestAgent& agent, const Tenant& tenant) {
-  REQUIRE_FALSE(agent.connect(tenant.port(), kToken));
-  REQUIRE_FALSE(agent.send_text(hello()));
-  auto answer = json_of(agent.read());
-  REQUIRE(answer.at("type") == "welcome");
-  CHECK(answer.at("v") == 1);
-  return answer.at("acked_through").as_int64();
-}
-
-// A frame of kAgent's batch `seq` carrying `lines`, its header's rows their count.
-crypto::Bytes batch(std::uint64_t seq, crypto::ByteView tenant_public_key, std::string_view lines) {
-  auto header = header_for(seq);
-  header.rows = static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
-  return sealed_frame(header, tenant_public_key, lines);
-}
+using test::wait_until;
+using test::welcome;
 
 const std::string kRows1 =
     "{\"_op\":\"upsert\",\"id\":\"p1.a\"}\n{\"_op\":\"upsert\",\"id\":\"p1.b\"}\n";

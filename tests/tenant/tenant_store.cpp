@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS files (
   path           TEXT PRIMARY KEY,  -- relative to the output directory
   committed_size INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rekey_sweeps (
+  agent_id  TEXT PRIMARY KEY,
+  version   INTEGER NOT NULL,     -- the highest key_version of the agent's stored rekey batches
+  stored    INTEGER NOT NULL,     -- rekey batches stored for the agent, ever
+  swept     INTEGER NOT NULL      -- of those, how many a finished sweep came after
+);
 CREATE TABLE IF NOT EXISTS erasures (
   agent_id  TEXT NOT NULL,
   domain    TEXT NOT NULL,
@@ -487,6 +493,18 @@ Result<void> TenantStore::record_batch(const frame::Header& header, std::string_
       if (auto ran = size->run(); !ran) return ran;
     }
   }
+  if (header.kind == "rekey" && outcome == "stored") {
+    // In the batch's transaction: a crash cannot store the maps and lose the sweep they owe.
+    auto owe = db_.prepare(
+        "INSERT INTO rekey_sweeps (agent_id, version, stored, swept) VALUES (?1, ?2, 1, 0) "
+        "ON CONFLICT (agent_id) DO UPDATE SET version = max(version, excluded.version), "
+        "stored = stored + 1");
+    if (!owe) return tl::unexpected(owe.error());
+    if (auto ran = owe->bind(1, header.agent_id).bind(2, std::int64_t{header.key_version}).run();
+        !ran) {
+      return ran;
+    }
+  }
   if (!erased.empty()) {
     // The first erasure of a token is the one kept: erasing again changes nothing.
     auto erasure = db_.prepare(
@@ -670,8 +688,7 @@ Result<void> TenantStore::rewrite_rows(
   return {};
 }
 
-Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::string& agent_id,
-                                                                  const LineChange& change) {
+Result<std::vector<TenantStore::FileSize>> TenantStore::rows_files_of(std::string_view agent_id) {
   std::vector<FileSize> files;
   auto query = db_.prepare("SELECT path, committed_size FROM files ORDER BY path");
   if (!query) return tl::unexpected(query.error());
@@ -683,9 +700,16 @@ Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::str
     files.push_back(
         {std::string(query->column_text(0)), static_cast<std::uint64_t>(query->column_int(1))});
   }
+  return files;
+}
+
+Result<std::vector<TenantStore::Purge>> TenantStore::write_purges(const std::string& agent_id,
+                                                                  const LineChange& change) {
+  auto files = rows_files_of(agent_id);
+  if (!files) return tl::unexpected(files.error());
   std::vector<Purge> purges;
   std::set<std::filesystem::path> folders;
-  for (const auto& file : files) {
+  for (const auto& file : *files) {
     auto purge = write_purge(file.relative, file.size, change);
     if (!purge) {
       drop_purges(purges);
@@ -825,6 +849,50 @@ Result<std::uint64_t> TenantStore::record_gap(std::string_view agent_id, std::st
   }
   if (auto committed = transaction->commit(); !committed) return tl::unexpected(committed.error());
   return *before;
+}
+
+Result<std::optional<TenantStore::RekeySweep>> TenantStore::rekey_sweep_owed(
+    std::string_view agent_id) {
+  auto select =
+      db_.prepare("SELECT version, stored FROM rekey_sweeps WHERE agent_id = ? AND stored > swept");
+  if (!select) return tl::unexpected(select.error());
+  auto row = select->bind(1, agent_id).step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::nullopt;
+  return RekeySweep{static_cast<std::uint32_t>(select->column_int(0)),
+                    static_cast<std::uint64_t>(select->column_int(1))};
+}
+
+Result<void> TenantStore::settle_rekey_sweep(std::string_view agent_id, const RekeySweep& sweep) {
+  auto update = db_.prepare("UPDATE rekey_sweeps SET swept = max(swept, ?2) WHERE agent_id = ?1");
+  if (!update) return tl::unexpected(update.error());
+  return update->bind(1, agent_id).bind(2, as_sql(sweep.stored)).run();
+}
+
+Result<std::vector<std::string>> TenantStore::pseudonyms_below(std::string_view agent_id,
+                                                               std::uint32_t version) {
+  auto files = rows_files_of(agent_id);
+  if (!files) return tl::unexpected(files.error());
+  std::set<std::string, std::less<>> found;
+  for (const auto& file : *files) {
+    const std::filesystem::path path = out_dir_ / file.relative;
+    const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+      if (errno == ENOENT && file.size == 0) continue;
+      return make_error(ErrorCode::kIo, "cannot open {}: {}", path.string(), errno_text(errno));
+    }
+    const FdCloser closer{in};
+    auto scanned = for_each_line(in, file.size, path, [&](std::uint64_t, std::string_view line) {
+      for_each_token(line, [&](std::size_t, std::string_view token) {
+        const auto token_version = pseudonym_version(token);
+        if (token_version && *token_version < version && !found.contains(token)) {
+          found.emplace(token);
+        }
+      });
+    });
+    if (!scanned) return tl::unexpected(scanned.error());
+  }
+  return std::vector<std::string>(found.begin(), found.end());
 }
 
 Result<void> TenantStore::append_command_result(std::string_view agent_id, std::string_view json) {

@@ -49,6 +49,13 @@
 // never acknowledged, comes again and applies nothing more (no old token is left). A rewrite that
 // grows the file (p9 -> p10) is deleted at recovery, as an uncommitted purge is.
 //
+// Re-key requests (docs/protocol.md, "Re-key requests"): every stored rekey batch owes its agent a
+// sweep, recorded in tenant.db in the batch's own transaction (table rekey_sweeps: per agent the
+// highest key_version of its rekey batches, how many were stored, and how many a finished sweep
+// came after). The session asks the agent for maps of the old pseudonyms still held
+// (pseudonyms_below) and settles the sweep once every part was answered; a sweep cut short (the
+// connection lost, the tenant restarted) is still owed and starts again after the next welcome.
+//
 // Erased tokens stay in memory per agent (loaded at open()); a later rows batch of that agent has
 // every line carrying one of them left out before it is appended (counted, never logged by value).
 // An agent without erasures pays nothing: its lines are not parsed.
@@ -58,9 +65,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -118,6 +126,20 @@ class TenantStore {
                                    std::uint64_t from_seq, std::uint64_t to_seq, std::uint64_t rows,
                                    std::string_view reason);
 
+  // A sweep the agent's stored rekey batches still owe: the key version to map old pseudonyms
+  // to, and the count of rekey batches it answers for (settle_rekey_sweep). Nullopt: none owed.
+  struct RekeySweep {
+    std::uint32_t version = 0;
+    std::uint64_t stored = 0;
+  };
+  Result<std::optional<RekeySweep>> rekey_sweep_owed(std::string_view agent_id);
+  // The sweep begun with `sweep` is done: owed again only once another rekey batch is stored.
+  Result<void> settle_rekey_sweep(std::string_view agent_id, const RekeySweep& sweep);
+  // The distinct pseudonym tokens (p) of a key version below `version` in the agent's rows files,
+  // within their committed sizes, sorted. Memory: the tokens found.
+  Result<std::vector<std::string>> pseudonyms_below(std::string_view agent_id,
+                                                    std::uint32_t version);
+
   // Appends one line (a command_result as JSON) to DIR/<agent_id>/commands.jsonl, fsync'd.
   Result<void> append_command_result(std::string_view agent_id, std::string_view json);
 
@@ -164,6 +186,8 @@ class TenantStore {
       const frame::Header& header, std::string_view plaintext, const LineChange& change,
       std::string_view what, std::span<const ErasedToken> erased,
       const std::function<void(std::uint64_t rows, std::size_t files)>& on_committed);
+  // The agent's rows files and their committed sizes, by path.
+  Result<std::vector<FileSize>> rows_files_of(std::string_view agent_id);
   Result<std::vector<Purge>> write_purges(const std::string& agent_id, const LineChange& change);
   // Purge::rows_removed counts the lines changed (removed or rewritten).
   Result<Purge> write_purge(const std::string& relative, std::uint64_t committed,

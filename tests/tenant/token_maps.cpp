@@ -1,15 +1,12 @@
 #include "tests/tenant/token_maps.hpp"
 
+#include <charconv>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 namespace ferry::tenant {
 namespace {
-
-bool is_token_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
 
 bool is_token(std::string_view text) {
   if (text.empty()) return false;
@@ -49,29 +46,30 @@ Result<std::vector<TokenMapLine>> parse_rekey_lines(std::string_view plaintext) 
   return maps;
 }
 
+std::optional<std::uint32_t> pseudonym_version(std::string_view token) {
+  if (token.size() < 3 || token.front() != 'p') return std::nullopt;
+  const std::size_t dot = token.find('.');
+  if (dot == std::string_view::npos || dot == 1 || dot == token.size() - 1) return std::nullopt;
+  std::uint32_t version = 0;
+  const auto [end, error] = std::from_chars(token.data() + 1, token.data() + dot, version);
+  if (error != std::errc{} || end != token.data() + dot) return std::nullopt;
+  return version;
+}
+
 std::uint64_t rewrite_tokens(std::string_view line, const TokenMapping& mapping,
                              std::string& out) {
   std::uint64_t replaced = 0;
   std::size_t copied = 0;  // line[0, copied) is in `out`
-  std::size_t i = 0;
-  while (i < line.size()) {
-    if (!is_token_char(line[i]) || i == 0 || (line[i - 1] != '"' && line[i - 1] != ',')) {
-      ++i;
-      continue;
-    }
-    std::size_t end = i;
-    while (end < line.size() && is_token_char(line[end])) ++end;
-    if (end < line.size() && (line[end] == '"' || line[end] == ',')) {
-      const auto found = mapping.find(std::string(line.substr(i, end - i)));
-      if (found != mapping.end()) {
-        out.append(line.substr(copied, i - copied));
-        out.append(found->second);
-        copied = end;
-        ++replaced;
-      }
-    }
-    i = end;
-  }
+  std::string key;
+  for_each_token(line, [&](std::size_t at, std::string_view token) {
+    key.assign(token);
+    const auto found = mapping.find(key);
+    if (found == mapping.end()) return;
+    out.append(line.substr(copied, at - copied));
+    out.append(found->second);
+    copied = at + token.size();
+    ++replaced;
+  });
   out.append(line.substr(copied));
   return replaced;
 }

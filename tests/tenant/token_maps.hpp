@@ -9,7 +9,9 @@
 // Pure functions over memory: no I/O, no state, safe from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +35,36 @@ using TokenMapping = std::unordered_map<std::string, std::string>;
 // line when a line is not an object with non-empty string "domain", "old" and "new", or when a
 // token holds a character tokens never hold.
 Result<std::vector<TokenMapLine>> parse_rekey_lines(std::string_view plaintext);
+
+// Whether `c` may be part of a token.
+inline bool is_token_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// Calls `found(offset, token)` for every place of `line` where a token may stand: a run of token
+// characters that a quote or a comma opens and a quote or a comma closes (a whole JSON string, or
+// one element of a list inside one). What is found need not be a token; the caller checks.
+template <class Found>
+void for_each_token(std::string_view line, Found&& found) {
+  std::size_t i = 0;
+  while (i < line.size()) {
+    if (!is_token_char(line[i]) || i == 0 || (line[i - 1] != '"' && line[i - 1] != ',')) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < line.size() && is_token_char(line[end])) ++end;
+    if (end < line.size() && (line[end] == '"' || line[end] == ',')) {
+      found(i, line.substr(i, end - i));
+    }
+    i = end;
+  }
+}
+
+// The key version of a pseudonym token ("p12.xxxx" -> 12); nullopt for anything else (hash
+// tokens included).
+std::optional<std::uint32_t> pseudonym_version(std::string_view token);
 
 // Appends `line` to `out` with every token of `mapping` replaced; returns how many were.
 std::uint64_t rewrite_tokens(std::string_view line, const TokenMapping& mapping, std::string& out);

@@ -1,5 +1,9 @@
 #include "tests/tenant/token_maps.hpp"
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 namespace ferry::tenant {
@@ -41,6 +45,20 @@ TEST_CASE("rewriting replaces whole tokens and list elements only") {
   out.clear();
   CHECK(rewrite_tokens("{\"a\":\"p1.Q\"}", mapping, out) == 0);
   CHECK(out == "{\"a\":\"p1.Q\"}");
+}
+
+TEST_CASE("tokens are found where a row holds them and pseudonyms tell their version") {
+  std::vector<std::string> found;
+  for_each_token(R"({"id":"p1.A","refs":"p12.B,h1.C","n":"xp1.D","k":"p1.E"})",
+                 [&](std::size_t, std::string_view token) { found.emplace_back(token); });
+  // Every quoted run of token characters, keys too: callers look each up or check its form.
+  CHECK(found == std::vector<std::string>{"id", "p1.A", "refs", "p12.B", "h1.C", "n", "xp1.D", "k",
+                                          "p1.E"});
+  CHECK(pseudonym_version("p12.B") == 12u);
+  CHECK(pseudonym_version("p1.") == std::nullopt);
+  CHECK(pseudonym_version("h1.C") == std::nullopt);
+  CHECK(pseudonym_version("px.C") == std::nullopt);
+  CHECK(pseudonym_version("p.C") == std::nullopt);
 }
 
 }  // namespace

@@ -22,31 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// What a stream's stored lines amount to: the last upsert of each key (sourcedId, the key of
-// every OneRoster stream), deletes applied, as the sorted lines of the upserts. A last line
-// without its newline (being written) is left out.
-std::vector<std::string> materialized(std::string_view stored) {
-  std::map<std::string, std::string> rows;
-  std::size_t start = 0;
-  while (start < stored.size()) {
-    const std::size_t end = stored.find('\n', start);
-    if (end == std::string_view::npos) break;  // a line the tenant is still writing
-    const std::string line(stored.substr(start, end - start));
-    start = end + 1;
-    const boost::json::object row = boost::json::parse(line).as_object();
-    const std::string key = boost::json::serialize(row.at("sourcedId"));
-    if (row.at("_op").as_string() == "delete") {
-      rows.erase(key);
-    } else {
-      rows.insert_or_assign(key, line);
-    }
-  }
-  std::vector<std::string> lines;
-  for (auto& [key, line] : rows) lines.push_back(std::move(line));
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
 std::size_t upserts_in(std::string_view text) { return count_of(text, "\"_op\":\"upsert\""); }
 
 TEST_CASE("a key rotation amid a delivery leaves the tenant as a fresh sync under the new key",

@@ -193,19 +193,20 @@ TenantProcess::TenantProcess(const UplinkSite& site, std::vector<std::string> ex
     : site_(site),
       extra_args_(std::move(extra_args)),
       cert_(cert.empty() ? site.server_pem() : std::move(cert)),
-      key_(key.empty() ? site.server_key() : std::move(key)) {}
+      key_(key.empty() ? site.server_key() : std::move(key)),
+      private_keys_({site.tenant_key()}) {}
 
 std::string TenantProcess::log() const { return read_file(site_.dir() / "tenant.log"); }
 
 void TenantProcess::start() {
   REQUIRE_FALSE((child_ && child_->running()));
-  std::vector<std::string> argv = {FERRY_TENANT,    "serve",
-                                   "--listen",      "127.0.0.1:0",
-                                   "--cert",        cert_.string(),
-                                   "--key",         key_.string(),
-                                   "--private-key", site_.tenant_key().string(),
-                                   "--tokens",      site_.tokens().string(),
-                                   "--out",         site_.tenant_out().string()};
+  std::vector<std::string> argv = {FERRY_TENANT, "serve",
+                                   "--listen",   "127.0.0.1:0",
+                                   "--cert",     cert_.string(),
+                                   "--key",      key_.string(),
+                                   "--tokens",   site_.tokens().string(),
+                                   "--out",      site_.tenant_out().string()};
+  for (const auto& file : private_keys_) argv.insert(argv.end(), {"--private-key", file.string()});
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   // The log is appended to across restarts: look for the listening line after what is there.
   const std::size_t before = log().size();
@@ -242,6 +243,28 @@ std::vector<std::string> sorted_lines(std::string_view text) {
     if (end == std::string_view::npos) break;
     text.remove_prefix(end + 1);
   }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::vector<std::string> materialized(std::string_view stored) {
+  std::map<std::string, std::string> rows;
+  std::size_t start = 0;
+  while (start < stored.size()) {
+    const std::size_t end = stored.find('\n', start);
+    if (end == std::string_view::npos) break;  // a line the tenant is still writing
+    const std::string line(stored.substr(start, end - start));
+    start = end + 1;
+    const boost::json::object row = boost::json::parse(line).as_object();
+    const std::string key = boost::json::serialize(row.at("sourcedId"));
+    if (row.at("_op").as_string() == "delete") {
+      rows.erase(key);
+    } else {
+      rows.insert_or_assign(key, line);
+    }
+  }
+  std::vector<std::string> lines;
+  for (auto& [key, line] : rows) lines.push_back(std::move(line));
   std::sort(lines.begin(), lines.end());
   return lines;
 }

@@ -146,6 +146,10 @@ class TenantProcess {
   TenantProcess(const UplinkSite& site, std::vector<std::string> extra_args = {},
                 std::filesystem::path cert = {}, std::filesystem::path key = {});
 
+  // The --private-key files, in order, from the next start() on (default: the site's key).
+  void use_private_keys(std::vector<std::filesystem::path> files) {
+    private_keys_ = std::move(files);
+  }
   // Starts it on a port it picks (127.0.0.1:0; a new one after a kill) and waits until it
   // listens. REQUIREs that it does within the deadline.
   void start();
@@ -161,6 +165,7 @@ class TenantProcess {
   std::vector<std::string> extra_args_;
   std::filesystem::path cert_;
   std::filesystem::path key_;
+  std::vector<std::filesystem::path> private_keys_;
   std::optional<ChildProcess> child_;
   std::uint16_t port_ = 0;
 };
@@ -180,6 +185,11 @@ void check_stored(const UplinkSite& site, const std::map<std::string, std::strin
 // is empty.
 void deliver_to_late_tenant(const UplinkSite& site, ChildProcess& run, TcpProxy& front,
                             const std::map<std::string, std::string>& expected);
+
+// What a stream's stored lines amount to: the last upsert of each key (sourcedId, the key of
+// every OneRoster stream), deletes applied, as the sorted lines of the upserts. A last line
+// without its newline (being written) is left out.
+std::vector<std::string> materialized(std::string_view stored);
 
 // Total lines and bytes of a preview() result.
 std::size_t total_lines(const std::map<std::string, std::string>& rows);

@@ -87,3 +87,46 @@ TEST_CASE("a malformed message from the tenant is an error that says what is wro
   CHECK(parse_incoming(R"({"type":"nack","seq":1,"batch_id":"b","retry":"yes"})").error().message ==
         "'nack' message: 'retry' is not true or false");
 }
+
+TEST_CASE("welcome may name the tenant key it wants batches sealed to") {
+  auto named =
+      parse_incoming(R"({"type":"welcome","v":1,"acked_through":0,"key_id":"300c9c9603b92a4b"})");
+  REQUIRE(named);
+  CHECK(std::get<Welcome>(*named).key_id == "300c9c9603b92a4b");
+  auto unnamed = parse_incoming(R"({"type":"welcome","v":1,"acked_through":0})");
+  REQUIRE(unnamed);
+  CHECK(std::get<Welcome>(*unnamed).key_id.empty());
+  CHECK(parse_incoming(R"({"type":"welcome","acked_through":0,"key_id":7})").error().message ==
+        "'welcome' message: 'key_id' is not a string");
+}
+
+TEST_CASE("a rekey_request is parsed with its tokens and an oversized one is not copied") {
+  auto request =
+      parse_incoming(R"({"type":"rekey_request","id":"r-1","tokens":["p1.abc","h1.def"]})");
+  REQUIRE(request);
+  const auto& parsed = std::get<RekeyRequest>(*request);
+  CHECK(parsed.id_json == R"("r-1")");
+  CHECK(parsed.count == 2);
+  CHECK(parsed.tokens == std::vector<std::string>{"p1.abc", "h1.def"});
+
+  std::string many = R"({"type":"rekey_request","id":9,"tokens":[)";
+  for (std::size_t i = 0; i <= kMaxRekeyTokens; ++i) many += i == 0 ? "\"p1.x\"" : ",\"p1.x\"";
+  many += "]}";
+  auto oversized = parse_incoming(many);
+  REQUIRE(oversized);
+  CHECK(std::get<RekeyRequest>(*oversized).count == kMaxRekeyTokens + 1);
+  CHECK(std::get<RekeyRequest>(*oversized).tokens.empty());
+
+  CHECK(parse_incoming(R"({"type":"rekey_request","id":1,"tokens":"p1.a"})").error().message ==
+        "'rekey_request' message: 'tokens' is not an array");
+  CHECK(parse_incoming(R"({"type":"rekey_request","id":1,"tokens":[1]})").error().message ==
+        "'rekey_request' message: 'tokens' holds a non-string");
+  CHECK(parse_incoming(R"({"type":"rekey_request","tokens":[]})").error().message ==
+        "'rekey_request' message: rekey_request without a string or number 'id'");
+}
+
+TEST_CASE("rekey_result is written as the protocol shows it") {
+  CHECK(rekey_result_json(R"("r-1")", true, {3, 1, 2, 57}, "3 of 6 tokens mapped") ==
+        R"({"type":"rekey_result","id":"r-1","ok":true,"mapped":3,"unknown":1,"current":2,)"
+        R"("seq":57,"message":"3 of 6 tokens mapped"})");
+}

@@ -155,6 +155,27 @@ TEST_CASE("tenant_public_key_file is read and decoded") {
   CHECK(loaded->uplink.tenant_public_key_file == key_file);
 }
 
+TEST_CASE("tenant_next_public_key is optional and checked as tenant_public_key is") {
+  ferry::test::TempDir dir;
+  const std::string base = "  token: x\n  tenant_public_key: " + std::string(kKey) + "\n";
+  auto without = load_config_text(uplink(base), dir / "ferry.yaml", test_catalog());
+  REQUIRE(without);
+  CHECK(without->uplink.tenant_next_public_key.empty());
+  const auto key_file = dir.write("next.pub", std::string(kKey) + "\n");
+  auto from_file = load_config_text(uplink(base + "  tenant_next_public_key_file: next.pub\n"),
+                                    dir / "ferry.yaml", test_catalog());
+  REQUIRE(from_file);
+  CHECK(from_file->uplink.tenant_next_public_key.size() == 32);
+  CHECK(from_file->uplink.tenant_next_public_key_file == key_file);
+  CHECK(diagnostics_of(uplink(base + "  tenant_next_public_key: not-base64!\n")) ==
+        Lines{"ferry.yaml:6:27: uplink.tenant_next_public_key is not valid base64: copy the public "
+              "key exactly as `ferry-tenant keygen` printed it"});
+  CHECK(diagnostics_of(uplink(base + "  tenant_next_public_key: " + std::string(kKey) +
+                              "\n  tenant_next_public_key_file: next.pub\n")) ==
+        Lines{"ferry.yaml:7:3: set either uplink.tenant_next_public_key or "
+              "uplink.tenant_next_public_key_file, not both"});
+}
+
 TEST_CASE("client_cert and client_key go together and must be readable") {
   ferry::test::TempDir dir;
   const auto cert = dir.write("client.pem", "cert");

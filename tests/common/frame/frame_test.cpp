@@ -34,6 +34,55 @@ TEST_CASE("the frame header carries every key of SPEC section 5 in order") {
   CHECK(parsed->stream == "users");
 }
 
+TEST_CASE("a tenant key id is the hex of the first 8 bytes of the public key's SHA-256") {
+  // RFC 7748 section 6.1: Alice's public key.
+  const crypto::Bytes alice = {0x85, 0x20, 0xf0, 0x09, 0x89, 0x30, 0xa7, 0x54, 0x74, 0x8b, 0x7d,
+                               0xdc, 0xb4, 0x3e, 0xf7, 0x5a, 0x0d, 0xbf, 0x3a, 0x0d, 0x26, 0x38,
+                               0x1a, 0xf4, 0xeb, 0xa4, 0xa9, 0x8e, 0xaa, 0x9b, 0x4e, 0x6a};
+  CHECK(tenant_key_id(alice).value() == "300c9c9603b92a4b");
+  CHECK(is_key_id("300c9c9603b92a4b"));
+  CHECK_FALSE(is_key_id("300C9C9603B92A4B"));
+  CHECK_FALSE(is_key_id("300c9c96"));
+}
+
+TEST_CASE("the header round-trips with and without tenant_key_id") {
+  Header named = sample_header();
+  named.tenant_key_id = "300c9c9603b92a4b";
+  const std::string json = named.to_json();
+  CHECK(
+      json.ends_with(R"("created_at":"2026-11-23T10:00:00Z","tenant_key_id":"300c9c9603b92a4b"})"));
+  auto parsed = Header::from_json(json);
+  REQUIRE(parsed);
+  CHECK(parsed->tenant_key_id == "300c9c9603b92a4b");
+  CHECK(parsed->to_json() == json);
+
+  // As agents from before the key id wrote it: accepted, the id empty, written back the same.
+  auto older = Header::from_json(sample_header().to_json());
+  REQUIRE(older);
+  CHECK(older->tenant_key_id.empty());
+  CHECK(older->to_json() == sample_header().to_json());
+
+  std::string wrong = json;
+  wrong.replace(wrong.find("300c9c9603b92a4b"), 16, "not-a-key-id");
+  CHECK_THAT(Header::from_json(wrong).error().message, Catch::Contains("tenant_key_id"));
+}
+
+TEST_CASE("a frame names the key it is sealed to and refuses to name another") {
+  auto tenant = crypto::x25519_generate_keypair();
+  auto other = crypto::x25519_generate_keypair();
+  Header header = sample_header();
+  header.tenant_key_id = tenant_key_id(tenant->public_key).value();
+  auto frame = seal(header, tenant->public_key, *zstd_compress("{}\n"));
+  REQUIRE(frame);
+  auto opened = open(*frame, tenant->private_key);
+  REQUIRE(opened);
+  CHECK(opened->header.tenant_key_id == header.tenant_key_id);
+
+  auto mislabelled = seal(header, other->public_key, *zstd_compress("{}\n"));
+  REQUIRE_FALSE(mislabelled);
+  CHECK(mislabelled.error().code == ErrorCode::kInternal);
+}
+
 TEST_CASE("a sealed frame opens with the tenant's private key and yields the rows") {
   auto tenant = crypto::x25519_generate_keypair();
   REQUIRE(tenant);
