@@ -298,6 +298,7 @@ void check_uplink(const config::Settings& settings, CheckReport& report) {
     return;
   }
   target->connect_timeout = kStepTimeout;
+  target->ca_file = uplink_settings.ca_file;
   target->idle_timeout = kStepTimeout;
   // A ca_file or client certificate that cannot be used is reported first, so that a network
   // failure does not hide it.

@@ -112,6 +112,7 @@ json::object status_json(const StatusInputs& in) {
     uplink["bytes_acked"] = in.uplink->bytes_acked;
     // Which tenant public key new batches are sealed to (docs/protocol.md).
     uplink["sealing_key_id"] = text_or_null(in.uplink->sealing_key_id);
+    uplink["last_delivered_at"] = time_or_null(in.uplink->last_delivered);
   } else {
     uplink["state"] = "disabled";
     uplink["url"] = settings.uplink.url;
@@ -216,6 +217,12 @@ std::string render_status(const json::object& status) {
   if (state == "connected") line += fmt::format(" ({})", string_of(uplink, "tls_version"));
   line += fmt::format("  {}  acked through seq {}", string_of(uplink, "url"),
                       number_at(uplink, "acked_through"));
+  if (const json::value* delivered = uplink.if_contains("last_delivered_at");
+      delivered != nullptr && delivered->is_string()) {
+    line += fmt::format(", last delivered {}", short_time(uplink, "last_delivered_at"));
+  } else if (state != "disabled") {
+    line += ", last delivered: nothing since the agent started";
+  }
   if (state == "backoff")
     line += fmt::format("  next attempt {}", short_time(uplink, "next_attempt_at"));
   out += line + "\n";

@@ -14,6 +14,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <fmt/format.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -62,7 +63,7 @@ std::string days_from_now(TimePoint when) {
 }
 
 std::string certificate_hint(long verify_result, const DialTarget& target,
-                             const std::optional<TimePoint>& expires) {
+                             const std::optional<TimePoint>& expires, const std::string& issuer) {
   switch (verify_result) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
@@ -82,23 +83,35 @@ std::string certificate_hint(long verify_result, const DialTarget& target,
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-      return ": it does not chain to a trusted CA; set uplink.ca_file to the tenant's CA "
-             "certificate (or, behind a TLS-inspecting proxy, to that proxy's CA)";
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+      const std::string by = issuer.empty() ? "" : fmt::format(" (it is issued by {})", issuer);
+      if (target.ca_file) {
+        return fmt::format(
+            ": it does not chain to a trusted CA in uplink.ca_file {}{}: put the tenant's CA "
+            "certificate in that file (or, behind a TLS-inspecting proxy, that proxy's CA)",
+            target.ca_file->string(), by);
+      }
+      return fmt::format(
+          ": it does not chain to a trusted CA of this machine's trust store{}; set "
+          "uplink.ca_file to the tenant's CA certificate (or, behind a TLS-inspecting proxy, to "
+          "that proxy's CA)",
+          by);
+    }
     default:
       return "";
   }
 }
 
 tl::unexpected<DialError> tls_failure(const error_code& ec, SSL* ssl, const DialTarget& target,
-                                      const std::optional<TimePoint>& expires) {
+                                      const std::optional<TimePoint>& expires,
+                                      const std::string& issuer) {
   const long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
     return failure(
         DialFailure::kCertificate,
         fmt::format("the server certificate of {} is not accepted: {}{}",
                     authority(target.host, target.port), X509_verify_cert_error_string(verify),
-                    certificate_hint(verify, target, expires)));
+                    certificate_hint(verify, target, expires, issuer)));
   }
   if (ec.category() == net::error::get_ssl_category()) {
     const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
@@ -112,6 +125,21 @@ tl::unexpected<DialError> tls_failure(const error_code& ec, SSL* ssl, const Dial
   }
   return failure(DialFailure::kTls, fmt::format("TLS handshake with {} failed: {}",
                                                 authority(target.host, target.port), ec.message()));
+}
+
+// "CN=Some CA,O=..." (RFC 2253), or "" when it cannot be printed.
+std::string name_of(const X509_NAME* name) {
+  if (name == nullptr) return {};
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return {};
+  std::string text;
+  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    if (size > 0) text.assign(data, static_cast<std::size_t>(size));
+  }
+  BIO_free(bio);
+  return text;
 }
 
 std::optional<TimePoint> not_after_of(X509* certificate) {
@@ -297,11 +325,13 @@ net::awaitable<tl::expected<Dialed, DialError>> tls_step(net::ssl::context& tls,
   }
   // Only records the certificate's expiry; the verdict stays OpenSSL's (chain, host, dates).
   auto seen = std::make_shared<std::optional<TimePoint>>();
+  auto issuer = std::make_shared<std::string>();  // of the server's certificate, for messages
   error_code ec;
   ws->next_layer().set_verify_callback(
-      [seen](bool preverified, net::ssl::verify_context& context) {
+      [seen, issuer](bool preverified, net::ssl::verify_context& context) {
         if (X509* leaf = X509_STORE_CTX_get0_cert(context.native_handle())) {
           *seen = not_after_of(leaf);
+          *issuer = name_of(X509_get_issuer_name(leaf));
         }
         return preverified;
       },
@@ -310,7 +340,7 @@ net::awaitable<tl::expected<Dialed, DialError>> tls_step(net::ssl::context& tls,
   co_await ws->next_layer().async_handshake(net::ssl::stream_base::client,
                                             net::redirect_error(net::use_awaitable, ec));
   if (expires != nullptr) *expires = *seen;
-  if (ec) co_return tls_failure(ec, ssl, target, *seen);
+  if (ec) co_return tls_failure(ec, ssl, target, *seen, *issuer);
   ERR_clear_error();
   beast::get_lowest_layer(*ws).expires_never();
   Dialed dialed;

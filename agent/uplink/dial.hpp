@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,7 @@ struct DialTarget {
   std::string token;
   std::chrono::milliseconds connect_timeout{30'000};  // each step before the upgrade
   std::chrono::milliseconds idle_timeout{45'000};     // ping at half, drop at all of it
+  std::optional<std::filesystem::path> ca_file;       // uplink.ca_file, named in messages
 };
 
 enum class DialFailure {

@@ -285,6 +285,7 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
       ++s.batches_acked;
       s.rows_acked += it->rows;
       s.bytes_acked += it->bytes;
+      s.last_delivered = std::chrono::system_clock::now();
     });
     c.in_flight.erase(it);
     c.acked_any = true;
@@ -810,6 +811,7 @@ Result<std::unique_ptr<Uplink>> Uplink::create(const config::Settings& settings,
   auto target = make_dial_target(settings.uplink.url, settings.uplink.proxy, settings.uplink.token);
   if (!target) return make_error(ErrorCode::kConfig, "{}", target.error());
   target->idle_timeout = settings.uplink.idle_timeout;
+  target->ca_file = settings.uplink.ca_file;
   target->connect_timeout =
       std::min<std::chrono::milliseconds>(std::chrono::seconds(30), settings.uplink.idle_timeout);
   auto impl = std::make_unique<Impl>(settings, spool, std::move(hooks), std::move(*tls),

@@ -53,6 +53,8 @@ struct Status {
   std::uint64_t bytes_acked = 0;
   std::uint64_t batches_rejected = 0;
   std::optional<std::chrono::system_clock::time_point> next_attempt;  // while in backoff
+  // When the tenant last acknowledged a batch (this process); nullopt before the first.
+  std::optional<std::chrono::system_clock::time_point> last_delivered;
 };
 
 struct CommandResult {

@@ -6,6 +6,7 @@
 #include "common/config/text.hpp"
 #include "common/config/url.hpp"
 #include "common/crypto/base64.hpp"
+#include "common/crypto/pem.hpp"
 #include "common/crypto/x25519.hpp"
 
 namespace ferry::config::detail {
@@ -187,9 +188,25 @@ std::optional<std::filesystem::path> read_readable_file(Context& ctx, const Entr
   return path;
 }
 
+// A CA file must hold certificates: found at validation, not first at the agent's connection.
+std::optional<std::filesystem::path> read_ca_file(Context& ctx, const Entry& entry) {
+  auto path = read_readable_file(ctx, entry);
+  if (!path) return std::nullopt;
+  auto text = fs::read_small_file(*path, 16 * 1024 * 1024);
+  if (!text) {
+    ctx.error(entry.value_at(), "{}: {}", entry.label, text.error().message);
+    return std::nullopt;
+  }
+  if (auto certificates = crypto::count_pem_certificates(*text); !certificates) {
+    ctx.error(entry.value_at(), "{}: {} {}", entry.label, path->string(),
+              certificates.error().message);
+    return std::nullopt;
+  }
+  return path;
+}
+
 void decode_tls_files(Context& ctx, const MapReader& map, UplinkSettings& uplink) {
-  if (const Entry* ca_file = map.find("ca_file"))
-    uplink.ca_file = read_readable_file(ctx, *ca_file);
+  if (const Entry* ca_file = map.find("ca_file")) uplink.ca_file = read_ca_file(ctx, *ca_file);
   const Entry* cert = map.find("client_cert");
   const Entry* key = map.find("client_key");
   if ((cert == nullptr) != (key == nullptr)) {

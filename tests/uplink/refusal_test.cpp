@@ -67,8 +67,11 @@ TEST_CASE("a certificate of another CA is refused", "[uplink][refusal]") {
   REQUIRE(other);
   const auto other_ca = site.dir().write("pki/other-ca.pem", other->cert_pem);
   TenantProcess tenant(site);
+  // The message names the file and who issued the server's certificate.
   check_refused(site, tenant, {.ca_file = other_ca},
-                {"not accepted", "does not chain to a trusted CA"});
+                {"not accepted", "does not chain to a trusted CA in uplink.ca_file " +
+                                     other_ca.string(),
+                 "it is issued by CN=Ferry uplink test CA"});
 }
 
 // The server certificate of the next two test cases: for other.example only.

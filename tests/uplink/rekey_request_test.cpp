@@ -199,7 +199,7 @@ TEST_CASE("a pseudonym no source carries any more is mapped at the tenant by its
   REQUIRE(left.exit_code == 0);
   REQUIRE(count_of(site.stored("users"), leaver_v1) > 0);
 
-  const auto rotated = site.ferry({"keys", "rotate"});
+  const auto rotated = site.ferry({"keys", "rotate", "--yes"});
   INFO(rotated.out << rotated.err);
   REQUIRE(rotated.exit_code == 0);
   auto run = site.start_run();
@@ -239,7 +239,7 @@ TEST_CASE("a rekey request counts the tokens it cannot map and a larger one is r
   TcpProxy front;
   site.configure({.port = front.port()});
   const std::string old_token = token_of(site, "user", "u-visitor");
-  REQUIRE(site.ferry({"keys", "rotate"}).exit_code == 0);
+  REQUIRE(site.ferry({"keys", "rotate", "--yes"}).exit_code == 0);
   const std::string new_token = token_of(site, "user", "u-visitor");
   site.dir().write("mixed.tokens", old_token + "\n" + new_token + "\nh1.abc\nnot-a-token\n");
   std::string many;

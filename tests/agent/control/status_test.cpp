@@ -173,6 +173,8 @@ TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values"
   up.url = config.uplink.url;
   up.tls_version = "TLSv1.3";
   up.acked_through = 41;
+  up.last_delivered = at(70);
+  up.sealing_key_id = "0123456789abcdef";
   in.uplink = up;
   spool::Stats stats;
   stats.batches = 2;
@@ -196,6 +198,10 @@ TEST_CASE("status JSON has every key of SPEC section 8, with the agent's values"
   CHECK(uplink.at("acked_through").as_uint64() == 41);
   CHECK(uplink.at("last_error").is_null());
   CHECK(uplink.at("url") == "wss://ingest.example.org/v1/agent");
+  CHECK(uplink.at("last_delivered_at").is_string());
+  CHECK(uplink.at("sealing_key_id") == "0123456789abcdef");
+  CHECK(control::render_status(status).find("acked through seq 41, last delivered ") !=
+        std::string::npos);
   const auto& spool = status.at("spool").as_object();
   CHECK(spool.at("batches").as_uint64() == 2);
   CHECK(spool.at("bytes").as_uint64() == 5000);
