@@ -13,7 +13,7 @@ namespace ferry::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {kConfigOption,
-                                   {"source", 's', "NAME", "the source to preview"},
+                                   {"source", 's', "NAME", "the source to preview (may be left out when there is one)"},
                                    {"stream", '\0', "NAME", "only this stream"},
                                    {"limit", 'n', "N", "at most N rows per stream (default: all)"},
                                    kHelpOption};
@@ -166,7 +166,7 @@ const CommandSpec& preview_command() {
   static const CommandSpec spec{
       .name = "preview",
       .summary = "print rows exactly as they would be sent; spools and sends nothing",
-      .usage = "ferry preview [-c FILE] --source NAME [--stream S] [--limit N]",
+      .usage = "ferry preview [-c FILE] [--source NAME] [--stream S] [--limit N]",
       .details =
           "JSON lines on stdout, after every transform, with \"_op\". On stderr: the source\n"
           "columns the policy drops, policy fields the source does not have, and the bad\n"

@@ -7,6 +7,7 @@
 
 #include "agent/policy/compiled_policy.hpp"
 #include "agent/policy/json_escape.hpp"
+#include "agent/pipeline/rekey_maps.hpp"
 #include "agent/pipeline/resume_state.hpp"
 #include "agent/pipeline/stream_policy.hpp"
 #include "common/crypto/sha256.hpp"
@@ -299,9 +300,11 @@ class SourceRun final : public connectors::RowSink {
     commit.erasures = erasures_;
     if (maps_.has_pending()) {
       // Maps first: the tenant applies them before the rows carrying the new tokens.
-      auto maps = map_batch();
-      if (!maps) return tl::unexpected(maps.error());
-      commit.batches.push_back(std::move(*maps));
+      MapBatches maps(tokens_.version());
+      for (const policy::TokenMap& map : maps_.take()) maps.add(map);
+      auto batches = maps.take(/*last=*/true);
+      if (!batches) return tl::unexpected(batches.error());
+      for (spool::NewBatch& batch : *batches) commit.batches.push_back(std::move(batch));
     }
     if (batch_rows_ > 0) {
       auto compressed = frame::zstd_compress(batch_text_, kBatchZstdLevel);
@@ -323,25 +326,6 @@ class SourceRun final : public connectors::RowSink {
     batch_text_.clear();
     batch_rows_ = 0;
     return {};
-  }
-
-  // The hash maps recorded since the last commit, as one rekey batch.
-  Result<spool::NewBatch> map_batch() {
-    std::string text;
-    std::uint64_t rows = 0;
-    for (const policy::TokenMap& map : maps_.take()) {
-      policy::append_map_line(text, map);
-      text.push_back('\n');
-      ++rows;
-    }
-    auto compressed = frame::zstd_compress(text, kBatchZstdLevel);
-    if (!compressed) return tl::unexpected(compressed.error());
-    spool::NewBatch batch;
-    batch.kind = "rekey";
-    batch.rows = rows;
-    batch.key_version = tokens_.version();
-    batch.compressed = std::move(*compressed);
-    return batch;
   }
 
   // Keys stored for this stream that this run did not see: deletes, unless too many.

@@ -18,6 +18,7 @@
 #include "common/crypto/tokens.hpp"
 #include "common/crypto/x25519.hpp"
 #include "common/frame/frame.hpp"
+#include "tests/agent/support/test_spool.hpp"
 #include "tests/integration/csv_table.hpp"
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/tcp_proxy.hpp"
@@ -42,13 +43,7 @@ struct Answering {
   std::string made;
 
   Answering() {
-    spool::Options options;
-    options.path = dir / "spool.db";
-    options.agent_id = "school-042";
-    options.tenant_id = "district-7";
-    options.tenant_public_key = tenant.public_key;
-    spool::OpenReport report;
-    spool = std::move(spool::Spool::open(options, report).value());
+    spool = test::open_test_spool(dir / "spool.db", tenant.public_key);
     settings.agent.data_dir = dir.path();
     config::SourceSettings source;
     source.name = "sis";

@@ -11,6 +11,7 @@
 #include "agent/cli/check_report.hpp"
 #include "agent/spool/spool.hpp"
 #include "common/crypto/x25519.hpp"
+#include "tests/agent/support/test_spool.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::cli {
@@ -43,13 +44,7 @@ struct Site {
   }
 
   void open_spool() {
-    spool::Options options;
-    options.path = dir / "spool.db";
-    options.agent_id = "school-042";
-    options.tenant_id = "district-7";
-    options.tenant_public_key = crypto::x25519_generate_keypair().value().public_key;
-    spool::OpenReport report;
-    spool = std::move(spool::Spool::open(options, report).value());
+    spool = test::open_test_spool(dir / "spool.db", crypto::x25519_generate_keypair().value().public_key);
   }
 
   std::string check_text(Time now) {

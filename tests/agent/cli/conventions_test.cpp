@@ -1,7 +1,11 @@
 // The command-line conventions admins expect (issue 15), checked over every command `ferry --help`
 // lists: `ferry CMD --help`, `ferry help CMD` and `ferry GROUP --help` print help and exit 0; an
 // unknown option is one line naming the command, exit 2, never "ferry: ferry ..."; a mistyped
-// command gets a did-you-mean; bare `ferry` prints the overview and exits 0.
+// command gets a did-you-mean; bare `ferry` prints the overview and exits 0; a configuration
+// file that is missing, does not parse or does not validate is exit 2 in every command that
+// reads one, naming the file.
+#include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -9,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace ferry {
 namespace {
@@ -90,6 +95,39 @@ TEST_CASE("groups bare ferry and mistyped commands get help rather than a bare r
   const auto sub_typo = ferry({"keys", "rotat"});
   CHECK(sub_typo.exit_code == 2);
   CHECK_THAT(sub_typo.err, Contains("did you mean 'keys rotate'?"));
+}
+
+TEST_CASE("every command refuses a missing or broken configuration with exit 2") {
+  test::TempDir dir;
+  const std::string missing = (dir / "missing.yaml").string();
+  const std::string unparsable = dir.write("unparsable.yaml", "agent:\n  id: [school\n").string();
+  const std::string invalid = dir.write("invalid.yaml", "agent:\n  idd: school-042\n").string();
+  // What each command needs besides -c to get as far as reading the configuration.
+  const std::map<std::string, std::vector<std::string>> arguments = {
+      {"erase", {"--domain", "user", "student-1"}},
+      {"reveal", {"--domain", "user", "AAAA"}},
+      {"pseudonymize", {"--domain", "user", "student-1"}},
+      {"diagnose", {"--out", (dir / "bundle.tar.gz").string()}},
+      {"keys export", {"--out", (dir / "keys.export").string()}},
+      {"keys import", {(dir / "keys.export").string()}},
+      {"keys rotate", {"--yes"}},
+  };
+  const auto commands = listed_commands();
+  for (const std::string& command : commands) {
+    for (const std::string& config : {missing, unparsable, invalid}) {
+      INFO(command << " -c " << config);
+      auto args = words_of(command);
+      args.insert(args.end(), {"-c", config});
+      if (auto extra = arguments.find(command); extra != arguments.end()) {
+        args.insert(args.end(), extra->second.begin(), extra->second.end());
+      }
+      const auto refused = ferry(args);
+      CHECK(refused.exit_code == 2);
+      CHECK_THAT(refused.out + refused.err, Contains(config + ":"));
+    }
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "bundle.tar.gz"));
+  CHECK_FALSE(std::filesystem::exists(dir / "keys.export"));
 }
 
 }  // namespace

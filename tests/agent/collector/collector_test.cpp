@@ -9,6 +9,7 @@
 
 #include "common/crypto/x25519.hpp"
 #include "tests/agent/support/scripted_source.hpp"
+#include "tests/agent/support/test_spool.hpp"
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -49,13 +50,7 @@ struct Site {
       settings.sources.push_back(source);
       scripts[name] = std::make_shared<test::Script>();
     }
-    spool::Options options;
-    options.path = dir / "spool.db";
-    options.agent_id = "school-042";
-    options.tenant_id = "district-7";
-    options.tenant_public_key = crypto::x25519_generate_keypair().value().public_key;
-    spool::OpenReport report;
-    spool = std::move(spool::Spool::open(options, report).value());
+    spool = test::open_test_spool(dir / "spool.db", crypto::x25519_generate_keypair().value().public_key);
   }
 
   std::unique_ptr<Collector> collector(bool scheduled = true) {

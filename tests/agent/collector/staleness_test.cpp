@@ -10,6 +10,7 @@
 #include "agent/collector/collector.hpp"
 #include "common/crypto/x25519.hpp"
 #include "tests/agent/support/scripted_source.hpp"
+#include "tests/agent/support/test_spool.hpp"
 #include "tests/netfault/wait_until.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -47,13 +48,7 @@ struct Site {
   }
 
   void open_spool() {
-    spool::Options options;
-    options.path = dir / "spool.db";
-    options.agent_id = "school-042";
-    options.tenant_id = "district-7";
-    options.tenant_public_key = tenant.public_key;
-    spool::OpenReport report;
-    spool = std::move(spool::Spool::open(options, report).value());
+    spool = test::open_test_spool(dir / "spool.db", tenant.public_key);
   }
 
   std::unique_ptr<Collector> collector() {

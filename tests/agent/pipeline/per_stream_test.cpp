@@ -8,6 +8,7 @@
 #include "common/crypto/x25519.hpp"
 #include "common/frame/frame.hpp"
 #include "tests/agent/support/scripted_source.hpp"
+#include "tests/agent/support/test_spool.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::pipeline {
@@ -23,13 +24,7 @@ struct Site {
   test::ScriptedSource source{script};
 
   Site() {
-    spool::Options options;
-    options.path = dir / "spool.db";
-    options.agent_id = "school-042";
-    options.tenant_id = "district-7";
-    options.tenant_public_key = tenant.public_key;
-    spool::OpenReport report;
-    spool = std::move(spool::Spool::open(options, report).value());
+    spool = test::open_test_spool(dir / "spool.db", tenant.public_key);
     settings.name = "sis";
     settings.type = "scripted";
     settings.mass_delete_percent = 100;

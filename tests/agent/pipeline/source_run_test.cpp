@@ -11,6 +11,7 @@
 #include "common/sqlite/database.hpp"
 #include "common/crypto/x25519.hpp"
 #include "common/frame/frame.hpp"
+#include "tests/agent/support/test_spool.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::pipeline {
@@ -78,13 +79,7 @@ struct Fixture {
   ScriptedSource source;
 
   Fixture() {
-    spool::Options o;
-    o.path = dir / "spool.db";
-    o.agent_id = "school-042";
-    o.tenant_id = "district-7";
-    o.tenant_public_key = tenant.public_key;
-    spool::OpenReport report;
-    spool = std::move(spool::Spool::open(o, report).value());
+    spool = test::open_test_spool(dir / "spool.db", tenant.public_key);
     settings.name = "sis";
     settings.type = "test";
     config::StreamSettings users;
