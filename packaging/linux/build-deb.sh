@@ -7,6 +7,14 @@
 #   FERRY_PACKAGE_VERSION=0.0.1 bash packaging/linux/build-deb.sh OUT_DIR
 #       the same tree packaged with another version (the upgrade test installs a lower one
 #       first); only the packages are made again, nothing is recompiled
+#   bash packaging/linux/build-deb.sh --from-build build/release [OUT_DIR]
+#       packages the binaries of an existing build tree instead of compiling them again: what
+#       CI does with the release preset's tree, whose binaries the tests ran. The tree must have
+#       been configured with FERRY_HARDENING (the release preset does: cmake/FerryHardening.cmake
+#       has Debian's hardening flags); it is configured again for packaging (prefix /usr, man
+#       pages), which recompiles nothing. hardening-check verifies the binaries either way. The
+#       packager's own build, from dpkg-buildflags, is the default above (the extended suite's
+#       package part builds and installs that one).
 # Needs the build dependencies and the packaging tools:
 #   bash packaging/install-build-deps.sh --package
 # FERRY_JOBS sets the build's parallel jobs (default: nproc).
@@ -14,6 +22,24 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 build="$root/build/package"
+from_build=""
+if [[ ${1:-} == --from-build ]]; then
+  if [[ -z ${2:-} ]]; then
+    echo "build-deb: --from-build needs a build tree, e.g. --from-build build/release" >&2
+    exit 2
+  fi
+  from_build=$(cd "$2" 2>/dev/null && pwd) || {
+    echo "build-deb: --from-build $2: no such folder" >&2
+    exit 1
+  }
+  if ! grep -q '^FERRY_HARDENING:BOOL=ON$' "$from_build/CMakeCache.txt" 2>/dev/null; then
+    echo "build-deb: --from-build $2: not a build tree configured with FERRY_HARDENING=ON" \
+      "(configure it with: cmake --preset release)" >&2
+    exit 1
+  fi
+  build=$from_build
+  shift 2
+fi
 out=${1:-$build/deb}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -70,21 +96,34 @@ if [[ -z "${SOURCE_DATE_EPOCH:-}" ]]; then
   export SOURCE_DATE_EPOCH
 fi
 
-echo "== build-deb: configure $build (CMAKE_BUILD_TYPE=None, no preset)"
-echo "   CXXFLAGS: $cxxflags"
-echo "   LDFLAGS:  $ldflags"
-cmake -S "$root" -B "$build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=None \
-  -DCMAKE_INSTALL_PREFIX=/usr \
-  -DCMAKE_CXX_FLAGS="$cxxflags" \
-  -DCMAKE_EXE_LINKER_FLAGS="$ldflags" \
-  -DFERRY_BUILD_TESTS=OFF \
-  -DFERRY_BUILD_TENANT=ON \
-  -DFERRY_MAN_PAGES=ON \
-  -DFERRY_PACKAGE_VERSION="${FERRY_PACKAGE_VERSION:-}" >/dev/null
+if [[ -n $from_build ]]; then
+  # The tree keeps its own flags (its preset's, with FERRY_HARDENING); packaging needs only the
+  # install prefix, the man pages and ferry-tenant, none of which recompiles anything.
+  echo "== build-deb: configure $build for packaging (its own flags, FERRY_HARDENING=ON)"
+  cmake -S "$root" -B "$build" \
+    -DCMAKE_INSTALL_PREFIX=/usr \
+    -DFERRY_BUILD_TENANT=ON \
+    -DFERRY_MAN_PAGES=ON \
+    -DFERRY_PACKAGE_VERSION="${FERRY_PACKAGE_VERSION:-}" >/dev/null
+  echo "== build-deb: build ferry, ferry-tenant, man pages ($jobs jobs)"
+  cmake --build "$build" -j "$jobs" --target ferry ferry-tenant ferry-docs
+else
+  echo "== build-deb: configure $build (CMAKE_BUILD_TYPE=None, no preset)"
+  echo "   CXXFLAGS: $cxxflags"
+  echo "   LDFLAGS:  $ldflags"
+  cmake -S "$root" -B "$build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=None \
+    -DCMAKE_INSTALL_PREFIX=/usr \
+    -DCMAKE_CXX_FLAGS="$cxxflags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$ldflags" \
+    -DFERRY_BUILD_TESTS=OFF \
+    -DFERRY_BUILD_TENANT=ON \
+    -DFERRY_MAN_PAGES=ON \
+    -DFERRY_PACKAGE_VERSION="${FERRY_PACKAGE_VERSION:-}" >/dev/null
 
-echo "== build-deb: build ferry, ferry-tenant, man pages ($jobs jobs)"
-cmake --build "$build" -j "$jobs"
+  echo "== build-deb: build ferry, ferry-tenant, man pages ($jobs jobs)"
+  cmake --build "$build" -j "$jobs"
+fi
 
 echo "== build-deb: cpack -G DEB"
 rm -rf "$build/cpack"

@@ -555,7 +555,11 @@ Result<std::uint64_t> TenantStore::append_at_committed(const std::string& relati
   auto wrote = write_at(fd, data, static_cast<off_t>(committed), path);
   if (wrote) wrote = fsync_fd(fd, path);
   if (!wrote) {
-    (void)::ftruncate(fd, static_cast<off_t>(committed));
+    // Best effort: a tail left behind is dropped by the next store of this file anyway.
+    if (::ftruncate(fd, static_cast<off_t>(committed)) != 0) {
+      log::get("store")->warn("cannot drop the unwritten tail path={}: {}", relative,
+                              errno_text(errno));
+    }
     return tl::unexpected(wrote.error());
   }
   if (created) {
@@ -568,7 +572,10 @@ Result<std::uint64_t> TenantStore::append_at_committed(const std::string& relati
 
 void TenantStore::drop_uncommitted(const std::string& relative, std::uint64_t committed) {
   // Leave the file as the database knows it; the next store truncates anyway.
-  (void)::truncate((out_dir_ / relative).c_str(), static_cast<off_t>(committed));
+  if (::truncate((out_dir_ / relative).c_str(), static_cast<off_t>(committed)) != 0) {
+    log::get("store")->warn("cannot drop the uncommitted tail path={}: {}", relative,
+                            errno_text(errno));
+  }
 }
 
 Result<void> TenantStore::store(const frame::Header& header, std::string_view plaintext) {
