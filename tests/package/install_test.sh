@@ -223,11 +223,6 @@ delivered() {  # the first run succeeded and the spool is empty
   status=$(status_json) && [[ "$status" == *'"spool":{"batches":0,'* &&
     "$status" == *'"last_success_at":"'* ]]
 }
-spool_holds_batches() {
-  local status
-  status=$(status_json) && [[ "$status" == *'"spool":{"batches":'* &&
-    "$status" != *'"spool":{"batches":0,'* ]]
-}
 rows_received() {
   local users=received/school-pkg/sis/users.jsonl
   [[ -f "$users" ]] && wc -l <"$users"
@@ -265,16 +260,24 @@ check "helpdesk (group ferry) runs ferry status" as_user helpdesk ferry status -
 refused() { ! as_user outsider ferry status -c "$config" >/dev/null 2>&1; }
 check "outsider (not in group ferry) is refused" refused
 
-step "the tenant goes down; new rows wait in the spool; the agent stops"
+step "the tenant goes down; the agent stops; new rows wait in the spool"
 stop_tenant
 echo "u-4,,,true,org-school,student,test.four,Testu,Personne,test.four@example.invalid,07" \
   >>"$export_dir/users.csv"
 rows_before=$(rows_received)
-check "ferry sync --no-upload as ferry (the running agent does it)" \
-  as_ferry ferry sync -c "$config" --source sis --no-upload --timeout 60s
-wait_for "the spool holds the new batch" 30 spool_holds_batches
+# A running agent delivers everything it spools: it refuses --no-upload rather than ignore it.
+no_upload_refused() {
+  ! as_ferry ferry sync -c "$config" --source sis --no-upload --timeout 60s >no-upload.log 2>&1 &&
+    grep -q 'cannot be honoured while the agent runs' no-upload.log
+}
+check "ferry sync --no-upload is refused while the agent runs" no_upload_refused
 stop_agent
 check "the control socket is gone" test ! -e /run/ferry/control.sock
+spool_new_row() {
+  as_ferry ferry sync -c "$config" --source sis --no-upload --timeout 60s >no-upload.log 2>&1 &&
+    grep -q '^sis.users: .* 1 new or changed' no-upload.log
+}
+check "ferry sync --no-upload as ferry (no agent runs: it spools the new row itself)" spool_new_row
 
 step "apt-get install ./$(basename "$new_deb") (the upgrade)"
 apt-get install -y -q -o Dpkg::Options::=--force-confold "$new_deb" >apt-upgrade.log 2>&1 ||
