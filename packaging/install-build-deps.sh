@@ -26,6 +26,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libzstd-dev libexpected-dev
   catch2                                   # Catch2 v2, single header
   libsystemd-dev                           # sd_notify, the watchdog and the journal under systemd
+  openssh-server                           # the SFTP tests start OpenSSH's sshd on 127.0.0.1
 )
 if [[ -n "$with_packaging" ]]; then
   packages+=(
@@ -60,5 +61,22 @@ fi
 
 echo "install-build-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server's postinst starts sshd on port 22 where nothing forbids it (a fresh machine
+# without systemd has no policy-rc.d): the tests start their own sshd on 127.0.0.1 and want no
+# other. A policy-rc.d that refuses every start (exit 101, invoke-rc.d(8)) is in place while apt
+# runs, unless the machine has its own.
+policy=/usr/sbin/policy-rc.d
+added_policy=""
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# install-build-deps.sh: no service starts while it installs packages\nexit 101\n' |
+    "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 0755 "$policy"
+  added_policy=yes
+  trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ -n $added_policy ]]; then
+  "${sudo_cmd[@]}" rm -f "$policy"
+  trap - EXIT
+fi
