@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "agent/app/audit_events.hpp"
 #include "agent/app/service_status.hpp"
 #include "common/config/duration.hpp"
@@ -90,15 +92,20 @@ void Daemon::run() {
       trim_audit_log();
     }
     if (!signal) continue;  // the periodic wake-up, or EINTR
-    if (*signal == SIGINT || *signal == SIGTERM) {
-      log->info("stopping on {}", signal_name(*signal));
+    const std::string sender =
+        signal->sender_uid ? fmt::format(" from uid {} pid {}", *signal->sender_uid,
+                                         signal->sender_pid.value_or(0))
+                           : std::string();
+    if (signal->number == SIGINT || signal->number == SIGTERM) {
+      log->info("stopping on {}{}", signal_name(signal->number), sender);
       return;
     }
-    if (*signal == SIGHUP) {
-      log->info("reloading {}", config_file_.string());
+    if (signal->number == SIGHUP) {
+      log->info("reloading {}{}", config_file_.string(),
+                sender.empty() ? std::string() : " (SIGHUP" + sender + ")");
       lifecycle_.reloading();
       ReloadRequests::Waiting asked = reloads_->take();
-      const ReloadOutcome outcome = generations_->reload(asked.callers());
+      const ReloadOutcome outcome = generations_->reload(asked.callers(), *signal);
       if (outcome.applied) {
         log->info("{}", outcome.message);
       } else {

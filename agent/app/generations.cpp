@@ -55,8 +55,12 @@ std::unique_ptr<Generation> Generations::take() {
 namespace {
 
 // `uid`: who asked over the control socket; `uids` too when several asked at once (one reload
-// answers them all). Neither for SIGHUP, whose sender is not known.
-void add_askers(boost::json::object& fields, const std::vector<uid_t>& asked_by) {
+// answers them all). `sighup_uid` and `sighup_pid`: who sent a SIGHUP (systemctl reload is
+// systemd, uid 0 pid 1).
+void add_askers(boost::json::object& fields, const std::vector<uid_t>& asked_by,
+                const ReceivedSignal& signal) {
+  if (signal.sender_uid) fields["sighup_uid"] = *signal.sender_uid;
+  if (signal.sender_pid) fields["sighup_pid"] = *signal.sender_pid;
   if (asked_by.empty()) return;
   fields["uid"] = asked_by.front();
   if (asked_by.size() == 1) return;
@@ -67,11 +71,12 @@ void add_askers(boost::json::object& fields, const std::vector<uid_t>& asked_by)
 
 }  // namespace
 
-ReloadOutcome Generations::reload(const std::vector<uid_t>& asked_by) {
+ReloadOutcome Generations::reload(const std::vector<uid_t>& asked_by,
+                                  const ReceivedSignal& signal) {
   const std::string hash = config_hash(config_file_);
   ReloadOutcome outcome = try_reload();
   boost::json::object fields{{"config", config_file_.string()}, {"config_sha256", hash}};
-  add_askers(fields, asked_by);
+  add_askers(fields, asked_by, signal);
   if (outcome.applied) {
     fields["sources"] = outcome.sources;
     fields["key_version"] = outcome.key_version;

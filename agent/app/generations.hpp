@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "agent/app/generation.hpp"
+#include "agent/app/signals.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/config/settings.hpp"
 
@@ -71,9 +72,11 @@ class Generations {
   // is stopping).
   Result<Leased> lease();
 
-  // `asked_by`: the uids of the users who asked over the control socket (empty for SIGHUP); the
+  // `asked_by`: the uids of the users who asked over the control socket; `signal`: the SIGHUP
+  // that woke the daemon, whose sender (when another process sent it) is recorded too. The
   // audit entry records them.
-  ReloadOutcome reload(const std::vector<uid_t>& asked_by = {});
+  ReloadOutcome reload(const std::vector<uid_t>& asked_by = {},
+                       const ReceivedSignal& signal = {});
   // Stops the current generation (it stays, for `status`); take() then hands it over to be closed.
   void stop();
   std::unique_ptr<Generation> take();

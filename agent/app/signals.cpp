@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include <unistd.h>
+
 namespace ferry::app {
 
 void AgentSignals::block() {
@@ -22,13 +24,22 @@ void AgentSignals::restore() {
   blocked_ = false;
 }
 
-std::optional<int> AgentSignals::wait(std::chrono::milliseconds timeout) {
+std::optional<ReceivedSignal> AgentSignals::wait(std::chrono::milliseconds timeout) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   const timespec wait_for{static_cast<std::time_t>(seconds.count()),
                           static_cast<long>((timeout - seconds).count() * 1000000)};
-  const int signal = sigtimedwait(&signals_, nullptr, &wait_for);
+  siginfo_t info{};
+  const int signal = sigtimedwait(&signals_, &info, &wait_for);
   if (signal < 0) return std::nullopt;  // the time passed (EAGAIN), or EINTR
-  return signal;
+  ReceivedSignal received{.number = signal};
+  // kill(2), sigqueue(3) and tgkill(2) record the sender; a terminal's Ctrl-C (SI_KERNEL) and
+  // this process's own wake_for_reload() do not name anyone.
+  const bool sent = info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;
+  if (sent && info.si_pid != ::getpid()) {
+    received.sender_uid = info.si_uid;
+    received.sender_pid = info.si_pid;
+  }
+  return received;
 }
 
 void AgentSignals::wake_for_reload() const { pthread_kill(thread_, SIGHUP); }

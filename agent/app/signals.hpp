@@ -11,8 +11,17 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/types.h>
 
 namespace ferry::app {
+
+// A signal taken by AgentSignals::wait(), and who sent it when another process did (kill(2),
+// `systemctl reload`): what the kernel recorded. The agent's own wake_for_reload() has no sender.
+struct ReceivedSignal {
+  int number = 0;
+  std::optional<uid_t> sender_uid;
+  std::optional<pid_t> sender_pid;
+};
 
 class AgentSignals {
  public:
@@ -22,7 +31,7 @@ class AgentSignals {
   // unblocked, it would kill the process before it finishes cleanly), then unblocks them.
   void restore();
   // The next signal, or nullopt when `timeout` passed first (or a wait was interrupted).
-  std::optional<int> wait(std::chrono::milliseconds timeout);
+  std::optional<ReceivedSignal> wait(std::chrono::milliseconds timeout);
   // Raises SIGHUP at the blocking thread: a `reload` request is done there.
   void wake_for_reload() const;
 

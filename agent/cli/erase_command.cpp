@@ -13,6 +13,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/control/control_client.hpp"
+#include "common/config/counted.hpp"
 #include "common/config/duration.hpp"
 #include "common/crypto/tokens.hpp"
 
@@ -57,10 +58,12 @@ int wait_for_tenant(const config::Settings& settings, std::uint64_t seq,
 // One line for a person.
 std::string describe(const control::EraseReply& erased) {
   std::string text = fmt::format(
-      "erased in domain {}: {} tokens on the suppression list ({} new), {} change-detection "
-      "entries removed, erase batch seq {} queued for the tenant",
-      erased.domain.empty() ? "?" : erased.domain, erased.tokens, erased.new_tokens,
-      erased.digests_removed, erased.erase_seq);
+      "erased in domain {}: {} on the suppression list ({} new), {} removed, erase batch seq "
+      "{} queued for the tenant",
+      erased.domain.empty() ? "?" : erased.domain, config::counted(erased.tokens, "token"),
+      erased.new_tokens, config::counted(erased.digests_removed, "change-detection entry",
+                                         "change-detection entries"),
+      erased.erase_seq);
   if (erased.digests_removed == 0) {
     // Nothing was ever sent under these tokens; the suppression still holds should the subject
     // appear in a source later (a student enrolled next term).
@@ -68,8 +71,9 @@ std::string describe(const control::EraseReply& erased) {
             "tenant as a key; it stays suppressed should it appear later)";
   }
   if (erased.withheld_batches > 0) {
-    text += fmt::format("; {} unsent batches ({} rows) withheld, read again from: {}",
-                        erased.withheld_batches, erased.withheld_rows,
+    text += fmt::format("; {} ({}) withheld, read again from: {}",
+                        config::counted(erased.withheld_batches, "unsent batch", "unsent batches"),
+                        config::counted(erased.withheld_rows, "row"),
                         fmt::join(erased.sources_reread, ", "));
   }
   return text;

@@ -17,6 +17,7 @@
 #include "agent/pipeline/key_rotation.hpp"
 #include "agent/spool/spool.hpp"
 #include "common/audit/audit_log.hpp"
+#include "common/config/counted.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -114,9 +115,9 @@ Result<std::uint32_t> perform_key_rotation(const config::Settings& settings, key
   }
   if (caught_up->maps > 0) {
     io.out << fmt::format(
-        "spooled {} re-key maps in {} batches: the tenant gets them before any row with a "
-        "version-{} token\n",
-        caught_up->maps, caught_up->batches, *version);
+        "spooled {} in {}: the tenant gets them before any row with a version-{} token\n",
+        config::counted(caught_up->maps, "re-key map"),
+        config::counted(caught_up->batches, "batch", "batches"), *version);
   }
   if (!caught_up->sources_reset.empty()) {
     io.out << fmt::format(

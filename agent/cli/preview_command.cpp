@@ -7,6 +7,7 @@
 #include "agent/cli/context.hpp"
 #include "agent/pipeline/stream_policy.hpp"
 #include "agent/policy/compiled_policy.hpp"
+#include "common/config/counted.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
@@ -81,8 +82,8 @@ class PreviewSink final : public connectors::RowSink {
   }
   Result<void> end_stream(std::string_view) override {
     if (policy_ && policy_->bad_value_count() > 0) {
-      io_.err << fmt::format("{}: {} bad values in the rows shown\n", stream_,
-                             policy_->bad_value_count());
+      io_.err << fmt::format("{}: {} in the rows shown\n", stream_,
+                             config::counted(policy_->bad_value_count(), "bad value"));
       print_bad_values(policy_->bad_values(), io_);
     }
     return {};

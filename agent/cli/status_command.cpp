@@ -24,7 +24,10 @@ int run(const ParsedArgs& args, Io& io) {
   auto status = agent.status();
   if (!status) {
     std::string message = status.error().message;
-    if (status.error().code == ErrorCode::kUnavailable) {
+    // "down" only when nothing answers; an agent that runs but refuses this user, or answers
+    // with something unreadable, is "unreachable": a monitor must not report it stopped.
+    const bool down = status.error().code == ErrorCode::kUnavailable;
+    if (down) {
       message = fmt::format(
           "no agent is running for {} (nothing listens on {}): start it with 'systemctl start "
           "ferry' or 'ferry run -c {}'",
@@ -33,7 +36,7 @@ int run(const ParsedArgs& args, Io& io) {
     // Scripts get an answer they can parse either way (SPEC section 8).
     if (args.has("json")) {
       io.out << boost::json::serialize(boost::json::object{
-                    {"agent", "down"},
+                    {"agent", down ? "down" : "unreachable"},
                     {"agent_id", settings->agent.id},
                     {"tenant_id", settings->agent.tenant},
                     {"control_socket", agent.socket().string()},
@@ -62,7 +65,7 @@ const CommandSpec& status_command() {
           "state, the spool, every source's last and next run and when its data last changed\n"
           "(a line below the table for each source stale for longer than its stale_after),\n"
           "the active key. Exit 1 when no agent is running (with --json, after printing\n"
-          "{\"agent\": \"down\", ...}).",
+          "{\"agent\": \"down\", ...}), or when it cannot be asked ({\"agent\": \"unreachable\"}).",
       .options = kOptions,
       .run = run};
   return spec;

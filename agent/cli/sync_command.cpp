@@ -13,6 +13,7 @@
 #include "agent/app/generation.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "common/config/counted.hpp"
 #include "common/config/size.hpp"
 #include "agent/control/control_client.hpp"
 #include "common/config/duration.hpp"
@@ -39,30 +40,31 @@ void print_report(const pipeline::RunReport& report, Io& io) {
                             stream.name);
       continue;
     }
-    io.out << fmt::format(
-        "{}.{}: {} rows read, {} new or changed, {} deletes, {} unchanged, {} bad rows, {} bad "
-        "values\n",
-        report.source, stream.name, stream.rows_read, stream.upserts, stream.deletes,
-        stream.unchanged, stream.bad_rows, stream.bad_values);
+    io.out << fmt::format("{}.{}: {} read, {} new or changed, {}, {} unchanged, {}, {}\n",
+                          report.source, stream.name, config::counted(stream.rows_read, "row"),
+                          stream.upserts, config::counted(stream.deletes, "delete"),
+                          stream.unchanged, config::counted(stream.bad_rows, "bad row"),
+                          config::counted(stream.bad_values, "bad value"));
     print_bad_values(stream.bad_value_fields, io);
     for (const auto& bad : stream.bad_row_examples) {
       io.err << fmt::format("  bad row at {}: {}\n", bad.location, bad.reason);
     }
     if (stream.bad_rows > stream.bad_row_examples.size()) {
-      io.err << fmt::format("  ... and {} more bad rows (see the log)\n",
-                            stream.bad_rows - stream.bad_row_examples.size());
+      io.err << fmt::format("  ... and {} more (see the log)\n",
+                            config::counted(stream.bad_rows - stream.bad_row_examples.size(),
+                                            "bad row"));
     }
     if (stream.postponed_deletes > 0) {
       io.err << fmt::format(
-          "  {} deletes postponed: this stream had bad rows, so a missing row may only be "
+          "  {} postponed: this stream had bad rows, so a missing row may only be "
           "unreadable. Fix the export; the first run without bad rows sends them.\n",
-          stream.postponed_deletes);
+          config::counted(stream.postponed_deletes, "delete"));
     }
     if (stream.held_deletes > 0) {
       io.err << fmt::format(
-          "  {} deletes held: more than the mass-delete limit of this stream's rows vanished. "
+          "  {} held: more than the mass-delete limit of this stream's rows vanished. "
           "Check the export; if it is right, run: ferry sync --source {} --allow-mass-delete\n",
-          stream.held_deletes, report.source);
+          config::counted(stream.held_deletes, "delete"), report.source);
     }
   }
 }
@@ -119,8 +121,10 @@ class ProgressPrinter {
     if (!force && now - last_ < every) return;
     last_ = now;
     const std::string text =
-        fmt::format("{}: {} rows read, {} batches spooled, {} batches acked (this sync)",
-                    name_.empty() ? "delivery" : name_, rows_, batches_, acked_);
+        fmt::format("{}: {} read, {} spooled, {} acked (this sync)",
+                    name_.empty() ? "delivery" : name_, config::counted(rows_, "row"),
+                    config::counted(batches_, "batch", "batches"),
+                    config::counted(acked_, "batch", "batches"));
     out_ << "\r\x1b[K" << text << std::flush;
     drawn_ = true;
   }
@@ -186,11 +190,14 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
       io.err << fmt::format("ferry: source '{}': {}\n", run.name, run.error);
       exit_code = kExitFailure;
     } else {
-      io.out << fmt::format("{}: {} rows read by the agent's run, {} bad rows, {} bad values\n",
-                            run.name, run.rows_read, run.bad_rows, run.bad_values);
+      io.out << fmt::format("{}: {} read by the agent's run, {}, {}\n", run.name,
+                            config::counted(run.rows_read, "row"),
+                            config::counted(run.bad_rows, "bad row"),
+                            config::counted(run.bad_values, "bad value"));
     }
   }
-  io.out << fmt::format("spool: {} batches waiting, {}\n", reply->spool.batches,
+  io.out << fmt::format("spool: {} waiting, {}\n",
+                        config::counted(reply->spool.batches, "batch", "batches"),
                         config::display_size(reply->spool.bytes));
   if (upload && !reply->uplink_refused.empty()) {
     fail(io, kExitFailure,
@@ -200,8 +207,8 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
     exit_code = kExitFailure;
   }
   if (upload && reply->spool.rejected > 0) {
-    io.err << fmt::format("ferry: {} batches were rejected by the tenant (see ferry status)\n",
-                          reply->spool.rejected);
+    io.err << fmt::format("ferry: {} rejected by the tenant (see ferry status)\n",
+                          config::counted(reply->spool.rejected, "batch was", "batches were"));
     exit_code = kExitFailure;
   }
   return exit_code;
@@ -339,8 +346,9 @@ int run(const ParsedArgs& args, Io& io) {
     exit_code = kExitFailure;
   }
   if (sent) {
-    io.out << fmt::format("sent: {} batches acked by the tenant ({} rows, {})\n",
-                          sent->batches_acked, sent->rows_acked,
+    io.out << fmt::format("sent: {} acked by the tenant ({}, {})\n",
+                          config::counted(sent->batches_acked, "batch", "batches"),
+                          config::counted(sent->rows_acked, "row"),
                           config::display_size(sent->bytes_acked));
     if (stop.stop_requested() && !sent->last_error.empty()) {
       io.err << fmt::format("ferry: uplink: {}\n", sent->last_error);
@@ -348,20 +356,21 @@ int run(const ParsedArgs& args, Io& io) {
   }
   auto stats = spool.stats();
   if (stats) {
-    io.out << fmt::format("spool: {} batches waiting, {}\n", stats->batches,
+    io.out << fmt::format("spool: {} waiting, {}\n",
+                          config::counted(stats->batches, "batch", "batches"),
                           config::display_size(stats->bytes));
     if (stats->rejected > 0) {
       io.err << fmt::format(
-          "ferry: {} batches were rejected by the tenant and are parked in the spool (see the "
-          "log for the reasons)\n",
-          stats->rejected);
+          "ferry: {} rejected by the tenant and parked in the spool (see the log for the "
+          "reasons)\n",
+          config::counted(stats->rejected, "batch was", "batches were"));
       if (upload) exit_code = kExitFailure;
     }
     if (stats->dropped_batches > 0) {
       io.err << fmt::format(
-          "ferry: {} batches were dropped to make room (spool.when_full: drop_oldest); the "
-          "tenant will be told which\n",
-          stats->dropped_batches);
+          "ferry: {} dropped to make room (spool.when_full: drop_oldest); the tenant will be "
+          "told which\n",
+          config::counted(stats->dropped_batches, "batch was", "batches were"));
     }
   }
   return exit_code;

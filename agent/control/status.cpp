@@ -8,6 +8,7 @@
 
 #include "agent/collector/staleness.hpp"
 #include "agent/control/json_fields.hpp"
+#include "common/config/counted.hpp"
 #include "common/config/duration.hpp"
 #include "common/config/size.hpp"
 #include "common/keys/key_age.hpp"
@@ -231,8 +232,9 @@ std::string render_status(const json::object& status) {
   }
 
   const json::object& spool = object_at(status, "spool");
-  out += fmt::format("spool    {} batches, {} of {}, oldest {}, {} rejected\n",
-                     number_at(spool, "batches"), format_bytes(number_at(spool, "bytes")),
+  out += fmt::format("spool    {}, {} of {}, oldest {}, {} rejected\n",
+                     config::counted(number_at(spool, "batches"), "batch", "batches"),
+                     format_bytes(number_at(spool, "bytes")),
                      format_bytes(number_at(spool, "max_bytes")),
                      format_age(static_cast<std::int64_t>(number_at(spool, "oldest_age_s"))),
                      number_at(spool, "rejected"));
@@ -241,7 +243,7 @@ std::string render_status(const json::object& status) {
   out += fmt::format("keys     active version {}, created {}", number_at(keys, "active_version"),
                      short_time(keys, "active_created"));
   if (const json::value* age = keys.if_contains("active_age_days"); age && !age->is_null()) {
-    out += fmt::format(" ({} days ago)", number_at(keys, "active_age_days"));
+    out += fmt::format(" ({} ago)", config::counted(number_at(keys, "active_age_days"), "day"));
   }
   if (const json::value* due = keys.if_contains("rotation_due");
       due && due->is_bool() && due->get_bool()) {
@@ -251,8 +253,8 @@ std::string render_status(const json::object& status) {
   }
   if (const auto pending = number_at(keys, "rekey_batches_pending"); pending > 0) {
     out += fmt::format(
-        "  rotation under way: {} batches of re-key maps not yet acknowledged by the tenant",
-        pending);
+        "  rotation under way: {} of re-key maps not yet acknowledged by the tenant",
+        config::counted(pending, "batch", "batches"));
   }
   out += "\n\n";
 
@@ -294,8 +296,9 @@ std::string render_status(const json::object& status) {
         const std::uint64_t bad_values = number_at(stream, "bad_values");
         if (bad_rows > 0 || bad_values > 0) {
           bad_data +=
-              fmt::format("stream {}: last run had {} bad rows, {} bad values (see the log)\n",
-                          name, bad_rows, bad_values);
+              fmt::format("stream {}: last run had {}, {} (see the log)\n", name,
+                          config::counted(bad_rows, "bad row"),
+                          config::counted(bad_values, "bad value"));
         }
       }
     }

@@ -106,7 +106,7 @@ TEST_CASE("dates in a date_format give their year and a value that is no date is
   INFO(previewed.out << previewed.err);
   CHECK(previewed.exit_code == 0);
   CHECK_THAT(previewed.out, Contains(R"("birthDate":null)"));
-  CHECK_THAT(previewed.err, Contains("demographics: 1 bad values in the rows shown") &&
+  CHECK_THAT(previewed.err, Contains("demographics: 1 bad value in the rows shown") &&
                                 Contains("bad values in birthDate: 1 written as null"));
 
   const auto synced = site.ferry({"sync", "--no-upload"});
@@ -114,7 +114,7 @@ TEST_CASE("dates in a date_format give their year and a value that is no date is
   CHECK(synced.exit_code == 0);
   CHECK_THAT(synced.out,
              Contains(fmt::format("sis.demographics: 40 rows read, 40 new or changed, 0 deletes, 0 "
-                                  "unchanged, 0 bad rows, 1 bad values")));
+                                  "unchanged, 0 bad rows, 1 bad value")));
   CHECK_THAT(synced.out,
              Contains("sis.users: 40 rows read") && Contains("0 bad rows, 0 bad values"));
   CHECK_THAT(synced.err, Contains("bad values in birthDate: 1 written as null"));

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/config/counted.hpp"
 #include "common/log/log.hpp"
 #include "tests/tenant/batch_payload.hpp"
 #include "tests/tenant/path_part.hpp"
@@ -609,7 +610,7 @@ Result<void> TenantStore::store_rows(const frame::Header& header, std::string_vi
   auto size = append_at_committed(relative, data, *committed);
   if (!size) return tl::unexpected(size.error());
   const std::string reason =
-      left_out == 0 ? std::string() : fmt::format("{} rows of erased subjects left out", left_out);
+      left_out == 0 ? std::string() : fmt::format("{} of erased subjects left out", config::counted(left_out, "row"));
   const FileSize file{relative, *size};
   if (auto recorded = record_batch(header, "stored", reason, {&file, 1}); !recorded) {
     drop_uncommitted(relative, *committed);

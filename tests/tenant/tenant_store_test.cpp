@@ -366,7 +366,7 @@ TEST_CASE("later rows carrying an erased token are left out, also after a restar
   }
   CHECK(count_in_db(dir,
                     "SELECT count(*) FROM batches WHERE seq = 2 AND "
-                    "reason = '1 rows of erased subjects left out'") == 1);
+                    "reason = '1 row of erased subjects left out'") == 1);
   auto store = open_store(dir);
   REQUIRE(store.store(header_for(5, "sis", "users"), again));
   CHECK(ferry::test::read_file(rows_file(dir, "users")) == kept + kept);

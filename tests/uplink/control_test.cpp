@@ -244,6 +244,8 @@ TEST_CASE(
   auto outsider = status_as(outside);
   INFO(outsider.out << outsider.err);
   CHECK(outsider.exit_code == 1);
+  // A running agent that refuses this user is not reported as stopped.
+  CHECK_THAT(outsider.out, Contains("\"agent\":\"unreachable\""));
   CHECK_THAT(outsider.err,
              Contains(fmt::format("user daemon (uid {}) may not use this agent's control socket",
                                   outside.uid)) &&
@@ -428,14 +430,17 @@ TEST_CASE("reload applies a changed configuration and refuses a broken one", "[u
   CHECK(uplink_state(request(site, R"({"cmd":"status"})")) == "connected");
   site.stop_run(run);
 
-  // A reload asked over the socket records who asked; SIGHUP's sender is not known.
+  // A reload asked over the socket records who asked; a SIGHUP, who sent it (this process).
   const auto reloaded = audit_entries(site, "config_reloaded");
   REQUIRE(reloaded.size() == 1);
   CHECK(reloaded[0].at("uid") == ::getuid());
+  CHECK_FALSE(reloaded[0].contains("sighup_uid"));
   const auto refusals = audit_entries(site, "config_reload_refused");
   REQUIRE(refusals.size() == 2);
   CHECK(refusals[0].at("uid") == ::getuid());
   CHECK_FALSE(refusals[1].contains("uid"));
+  CHECK(refusals[1].at("sighup_uid") == ::getuid());
+  CHECK(refusals[1].at("sighup_pid") == ::getpid());
 }
 
 }  // namespace

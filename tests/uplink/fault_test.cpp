@@ -181,7 +181,7 @@ TEST_CASE("a batch rejected for good is parked and every other row delivered", "
   const auto synced = f.site.sync();
   INFO(synced.out << synced.err);
   CHECK(synced.exit_code == 1);
-  CHECK_THAT(synced.err, Contains("1 batches were rejected by the tenant"));
+  CHECK_THAT(synced.err, Contains("1 batch was rejected by the tenant"));
   CHECK(count_batches(f.site.spool_db()) == 1);
   CHECK(f.site.rejected_batches() == 1);
 

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/config/counted.hpp"
+
 using ferry::config::format_size;
 using ferry::config::parse_size;
 
@@ -44,4 +46,13 @@ TEST_CASE("sizes format to the largest exact binary unit") {
   CHECK(format_size(1024ull * 1024 * 1024) == "1GiB");
   CHECK(format_size(1000) == "1000B");
   CHECK(format_size(0) == "0B");
+}
+
+TEST_CASE("counts read as English: one row, two rows, no rows") {
+  using ferry::config::counted;
+  CHECK(counted(1, "bad value") == "1 bad value");
+  CHECK(counted(2, "bad value") == "2 bad values");
+  CHECK(counted(0, "row") == "0 rows");
+  CHECK(counted(1, "batch", "batches") == "1 batch");
+  CHECK(counted(3, "batch", "batches") == "3 batches");
 }
