@@ -31,7 +31,8 @@ std::optional<ReceivedSignal> AgentSignals::wait(std::chrono::milliseconds timeo
   siginfo_t info{};
   const int signal = sigtimedwait(&signals_, &info, &wait_for);
   if (signal < 0) return std::nullopt;  // the time passed (EAGAIN), or EINTR
-  ReceivedSignal received{.number = signal};
+  ReceivedSignal received;
+  received.number = signal;
   // kill(2), sigqueue(3) and tgkill(2) record the sender; a terminal's Ctrl-C (SI_KERNEL) and
   // this process's own wake_for_reload() do not name anyone.
   const bool sent = info.si_code == SI_USER || info.si_code == SI_QUEUE || info.si_code == SI_TKILL;

@@ -123,7 +123,9 @@ TEST_CASE("collector: a blocked source does not hold up another one's schedule")
   CHECK(status_of(now, "sis").last_success == kStart + 15min);
   CHECK(status_of(now, "sis").next_run == kStart + 30min);
   site.script("library").set([](test::Script& s) { s.blocked = false; });
-  REQUIRE(eventually([&] { return runs_of(*collector, "library") == 1; }));
+  // Its overlong run (15 minutes on the fake clock) is followed by the next one at once: by the
+  // time this looks, library may have run twice.
+  REQUIRE(eventually([&] { return runs_of(*collector, "library") >= 1; }));
   CHECK(status_of(collector->sources(), "library").last_error.empty());
   collector->stop();
 }

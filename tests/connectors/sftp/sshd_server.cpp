@@ -26,6 +26,12 @@ namespace {
 
 constexpr const char* kSshd = "/usr/sbin/sshd";
 constexpr const char* kUnshare = "/usr/bin/unshare";
+// First thing in sshd's new mount namespace: make its mounts private, so that nothing mounted
+// there reaches the machine's own namespace. `unshare --propagation private` does that to "/",
+// which fails where "/" is no mount point (a chroot, as ../shared/tools/fresh-debian.sh makes):
+// then /etc alone is made a private mount of its own.
+constexpr const char* kPrivateMounts =
+    "mount --make-rprivate / 2>/dev/null || { mount --bind /etc /etc && mount --make-private /etc; }";
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -83,7 +89,8 @@ std::optional<std::string> SshdServer::unavailable() {
   if (::getpwnam("sshd") == nullptr) {
     return "sshd's privilege separation user 'sshd' does not exist (reinstall openssh-server)";
   }
-  auto probe = run_process({kUnshare, "--mount", "--propagation", "private", "true"});
+  auto probe = run_process({kUnshare, "--mount", "--propagation", "unchanged", "/bin/sh", "-c",
+                            kPrivateMounts});
   if (probe.exit_code != 0) {
     return "cannot make a mount namespace (unshare --mount): " + first_line(probe.err);
   }
@@ -169,12 +176,13 @@ void SshdServer::accept_loop() {
   // In a mount namespace of its own: the copies of passwd and shadow with the test user over the
   // real ones, then sshd for the one connection on its standard input and output.
   const std::string script =
-      "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/shadow && "
+      std::string(kPrivateMounts) +
+      " && mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/shadow && "
       "exec /usr/sbin/sshd -i -f \"$3\" -E \"$4\"";
   const std::vector<std::string> args = {kUnshare,
                                          "--mount",
                                          "--propagation",
-                                         "private",
+                                         "unchanged",
                                          "--",
                                          "/bin/sh",
                                          "-c",
