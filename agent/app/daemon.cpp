@@ -1,8 +1,7 @@
 #include "agent/app/daemon.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "agent/app/audit_events.hpp"
 #include "agent/app/service_status.hpp"
@@ -92,10 +91,10 @@ void Daemon::run() {
       trim_audit_log();
     }
     if (!signal) continue;  // the periodic wake-up, or EINTR
-    const std::string sender =
-        signal->sender_uid ? fmt::format(" from uid {} pid {}", *signal->sender_uid,
-                                         signal->sender_pid.value_or(0))
-                           : std::string();
+    const std::string sender = signal->sender_uid
+                                   ? fmt::format(" from uid {} pid {}", *signal->sender_uid,
+                                                 signal->sender_pid.value_or(0))
+                                   : std::string();
     if (signal->number == SIGINT || signal->number == SIGTERM) {
       log->info("stopping on {}{}", signal_name(signal->number), sender);
       return;

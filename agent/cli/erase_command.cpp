@@ -61,8 +61,8 @@ std::string describe(const control::EraseReply& erased) {
       "erased in domain {}: {} on the suppression list ({} new), {} removed, erase batch seq "
       "{} queued for the tenant",
       erased.domain.empty() ? "?" : erased.domain, config::counted(erased.tokens, "token"),
-      erased.new_tokens, config::counted(erased.digests_removed, "change-detection entry",
-                                         "change-detection entries"),
+      erased.new_tokens,
+      config::counted(erased.digests_removed, "change-detection entry", "change-detection entries"),
       erased.erase_seq);
   if (erased.digests_removed == 0) {
     // Nothing was ever sent under these tokens; the suppression still holds should the subject

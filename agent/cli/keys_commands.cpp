@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "agent/cli/commands.hpp"
-#include "agent/cli/context.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/app/spool_options.hpp"
+#include "agent/cli/commands.hpp"
+#include "agent/cli/context.hpp"
 #include "agent/cli/terminal.hpp"
 #include "agent/control/control_client.hpp"
 #include "agent/pipeline/key_rotation.hpp"

@@ -13,11 +13,12 @@
 namespace ferry::cli {
 namespace {
 
-constexpr OptionSpec kOptions[] = {kConfigOption,
-                                   {"source", 's', "NAME", "the source to preview (may be left out when there is one)"},
-                                   {"stream", '\0', "NAME", "only this stream"},
-                                   {"limit", 'n', "N", "at most N rows per stream (default: all)"},
-                                   kHelpOption};
+constexpr OptionSpec kOptions[] = {
+    kConfigOption,
+    {"source", 's', "NAME", "the source to preview (may be left out when there is one)"},
+    {"stream", '\0', "NAME", "only this stream"},
+    {"limit", 'n', "N", "at most N rows per stream (default: all)"},
+    kHelpOption};
 
 // Writes each transformed row as a JSON line; reports dropped columns on stderr.
 class PreviewSink final : public connectors::RowSink {

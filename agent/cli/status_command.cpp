@@ -35,12 +35,12 @@ int run(const ParsedArgs& args, Io& io) {
     }
     // Scripts get an answer they can parse either way (SPEC section 8).
     if (args.has("json")) {
-      io.out << boost::json::serialize(boost::json::object{
-                    {"agent", down ? "down" : "unreachable"},
-                    {"agent_id", settings->agent.id},
-                    {"tenant_id", settings->agent.tenant},
-                    {"control_socket", agent.socket().string()},
-                    {"error", message}})
+      io.out << boost::json::serialize(
+                    boost::json::object{{"agent", down ? "down" : "unreachable"},
+                                        {"agent_id", settings->agent.id},
+                                        {"tenant_id", settings->agent.tenant},
+                                        {"control_socket", agent.socket().string()},
+                                        {"error", message}})
              << '\n';
     }
     return fail(io, kExitFailure, message);

@@ -13,10 +13,10 @@
 #include "agent/app/generation.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
-#include "common/config/counted.hpp"
-#include "common/config/size.hpp"
 #include "agent/control/control_client.hpp"
+#include "common/config/counted.hpp"
 #include "common/config/duration.hpp"
+#include "common/config/size.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -50,9 +50,9 @@ void print_report(const pipeline::RunReport& report, Io& io) {
       io.err << fmt::format("  bad row at {}: {}\n", bad.location, bad.reason);
     }
     if (stream.bad_rows > stream.bad_row_examples.size()) {
-      io.err << fmt::format("  ... and {} more (see the log)\n",
-                            config::counted(stream.bad_rows - stream.bad_row_examples.size(),
-                                            "bad row"));
+      io.err << fmt::format(
+          "  ... and {} more (see the log)\n",
+          config::counted(stream.bad_rows - stream.bad_row_examples.size(), "bad row"));
     }
     if (stream.postponed_deletes > 0) {
       io.err << fmt::format(
@@ -120,11 +120,10 @@ class ProgressPrinter {
     const auto every = std::chrono::milliseconds(100);
     if (!force && now - last_ < every) return;
     last_ = now;
-    const std::string text =
-        fmt::format("{}: {} read, {} spooled, {} acked (this sync)",
-                    name_.empty() ? "delivery" : name_, config::counted(rows_, "row"),
-                    config::counted(batches_, "batch", "batches"),
-                    config::counted(acked_, "batch", "batches"));
+    const std::string text = fmt::format(
+        "{}: {} read, {} spooled, {} acked (this sync)", name_.empty() ? "delivery" : name_,
+        config::counted(rows_, "row"), config::counted(batches_, "batch", "batches"),
+        config::counted(acked_, "batch", "batches"));
     out_ << "\r\x1b[K" << text << std::flush;
     drawn_ = true;
   }

@@ -252,9 +252,8 @@ std::string render_status(const json::object& status) {
                     string_of(keys, "rotation_period"));
   }
   if (const auto pending = number_at(keys, "rekey_batches_pending"); pending > 0) {
-    out += fmt::format(
-        "  rotation under way: {} of re-key maps not yet acknowledged by the tenant",
-        config::counted(pending, "batch", "batches"));
+    out += fmt::format("  rotation under way: {} of re-key maps not yet acknowledged by the tenant",
+                       config::counted(pending, "batch", "batches"));
   }
   out += "\n\n";
 
@@ -295,10 +294,9 @@ std::string render_status(const json::object& status) {
         const std::uint64_t bad_rows = number_at(stream, "bad_rows");
         const std::uint64_t bad_values = number_at(stream, "bad_values");
         if (bad_rows > 0 || bad_values > 0) {
-          bad_data +=
-              fmt::format("stream {}: last run had {}, {} (see the log)\n", name,
-                          config::counted(bad_rows, "bad row"),
-                          config::counted(bad_values, "bad value"));
+          bad_data += fmt::format("stream {}: last run had {}, {} (see the log)\n", name,
+                                  config::counted(bad_rows, "bad row"),
+                                  config::counted(bad_values, "bad value"));
         }
       }
     }

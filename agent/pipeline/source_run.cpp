@@ -5,11 +5,11 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/policy/compiled_policy.hpp"
-#include "agent/policy/json_escape.hpp"
 #include "agent/pipeline/rekey_maps.hpp"
 #include "agent/pipeline/resume_state.hpp"
 #include "agent/pipeline/stream_policy.hpp"
+#include "agent/policy/compiled_policy.hpp"
+#include "agent/policy/json_escape.hpp"
 #include "common/crypto/sha256.hpp"
 #include "common/frame/frame.hpp"
 #include "common/log/log.hpp"

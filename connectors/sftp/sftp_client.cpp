@@ -9,13 +9,12 @@
 #include <thread>
 
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ferry::connectors::sftp {
 namespace {
@@ -52,9 +51,8 @@ class Watchdog {
 
   Watchdog(int fd, std::chrono::milliseconds idle, std::stop_token stop)
       : fd_(fd), idle_(idle), last_(std::chrono::steady_clock::now()) {
-    thread_ = std::jthread([this, stop = std::move(stop)](std::stop_token own) {
-      watch(stop, own);
-    });
+    thread_ =
+        std::jthread([this, stop = std::move(stop)](std::stop_token own) { watch(stop, own); });
   }
   ~Watchdog() {
     thread_.request_stop();
@@ -179,8 +177,7 @@ Result<std::unique_ptr<SftpClient>> SftpClient::open(std::unique_ptr<SshSession>
 
 SftpClient::SftpClient(std::unique_ptr<SshSession> session, sftp_session_struct* sftp,
                        Endpoint endpoint, ReadOptions options)
-    : session_(std::move(session)), sftp_(sftp), endpoint_(std::move(endpoint)),
-      options_(options) {
+    : session_(std::move(session)), sftp_(sftp), endpoint_(std::move(endpoint)), options_(options) {
   options_.chunk_bytes = std::clamp<std::uint32_t>(options_.chunk_bytes, 1024, 256 * 1024);
   options_.in_flight = std::clamp<std::size_t>(options_.in_flight, 1, 256);
 }
@@ -199,9 +196,8 @@ Error SftpClient::remote_error(std::string_view what, const std::string& path) c
                    fmt::format("sftp {}: user '{}' may not read {} on the server", where,
                                endpoint_.user, path)};
     default:
-      return Error{ErrorCode::kUnavailable,
-                   fmt::format("sftp {}: cannot {} {}: {}", where, what, path,
-                               ssh_get_error(session_->handle()))};
+      return Error{ErrorCode::kUnavailable, fmt::format("sftp {}: cannot {} {}: {}", where, what,
+                                                        path, ssh_get_error(session_->handle()))};
   }
 }
 
@@ -223,8 +219,8 @@ Result<std::optional<RemoteFile>> SftpClient::stat(const std::string& path) {
     return tl::unexpected(std::move(error));
   }
   if (!regular(*attributes)) {
-    return make_error(ErrorCode::kInvalidArgument, "sftp {}: {} is not a file",
-                      describe(endpoint_), path);
+    return make_error(ErrorCode::kInvalidArgument, "sftp {}: {} is not a file", describe(endpoint_),
+                      path);
   }
   return std::optional<RemoteFile>(remote_file(path, *attributes));
 }
@@ -297,8 +293,8 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
     std::uint64_t next = 0;  // the first byte not yet asked for
     std::uint64_t received = 0;
     auto ask_next = [&] {
-      const auto length =
-          static_cast<std::uint32_t>(std::min<std::uint64_t>(options_.chunk_bytes, file.size - next));
+      const auto length = static_cast<std::uint32_t>(
+          std::min<std::uint64_t>(options_.chunk_bytes, file.size - next));
       if (!reads.begin(next, length)) return false;
       next += length;
       return true;
@@ -336,9 +332,10 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
       }
     }
     if (!asked) {
-      result = make_error(ErrorCode::kUnavailable, "sftp {}: reading {} failed after {} of {} "
-                          "bytes: {}", where, file.path, received, file.size,
-                          ssh_get_error(session_->handle()));
+      result = make_error(ErrorCode::kUnavailable,
+                          "sftp {}: reading {} failed after {} of {} "
+                          "bytes: {}",
+                          where, file.path, received, file.size, ssh_get_error(session_->handle()));
     } else if (result) {
       result = received == file.size
                    ? Result<std::uint64_t>(received)
@@ -350,8 +347,7 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
       AttributesPtr now(sftp_fstat(handle));
       if (!now) {
         result = tl::unexpected(remote_error("stat", file.path));
-      } else if (now->size != file.size ||
-                 static_cast<std::int64_t>(now->mtime) != file.mtime) {
+      } else if (now->size != file.size || static_cast<std::int64_t>(now->mtime) != file.mtime) {
         result = make_error(ErrorCode::kConflict,
                             "sftp {}: {} changed while it was read (size {}, now {}): the next "
                             "run reads it once it stops changing",
@@ -368,8 +364,8 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
                         "connection was closed; the next run starts the file again",
                         where, options_.read_timeout.count(), file.path);
   } else if (fired == Watchdog::Fired::kStopped) {
-    result = make_error(ErrorCode::kUnavailable, "sftp {}: reading {} was stopped", where,
-                        file.path);
+    result =
+        make_error(ErrorCode::kUnavailable, "sftp {}: reading {} was stopped", where, file.path);
   }
   if (!result) broken_ = true;
   ::close(out);

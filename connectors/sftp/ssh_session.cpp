@@ -126,12 +126,13 @@ Result<void> check_host_key(ssh_session session, const ConnectOptions& options,
   const HostKeyPin& pin = options.pin;
   if (!pin.fingerprint.empty()) {
     if (offered.fingerprint == pin.fingerprint) return {};
-    return make_error(ErrorCode::kAuth,
-                      "sftp {} offered host key {} {}, not the pinned {}: the server's key changed, "
-                      "or this is not the server meant. Nothing was sent or read. Ask the SFTP "
-                      "server's owner for its key's fingerprint; if it is {}, set host_key: \"{}\"",
-                      where, offered.type, offered.fingerprint, pin.fingerprint,
-                      offered.fingerprint, offered.fingerprint);
+    return make_error(
+        ErrorCode::kAuth,
+        "sftp {} offered host key {} {}, not the pinned {}: the server's key changed, "
+        "or this is not the server meant. Nothing was sent or read. Ask the SFTP "
+        "server's owner for its key's fingerprint; if it is {}, set host_key: \"{}\"",
+        where, offered.type, offered.fingerprint, pin.fingerprint, offered.fingerprint,
+        offered.fingerprint);
   }
   if (pin.known_hosts_file.empty()) {
     return make_error(ErrorCode::kConfig,
@@ -166,12 +167,12 @@ Result<void> check_host_key(ssh_session session, const ConnectOptions& options,
                         known_hosts_line(session));
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND:
-      return make_error(ErrorCode::kAuth,
-                        "sftp {} is not in known_hosts {} (it offered host key {} {}): nothing was "
-                        "sent or read. If the SFTP server's owner confirms that fingerprint, add to "
-                        "{}: {}",
-                        where, file, offered.type, offered.fingerprint, file,
-                        known_hosts_line(session));
+      return make_error(
+          ErrorCode::kAuth,
+          "sftp {} is not in known_hosts {} (it offered host key {} {}): nothing was "
+          "sent or read. If the SFTP server's owner confirms that fingerprint, add to "
+          "{}: {}",
+          where, file, offered.type, offered.fingerprint, file, known_hosts_line(session));
     case SSH_KNOWN_HOSTS_ERROR:
       break;
   }
@@ -206,10 +207,11 @@ Result<KeyPtr> load_private_key(const ConnectOptions& options) {
                       path.string());
   }
   if (passphrase) {
-    return make_error(ErrorCode::kConfig,
-                      "cannot open sftp private key {}: the passphrase is wrong, or the file is not "
-                      "a private key in OpenSSH or PEM format",
-                      path.string());
+    return make_error(
+        ErrorCode::kConfig,
+        "cannot open sftp private key {}: the passphrase is wrong, or the file is not "
+        "a private key in OpenSSH or PEM format",
+        path.string());
   }
   return make_error(ErrorCode::kConfig,
                     "{} is not a private key in OpenSSH or PEM format (ed25519, ECDSA, or RSA of "
@@ -248,9 +250,8 @@ Result<void> authenticate(ssh_session session, const ConnectOptions& options) {
     case SSH_AUTH_PARTIAL:  // the server wants a second method, which Ferry does not have
       return tl::unexpected(Error{ErrorCode::kAuth, std::move(refused)});
     case SSH_AUTH_AGAIN:  // libssh 0.10 says AGAIN when the timeout ran out, even when blocking
-      return make_error(ErrorCode::kUnavailable,
-                        "sftp {}: no answer to authentication within {}s", where,
-                        options.timeout.count());
+      return make_error(ErrorCode::kUnavailable, "sftp {}: no answer to authentication within {}s",
+                        where, options.timeout.count());
     default:
       return make_error(ErrorCode::kUnavailable, "sftp {}: authentication failed: {}", where,
                         libssh_error(session));

@@ -76,8 +76,7 @@ class SshSession {
 
   // Connects and reports the server's host key, without checking it or authenticating: what
   // `ferry check` shows for a source whose key is not pinned yet.
-  static Result<OfferedKey> probe_host_key(const Endpoint& endpoint,
-                                           std::chrono::seconds timeout);
+  static Result<OfferedKey> probe_host_key(const Endpoint& endpoint, std::chrono::seconds timeout);
 
   ~SshSession();
   SshSession(const SshSession&) = delete;

@@ -8,8 +8,6 @@
 //
 // Needs what the SFTP tests need (root, openssh-server); tests/bench/bench_sftp.sh builds and
 // runs it.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +17,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include "connectors/sftp/sftp_client.hpp"
 #include "tests/connectors/sftp/sshd_server.hpp"
@@ -45,9 +45,9 @@ void make_file(const std::filesystem::path& path, std::uint64_t bytes) {
   std::ofstream out(path, std::ios::binary);
   for (std::uint64_t written = 0; written < bytes; written += 8 * piece.size()) {
     for (auto& word : piece) word = generator();
-    out.write(reinterpret_cast<const char*>(piece.data()),
-              static_cast<std::streamsize>(std::min<std::uint64_t>(8 * piece.size(),
-                                                                   bytes - written)));
+    out.write(
+        reinterpret_cast<const char*>(piece.data()),
+        static_cast<std::streamsize>(std::min<std::uint64_t>(8 * piece.size(), bytes - written)));
   }
 }
 
@@ -78,12 +78,24 @@ double openssh_fetch(const SshdServer& server, const std::filesystem::path& key,
                      const std::vector<std::string>& tuning) {
   const auto batch = server.dir() / "batch";
   std::ofstream(batch) << "get " << remote.string() << " " << local.string() << "\n";
-  std::vector<std::string> argv = {"/usr/bin/sftp", "-q", "-b", batch.string(), "-P",
-                                   std::to_string(server.port()), "-i", key.string(),
-                                   "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-                                   "-o", "UserKnownHostsFile=" + (server.dir() / "known_hosts").string(),
-                                   "-o", "GlobalKnownHostsFile=/dev/null",
-                                   "-o", "StrictHostKeyChecking=yes"};
+  std::vector<std::string> argv = {"/usr/bin/sftp",
+                                   "-q",
+                                   "-b",
+                                   batch.string(),
+                                   "-P",
+                                   std::to_string(server.port()),
+                                   "-i",
+                                   key.string(),
+                                   "-o",
+                                   "IdentitiesOnly=yes",
+                                   "-o",
+                                   "BatchMode=yes",
+                                   "-o",
+                                   "UserKnownHostsFile=" + (server.dir() / "known_hosts").string(),
+                                   "-o",
+                                   "GlobalKnownHostsFile=/dev/null",
+                                   "-o",
+                                   "StrictHostKeyChecking=yes"};
   argv.insert(argv.end(), tuning.begin(), tuning.end());
   argv.push_back(std::string(SshdServer::kUser) + "@127.0.0.1");
   const auto start = Clock::now();
@@ -114,9 +126,10 @@ int main(int argc, char** argv) {
     const auto remote = server.files() / "export.bin";
     make_file(remote, mib * 1024 * 1024);
     const double megabytes = static_cast<double>(mib) * 1.048576;
-    std::printf("file %llu MiB; Ferry reads %u KiB x %zu in flight; cipher: both clients' "
-                "default\n",
-                static_cast<unsigned long long>(mib), read.chunk_bytes / 1024, read.in_flight);
+    std::printf(
+        "file %llu MiB; Ferry reads %u KiB x %zu in flight; cipher: both clients' "
+        "default\n",
+        static_cast<unsigned long long>(mib), read.chunk_bytes / 1024, read.in_flight);
     // The same tuning for OpenSSH (its defaults: the server's 255 KiB reads, up to 64).
     const std::vector<std::string> alike = {"-B", std::to_string(read.chunk_bytes), "-R",
                                             std::to_string(read.in_flight)};
@@ -126,11 +139,12 @@ int main(int argc, char** argv) {
       ferry_times.push_back(ferry_fetch(server, key, remote, local / "ferry", read));
       openssh_times.push_back(openssh_fetch(server, key, remote, local / "openssh", alike));
       openssh_default_times.push_back(openssh_fetch(server, key, remote, local / "default", {}));
-      std::printf("run %d: ferry %.2f s (%.0f MB/s), sftp -B -R alike %.2f s (%.0f MB/s), sftp "
-                  "defaults %.2f s (%.0f MB/s)\n",
-                  run + 1, ferry_times.back(), megabytes / ferry_times.back(),
-                  openssh_times.back(), megabytes / openssh_times.back(),
-                  openssh_default_times.back(), megabytes / openssh_default_times.back());
+      std::printf(
+          "run %d: ferry %.2f s (%.0f MB/s), sftp -B -R alike %.2f s (%.0f MB/s), sftp "
+          "defaults %.2f s (%.0f MB/s)\n",
+          run + 1, ferry_times.back(), megabytes / ferry_times.back(), openssh_times.back(),
+          megabytes / openssh_times.back(), openssh_default_times.back(),
+          megabytes / openssh_default_times.back());
     }
     const double ferry = median(ferry_times);
     const double openssh = median(openssh_times);

@@ -609,8 +609,9 @@ Result<void> TenantStore::store_rows(const frame::Header& header, std::string_vi
   if (!committed) return tl::unexpected(committed.error());
   auto size = append_at_committed(relative, data, *committed);
   if (!size) return tl::unexpected(size.error());
-  const std::string reason =
-      left_out == 0 ? std::string() : fmt::format("{} of erased subjects left out", config::counted(left_out, "row"));
+  const std::string reason = left_out == 0 ? std::string()
+                                           : fmt::format("{} of erased subjects left out",
+                                                         config::counted(left_out, "row"));
   const FileSize file{relative, *size};
   if (auto recorded = record_batch(header, "stored", reason, {&file, 1}); !recorded) {
     drop_uncommitted(relative, *committed);

@@ -44,7 +44,8 @@ struct Site {
   }
 
   void open_spool() {
-    spool = test::open_test_spool(dir / "spool.db", crypto::x25519_generate_keypair().value().public_key);
+    spool = test::open_test_spool(dir / "spool.db",
+                                  crypto::x25519_generate_keypair().value().public_key);
   }
 
   std::string check_text(Time now) {

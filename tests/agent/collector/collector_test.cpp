@@ -1,12 +1,12 @@
 // The collector with scripted sources, a real spool and a fake clock: sources side by side,
 // back-off after failures, an exception out of a connector, failed streams, ferry sync's runs.
 #include "agent/collector/collector.hpp"
-#include "agent/collector/source_runner.hpp"
 
 #include <chrono>
 
 #include <catch2/catch.hpp>
 
+#include "agent/collector/source_runner.hpp"
 #include "common/crypto/x25519.hpp"
 #include "tests/agent/support/scripted_source.hpp"
 #include "tests/agent/support/test_spool.hpp"
@@ -50,7 +50,8 @@ struct Site {
       settings.sources.push_back(source);
       scripts[name] = std::make_shared<test::Script>();
     }
-    spool = test::open_test_spool(dir / "spool.db", crypto::x25519_generate_keypair().value().public_key);
+    spool = test::open_test_spool(dir / "spool.db",
+                                  crypto::x25519_generate_keypair().value().public_key);
   }
 
   std::unique_ptr<Collector> collector(bool scheduled = true) {

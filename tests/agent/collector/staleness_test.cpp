@@ -47,9 +47,7 @@ struct Site {
     open_spool();
   }
 
-  void open_spool() {
-    spool = test::open_test_spool(dir / "spool.db", tenant.public_key);
-  }
+  void open_spool() { spool = test::open_test_spool(dir / "spool.db", tenant.public_key); }
 
   std::unique_ptr<Collector> collector() {
     CollectorOptions options;

@@ -8,9 +8,9 @@
 #include "agent/pipeline/key_rotation.hpp"
 #include "agent/pipeline/resume_state.hpp"
 #include "common/crypto/sha256.hpp"
-#include "common/sqlite/database.hpp"
 #include "common/crypto/x25519.hpp"
 #include "common/frame/frame.hpp"
+#include "common/sqlite/database.hpp"
 #include "tests/agent/support/test_spool.hpp"
 #include "tests/support/temp_dir.hpp"
 

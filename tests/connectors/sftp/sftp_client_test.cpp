@@ -134,7 +134,8 @@ TEST_CASE("sftp downloads a whole file with reads in flight, also when the serve
   CHECK(test::read_file(destination) == content);
 }
 
-TEST_CASE("a stalled or cut sftp connection or a stop request fails the download and keeps no part") {
+TEST_CASE(
+    "a stalled or cut sftp connection or a stop request fails the download and keeps no part") {
   if (auto why = SshdServer::unavailable()) FERRY_SKIP(*why);
   SshdServer server;
   const std::string content = random_bytes(4 * 1024 * 1024);

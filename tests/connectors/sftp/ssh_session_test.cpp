@@ -89,8 +89,8 @@ TEST_CASE("a host key other than the pinned one is refused before authenticating
 
   // No authentication request reached sshd: the user and key were never offered.
   REQUIRE(connections_logged(server));
-  CHECK_THAT(server.log(), !Contains("userauth-request") && !Contains("Accepted") &&
-                               !Contains("Failed"));
+  CHECK_THAT(server.log(),
+             !Contains("userauth-request") && !Contains("Accepted") && !Contains("Failed"));
 }
 
 TEST_CASE("a server without a pin or known_hosts is never trusted on first use") {
@@ -110,7 +110,8 @@ TEST_CASE("a server without a pin or known_hosts is never trusted on first use")
   CHECK_THAT(server.log(), !Contains("userauth-request"));
 }
 
-TEST_CASE("known_hosts pins the key: the right line logs in and an unknown or changed key is refused") {
+TEST_CASE(
+    "known_hosts pins the key: the right line logs in and an unknown or changed key is refused") {
   if (auto why = SshdServer::unavailable()) FERRY_SKIP(*why);
   SshdServer server;
   auto options = options_for(server);
@@ -125,8 +126,9 @@ TEST_CASE("known_hosts pins the key: the right line logs in and an unknown or ch
     REQUIRE(session.has_value());
   }
   SECTION("no line for the server") {
-    server.dir().write("known_hosts", "[127.0.0.1]:1 " + server.known_hosts_line().substr(
-                                                             server.known_hosts_line().find(' ') + 1));
+    server.dir().write("known_hosts",
+                       "[127.0.0.1]:1 " + server.known_hosts_line().substr(
+                                              server.known_hosts_line().find(' ') + 1));
     auto session = SshSession::open(options);
     REQUIRE_FALSE(session.has_value());
     CHECK(session.error().code == ErrorCode::kAuth);
@@ -168,10 +170,9 @@ TEST_CASE("the server's refusal of a key or a password is told apart and names t
     auto session = SshSession::open(options);
     REQUIRE_FALSE(session.has_value());
     CHECK(session.error().code == ErrorCode::kAuth);
-    CHECK_THAT(session.error().message,
-               Contains("refused user 'ferry-sftp' with private key " +
-                        options.credentials.private_key_file->string()) &&
-                   Contains("authorized_keys"));
+    CHECK_THAT(session.error().message, Contains("refused user 'ferry-sftp' with private key " +
+                                                 options.credentials.private_key_file->string()) &&
+                                            Contains("authorized_keys"));
   }
   SECTION("the right password") {
     options.credentials.password = SshdServer::kPassword;
@@ -183,9 +184,8 @@ TEST_CASE("the server's refusal of a key or a password is told apart and names t
     auto session = SshSession::open(options);
     REQUIRE_FALSE(session.has_value());
     CHECK(session.error().code == ErrorCode::kAuth);
-    CHECK_THAT(session.error().message,
-               Contains("refused the password of user 'ferry-sftp'") &&
-                   !Contains("not the password"));
+    CHECK_THAT(session.error().message, Contains("refused the password of user 'ferry-sftp'") &&
+                                            !Contains("not the password"));
   }
 }
 

@@ -31,7 +31,8 @@ constexpr const char* kUnshare = "/usr/bin/unshare";
 // which fails where "/" is no mount point (a chroot, as ../shared/tools/fresh-debian.sh makes):
 // then /etc alone is made a private mount of its own.
 constexpr const char* kPrivateMounts =
-    "mount --make-rprivate / 2>/dev/null || { mount --bind /etc /etc && mount --make-private /etc; }";
+    "mount --make-rprivate / 2>/dev/null || { mount --bind /etc /etc && mount --make-private /etc; "
+    "}";
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -50,13 +51,6 @@ void write_text(const std::filesystem::path& path, const std::string& text,
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path.string());
   std::filesystem::permissions(path, mode);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 ProcessResult must_run(const std::vector<std::string>& argv) {
@@ -89,8 +83,8 @@ std::optional<std::string> SshdServer::unavailable() {
   if (::getpwnam("sshd") == nullptr) {
     return "sshd's privilege separation user 'sshd' does not exist (reinstall openssh-server)";
   }
-  auto probe = run_process({kUnshare, "--mount", "--propagation", "unchanged", "/bin/sh", "-c",
-                            kPrivateMounts});
+  auto probe = run_process(
+      {kUnshare, "--mount", "--propagation", "unchanged", "/bin/sh", "-c", kPrivateMounts});
   if (probe.exit_code != 0) {
     return "cannot make a mount namespace (unshare --mount): " + first_line(probe.err);
   }
@@ -109,7 +103,7 @@ SshdServer::SshdServer() {
 
   must_run({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ferry-test-host", "-f",
             (root / "host_ed25519").string()});
-  host_public_key_ = first_line(read_text(root / "host_ed25519.pub"));
+  host_public_key_ = first_line(read_file(root / "host_ed25519.pub"));
   host_public_key_ = field(host_public_key_, 0) + " " + field(host_public_key_, 1);
   host_fingerprint_ =
       field(must_run({"/usr/bin/ssh-keygen", "-lf", (root / "host_ed25519.pub").string()}).out, 1);
@@ -120,18 +114,18 @@ SshdServer::SshdServer() {
   std::ostringstream user;
   user << kUser << ":x:" << uid << ":65534:Ferry SFTP test:" << (root / "home").string()
        << ":/bin/sh\n";
-  write_text(root / "passwd", read_text("/etc/passwd") + user.str(),
+  write_text(root / "passwd", read_file("/etc/passwd") + user.str(),
              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                  fs::perms::others_read);
   write_text(root / "shadow",
-             read_text("/etc/shadow") + kUser + ":" + hash + ":19000:0:99999:7:::\n",
+             read_file("/etc/shadow") + kUser + ":" + hash + ":19000:0:99999:7:::\n",
              fs::perms::owner_read | fs::perms::owner_write);
   write_text(root / "authorized_keys", "",
              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                  fs::perms::others_read);
   write_text(root / "sshd_config",
-             "HostKey " + (root / "host_ed25519").string() + "\n" +
-                 "AuthorizedKeysFile " + (root / "authorized_keys").string() + "\n" +
+             "HostKey " + (root / "host_ed25519").string() + "\n" + "AuthorizedKeysFile " +
+                 (root / "authorized_keys").string() + "\n" +
                  "PidFile none\n"
                  "StrictModes no\n"  // the keys live under /tmp
                  "UsePAM no\n"
@@ -139,7 +133,8 @@ SshdServer::SshdServer() {
                  "PasswordAuthentication yes\n"
                  "KbdInteractiveAuthentication no\n"
                  "PermitRootLogin no\n"
-                 "AllowUsers " + kUser + "\n" +
+                 "AllowUsers " +
+                 kUser + "\n" +
                  "Subsystem sftp internal-sftp\n"
                  "LogLevel DEBUG1\n",
              fs::perms::owner_read | fs::perms::owner_write);
@@ -231,11 +226,11 @@ std::filesystem::path SshdServer::make_client_key(const std::string& name, bool 
             key.string()});
   if (authorized) {
     std::ofstream keys(dir_ / "authorized_keys", std::ios::app);
-    keys << read_text(key.string() + ".pub");
+    keys << read_file(key.string() + ".pub");
   }
   return key;
 }
 
-std::string SshdServer::log() const { return read_text(dir_ / "sshd.log"); }
+std::string SshdServer::log() const { return read_file(dir_ / "sshd.log"); }
 
 }  // namespace ferry::test
