@@ -15,7 +15,8 @@ set(app_deps ${control_deps} "agent/metrics/" "agent/app/")
 set(allowed_common ${common})
 set(allowed_connectors/api ${common})
 set(allowed_connectors/registry ${common} "connectors/")
-set(allowed_a_connector ${common} "connectors/api/")  # every other folder of connectors/
+# Every other folder of connectors/; a file connector may also use the SFTP transport.
+set(allowed_a_connector ${common} "connectors/api/" "connectors/sftp/")
 set(allowed_agent/policy ${common} "connectors/api/")
 set(allowed_agent/spool ${common})
 set(allowed_agent/pipeline ${pipeline_deps})

@@ -17,6 +17,12 @@ std::unique_ptr<audit::AuditLog> open_audit(const config::Settings& settings) {
   return std::move(*opened);
 }
 
+boost::json::object audit_object(const connectors::AuditFields& fields) {
+  boost::json::object object;
+  for (const auto& [name, value] : fields) object[name] = value;
+  return object;
+}
+
 void record(audit::AuditLog* audit, std::string_view event, boost::json::object fields) {
   if (audit == nullptr) return;
   if (auto recorded = audit->append(event, std::move(fields)); !recorded) {

@@ -14,6 +14,7 @@
 
 #include "common/audit/audit_log.hpp"
 #include "common/config/settings.hpp"
+#include "connectors/api/context.hpp"
 
 namespace ferry::app {
 
@@ -22,6 +23,9 @@ std::unique_ptr<audit::AuditLog> open_audit(const config::Settings& settings);
 
 // Appends `event` when `audit` is not null; a failure is logged, never fatal.
 void record(audit::AuditLog* audit, std::string_view event, boost::json::object fields);
+
+// A source's audit fields as the entry's JSON object (string values).
+boost::json::object audit_object(const connectors::AuditFields& fields);
 
 // SHA-256 of the configuration file's bytes as read now ("" when it cannot be read): audit
 // entries carry it so that a changed configuration shows.

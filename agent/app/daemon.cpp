@@ -182,6 +182,10 @@ Result<void> Daemon::open_spool() {
   options.on_audit = [audit = audit_.get()](std::string_view event, boost::json::object fields) {
     record(audit, event, std::move(fields));
   };
+  options.collector.on_audit = [audit = audit_.get()](std::string_view event,
+                                                      const connectors::AuditFields& fields) {
+    record(audit, event, audit_object(fields));
+  };
   generations_ =
       std::make_unique<Generations>(config_file_, settings_, std::move(options), audit_.get());
   generations_->install(

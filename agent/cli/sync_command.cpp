@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include "agent/app/audit_events.hpp"
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/app/deadline.hpp"
 #include "agent/app/generation.hpp"
@@ -17,6 +18,7 @@
 #include "common/config/counted.hpp"
 #include "common/config/duration.hpp"
 #include "common/config/size.hpp"
+#include "common/log/log.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -270,6 +272,13 @@ int run(const ParsedArgs& args, Io& io) {
   options.collector.on_progress = [&printer](const std::string& source, std::uint64_t rows,
                                              std::uint64_t batches) {
     printer.polled(source, rows, batches);
+  };
+  options.collector.on_audit = [&settings](std::string_view event,
+                                           const connectors::AuditFields& fields) {
+    if (auto appended = append_audit(*settings, event, app::audit_object(fields)); !appended) {
+      log::get("agent")->warn("cannot record {} in the audit log: {}", event,
+                              appended.error().message);
+    }
   };
   options.deliver = upload;
   options.on_command = [](const std::string&, const std::string&) {

@@ -72,6 +72,16 @@ Result<std::unique_ptr<Collector>> Collector::create(const config::Settings& set
     auto context =
         agent_context(source, settings.agent.data_dir, *options.clock, *options.file_system);
     if (!context) return tl::unexpected(context.error());
+    if (options.on_audit) {
+      context->audit = [on_audit = options.on_audit, name = source.name](
+                           std::string_view event, const connectors::AuditFields& fields) {
+        connectors::AuditFields named;
+        named.reserve(fields.size() + 1);
+        named.emplace_back("source", name);
+        named.insert(named.end(), fields.begin(), fields.end());
+        on_audit(event, named);
+      };
+    }
     auto runner = SourceRunner::create(source, std::move(*context), options.make_source);
     if (!runner) return tl::unexpected(runner.error());
     Slot slot;

@@ -54,6 +54,9 @@ struct CollectorOptions {
   // Builds each source; the built-in connectors (connectors::create_source) when empty. Tests
   // give scripted sources here.
   connectors::SourceMaker make_source;
+  // An audit event of a source's (SourceContext::audit), with "source" first among its fields;
+  // unset: not recorded. Called on the source's worker thread.
+  std::function<void(std::string_view event, const connectors::AuditFields& fields)> on_audit;
 };
 
 // A run asked for by run_once, and how it ended.

@@ -32,6 +32,9 @@ struct SourceTypeSpec {
   std::string description;
   std::vector<OptionSpec> options;         // keys beside name/type/schedule/preset/streams
   std::vector<OptionSpec> stream_options;  // keys beside key/default/fields in streams.<name>
+  // A file source: it reads a local `path` (an option of its table, then not required by the
+  // loader) or an export fetched over SFTP (`sftp:`, SftpSettings), exactly one of the two.
+  bool file_source = false;
 };
 
 struct Catalog {

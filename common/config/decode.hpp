@@ -25,7 +25,12 @@ UplinkSettings decode_uplink(Context& ctx, const Entry& entry, const std::filesy
 BatchSettings decode_batch(Context& ctx, const Entry& entry);
 ReconnectSettings decode_reconnect(Context& ctx, const Entry& entry);
 SpoolSettings decode_spool(Context& ctx, const Entry& entry);
-std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry);
+// `data_dir`: the agent's, whose owner is trusted with an sftp source's key and password files.
+std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry,
+                                           const std::filesystem::path& data_dir);
+// `sftp:` of a file source (`where`: "source 'sis'").
+SftpSettings decode_sftp(Context& ctx, const Entry& entry, const std::string& where,
+                         const std::filesystem::path& data_dir);
 std::vector<StreamSettings> decode_streams(Context& ctx, const Entry& entry,
                                            const SourceTypeSpec* type,
                                            const std::string& source_where);

@@ -37,6 +37,9 @@ class Context {
   // checked; their paths are kept and their content left empty (load.hpp, LoadOptions).
   bool read_secret_files() const { return read_secret_files_; }
   void set_read_secret_files(bool read) { read_secret_files_ = read; }
+  // LoadOptions::allow_unpinned_host_keys.
+  bool allow_unpinned_host_keys() const { return allow_unpinned_host_keys_; }
+  void set_allow_unpinned_host_keys(bool allow) { allow_unpinned_host_keys_ = allow; }
 
   // `path` made absolute against the configuration file's folder when it is relative.
   std::filesystem::path resolve(const std::filesystem::path& path) const;
@@ -58,6 +61,7 @@ class Context {
   EnvLookup env_;
   Diagnostics diagnostics_;
   bool read_secret_files_ = true;
+  bool allow_unpinned_host_keys_ = false;
 };
 
 // How a map's keys are named in messages: sections by their dotted path ("uplink.max_in_flight"),

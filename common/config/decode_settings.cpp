@@ -35,7 +35,7 @@ Settings decode_settings(Context& ctx, const YAML::Node& root) {
     }
   }
   if (const Entry* sources = map.find("sources")) {
-    settings.sources = decode_sources(ctx, *sources);
+    settings.sources = decode_sources(ctx, *sources, settings.agent.data_dir);
   }
   return settings;
 }

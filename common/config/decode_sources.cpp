@@ -35,8 +35,31 @@ struct SourceNameSeen {
   std::map<std::string, int, std::less<>> first_line;
 };
 
+// A file source reads a local `path` or fetches over `sftp:`: exactly one of the two.
+void decode_file_location(Context& ctx, MapReader& map, const std::string& where,
+                          const std::filesystem::path& data_dir, SourceSettings& source) {
+  const Entry* sftp = map.find("sftp");
+  const Entry* path = map.find("path");
+  if (sftp != nullptr && path != nullptr) {
+    const Entry* second = sftp->key_at().line > path->key_at().line ? sftp : path;
+    ctx.error(second->key_at(),
+              "set either path (a local folder or file) or sftp (fetched from an SFTP server) in "
+              "{}, not both",
+              where);
+    return;
+  }
+  if (sftp == nullptr && path == nullptr) {
+    ctx.error(map.at(),
+              "missing required key 'path' {} (the local folder or file to read), or sftp: to "
+              "fetch it from an SFTP server",
+              map.where_phrase());
+    return;
+  }
+  if (sftp != nullptr) source.sftp = decode_sftp(ctx, *sftp, where, data_dir);
+}
+
 SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t index,
-                             SourceNameSeen& seen) {
+                             SourceNameSeen& seen, const std::filesystem::path& data_dir) {
   SourceSettings source;
   source.at = location_of(item);
   // Messages name the source by its name when it has a valid one, else by its position.
@@ -129,8 +152,17 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
     // Unknown keys can only be told apart once the connector's option table is known.
     std::vector<std::string> known = common_source_keys();
     for (const OptionSpec& option : type->options) known.push_back(option.name);
+    std::vector<OptionSpec> options = type->options;
+    if (type->file_source) {
+      known.push_back("sftp");
+      // `path` or `sftp`: checked together below instead of `path` alone.
+      for (OptionSpec& option : options) {
+        if (option.name == "path") option.required = false;
+      }
+    }
     map.check_keys(known);
-    source.options = decode_options(ctx, map, type->options, type->type);
+    source.options = decode_options(ctx, map, options, type->type);
+    if (type->file_source) decode_file_location(ctx, map, where, data_dir, source);
   }
 
   if (const Entry* streams = map.find("streams")) {
@@ -149,7 +181,8 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
 
 }  // namespace
 
-std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry) {
+std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry,
+                                           const std::filesystem::path& data_dir) {
   std::vector<SourceSettings> sources;
   if (entry.value.IsNull()) return sources;
   if (!entry.value.IsSequence()) {
@@ -165,7 +198,7 @@ std::vector<SourceSettings> decode_sources(Context& ctx, const Entry& entry) {
       ctx.error(at.line == 0 ? entry.value_at() : at,
                 "source #{} must be a map (name:, type:, ...), not {}", index + 1, describe(item));
     } else {
-      sources.push_back(decode_source(ctx, item, index, seen));
+      sources.push_back(decode_source(ctx, item, index, seen, data_dir));
     }
     ++index;
   }

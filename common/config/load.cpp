@@ -106,6 +106,7 @@ tl::expected<Settings, Diagnostics> load_config_text(std::string_view yaml,
 
   detail::Context ctx(file, catalog);
   ctx.set_read_secret_files(options.read_secret_files);
+  ctx.set_allow_unpinned_host_keys(options.allow_unpinned_host_keys);
   Settings settings;
   try {
     settings = detail::decode_settings(ctx, root);

@@ -30,6 +30,9 @@ struct LoadOptions {
   // secrets: uplink.token_file and uplink.client_key are then neither opened nor checked. Their
   // paths are kept; uplink.token is left empty when it would come from token_file.
   bool read_secret_files = true;
+  // True for `ferry check` only: an `sftp:` source with neither host_key nor known_hosts is
+  // loaded, so that check can show the key the server offers. Every other command refuses it.
+  bool allow_unpinned_host_keys = false;
 };
 
 // Reads and validates the whole file, reporting every problem at once (in file order), never just

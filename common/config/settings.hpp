@@ -148,6 +148,32 @@ struct Schedule {
   CronSpec cron_spec;  // the same, parsed: cron_spec.next_after(now) gives the next run (UTC)
 };
 
+// `sftp:` of a file source (oneroster_csv, csv): where the export is fetched from instead of a
+// local `path` (docs/connectors/sftp.md). Secrets are read from their files when the file is
+// loaded (unless LoadOptions::read_secret_files is false); their text never reaches a message.
+struct SftpSettings {
+  std::string host;
+  std::uint16_t port = 22;
+  std::string user;
+  std::optional<std::filesystem::path> private_key_file;
+  std::optional<std::filesystem::path> passphrase_file;
+  std::optional<std::filesystem::path> password_file;
+  std::optional<std::string> passphrase;  // from passphrase_file
+  std::optional<std::string> password;    // from password_file or `password: ${VAR}`
+  // The server's host key: exactly one of the two, except that `ferry check` loads a source with
+  // neither (LoadOptions::allow_unpinned_host_keys) to show the key the server offers.
+  std::string host_key;  // "SHA256:<base64>", as `ssh-keygen -lf` prints it; "" when not set
+  std::optional<std::filesystem::path> known_hosts;
+  std::string path;  // remote folder, file, or glob in the last part (newest match by mtime)
+  // A remote file must be unchanged this long (by its modification time) before it is read.
+  Duration settle = std::chrono::seconds(30);
+  // Bounds the connect, each authentication step and each wait for the server's data.
+  Duration timeout = std::chrono::seconds(30);
+  // The agent's data_dir: the owner trusted with the key and password files when root runs Ferry.
+  std::filesystem::path service_dir;
+  Location at;
+};
+
 struct SourceSettings {
   std::string name;
   std::string type;
@@ -161,6 +187,9 @@ struct SourceSettings {
   // longer than this; never when unset.
   std::optional<Duration> stale_after;
   std::map<std::string, OptionValue, std::less<>> options;  // connector-specific keys (path, ...)
+  // For a file source (SourceTypeSpec::file_source): set when the export is fetched over SFTP,
+  // in place of the `path` option.
+  std::optional<SftpSettings> sftp;
   Location at;
 };
 

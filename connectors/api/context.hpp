@@ -4,7 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -16,6 +21,9 @@ namespace ferry::connectors {
 // Outbound HTTP for API sources: one client, its proxy and CA settings. Filled in by the
 // API-sources work; null until then, and for sources that need no network.
 class NetworkServices;
+
+// Fields of an audit entry: names and values that are never row values or secrets.
+using AuditFields = std::vector<std::pair<std::string, std::string>>;
 
 struct SourceContext {
   // The source's own logger ("source.<name>"): counts, names and locations, never row values.
@@ -29,6 +37,10 @@ struct SourceContext {
   // survive (that goes to the resume state).
   std::filesystem::path scratch_dir;
   std::shared_ptr<NetworkServices> network;
+  // Records a security event of the source's (an SFTP server's host key refused) in the agent's
+  // audit log (docs/audit.md), with the source's name added; unset where there is none to write
+  // (preview, check). May be called from the source's worker thread.
+  std::function<void(std::string_view event, const AuditFields& fields)> audit;
 };
 
 }  // namespace ferry::connectors

@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 #include <libssh/libssh.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
+#include <sys/socket.h>
 
 #include "common/fs/secret_file.hpp"
 
@@ -74,11 +77,29 @@ Result<SessionPtr> new_session(const Endpoint& endpoint, std::chrono::seconds ti
   return session;
 }
 
+// TCP keepalive on the connection: a NAT or firewall that drops idle connections is kept aware
+// of a long download's connection, and a peer that vanished is noticed by the kernel. libssh 0.10
+// sends no SSH-level keepalive by itself; a silent server is caught by the download watchdog
+// (sftp_client.cpp) within the read timeout.
+void keep_alive(ssh_session session) {
+  const socket_t fd = ssh_get_fd(session);
+  if (fd == SSH_INVALID_SOCKET) return;
+  const int on = 1;
+  const int idle = 60;      // seconds without traffic before the first probe
+  const int interval = 15;  // between probes
+  const int count = 4;      // unanswered probes before the kernel gives up
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
 Result<void> connect(ssh_session session, const Endpoint& endpoint) {
   if (ssh_connect(session) != SSH_OK) {
     return make_error(ErrorCode::kUnavailable, "cannot connect to sftp {}: {}", describe(endpoint),
                       libssh_error(session));
   }
+  keep_alive(session);
   return {};
 }
 
@@ -267,7 +288,8 @@ std::string describe(const Endpoint& endpoint) {
   return fmt::format("{}:{}", endpoint.host, endpoint.port);
 }
 
-Result<std::unique_ptr<SshSession>> SshSession::open(const ConnectOptions& options) {
+Result<std::unique_ptr<SshSession>> SshSession::open(const ConnectOptions& options,
+                                                     std::optional<OfferedKey>* refused_host_key) {
   const std::string known_hosts =
       options.pin.known_hosts_file.empty() ? kNoFile : options.pin.known_hosts_file.string();
   auto session = new_session(options.endpoint, options.timeout, known_hosts);
@@ -280,6 +302,11 @@ Result<std::unique_ptr<SshSession>> SshSession::open(const ConnectOptions& optio
   auto offered = offered_key(session->get(), options.endpoint);
   if (!offered) return tl::unexpected(offered.error());
   if (auto trusted = check_host_key(session->get(), options, *offered); !trusted) {
+    // A known_hosts file that is missing or unreadable is the configuration's fault, not a key's.
+    const bool key_refused =
+        trusted.error().code == ErrorCode::kAuth ||
+        (options.pin.fingerprint.empty() && options.pin.known_hosts_file.empty());
+    if (refused_host_key != nullptr && key_refused) *refused_host_key = *offered;
     return tl::unexpected(trusted.error());
   }
   if (auto authenticated = authenticate(session->get(), options); !authenticated) {

@@ -72,7 +72,10 @@ class SshSession {
   // may help), kAuth (the host key does not match the pin, or the server refused the
   // credentials), kConfig / kNotFound / kPermission (a key file that is missing, encrypted
   // without a passphrase, or readable by others).
-  static Result<std::unique_ptr<SshSession>> open(const ConnectOptions& options);
+  // `refused_host_key`, when given, is set to the key the server offered when that key is what
+  // was refused (no pin, or not the pinned one): an event to audit, unlike a refused password.
+  static Result<std::unique_ptr<SshSession>> open(
+      const ConnectOptions& options, std::optional<OfferedKey>* refused_host_key = nullptr);
 
   // Connects and reports the server's host key, without checking it or authenticating: what
   // `ferry check` shows for a source whose key is not pinned yet.

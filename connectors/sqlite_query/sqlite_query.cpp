@@ -29,6 +29,7 @@ config::SourceTypeSpec spec() {
                "how far before the last cursor to read again: a number for numeric cursors, a "
                "duration for ISO-8601 text cursors (default none)"},
           },
+      .file_source = false,
   };
 }
 

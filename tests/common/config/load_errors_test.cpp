@@ -253,8 +253,8 @@ sources:
             "ferry.yaml:10:22: uplink.batch.max_delay: unknown unit 'minutes' in duration '5 "
             "minutes' (use ms, s, m, h or d, as in 500ms, 2s, 15m, 1h, 1d)",
             "ferry.yaml:11:20: spool.when_full must be pause or drop_oldest, got 'drop'",
-            "ferry.yaml:13:5: missing required key 'path' in source 'sis' (the oneroster_csv "
-            "connector needs it: the folder holding manifest.csv)",
+            "ferry.yaml:13:5: missing required key 'path' in source 'sis' (the local folder or "
+            "file to read), or sftp: to fetch it from an SFTP server",
             "ferry.yaml:15:15: 'schedule' in source 'sis': '15' has no unit: add one of ms, s, m, "
             "h or d, as in 500ms, 2s, 15m, 1h, 1d",
         });

@@ -58,8 +58,8 @@ TEST_CASE("an unknown source type or preset is reported with a did-you-mean") {
 
 TEST_CASE("connector options are checked against the connector's table") {
   CHECK(diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, pth: /a}\n")) ==
-        Lines{"ferry.yaml:4:5: missing required key 'path' in source 'sis' (the oneroster_csv "
-              "connector needs it: the folder holding manifest.csv)",
+        Lines{"ferry.yaml:4:5: missing required key 'path' in source 'sis' (the local folder or "
+              "file to read), or sftp: to fetch it from an SFTP server",
               "ferry.yaml:4:38: unknown key 'pth' in source 'sis' (did you mean 'path'?)"});
   CHECK(diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, path: ''}\n")) ==
         Lines{"ferry.yaml:4:44: 'path' in source 'sis' is empty: write a value or remove the key"});

@@ -16,20 +16,22 @@ inline Catalog test_catalog() {
       "oneroster_csv",
       "OneRoster 1.1 CSV export folder",
       {OptionSpec{"path", OptionKind::kPath, true, "the folder holding manifest.csv"}},
-      {}});
+      {},
+      true});  // a file source: path, or sftp
   catalog.source_types.push_back(SourceTypeSpec{
       "sqlite",
       "rows of a SQLite database",
       {OptionSpec{"path", OptionKind::kPath, true, "the database file"}},
       {OptionSpec{"query", OptionKind::kString, false, "the SELECT that yields the rows"},
-       OptionSpec{"cursor", OptionKind::kString, false, "the column to resume from"}}});
+       OptionSpec{"cursor", OptionKind::kString, false, "the column to resume from"}},
+      false});
   catalog.presets = {"oneroster"};
   return catalog;
 }
 
 // "ferry.yaml:LINE:COL: message" for each diagnostic, or {} when the text loads.
-inline std::vector<std::string> diagnostics_of(std::string_view yaml) {
-  auto loaded = load_config_text(yaml, "ferry.yaml", test_catalog());
+inline std::vector<std::string> diagnostics_of(std::string_view yaml, LoadOptions options = {}) {
+  auto loaded = load_config_text(yaml, "ferry.yaml", test_catalog(), options);
   std::vector<std::string> lines;
   if (loaded) return lines;
   for (const Diagnostic& diagnostic : loaded.error()) lines.push_back(diagnostic.to_string());
