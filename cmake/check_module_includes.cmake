@@ -15,8 +15,9 @@ set(app_deps ${control_deps} "agent/metrics/" "agent/app/")
 set(allowed_common ${common})
 set(allowed_connectors/api ${common})
 set(allowed_connectors/registry ${common} "connectors/")
-# Every other folder of connectors/; a file connector may also use the SFTP transport.
-set(allowed_a_connector ${common} "connectors/api/" "connectors/sftp/")
+# Every other folder of connectors/; a file connector may also use what the file connectors
+# share: the SFTP transport and the file readers.
+set(allowed_a_connector ${common} "connectors/api/" "connectors/sftp/" "connectors/files/")
 set(allowed_agent/policy ${common} "connectors/api/")
 set(allowed_agent/spool ${common})
 set(allowed_agent/pipeline ${pipeline_deps})

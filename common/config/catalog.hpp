@@ -25,6 +25,8 @@ struct OptionSpec {
   bool required = false;
   std::string description;
   bool secret = false;  // a password or key: messages name the option but never echo its value
+  // For kString: the values allowed (a near miss gets a did-you-mean); empty: any text.
+  std::vector<std::string> choices = {};
 };
 
 struct SourceTypeSpec {

@@ -11,6 +11,12 @@ std::optional<OptionValue> decode_option(Context& ctx, const Entry& entry, const
   out.at = entry.value_at();
   switch (spec.kind) {
     case OptionKind::kString: {
+      if (!spec.choices.empty()) {
+        auto choice = read_choice(ctx, entry, spec.choices);
+        if (!choice) return std::nullopt;
+        out.value = std::move(*choice);
+        return out;
+      }
       auto text = read_string(ctx, entry);
       if (!text) return std::nullopt;
       out.value = std::move(*text);

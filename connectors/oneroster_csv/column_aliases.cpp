@@ -4,8 +4,8 @@
 #include <array>
 #include <map>
 
+#include "connectors/files/text.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
-#include "connectors/oneroster_csv/text.hpp"
 
 namespace ferry::connectors::oneroster_csv {
 namespace {
@@ -50,12 +50,12 @@ std::string_view canonical_spelling(std::string_view stream, std::string_view na
   const auto& by_stream = preset_columns();
   if (const auto found = by_stream.find(stream); found != by_stream.end()) {
     for (const std::string& column : found->second) {
-      if (equals_ignoring_case(column, name)) return column;
+      if (files::equals_ignoring_case(column, name)) return column;
     }
     return {};
   }
   for (std::string_view column : kCommon) {
-    if (equals_ignoring_case(column, name)) return column;
+    if (files::equals_ignoring_case(column, name)) return column;
   }
   return {};
 }
@@ -67,7 +67,7 @@ bool applies_to(const ColumnAlias& alias, std::string_view stream) {
 // The canonical name `name` (trimmed, any case) is an alias of in `stream`, or "".
 std::string_view aliased(std::string_view stream, std::string_view name) {
   for (const ColumnAlias& alias : kAliases) {
-    if (applies_to(alias, stream) && equals_ignoring_case(alias.alias, name)) {
+    if (applies_to(alias, stream) && files::equals_ignoring_case(alias.alias, name)) {
       return alias.canonical;
     }
   }
@@ -84,7 +84,7 @@ void canonicalize_columns(std::string_view stream, std::vector<std::string>& col
   for (const auto canonical_of : {&canonical_spelling, &aliased}) {
     for (std::string& column : columns) {
       if (std::find(as_written.begin(), as_written.end(), column) != as_written.end()) continue;
-      const std::string_view canonical = canonical_of(stream, trim(column));
+      const std::string_view canonical = canonical_of(stream, files::trim(column));
       if (canonical.empty() || canonical == column) continue;
       if (std::find(columns.begin(), columns.end(), canonical) != columns.end()) continue;
       column = std::string(canonical);

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "connectors/oneroster_csv/csv_reader.hpp"
-#include "connectors/oneroster_csv/text.hpp"
+#include "connectors/files/csv_reader.hpp"
+#include "connectors/files/text.hpp"
 
 namespace ferry::connectors::oneroster_csv {
 namespace {
@@ -17,22 +17,23 @@ bool is_plain_name(std::string_view name) {
 
 }  // namespace
 
-Result<Manifest> parse_manifest(ByteSource& bytes) {
-  CsvReader reader(bytes);
+Result<Manifest> parse_manifest(files::ByteSource& bytes) {
+  files::CsvReader reader(bytes);
   auto header = reader.next();
-  if (!header) return tl::unexpected(in_file(std::move(header.error()), "manifest.csv", reader));
-  if (*header == CsvReader::Outcome::kEnd) {
+  if (!header)
+    return tl::unexpected(files::in_file(std::move(header.error()), "manifest.csv", reader));
+  if (*header == files::CsvReader::Outcome::kEnd) {
     return make_error(ErrorCode::kCorrupt,
                       "manifest.csv is empty: it needs the header propertyName,value and one "
                       "file.<name>,bulk|delta|absent row per file; export the data again");
   }
-  if (*header == CsvReader::Outcome::kBadRecord) {
+  if (*header == files::CsvReader::Outcome::kBadRecord) {
     return make_error(ErrorCode::kCorrupt, "manifest.csv:{}: {}; export the data again",
                       reader.line(), reader.reason());
   }
   const auto columns = reader.fields();
-  if (columns.size() < 2 || !equals_ignoring_case(trim(columns[0]), "propertyName") ||
-      !equals_ignoring_case(trim(columns[1]), "value")) {
+  if (columns.size() < 2 || !files::equals_ignoring_case(files::trim(columns[0]), "propertyName") ||
+      !files::equals_ignoring_case(files::trim(columns[1]), "value")) {
     return make_error(ErrorCode::kCorrupt,
                       "manifest.csv:{}: the header must start with propertyName,value: is this "
                       "the manifest of a OneRoster CSV export?",
@@ -44,20 +45,21 @@ Result<Manifest> parse_manifest(ByteSource& bytes) {
   for (;;) {
     auto outcome = reader.next();
     if (!outcome) {
-      return tl::unexpected(in_file(std::move(outcome.error()), "manifest.csv", reader));
+      return tl::unexpected(files::in_file(std::move(outcome.error()), "manifest.csv", reader));
     }
-    if (*outcome == CsvReader::Outcome::kEnd) break;
-    if (*outcome == CsvReader::Outcome::kBadRecord) {
+    if (*outcome == files::CsvReader::Outcome::kEnd) break;
+    if (*outcome == files::CsvReader::Outcome::kBadRecord) {
       return make_error(ErrorCode::kCorrupt, "manifest.csv:{}: {}; fix the manifest", reader.line(),
                         reader.reason());
     }
-    const std::string_view property = trim(reader.fields()[0]);
-    const std::string value = to_lower_ascii(trim(reader.fields()[1]));
-    if (equals_ignoring_case(property, "oneroster.version")) {
+    const std::string_view property = files::trim(reader.fields()[0]);
+    const std::string value = files::to_lower_ascii(files::trim(reader.fields()[1]));
+    if (files::equals_ignoring_case(property, "oneroster.version")) {
       manifest.oneroster_version = value;
       continue;
     }
-    if (property.size() < 5 || !equals_ignoring_case(property.substr(0, 5), "file.")) continue;
+    if (property.size() < 5 || !files::equals_ignoring_case(property.substr(0, 5), "file."))
+      continue;
     const std::string_view stream = property.substr(5);
     FileMode mode = FileMode::kBulk;
     if (value == "absent" || value.empty()) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/error/error.hpp"
-#include "connectors/oneroster_csv/byte_source.hpp"
+#include "connectors/files/byte_source.hpp"
 
 namespace ferry::connectors::oneroster_csv {
 
@@ -30,6 +30,6 @@ struct Manifest {
 // Reads the whole manifest from `bytes`. Errors (kCorrupt) point at "manifest.csv:<line>" and say
 // the fix: a header other than propertyName,value, a malformed row, a file mode other than bulk,
 // delta or absent, a file name that is not a plain name, or a file listed twice.
-Result<Manifest> parse_manifest(ByteSource& bytes);
+Result<Manifest> parse_manifest(files::ByteSource& bytes);
 
 }  // namespace ferry::connectors::oneroster_csv

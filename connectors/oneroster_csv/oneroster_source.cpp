@@ -6,9 +6,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "connectors/files/hashing_source.hpp"
+#include "connectors/files/header_row.hpp"
+#include "connectors/files/problems.hpp"
+#include "connectors/files/text.hpp"
 #include "connectors/oneroster_csv/column_aliases.hpp"
-#include "connectors/oneroster_csv/hashing_source.hpp"
-#include "connectors/oneroster_csv/text.hpp"
 
 namespace ferry::connectors::oneroster_csv {
 namespace {
@@ -22,52 +24,6 @@ tl::unexpected<Error> stopped() {
 
 std::string_view mode_name(FileMode mode) { return mode == FileMode::kBulk ? "bulk" : "delta"; }
 
-// Reads the header row of `file` and tells the reader how many fields rows must have. Trailing
-// empty names ("...,orgSourcedId,,") name no column: they are left out of the stream, and rows may
-// stop before them or carry them empty.
-Result<std::vector<std::string>> read_header(CsvReader& reader, const std::string& file) {
-  auto outcome = reader.next();
-  if (!outcome) return tl::unexpected(in_file(std::move(outcome.error()), file, reader));
-  if (*outcome == CsvReader::Outcome::kEnd) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{} is empty, without even a header row: export the data again (a file "
-                      "without rows still needs its header)",
-                      file);
-  }
-  if (*outcome == CsvReader::Outcome::kBadRecord) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{}:{}: the header row is malformed ({}): export "
-                      "the data again",
-                      file, reader.line(), reader.reason());
-  }
-  const auto fields = reader.fields();
-  std::size_t named = fields.size();
-  while (named > 0 && trim(fields[named - 1]).empty()) --named;
-  if (named == 0) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{}:{}: the header row names no column: export the "
-                      "data again",
-                      file, reader.line());
-  }
-  std::vector<std::string> columns;
-  columns.reserve(named);
-  for (std::size_t i = 0; i < named; ++i) {
-    if (trim(fields[i]).empty()) {
-      return make_error(ErrorCode::kCorrupt,
-                        "{}:{}: column {} of the header has no name: name it or remove it", file,
-                        reader.line(), i + 1);
-    }
-    if (std::find(columns.begin(), columns.end(), fields[i]) != columns.end()) {
-      return make_error(ErrorCode::kCorrupt,
-                        "{}:{}: column '{}' appears twice in the header: remove one of them", file,
-                        reader.line(), fields[i]);
-    }
-    columns.emplace_back(fields[i]);
-  }
-  reader.expect_fields(named, fields.size());
-  return columns;
-}
-
 }  // namespace
 
 std::optional<std::string> OneRosterSource::fingerprint_of(std::string_view state) {
@@ -80,40 +36,42 @@ std::optional<std::string> OneRosterSource::fingerprint_of(std::string_view stat
   return std::string(fingerprint->get_string());
 }
 
-Result<Manifest> OneRosterSource::load_manifest(ExportFiles& files,
-                                                ContentFingerprint* fingerprint) {
-  auto opened = files.open(kManifest);
+Result<Manifest> OneRosterSource::load_manifest(files::ExportFiles& exported,
+                                                files::ContentFingerprint* fingerprint) {
+  auto opened = exported.open(kManifest);
   if (!opened) {
     if (opened.error().code != ErrorCode::kNotFound) return tl::unexpected(opened.error());
     return make_error(ErrorCode::kNotFound,
                       "manifest.csv is not in {}: set path to the folder or .zip file of a "
                       "OneRoster CSV export (the one with manifest.csv in it)",
-                      files.where());
+                      exported.where());
   }
   if (fingerprint == nullptr) return parse_manifest(*opened->bytes);
   if (auto begun = fingerprint->begin_file(kManifest); !begun) return tl::unexpected(begun.error());
-  HashingSource hashing(*opened->bytes, *fingerprint);
+  files::HashingSource hashing(*opened->bytes, *fingerprint);
   auto manifest = parse_manifest(hashing);
   if (!manifest) return manifest;
   if (auto ended = fingerprint->end_file(); !ended) return tl::unexpected(ended.error());
   return manifest;
 }
 
-Result<OpenedFile> OneRosterSource::open_listed(ExportFiles& files, const ManifestFile& file) {
-  auto opened = files.open(file.file_name());
+Result<files::OpenedFile> OneRosterSource::open_listed(files::ExportFiles& exported,
+                                                       const ManifestFile& file) {
+  auto opened = exported.open(file.file_name());
   if (!opened && opened.error().code == ErrorCode::kNotFound) {
     return make_error(ErrorCode::kNotFound,
                       "manifest.csv lists {} as {}, but {} is not in {}: add the file to the "
                       "export, or mark it absent in manifest.csv",
-                      file.stream, mode_name(file.mode), file.file_name(), files.where());
+                      file.stream, mode_name(file.mode), file.file_name(), exported.where());
   }
   return opened;
 }
 
-Result<StreamInfo> OneRosterSource::read_stream_info(CsvReader& reader, const ManifestFile& file,
+Result<StreamInfo> OneRosterSource::read_stream_info(files::CsvReader& reader,
+                                                     const ManifestFile& file,
                                                      const std::string& found,
                                                      bool need_key) const {
-  auto columns = read_header(reader, found);
+  auto columns = files::read_header_row(reader, found);
   if (!columns) return tl::unexpected(std::move(columns.error()));
   const auto expected = expected_.find(file.stream);
   const HeaderExpectation none;
@@ -134,16 +92,16 @@ Result<StreamInfo> OneRosterSource::read_stream_info(CsvReader& reader, const Ma
 }
 
 Result<std::vector<StreamInfo>> OneRosterSource::read_headers(std::vector<Error>* problems) {
-  auto files = open_export(path_);
-  if (!files) return tl::unexpected(std::move(files.error()));
-  auto manifest = load_manifest(**files, nullptr);
+  auto exported = files::open_export(path_);
+  if (!exported) return tl::unexpected(std::move(exported.error()));
+  auto manifest = load_manifest(**exported, nullptr);
   if (!manifest) return tl::unexpected(std::move(manifest.error()));
   std::vector<StreamInfo> streams;
   for (const ManifestFile& file : manifest->files) {
     auto stream = [&]() -> Result<StreamInfo> {
-      auto opened = open_listed(**files, file);
+      auto opened = open_listed(**exported, file);
       if (!opened) return tl::unexpected(std::move(opened.error()));
-      CsvReader reader(*opened->bytes);
+      files::CsvReader reader(*opened->bytes);
       return read_stream_info(reader, file, opened->name, problems != nullptr);
     }();
     if (stream) {
@@ -163,10 +121,7 @@ Result<void> OneRosterSource::check() {
   std::vector<Error> problems;
   auto found = read_headers(&problems);
   if (!found) return tl::unexpected(std::move(found.error()));
-  if (problems.empty()) return {};
-  std::string message = problems.front().message;
-  for (std::size_t i = 1; i < problems.size(); ++i) message += "; " + problems[i].message;
-  return make_error(problems.front().code, "{}", message);
+  return files::all_problems(problems);
 }
 
 Result<std::string> OneRosterSource::read(const ResumeState& state, RowSink& sink,
@@ -180,46 +135,35 @@ Result<std::string> OneRosterSource::read(const ResumeState& state, RowSink& sin
 }
 
 Result<std::string> OneRosterSource::fingerprint_only(const std::stop_token& stop) {
-  auto files = open_export(path_);
-  if (!files) return tl::unexpected(std::move(files.error()));
-  auto fingerprint = ContentFingerprint::create();
+  auto exported = files::open_export(path_);
+  if (!exported) return tl::unexpected(std::move(exported.error()));
+  auto fingerprint = files::ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
-  auto manifest = load_manifest(**files, &*fingerprint);
+  auto manifest = load_manifest(**exported, &*fingerprint);
   if (!manifest) return tl::unexpected(std::move(manifest.error()));
-  std::vector<char> buffer(256 * 1024);
   for (const ManifestFile& file : manifest->files) {
-    auto opened = open_listed(**files, file);
+    auto opened = open_listed(**exported, file);
     // A file that cannot be opened fails its stream in read_all; here it means "not the same".
     if (!opened) return std::string();
-    if (auto begun = fingerprint->begin_file(file.file_name()); !begun) {
-      return tl::unexpected(begun.error());
-    }
-    for (;;) {
-      if (stop.stop_requested()) return stopped();
-      auto got = opened->bytes->read(buffer);
-      if (!got) return tl::unexpected(std::move(got.error()));
-      if (*got == 0) break;
-      if (auto hashed = fingerprint->update(std::span<const char>(buffer).first(*got)); !hashed) {
-        return tl::unexpected(hashed.error());
-      }
-    }
-    if (auto ended = fingerprint->end_file(); !ended) return tl::unexpected(ended.error());
+    auto added = fingerprint->add_file(file.file_name(), *opened->bytes, stop);
+    if (!added) return tl::unexpected(std::move(added.error()));
+    if (!*added) return stopped();
   }
   return fingerprint->finish();
 }
 
 Result<std::string> OneRosterSource::read_all(const ResumeState& state, RowSink& sink,
                                               const std::stop_token& stop) {
-  auto files = open_export(path_);
-  if (!files) return tl::unexpected(std::move(files.error()));
-  auto fingerprint = ContentFingerprint::create();
+  auto exported = files::open_export(path_);
+  if (!exported) return tl::unexpected(std::move(exported.error()));
+  auto fingerprint = files::ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
-  auto manifest = load_manifest(**files, &*fingerprint);
+  auto manifest = load_manifest(**exported, &*fingerprint);
   if (!manifest) return tl::unexpected(std::move(manifest.error()));
   bool whole = true;
   for (const ManifestFile& file : manifest->files) {
     if (stop.stop_requested()) return stopped();
-    auto done = read_stream(**files, file, *fingerprint, sink, stop);
+    auto done = read_stream(**exported, file, *fingerprint, sink, stop);
     if (!done) return tl::unexpected(std::move(done.error()));
     whole = whole && *done;
   }
@@ -231,8 +175,8 @@ Result<std::string> OneRosterSource::read_all(const ResumeState& state, RowSink&
   return fmt::format(R"({{"fingerprint":"{}"}})", *hex);
 }
 
-Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile& file,
-                                          ContentFingerprint& fingerprint, RowSink& sink,
+Result<bool> OneRosterSource::read_stream(files::ExportFiles& exported, const ManifestFile& file,
+                                          files::ContentFingerprint& fingerprint, RowSink& sink,
                                           const std::stop_token& stop) {
   // What goes wrong with one file fails that stream only; the sink's own errors (the spool) and
   // a stop end the read.
@@ -240,13 +184,13 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
     sink.stream_failed(file.stream, error);
     return false;
   };
-  auto opened = open_listed(files, file);
+  auto opened = open_listed(exported, file);
   if (!opened) return failed(std::move(opened.error()));
   if (auto begun = fingerprint.begin_file(file.file_name()); !begun) {
     return tl::unexpected(std::move(begun.error()));
   }
-  HashingSource hashing(*opened->bytes, fingerprint);
-  CsvReader reader(hashing);
+  files::HashingSource hashing(*opened->bytes, fingerprint);
+  files::CsvReader reader(hashing);
   // A missing key column fails the stream here, before begin_stream: the agent could not key its
   // rows either.
   auto stream = read_stream_info(reader, file, opened->name, true);
@@ -258,7 +202,7 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
   if (delta) {
     const auto at =
         std::find_if(info.columns.begin(), info.columns.end(),
-                     [](const std::string& c) { return equals_ignoring_case(c, "status"); });
+                     [](const std::string& c) { return files::equals_ignoring_case(c, "status"); });
     status = static_cast<std::size_t>(at - info.columns.begin());
   }
   auto begun = sink.begin_stream(info, delta ? StreamMode::kChanges : StreamMode::kSnapshot);
@@ -272,18 +216,18 @@ Result<bool> OneRosterSource::read_stream(ExportFiles& files, const ManifestFile
     auto outcome = reader.next();
     if (!outcome) {
       if (stop.stop_requested()) return stopped();
-      return failed(in_file(std::move(outcome.error()), opened->name, reader));
+      return failed(files::in_file(std::move(outcome.error()), opened->name, reader));
     }
-    if (*outcome == CsvReader::Outcome::kEnd) break;
-    if (*outcome == CsvReader::Outcome::kBadRecord) {
+    if (*outcome == files::CsvReader::Outcome::kEnd) break;
+    if (*outcome == files::CsvReader::Outcome::kBadRecord) {
       sink.bad_row(
           BadRow{file.stream, fmt::format("{}:{}", opened->name, reader.line()), reader.reason()});
       continue;
     }
     const auto fields = reader.fields();
     for (std::size_t i = 0; i < values.size(); ++i) values[i] = Value::string(fields[i]);
-    const bool deleted =
-        status < fields.size() && equals_ignoring_case(trim(fields[status]), "tobedeleted");
+    const bool deleted = status < fields.size() &&
+                         files::equals_ignoring_case(files::trim(fields[status]), "tobedeleted");
     if (auto taken = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert); !taken) {
       return tl::unexpected(std::move(taken.error()));
     }

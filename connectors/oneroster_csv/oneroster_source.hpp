@@ -25,9 +25,9 @@
 #include <string>
 
 #include "connectors/api/source.hpp"
-#include "connectors/oneroster_csv/content_fingerprint.hpp"
-#include "connectors/oneroster_csv/csv_reader.hpp"
-#include "connectors/oneroster_csv/export_files.hpp"
+#include "connectors/files/content_fingerprint.hpp"
+#include "connectors/files/csv_reader.hpp"
+#include "connectors/files/export_files.hpp"
 #include "connectors/oneroster_csv/header_expectations.hpp"
 #include "connectors/oneroster_csv/manifest.hpp"
 
@@ -52,8 +52,9 @@ class OneRosterSource final : public Source {
   static std::optional<std::string> fingerprint_of(std::string_view state);
 
  private:
-  Result<Manifest> load_manifest(ExportFiles& files, ContentFingerprint* fingerprint);
-  Result<OpenedFile> open_listed(ExportFiles& files, const ManifestFile& file);
+  Result<Manifest> load_manifest(files::ExportFiles& exported,
+                                 files::ContentFingerprint* fingerprint);
+  Result<files::OpenedFile> open_listed(files::ExportFiles& exported, const ManifestFile& file);
   // The streams of every listed file, from their header rows. With `problems`, each file that
   // cannot be used (its key column missing included) is added to it and skipped; without, the
   // first file whose header cannot be read is the error.
@@ -61,15 +62,15 @@ class OneRosterSource final : public Source {
   // The stream of `file` from its header row, columns under their 1.1/1.2 names (`found`: the
   // file's name as found). With `need_key`, a header without the column the configuration keys
   // the stream by is an error that says so.
-  Result<StreamInfo> read_stream_info(CsvReader& reader, const ManifestFile& file,
+  Result<StreamInfo> read_stream_info(files::CsvReader& reader, const ManifestFile& file,
                                       const std::string& found, bool need_key) const;
   Result<std::string> fingerprint_only(const std::stop_token& stop);
   Result<std::string> read_all(const ResumeState& state, RowSink& sink,
                                const std::stop_token& stop);
   // False when the stream failed (reported to the sink), the sink did not take it, or the sink
   // had enough rows before the file ended (RowSink::enough_rows).
-  Result<bool> read_stream(ExportFiles& files, const ManifestFile& file,
-                           ContentFingerprint& fingerprint, RowSink& sink,
+  Result<bool> read_stream(files::ExportFiles& exported, const ManifestFile& file,
+                           files::ContentFingerprint& fingerprint, RowSink& sink,
                            const std::stop_token& stop);
 
   std::filesystem::path path_;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/log/log.hpp"
-
+#include "connectors/csv/csv.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
 
@@ -14,6 +14,7 @@ namespace {
 std::vector<ConnectorEntry> build_connectors() {
   return {
       {oneroster_csv::spec(), &oneroster_csv::create},
+      {csv::spec(), &csv::create},
       {sqlite_query::spec(), &sqlite_query::create},
   };
 }

@@ -2,6 +2,7 @@
 // OneRoster zip fetched over SFTP with a pinned host key is spooled row for row; a wrong pin
 // fails `ferry sync` with the offered fingerprint and an audit entry, and spools nothing; an
 // unpinned source is refused by every command but `ferry check`, which shows the server's key.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -136,6 +137,74 @@ TEST_CASE("an unpinned SFTP source is refused, and ferry check shows the key to 
                               Contains("set host_key: \"" + server.host_key_fingerprint() + "\""));
   // Nothing about the user was offered to the server.
   CHECK_THAT(server.log(), !Contains("userauth-request"));
+}
+
+TEST_CASE("ferry sync spools a Clever-style CSV set fetched over SFTP") {
+  if (auto why = SshdServer::unavailable()) FERRY_SKIP(*why);
+  SshdServer server;
+  const fs::path key = server.make_client_key("ferry", /*authorized=*/true);
+  const fs::path folder = server.files() / "clever";
+  fs::create_directories(folder);
+  // Synthetic rows in Clever's layout (no real people); students in Windows-1252.
+  std::ofstream(folder / "schools.csv")
+      << "School_id,School_name\r\ns1,North High\r\ns2,South High\r\n";
+  std::ofstream(folder / "students.csv", std::ios::binary)
+      << "School_id,Student_id,First_name,Grade\r\ns1,100,Zo\xEB,9\r\ns1,101,Ann,10\r\ns2,102,Bo,"
+         "11\r\n";
+  std::ofstream(folder / "teachers.csv")
+      << "School_id,Teacher_id,Teacher_email\r\ns1,t1,t1@example.org\r\n";
+  const std::string clever =
+      "  - name: clever\n"
+      "    type: csv\n"
+      "    encoding: windows-1252\n"
+      "    sftp:\n"
+      "      host: 127.0.0.1\n"
+      "      port: " +
+      std::to_string(server.port()) + "\n      user: " + SshdServer::kUser +
+      "\n      private_key_file: " + key.string() + "\n      host_key: \"" +
+      server.host_key_fingerprint() + "\"\n      path: " + folder.string() +
+      "\n      settle: 0s\n"
+      "    streams:\n"
+      "      schools: {key: School_id, default: keep}\n"
+      "      students:\n"
+      "        key: Student_id\n"
+      "        fields:\n"
+      "          Student_id: {transform: pseudonymize, domain: user}\n"
+      "          First_name: {transform: pseudonymize, domain: name}\n"
+      "          Grade: keep\n"
+      "      teachers:\n"
+      "        key: Teacher_id\n"
+      "        fields:\n"
+      "          Teacher_id: {transform: pseudonymize, domain: user}\n"
+      "          Teacher_email: {transform: hash, domain: email, normalize: lower}\n";
+  test::PipelineSite site({}, clever);
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+
+  const auto synced = site.ferry({"sync", "--source", "clever"});
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+  const auto spool = test::read_spool(site.spool_db(), site.tenant().private_key);
+  CHECK(spool.of("schools").size() == 2);
+  CHECK(spool.of("teachers").size() == 1);
+  const auto students = spool.of("students");
+  REQUIRE(students.size() == 3);
+  const auto made = site.ferry({"pseudonymize", "--domain", "name", "Zo\u00EB"});
+  REQUIRE(made.exit_code == 0);
+  const std::string zoe = made.out.substr(0, made.out.find('\n'));
+  CHECK(std::count_if(students.begin(), students.end(), [&](const test::SpooledRow* row) {
+          return test::text_of(*row, "First_name") == zoe;
+        }) == 1);
+  for (const auto* row : students) CHECK_FALSE(row->fields.contains("School_id"));
+}
+
+TEST_CASE("a csv option with a value it does not take is a configuration error") {
+  test::PipelineSite site({},
+                          "  - {name: clever, type: csv, path: /srv/clever, encoding: latin1, "
+                          "streams: {students: {key: id}}}\n");
+  const auto validated = site.ferry({"validate"});
+  CHECK(validated.exit_code == 2);
+  CHECK_THAT(validated.err,
+             Contains("'encoding' in source 'clever' must be utf-8 or windows-1252"));
 }
 
 }  // namespace ferry

@@ -8,8 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "connectors/files/text.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
-#include "connectors/oneroster_csv/text.hpp"
 #include "tests/connectors/oneroster_csv/doc_table.hpp"
 #include "tests/support/testdata.hpp"
 
@@ -95,7 +95,7 @@ TEST_CASE("column aliases map each alias to one column the preset lists for its 
   std::set<std::pair<std::string, std::string>> seen;  // (stream, lower-case alias)
   for (const ColumnAlias& alias : column_aliases()) {
     INFO(alias.stream << ": " << alias.alias << " -> " << alias.canonical);
-    CHECK(seen.emplace(std::string(alias.stream), to_lower_ascii(alias.alias)).second);
+    CHECK(seen.emplace(std::string(alias.stream), files::to_lower_ascii(alias.alias)).second);
     // Every file's alias maps to a column every preset file has.
     std::vector<std::string> streams;
     if (alias.stream.empty()) {
@@ -109,7 +109,7 @@ TEST_CASE("column aliases map each alias to one column the preset lists for its 
       CHECK(columns.count(std::string(alias.canonical)) == 1);
       // An alias is never a name the file has a column for in any case: it would shadow it.
       for (const auto& column : columns)
-        CHECK(to_lower_ascii(column) != to_lower_ascii(alias.alias));
+        CHECK(files::to_lower_ascii(column) != files::to_lower_ascii(alias.alias));
     }
   }
 }

@@ -9,14 +9,15 @@
 #include <fstream>
 #include <string>
 
-#include "connectors/oneroster_csv/csv_reader.hpp"
-#include "connectors/oneroster_csv/file_source.hpp"
+#include "connectors/files/csv_reader.hpp"
+#include "connectors/files/file_source.hpp"
 #include "connectors/oneroster_csv/oneroster_source.hpp"
 
 namespace {
 
 using namespace ferry::connectors;
 using namespace ferry::connectors::oneroster_csv;
+using namespace ferry::connectors::files;
 
 std::string user_row(std::size_t i) {
   const std::string n = std::to_string(i);

@@ -2,13 +2,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/connectors/oneroster_csv/memory_source.hpp"
+#include "tests/connectors/files/memory_source.hpp"
 
 namespace ferry::connectors::oneroster_csv {
 namespace {
 
 Result<Manifest> parse(std::string_view text) {
-  test::MemorySource source(text);
+  files::test::MemorySource source(text);
   return parse_manifest(source);
 }
 

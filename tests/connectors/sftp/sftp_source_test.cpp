@@ -66,6 +66,7 @@ struct Fixture {
   test::TempDir local;
   test::FakeClock clock{std::chrono::system_clock::now()};
   std::vector<std::pair<std::string, AuditFields>> audited;
+  fs::path client_key;  // made once, by the first settings()
 
   config::SourceSettings settings(std::uint16_t port, const std::string& path) {
     config::SourceSettings source;
@@ -75,7 +76,8 @@ struct Fixture {
     sftp.host = "127.0.0.1";
     sftp.port = port;
     sftp.user = SshdServer::kUser;
-    sftp.private_key_file = server.make_client_key("client", /*authorized=*/true);
+    if (client_key.empty()) client_key = server.make_client_key("client", /*authorized=*/true);
+    sftp.private_key_file = client_key;
     sftp.host_key = server.host_key_fingerprint();
     sftp.path = path;
     sftp.timeout = std::chrono::seconds(20);
@@ -292,6 +294,32 @@ TEST_CASE("an sftp download cut midway hands over nothing and the next run reads
   std::set<std::string> ids;
   for (const auto& row : retried.streams.front().rows) ids.insert(row.front());
   CHECK(ids.size() == 20000);
+}
+
+TEST_CASE("an sftp path that matches nothing fails the run and the check with what to do") {
+  if (auto why = SshdServer::unavailable()) FERRY_SKIP(*why);
+  Fixture fixture;
+  const fs::path files = fixture.server.files();
+  std::ofstream(files / "readme.txt") << "not an export";
+  struct Case {
+    std::string path;
+    std::string says;
+  };
+  for (const Case& c : {Case{(files / "oneroster_*.zip").string(), "no file matches"},
+                        Case{(files / "missing.zip").string(), "does not exist on the server"},
+                        Case{files.string(), "holds no .csv file"}}) {
+    INFO(c.path);
+    auto source = fixture.source(fixture.settings(fixture.server.port(), c.path));
+    auto checked = source->check();
+    REQUIRE_FALSE(checked.has_value());
+    CHECK(checked.error().code == ErrorCode::kNotFound);
+    CHECK_THAT(checked.error().message, Contains(c.says) && Contains("check path"));
+    CollectingSink sink;
+    auto read = source->read({}, sink, {});
+    REQUIRE_FALSE(read.has_value());
+    CHECK(read.error().message == checked.error().message);
+    CHECK(sink.calls == 0);
+  }
 }
 
 }  // namespace ferry::connectors::sftp

@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "common/error/error.hpp"
-#include "connectors/oneroster_csv/byte_source.hpp"
+#include "connectors/files/byte_source.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 struct OpenedFile {
   std::string name;  // as found: "users.csv", or "userprofiles.csv" for a userProfiles.csv asked
@@ -34,4 +34,4 @@ class ExportFiles {
 // kNotFound / kPermission / kInvalidArgument when `path` is missing, unreadable or neither kind.
 Result<std::unique_ptr<ExportFiles>> open_export(const std::filesystem::path& path);
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

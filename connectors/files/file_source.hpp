@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "connectors/oneroster_csv/byte_source.hpp"
+#include "connectors/files/byte_source.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class FileSource final : public ByteSource {
  public:
@@ -26,4 +26,4 @@ class FileSource final : public ByteSource {
   std::filesystem::path path_;
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 // Without leading and trailing spaces and tabs.
 std::string_view trim(std::string_view text);
@@ -14,4 +14,4 @@ bool equals_ignoring_case(std::string_view a, std::string_view b);
 
 std::string to_lower_ascii(std::string_view text);
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

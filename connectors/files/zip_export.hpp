@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/oneroster_csv/export_files.hpp"
+#include "connectors/files/export_files.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class ZipExport final : public ExportFiles {
  public:
@@ -27,4 +27,4 @@ class ZipExport final : public ExportFiles {
   std::string folder_;                // "" or "export-2026-05-01/": where manifest.csv is
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

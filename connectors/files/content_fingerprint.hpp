@@ -1,6 +1,7 @@
-// The fingerprint of an export's content: SHA-256 over the manifest and every file it lists, in
-// manifest order. A new export is noticed because its bytes differ, whatever its time stamps say;
-// the same bytes again give the same fingerprint, and read() then hands over nothing.
+// The fingerprint of an export's content: SHA-256 over every file the connector reads, in the
+// order it reads them (for OneRoster: the manifest, then the files it lists, in manifest order). A
+// new export is noticed because its bytes differ, whatever its time stamps say; the same bytes
+// again give the same fingerprint, and read() then hands over nothing.
 //
 // Each file enters as its name, a zero byte, its bytes, and its length as 8 bytes big-endian, so
 // that moving bytes from one file to the next, or renaming a file, changes the fingerprint too.
@@ -8,13 +9,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "common/error/error.hpp"
+#include "connectors/files/byte_source.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class ContentFingerprint {
  public:
@@ -28,6 +31,8 @@ class ContentFingerprint {
   Result<void> begin_file(std::string_view name);
   Result<void> update(std::span<const char> bytes);
   Result<void> end_file();
+  // begin_file, every byte of `bytes` until its end, end_file. False when `stop` came first.
+  Result<bool> add_file(std::string_view name, ByteSource& bytes, const std::stop_token& stop);
 
   // The 64 lower-case hex digits of the digest. The object is spent afterwards.
   Result<std::string> finish();
@@ -40,4 +45,4 @@ class ContentFingerprint {
   std::uint64_t file_bytes_ = 0;
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

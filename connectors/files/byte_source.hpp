@@ -7,7 +7,7 @@
 
 #include "common/error/error.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class ByteSource {
  public:
@@ -17,4 +17,4 @@ class ByteSource {
   virtual Result<std::size_t> read(std::span<char> buffer) = 0;
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -2,10 +2,10 @@
 // that the fingerprint is computed in the same pass that parses the file.
 #pragma once
 
-#include "connectors/oneroster_csv/byte_source.hpp"
-#include "connectors/oneroster_csv/content_fingerprint.hpp"
+#include "connectors/files/byte_source.hpp"
+#include "connectors/files/content_fingerprint.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class HashingSource final : public ByteSource {
  public:
@@ -27,4 +27,4 @@ class HashingSource final : public ByteSource {
   ContentFingerprint& fingerprint_;
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -4,10 +4,10 @@
 
 #include <string_view>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
 // U+10FFFF). ASCII runs are checked eight bytes at a time.
 bool is_valid_utf8(std::string_view text);
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -1,8 +1,8 @@
-#include "connectors/oneroster_csv/text.hpp"
+#include "connectors/files/text.hpp"
 
 #include <algorithm>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 namespace {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -27,4 +27,4 @@ std::string to_lower_ascii(std::string_view text) {
   return out;
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

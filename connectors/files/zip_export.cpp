@@ -1,14 +1,14 @@
-#include "connectors/oneroster_csv/zip_export.hpp"
+#include "connectors/files/zip_export.hpp"
 
 #include <algorithm>
 
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "connectors/oneroster_csv/text.hpp"
-#include "connectors/oneroster_csv/zip_entry_source.hpp"
+#include "connectors/files/text.hpp"
+#include "connectors/files/zip_entry_source.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 namespace {
 
 std::string entry_path(struct archive_entry* entry) {
@@ -95,4 +95,4 @@ Result<OpenedFile> ZipExport::open(std::string_view name) {
   return OpenedFile{std::move(found), std::move(source)};
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

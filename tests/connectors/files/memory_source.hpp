@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "connectors/oneroster_csv/byte_source.hpp"
+#include "connectors/files/byte_source.hpp"
 
-namespace ferry::connectors::oneroster_csv::test {
+namespace ferry::connectors::files::test {
 
 class MemorySource final : public ByteSource {
  public:
@@ -29,4 +29,4 @@ class MemorySource final : public ByteSource {
   std::size_t at_ = 0;
 };
 
-}  // namespace ferry::connectors::oneroster_csv::test
+}  // namespace ferry::connectors::files::test

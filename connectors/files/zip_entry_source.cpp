@@ -1,8 +1,8 @@
-#include "connectors/oneroster_csv/zip_entry_source.hpp"
+#include "connectors/files/zip_entry_source.hpp"
 
 #include <archive.h>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 void ArchiveFree::operator()(struct archive* archive) const noexcept { archive_read_free(archive); }
 
@@ -32,4 +32,4 @@ Result<std::size_t> ZipEntrySource::read(std::span<char> buffer) {
   }
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

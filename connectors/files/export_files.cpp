@@ -1,13 +1,13 @@
-#include "connectors/oneroster_csv/export_files.hpp"
+#include "connectors/files/export_files.hpp"
 
 #include <system_error>
 
 #include <unistd.h>
 
-#include "connectors/oneroster_csv/folder_export.hpp"
-#include "connectors/oneroster_csv/zip_export.hpp"
+#include "connectors/files/folder_export.hpp"
+#include "connectors/files/zip_export.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 Result<std::unique_ptr<ExportFiles>> open_export(const std::filesystem::path& path) {
   std::error_code error;
@@ -38,4 +38,4 @@ Result<std::unique_ptr<ExportFiles>> open_export(const std::filesystem::path& pa
   return std::unique_ptr<ExportFiles>(std::make_unique<ZipExport>(path));
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -1,4 +1,4 @@
-#include "connectors/oneroster_csv/file_source.hpp"
+#include "connectors/files/file_source.hpp"
 
 #include <cerrno>
 #include <system_error>
@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 Result<std::unique_ptr<FileSource>> FileSource::open(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -38,4 +38,4 @@ Result<std::size_t> FileSource::read(std::span<char> buffer) {
   }
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -3,9 +3,9 @@
 
 #include <filesystem>
 
-#include "connectors/oneroster_csv/export_files.hpp"
+#include "connectors/files/export_files.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class FolderExport final : public ExportFiles {
  public:
@@ -18,4 +18,4 @@ class FolderExport final : public ExportFiles {
   std::filesystem::path folder_;
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

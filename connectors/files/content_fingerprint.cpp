@@ -1,11 +1,12 @@
-#include "connectors/oneroster_csv/content_fingerprint.hpp"
+#include "connectors/files/content_fingerprint.hpp"
 
 #include <array>
+#include <vector>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 namespace {
 
 constexpr std::string_view kDomain = "ferry/oneroster_csv/fingerprint/v1";
@@ -79,6 +80,23 @@ Result<void> ContentFingerprint::end_file() {
   return update(length);
 }
 
+Result<bool> ContentFingerprint::add_file(std::string_view name, ByteSource& bytes,
+                                          const std::stop_token& stop) {
+  if (auto begun = begin_file(name); !begun) return tl::unexpected(std::move(begun.error()));
+  std::vector<char> buffer(256 * 1024);
+  for (;;) {
+    if (stop.stop_requested()) return false;
+    auto got = bytes.read(buffer);
+    if (!got) return tl::unexpected(std::move(got.error()));
+    if (*got == 0) break;
+    if (auto hashed = update(std::span<const char>(buffer).first(*got)); !hashed) {
+      return tl::unexpected(std::move(hashed.error()));
+    }
+  }
+  if (auto ended = end_file(); !ended) return tl::unexpected(std::move(ended.error()));
+  return true;
+}
+
 Result<std::string> ContentFingerprint::finish() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
@@ -95,4 +113,4 @@ Result<std::string> ContentFingerprint::finish() {
   return hex;
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

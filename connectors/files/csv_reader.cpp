@@ -1,24 +1,24 @@
-#include "connectors/oneroster_csv/csv_reader.hpp"
+#include "connectors/files/csv_reader.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstring>
 
-#include "connectors/oneroster_csv/utf8.hpp"
+#include "connectors/files/utf8.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 namespace {
 
 // Bytes that end an unquoted field or make it malformed.
-constexpr std::array<bool, 256> kSpecial = [] {
+std::array<bool, 256> special_bytes(char delimiter) {
   std::array<bool, 256> table{};
-  table[static_cast<unsigned char>(',')] = true;
+  table[static_cast<unsigned char>(delimiter)] = true;
   table[static_cast<unsigned char>('\n')] = true;
   table[static_cast<unsigned char>('\r')] = true;
   table[static_cast<unsigned char>('"')] = true;
   return table;
-}();
+}
 
 // Physical line breaks in [p, end): LF, CRLF (once) and a lone CR.
 std::uint64_t count_lines(const char* p, const char* end) {
@@ -45,7 +45,9 @@ std::size_t unescape(char* begin, char* end) {
 
 }  // namespace
 
-CsvReader::CsvReader(ByteSource& source, Limits limits) : source_(source), limits_(limits) {
+CsvReader::CsvReader(ByteSource& source, Limits limits, char delimiter)
+    : source_(source), limits_(limits), delimiter_(delimiter), special_(special_bytes(delimiter)) {
+  assert(delimiter != '"' && delimiter != '\n' && delimiter != '\r');
   assert(limits_.chunk_bytes > 0);
   assert(limits_.max_record_bytes > 0 && limits_.max_record_bytes < (std::size_t{1} << 31));
 }
@@ -181,14 +183,18 @@ CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines, boo
       }
       if (p == end) break;  // last record of the file, without a line break
       after = *p;
-      if (after != ',' && after != '\n' && after != '\r') {
-        reason_ = "a closing quote is followed by a character other than a comma or a line break";
+      if (after != delimiter_ && after != '\n' && after != '\r') {
+        reason_ = delimiter_ == ','
+                      ? "a closing quote is followed by a character other than a comma or a line "
+                        "break"
+                      : "a closing quote is followed by a character other than the delimiter or "
+                        "a line break";
         fatal = true;
         return Scan::kMalformed;
       }
     } else {
       const char* const start = p;
-      while (p < end && !kSpecial[static_cast<unsigned char>(*p)]) ++p;
+      while (p < end && !special_[static_cast<unsigned char>(*p)]) ++p;
       if (p == end) {
         if (!eof_) return Scan::kNeedMore;
         spans_.push_back({offset(start), offset(p), false});
@@ -203,7 +209,7 @@ CsvReader::Scan CsvReader::scan(std::size_t& consumed, std::uint64_t& lines, boo
       spans_.push_back({offset(start), offset(p), false});
     }
     // `after` is the separator or line break at p.
-    if (after == ',') {
+    if (after == delimiter_) {
       ++p;
       continue;
     }
@@ -300,4 +306,4 @@ Error in_file(Error error, std::string_view file, const CsvReader& reader) {
   return error;
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -25,6 +25,7 @@
 // Ownership: the reader borrows `source`, which must outlive it. Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -34,9 +35,9 @@
 #include <vector>
 
 #include "common/error/error.hpp"
-#include "connectors/oneroster_csv/byte_source.hpp"
+#include "connectors/files/byte_source.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 class CsvReader {
  public:
@@ -52,7 +53,9 @@ class CsvReader {
   };
 
   explicit CsvReader(ByteSource& source) : CsvReader(source, Limits{}) {}
-  CsvReader(ByteSource& source, Limits limits);
+  // `delimiter`: the byte between fields (',' in RFC 4180; ';', '|' or '\t' in some exports).
+  // Never a quote or a line break.
+  CsvReader(ByteSource& source, Limits limits, char delimiter = ',');
 
   // Reads the next record.
   Result<Outcome> next();
@@ -98,6 +101,8 @@ class CsvReader {
 
   ByteSource& source_;
   Limits limits_;
+  char delimiter_;
+  std::array<bool, 256> special_;  // bytes that end an unquoted field or make it malformed
   std::vector<char> buffer_;
   std::size_t begin_ = 0;  // first byte not yet consumed
   std::size_t end_ = 0;    // one past the last byte read
@@ -117,4 +122,4 @@ class CsvReader {
 // field, "users.csv: ..." for a failure to read the file.
 Error in_file(Error error, std::string_view file, const CsvReader& reader);
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

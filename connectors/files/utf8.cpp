@@ -1,9 +1,9 @@
-#include "connectors/oneroster_csv/utf8.hpp"
+#include "connectors/files/utf8.hpp"
 
 #include <cstdint>
 #include <cstring>
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -49,4 +49,4 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

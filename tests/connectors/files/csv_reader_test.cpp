@@ -1,4 +1,4 @@
-#include "connectors/oneroster_csv/csv_reader.hpp"
+#include "connectors/files/csv_reader.hpp"
 
 #include <string>
 #include <vector>
@@ -6,9 +6,9 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "tests/connectors/oneroster_csv/memory_source.hpp"
+#include "tests/connectors/files/memory_source.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 namespace {
 
 using test::MemorySource;
@@ -310,4 +310,4 @@ TEST_CASE("csv reader never quotes the data in its reasons") {
   CHECK(items.back().kind == 'x');
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

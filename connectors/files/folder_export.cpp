@@ -1,11 +1,11 @@
-#include "connectors/oneroster_csv/folder_export.hpp"
+#include "connectors/files/folder_export.hpp"
 
 #include <system_error>
 
-#include "connectors/oneroster_csv/file_source.hpp"
-#include "connectors/oneroster_csv/text.hpp"
+#include "connectors/files/file_source.hpp"
+#include "connectors/files/text.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 Result<OpenedFile> FolderExport::open(std::string_view name) {
   std::filesystem::path path = folder_ / name;
@@ -31,4 +31,4 @@ Result<OpenedFile> FolderExport::open(std::string_view name) {
   return OpenedFile{path.filename().string(), std::move(*source)};
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

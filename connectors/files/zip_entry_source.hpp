@@ -4,11 +4,11 @@
 #include <memory>
 #include <string>
 
-#include "connectors/oneroster_csv/byte_source.hpp"
+#include "connectors/files/byte_source.hpp"
 
 struct archive;
 
-namespace ferry::connectors::oneroster_csv {
+namespace ferry::connectors::files {
 
 struct ArchiveFree {
   void operator()(struct archive* archive) const noexcept;
@@ -33,4 +33,4 @@ class ZipEntrySource final : public ByteSource {
   std::string label_;
 };
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::files

@@ -1,0 +1,126 @@
+#include "connectors/csv/csv.hpp"
+
+#include <string>
+#include <variant>
+
+#include "connectors/csv/csv_source.hpp"
+#include "connectors/sftp/sftp_source.hpp"
+
+namespace ferry::connectors::csv {
+namespace {
+
+const std::string* text_option(
+    const std::map<std::string, config::OptionValue, std::less<>>& options, std::string_view name) {
+  const auto found = options.find(name);
+  return found == options.end() ? nullptr : std::get_if<std::string>(&found->second.value);
+}
+
+// `delimiter` as written: one character, or "\t" / "tab" for a tab.
+Result<char> delimiter_of(const std::string& text, const std::string& source) {
+  if (text == "\\t" || text == "tab" || text == "\t") return '\t';
+  if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '\r') return text[0];
+  return make_error(ErrorCode::kConfig,
+                    "source '{}': delimiter must be one character such as , ; or | (or \\t for a "
+                    "tab), and not a quote",
+                    source);
+}
+
+}  // namespace
+
+config::SourceTypeSpec spec() {
+  using config::OptionKind;
+  return {
+      .type = "csv",
+      .description = "CSV files in a folder (or fetched over SFTP), one stream per file or pattern",
+      .options =
+          {
+              {"path", OptionKind::kPath, true, "the folder that holds the CSV files"},
+              {"delimiter",
+               OptionKind::kString,
+               false,
+               "the character between fields: , (the default), ; | or \\t",
+               false,
+               {}},
+              {"encoding",
+               OptionKind::kString,
+               false,
+               "utf-8 (the default; a byte order mark is allowed) or windows-1252",
+               false,
+               {"utf-8", "windows-1252"}},
+              {"folders",
+               OptionKind::kString,
+               false,
+               "a pattern of subfolders (rundate=*): the newest match by name is read",
+               false,
+               {}},
+          },
+      .stream_options =
+          {
+              {"file",
+               OptionKind::kString,
+               false,
+               "the stream's file in the folder, or a pattern in its last part "
+               "(students/part*.csv); default <stream>.csv",
+               false,
+               {}},
+          },
+      .file_source = true,
+  };
+}
+
+Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
+                                       const SourceContext& context) {
+  CsvOptions options;
+  if (const std::string* delimiter = text_option(settings.options, "delimiter")) {
+    auto parsed = delimiter_of(*delimiter, settings.name);
+    if (!parsed) return tl::unexpected(parsed.error());
+    options.delimiter = *parsed;
+  }
+  if (const std::string* encoding = text_option(settings.options, "encoding")) {
+    options.encoding = *encoding == "windows-1252" ? Encoding::kWindows1252 : Encoding::kUtf8;
+  }
+  if (const std::string* folders = text_option(settings.options, "folders")) {
+    options.folders = *folders;
+  }
+  std::vector<CsvStream> streams;
+  for (const config::StreamSettings& stream : settings.streams) {
+    const auto file = stream.options.find("file");
+    const std::string* named =
+        file == stream.options.end() ? nullptr : std::get_if<std::string>(&file->second.value);
+    streams.push_back({stream.name, named != nullptr ? *named : stream.name + ".csv", stream.key});
+  }
+  if (streams.empty()) {
+    return make_error(ErrorCode::kConfig,
+                      "source '{}': a csv source reads the streams listed under streams:, each "
+                      "with its file and key (such as students: {{file: students.csv, key: "
+                      "sis_id}}); none is listed",
+                      settings.name);
+  }
+  if (settings.sftp) {
+    // SftpSource fetches the .csv files of one remote folder, not its subfolders.
+    for (const CsvStream& stream : streams) {
+      if (stream.file.find('/') != std::string::npos || !options.folders.empty()) {
+        return make_error(ErrorCode::kConfig,
+                          "source '{}': over sftp, a csv source reads the files of one remote "
+                          "folder: folders: and a file in a subfolder ({}) are for a local path "
+                          "only; point sftp.path at the folder that holds the files",
+                          settings.name, stream.file);
+      }
+    }
+    return std::unique_ptr<Source>(std::make_unique<sftp::SftpSource>(
+        settings.name, *settings.sftp, context,
+        [streams, options](const std::filesystem::path& local) -> Result<std::unique_ptr<Source>> {
+          return std::unique_ptr<Source>(std::make_unique<CsvSource>(local, streams, options));
+        }));
+  }
+  const std::string* path = text_option(settings.options, "path");
+  if (path == nullptr || path->empty()) {
+    return make_error(ErrorCode::kConfig,
+                      "source '{}': csv needs path: the folder that holds the CSV files (or "
+                      "sftp: to fetch them from an SFTP server)",
+                      settings.name);
+  }
+  return std::unique_ptr<Source>(std::make_unique<CsvSource>(*path, std::move(streams), options));
+}
+
+}  // namespace ferry::connectors::csv
