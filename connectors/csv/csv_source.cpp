@@ -12,6 +12,7 @@
 #include "connectors/files/hashing_source.hpp"
 #include "connectors/files/header_row.hpp"
 #include "connectors/files/problems.hpp"
+#include "connectors/files/recognise.hpp"
 #include "connectors/files/text.hpp"
 #include "connectors/files/windows1252_source.hpp"
 
@@ -120,11 +121,17 @@ Result<std::vector<std::filesystem::path>> CsvSource::files_of(const std::filesy
     std::sort(found.begin(), found.end());
     if (!found.empty()) return found;
   }
+  std::string hint;
+  if (const auto recognised = files::recognise_folder(folder);
+      recognised && recognised->how.starts_with("type: oneroster_csv")) {
+    hint = fmt::format(" (this folder looks like {}: read it with {})", recognised->what,
+                       recognised->how);
+  }
   return make_error(ErrorCode::kNotFound,
                     "{} {} in {}, so stream {} is not read: check streams.{}.file, and that "
-                    "the export job writes that file",
+                    "the export job writes that file{}",
                     has_wildcard(name) ? "no file matches" : "there is no file", stream.file,
-                    folder.string(), stream.name, stream.name);
+                    folder.string(), stream.name, stream.name, hint);
 }
 
 Result<StreamInfo> CsvSource::read_header(files::CsvReader& reader, const CsvStream& stream,

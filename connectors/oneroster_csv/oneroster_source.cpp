@@ -9,6 +9,7 @@
 #include "connectors/files/hashing_source.hpp"
 #include "connectors/files/header_row.hpp"
 #include "connectors/files/problems.hpp"
+#include "connectors/files/recognise.hpp"
 #include "connectors/files/text.hpp"
 #include "connectors/oneroster_csv/column_aliases.hpp"
 
@@ -41,6 +42,16 @@ Result<Manifest> OneRosterSource::load_manifest(files::ExportFiles& exported,
   auto opened = exported.open(kManifest);
   if (!opened) {
     if (opened.error().code != ErrorCode::kNotFound) return tl::unexpected(opened.error());
+    // Pointed at an export of another kind: say what it looks like and what reads it.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path_, ec)) {
+      if (const auto recognised = files::recognise_folder(path_)) {
+        return make_error(ErrorCode::kConfig,
+                          "manifest.csv is not in {}: this folder looks like {}, which is not a "
+                          "OneRoster export; read it with {}",
+                          exported.where(), recognised->what, recognised->how);
+      }
+    }
     return make_error(ErrorCode::kNotFound,
                       "manifest.csv is not in {}: set path to the folder or .zip file of a "
                       "OneRoster CSV export (the one with manifest.csv in it)",

@@ -175,6 +175,15 @@ TEST_CASE("csv fails a stream without its file or key column alone, and says wha
   REQUIRE_FALSE(checked.has_value());
   CHECK_THAT(checked.error().message, Contains("sis_id") && Contains("teachers.csv"));
 
+  // Pointed at a OneRoster export: the message says which type reads it.
+  dir.write("oneroster/manifest.csv", "propertyName,value\nfile.users,bulk\n");
+  CsvSource oneroster(dir / "oneroster", {{"students", "students.csv", "id"}}, {});
+  CollectingSink wrong;
+  REQUIRE(oneroster.read({}, wrong, {}).has_value());
+  CHECK_THAT(failure_of(wrong, "students"),
+             Contains("(this folder looks like a OneRoster export (manifest.csv): read it with "
+                      "type: oneroster_csv"));
+
   CsvSource missing(dir / "nowhere", {{"students", "students.csv", "id"}}, {});
   CollectingSink none;
   auto read = missing.read({}, none, {});

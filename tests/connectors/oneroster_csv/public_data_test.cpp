@@ -156,17 +156,25 @@ TEST_CASE("public data: catalyst moodle OneRoster 1.2 delta set reads as changes
 }
 
 TEST_CASE("public data: Clever and SDS CSV sets are not OneRoster and check says so") {
-  // Neither has a manifest.csv, so neither is read as OneRoster: check() points at the fix.
-  for (const char* set : {"clever-sftp-sandbox-csv", "microsoft-sds-csv/sds-v2.1",
-                          "microsoft-sds-csv/sds-v1-100users"}) {
-    FERRY_REQUIRE_TESTDATA(folder, set);
+  // Neither has a manifest.csv, so neither is read as OneRoster: check() says what each is and
+  // which type reads it.
+  struct Set {
+    const char* folder;
+    const char* looks_like;
+  };
+  for (const Set& set : {Set{"clever-sftp-sandbox-csv", "a Clever export"},
+                         Set{"microsoft-sds-csv/sds-v2.1", "School Data Sync v2.1 export"},
+                         Set{"microsoft-sds-csv/sds-v1-100users", "School Data Sync v1 export"}}) {
+    FERRY_REQUIRE_TESTDATA(folder, set.folder);
     INFO(folder.string());
     CHECK_FALSE(std::filesystem::exists(folder / "manifest.csv"));
     OneRosterSource source(folder);
     auto checked = source.check();
     REQUIRE_FALSE(checked.has_value());
-    CHECK(checked.error().code == ErrorCode::kNotFound);
-    CHECK_THAT(checked.error().message, Catch::Contains("manifest.csv is not in"));
+    CHECK(checked.error().code == ErrorCode::kConfig);
+    CHECK_THAT(checked.error().message, Catch::Contains("manifest.csv is not in") &&
+                                            Catch::Contains(set.looks_like) &&
+                                            Catch::Contains("read it with type: csv"));
   }
 }
 
