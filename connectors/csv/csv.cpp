@@ -15,14 +15,10 @@ const std::string* text_option(
   return found == options.end() ? nullptr : std::get_if<std::string>(&found->second.value);
 }
 
-// `delimiter` as written: one character, or "\t" / "tab" for a tab.
-Result<char> delimiter_of(const std::string& text, const std::string& source) {
-  if (text == "\\t" || text == "tab" || text == "\t") return '\t';
-  if (text.size() == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '\r') return text[0];
-  return make_error(ErrorCode::kConfig,
-                    "source '{}': delimiter must be one character such as , ; or | (or \\t for a "
-                    "tab), and not a quote",
-                    source);
+// `delimiter` as the loader let it through (its choices): , ; | or "tab" / "\t" for a tab.
+char delimiter_of(const std::string& text) {
+  if (text == "tab" || text == "\\t") return '\t';
+  return text.empty() ? ',' : text[0];
 }
 
 }  // namespace
@@ -38,9 +34,9 @@ config::SourceTypeSpec spec() {
               {"delimiter",
                OptionKind::kString,
                false,
-               "the character between fields: , (the default), ; | or \\t",
+               "the character between fields: , (the default), ; | or tab",
                false,
-               {}},
+               {",", ";", "|", "tab", "\\t"}},
               {"encoding",
                OptionKind::kString,
                false,
@@ -72,9 +68,7 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
                                        const SourceContext& context) {
   CsvOptions options;
   if (const std::string* delimiter = text_option(settings.options, "delimiter")) {
-    auto parsed = delimiter_of(*delimiter, settings.name);
-    if (!parsed) return tl::unexpected(parsed.error());
-    options.delimiter = *parsed;
+    options.delimiter = delimiter_of(*delimiter);
   }
   if (const std::string* encoding = text_option(settings.options, "encoding")) {
     options.encoding = *encoding == "windows-1252" ? Encoding::kWindows1252 : Encoding::kUtf8;

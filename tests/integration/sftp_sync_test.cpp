@@ -205,6 +205,13 @@ TEST_CASE("a csv option with a value it does not take is a configuration error")
   CHECK(validated.exit_code == 2);
   CHECK_THAT(validated.err,
              Contains("'encoding' in source 'clever' must be utf-8 or windows-1252"));
+
+  test::PipelineSite colon({},
+                           "  - {name: clever, type: csv, path: /srv/clever, delimiter: ':', "
+                           "streams: {students: {key: id}}}\n");
+  const auto refused = colon.ferry({"validate"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Contains("'delimiter' in source 'clever' must be"));
 }
 
 }  // namespace ferry
