@@ -269,7 +269,14 @@ Result<std::filesystem::path> SftpSource::download(SftpClient& client, const Exp
     if (!name) return tl::unexpected(name.error());
     local = folder / *name;
     auto got = client.download(file, local, stop);
-    if (!got) return tl::unexpected(got.error());
+    if (!got) {
+      // A file that changed during its download is being written again: a passing condition,
+      // retried soon like a cut connection (kConflict would read as an internal error).
+      if (got.error().code == ErrorCode::kConflict) {
+        return tl::unexpected(Error{ErrorCode::kUnavailable, got.error().message});
+      }
+      return tl::unexpected(got.error());
+    }
     bytes += *got;
   }
   if (context_.log) {
