@@ -9,16 +9,35 @@
 #include "agent/policy/suppression.hpp"
 #include "agent/policy/token_maps.hpp"
 #include "common/crypto/tokens.hpp"
+#include "common/frame/row_key.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::pipeline {
 namespace {
 
-// A stored key is a JSON value; a token key is a JSON string of tokens, comma-separated for a
-// list. Tokens hold no character JSON escapes, so the string's bytes are the tokens'.
-std::optional<std::string_view> string_body(std::string_view key) {
-  if (key.size() < 2 || key.front() != '"' || key.back() != '"') return std::nullopt;
-  return key.substr(1, key.size() - 2);
+// A stored key's value is a JSON value; a token key is a JSON string of tokens, comma-separated for
+// a list. Tokens hold no character JSON escapes, so the string's bytes are the tokens'.
+std::optional<std::string_view> string_body(std::string_view value) {
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
+  return value.substr(1, value.size() - 2);
+}
+
+// A key value that is a JSON string of pseudonyms (a kept value of a composite key is not).
+bool is_pseudonym_value(std::string_view value) {
+  const auto body = string_body(value);
+  return body && body->starts_with('p') &&
+         crypto::token_version(body->substr(0, body->find(','))).has_value();
+}
+
+// The values of a stored key (common/frame/row_key.hpp): its parts' for a composite key.
+std::vector<std::string_view> key_values(std::string_view key) {
+  std::vector<std::string_view> values;
+  if (const auto parts = frame::composite_key_parts(key)) {
+    for (const frame::KeyPart& part : *parts) values.push_back(part.value);
+  } else {
+    values.push_back(key);
+  }
+  return values;
 }
 
 // Step 1: the new version's tokens of every erased subject join the suppression list.
@@ -92,14 +111,19 @@ Result<KeyCatchUp> catch_up_key_rotation(spool::Spool& spool, const keys::Keyrin
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> domains;
   std::set<std::string> reset;
   for (const auto& stream : *stored) {
-    const auto body = string_body(stream.first_key);
-    if (!body || body->empty()) continue;  // a kept key: the same under every version
-    if (body->front() == 'p') {
+    bool pseudonyms = false;
+    for (const std::string_view value : key_values(stream.first_key)) {
+      const auto body = string_body(value);
+      if (!body || !crypto::token_version(body->substr(0, body->find(',')))) {
+        continue;  // a kept value: the same under every version
+      }
+      if (body->front() == 'p') pseudonyms = true;
+      if (body->front() == 'h') reset.insert(stream.source);  // read again, sent again
+    }
+    if (pseudonyms && reset.count(stream.source) == 0) {
       rotation.mapped.push_back({stream.source, stream.stream});
       domains[{stream.source, stream.stream}] =
           candidate_domains(settings, stream.source, stream.stream);
-    } else if (body->front() == 'h') {
-      reset.insert(stream.source);  // a hash cannot be reversed: read again, sent again
     }
   }
   rotation.reset.assign(reset.begin(), reset.end());
@@ -108,11 +132,12 @@ Result<KeyCatchUp> catch_up_key_rotation(spool::Spool& spool, const keys::Keyrin
 
   MapBatches batches(active);
   std::string token;
-  rotation.map_key = [&](const spool::KeyRotation::Stream& stream,
-                         std::string_view key) -> Result<std::optional<std::string>> {
-    const auto body = string_body(key);
-    if (!body) return std::optional<std::string>(std::string(key));
-    const std::vector<std::string>& candidates = domains[{stream.source, stream.stream}];
+  // The value of a key (a JSON string of tokens) under the active version; nullopt when a token
+  // cannot be revealed (the key goes: its row is read again as new).
+  const auto map_value = [&](const std::vector<std::string>& candidates,
+                             std::string_view value) -> Result<std::optional<std::string>> {
+    const auto body = string_body(value);
+    if (!body) return std::optional<std::string>(std::string(value));
     std::string mapped;
     std::size_t start = 0;
     for (;;) {
@@ -123,13 +148,10 @@ Result<KeyCatchUp> catch_up_key_rotation(spool::Spool& spool, const keys::Keyrin
       if (!old.empty() && (!version || *version != active)) {
         auto revealed = pseudonymizers.reveal(old, candidates);
         if (!revealed) return tl::unexpected(revealed.error());
-        if (!*revealed) {
-          ++outcome.keys_dropped;
-          return std::optional<std::string>();
-        }
-        const auto& [domain, value] = **revealed;
+        if (!*revealed) return std::optional<std::string>();
+        const auto& [domain, plain] = **revealed;
         token.clear();
-        if (auto made = pseudonymizers.pseudonymize(active, domain, value, token); !made) {
+        if (auto made = pseudonymizers.pseudonymize(active, domain, plain, token); !made) {
           return tl::unexpected(made.error());
         }
         batches.add({domain, std::string(old), token});
@@ -144,6 +166,33 @@ Result<KeyCatchUp> catch_up_key_rotation(spool::Spool& spool, const keys::Keyrin
     std::string json;
     policy::append_json_string(json, mapped);
     return std::optional<std::string>(std::move(json));
+  };
+  rotation.map_key = [&](const spool::KeyRotation::Stream& stream,
+                         std::string_view key) -> Result<std::optional<std::string>> {
+    const std::vector<std::string>& candidates = domains[{stream.source, stream.stream}];
+    const auto parts = frame::composite_key_parts(key);
+    if (!parts) {
+      auto mapped = map_value(candidates, key);
+      if (mapped && !*mapped) ++outcome.keys_dropped;
+      return mapped;
+    }
+    std::string composite;
+    for (const frame::KeyPart& part : *parts) {
+      if (!is_pseudonym_value(part.value)) {  // a kept column of the key
+        if (!composite.empty()) composite.push_back(',');
+        composite.append(part.name).append(":").append(part.value);
+        continue;
+      }
+      auto mapped = map_value(candidates, part.value);
+      if (!mapped) return mapped;
+      if (!*mapped) {
+        ++outcome.keys_dropped;
+        return std::optional<std::string>();
+      }
+      if (!composite.empty()) composite.push_back(',');
+      composite.append(part.name).append(":").append(**mapped);
+    }
+    return std::optional<std::string>(std::move(composite));
   };
   rotation.take_batches = [&](bool last) { return batches.take(last); };
   auto report = spool.rotate_keys(rotation);

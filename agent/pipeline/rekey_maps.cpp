@@ -12,6 +12,11 @@ namespace {
 constexpr std::size_t kMapsPerBatch = 10000;
 constexpr std::size_t kMapBytesPerBatch = 4 * 1024 * 1024;
 
+bool is_key(const config::StreamSettings& stream, std::string_view column) {
+  const std::vector<std::string> keys = config::key_columns(stream);
+  return std::find(keys.begin(), keys.end(), column) != keys.end();
+}
+
 }  // namespace
 
 Result<crypto::Pseudonymizer*> Pseudonymizers::get(std::uint32_t version, std::string_view domain) {
@@ -65,7 +70,7 @@ std::vector<std::string> candidate_domains(const config::Settings& settings,
       const bool this_stream = configured.name == source && streams.name == stream;
       for (const config::FieldPolicy& field : streams.fields) {
         if (field.transform != config::Transform::kPseudonymize) continue;
-        if (this_stream && field.name == streams.key) {
+        if (this_stream && is_key(streams, field.name)) {
           domains.insert(domains.begin(), field.domain);
         } else if (this_stream) {
           add(field.domain);

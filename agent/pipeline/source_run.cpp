@@ -360,9 +360,13 @@ class SourceRun final : public connectors::RowSink {
           settings_.name);
       return {};
     }
+    // {"_op":"delete","id":<key>}, or {"_op":"delete",<key>} for a composite key, whose stored
+    // form names its columns (common/frame/row_key.hpp).
     std::string key_prefix = "{\"_op\":\"delete\",";
-    policy::append_json_string(key_prefix, policy_->key_name());
-    key_prefix.push_back(':');
+    if (!policy_->composite_key()) {
+      policy::append_json_string(key_prefix, policy_->key_name());
+      key_prefix.push_back(':');
+    }
     for (;;) {
       // Always from the start: the keys of each committed and merged page are gone from the
       // table.

@@ -13,7 +13,8 @@ Result<std::optional<policy::CompiledPolicy>> compile_stream_policy(
   const auto configured = std::find_if(streams.begin(), streams.end(),
                                        [&](const auto& s) { return s.name == info.name; });
   if (configured == streams.end()) return std::optional<policy::CompiledPolicy>();
-  const std::string key = !configured->key.empty() ? configured->key : info.key;
+  std::vector<std::string> key = config::key_columns(*configured);
+  if (key.empty() && !info.key.empty()) key.push_back(info.key);
   if (key.empty()) {
     return make_error(ErrorCode::kConfig,
                       "no key column; set streams.{}.key so that changes and deletes can be told "

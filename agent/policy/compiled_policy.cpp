@@ -28,6 +28,7 @@ struct CompiledPolicy::Step {
   crypto::Hasher* previous_hasher = nullptr;
   crypto::Pseudonymizer* previous_pseudonymizer = nullptr;
   std::string domain;
+  int key_part = -1;          // its place in the row's key; -1: not a key column
   bool suppressible = false;  // its domain has erased subjects: check each token written
   BadValues bad;              // of this field, since compile()
 };
@@ -39,7 +40,8 @@ CompiledPolicy& CompiledPolicy::operator=(CompiledPolicy&&) noexcept = default;
 
 Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& stream,
                                                std::span<const std::string> columns,
-                                               TokenFactory& tokens, std::string_view key_column,
+                                               TokenFactory& tokens,
+                                               std::span<const std::string> key_columns,
                                                const Suppression* suppression,
                                                TokenFactory* previous, TokenMaps* maps) {
   std::map<std::string_view, const config::FieldPolicy*> by_name;
@@ -97,11 +99,10 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
     }
     policy.steps_.push_back(std::move(step));
   }
-  if (!key_column.empty()) {
-    for (std::size_t i = 0; i < policy.steps_.size(); ++i) {
-      if (policy.steps_[i].name == key_column) policy.key_step_ = static_cast<int>(i);
-    }
-    if (policy.key_step_ < 0) {
+  for (const std::string& key_column : key_columns) {
+    const auto step = std::find_if(policy.steps_.begin(), policy.steps_.end(),
+                                   [&](const Step& s) { return s.name == key_column; });
+    if (step == policy.steps_.end()) {
       if (!has_column(key_column)) {
         return make_error(ErrorCode::kConfig,
                           "stream '{}': the key column '{}' is not among the columns", stream.name,
@@ -112,8 +113,11 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
                         "pseudonymize or hash it so rows can be told apart",
                         stream.name, key_column);
     }
-    policy.key_name_ = std::string(key_column);
+    step->key_part = static_cast<int>(policy.key_steps_.size());
+    policy.key_steps_.push_back(static_cast<std::size_t>(step - policy.steps_.begin()));
   }
+  policy.key_spans_.resize(policy.key_steps_.size());
+  if (key_columns.size() == 1) policy.key_name_ = key_columns.front();
   // After a rotation, every token written is mapped from its previous version, but a pseudonym
   // key's: the stored keys were mapped when the rotation was caught up with.
   for (std::size_t i = 0; i < policy.steps_.size() && policy.maps_ != nullptr; ++i) {
@@ -122,7 +126,9 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
       auto old = previous->hasher(step.domain);
       if (!old) return tl::unexpected(old.error());
       step.previous_hasher = *old;
-    } else if (step.pseudonymizer != nullptr && static_cast<int>(i) != policy.key_step_) {
+    } else if (step.pseudonymizer != nullptr &&
+               std::find(policy.key_steps_.begin(), policy.key_steps_.end(), i) ==
+                   policy.key_steps_.end()) {
       auto old = previous->pseudonymizer(step.domain);
       if (!old) return tl::unexpected(old.error());
       step.previous_pseudonymizer = *old;
@@ -275,8 +281,6 @@ Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op
     out.append(step.json_key);
     digest_input_.append(step.json_key);
     const std::size_t written_from = out.size();
-    const bool is_key = static_cast<int>(index) == key_step_;
-    if (is_key) key_begin_ = out.size();
     const connectors::Value& value =
         step.input < row.size() ? row[step.input] : connectors::Value{};
     const bool token = step.pseudonymizer != nullptr || step.hasher != nullptr;
@@ -287,7 +291,10 @@ Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op
     } else if (auto written = write_value(step, trim(value.text), out); !written) {
       return written;
     }
-    if (is_key) key_end_ = out.size();
+    if (step.key_part >= 0) {
+      key_spans_[static_cast<std::size_t>(step.key_part)] = {written_from,
+                                                             out.size() - written_from};
+    }
     if (token && !value.is_null()) {
       add_token_input(step, trim(value.text));
     } else {
@@ -295,6 +302,15 @@ Result<void> CompiledPolicy::apply(connectors::RowView row, connectors::RowOp op
     }
   }
   out.push_back('}');
+  if (key_steps_.size() > 1) {
+    composite_key_.clear();
+    for (std::size_t part = 0; part < key_steps_.size(); ++part) {
+      if (part > 0) composite_key_.push_back(',');
+      const std::string& json_key = steps_[key_steps_[part]].json_key;  // ,"name":
+      composite_key_.append(json_key, 1, json_key.npos);
+      composite_key_.append(out, key_spans_[part].first, key_spans_[part].second);
+    }
+  }
   return {};
 }
 

@@ -42,15 +42,15 @@ class CompiledPolicy {
  public:
   using Digest = std::array<std::uint8_t, 16>;
 
-  // `key_column` names the column whose output identifies a row for change detection ("" for
-  // none); a key column that the policy drops is an error. With `suppression`, which must outlive
-  // the policy, rows carrying an erased subject's token are marked (see suppressed()). With
-  // `previous` and `maps` (the first run after a key rotation), every token written (but a
-  // pseudonym key's, mapped with the stored keys) is also made under the previous version and
-  // the map between the two recorded in `maps`.
+  // `key_columns` names the column (or, for a composite key, the columns) whose output identifies
+  // a row for change detection (none: no key); a key column that the policy drops is an error. With
+  // `suppression`, which must outlive the policy, rows carrying an erased subject's token are
+  // marked (see suppressed()). With `previous` and `maps` (the first run after a key rotation),
+  // every token written (but a pseudonym key's, mapped with the stored keys) is also made under the
+  // previous version and the map between the two recorded in `maps`.
   static Result<CompiledPolicy> compile(const config::StreamSettings& stream,
                                         std::span<const std::string> columns, TokenFactory& tokens,
-                                        std::string_view key_column = {},
+                                        std::span<const std::string> key_columns = {},
                                         const Suppression* suppression = nullptr,
                                         TokenFactory* previous = nullptr,
                                         TokenMaps* maps = nullptr);
@@ -63,13 +63,19 @@ class CompiledPolicy {
   // The last apply() wrote a token on the suppression list: the row must not be sent.
   bool suppressed() const { return suppressed_; }
 
-  // The key column's output in the last apply() (its JSON value, e.g. "\"p1.Aa..\""), as a view
-  // into that call's `out`; empty when there is no key column.
+  // The key of the last apply(), as the change-detection state stores it
+  // (common/frame/row_key.hpp): a single key column's output (its JSON value, e.g. "\"p1.Aa..\""),
+  // a view into that call's `out`; a composite key's members ("\"a\":\"p1.Aa..\",\"b\":\"x\""), a
+  // view into the policy. Empty when there is no key column.
   std::string_view last_key(const std::string& out) const {
-    return key_step_ < 0 ? std::string_view()
-                         : std::string_view(out).substr(key_begin_, key_end_ - key_begin_);
+    if (key_steps_.size() > 1) return composite_key_;
+    return key_steps_.empty()
+               ? std::string_view()
+               : std::string_view(out).substr(key_spans_[0].first, key_spans_[0].second);
   }
+  // The single key column's name; "" for a composite key (its stored key names its columns).
   const std::string& key_name() const { return key_name_; }
+  bool composite_key() const { return key_steps_.size() > 1; }
 
   // Source columns the policy drops (explicitly, by default, or as a password or secret: common/config/secret_columns.hpp), in order.
   const std::vector<std::string>& dropped_columns() const { return dropped_; }
@@ -103,9 +109,10 @@ class CompiledPolicy {
   crypto::HmacSha256* digest_ = nullptr;
   TokenMaps* maps_ = nullptr;
   std::string key_name_;
-  int key_step_ = -1;
-  std::size_t key_begin_ = 0;
-  std::size_t key_end_ = 0;
+  std::vector<std::size_t> key_steps_;  // indices into steps_, in key order
+  // Where each key step's value is in the last apply()'s `out` (offset, length), in key order.
+  std::vector<std::pair<std::size_t, std::size_t>> key_spans_;
+  std::string composite_key_;  // the last apply()'s key, for a composite key
   std::uint64_t unparsable_ = 0;
   std::uint64_t invalid_utf8_ = 0;
   const Suppression* suppression_ = nullptr;

@@ -1,6 +1,9 @@
 #include "agent/spool/digest_store.hpp"
 
+#include <algorithm>
 #include <cstring>
+
+#include "common/frame/row_key.hpp"
 
 namespace ferry::spool {
 namespace {
@@ -359,6 +362,18 @@ Result<std::uint64_t> DigestStore::erase_keys(const std::unordered_set<std::stri
   };
   std::vector<Changed> changed;
   std::uint64_t removed = 0;
+  // A key erased whole, or a composite key with an erased value among its parts.
+  std::string lookup;
+  const auto erased = [&](std::string_view key) {
+    lookup.assign(key);
+    if (keys.count(lookup) != 0) return true;
+    const auto parts = frame::composite_key_parts(key);
+    if (!parts) return false;
+    return std::any_of(parts->begin(), parts->end(), [&](const frame::KeyPart& part) {
+      lookup.assign(part.value);
+      return keys.count(lookup) != 0;
+    });
+  };
   {
     auto select = db_.prepare("SELECT id, data FROM digest_pages");
     if (!select) return tl::unexpected(select.error());
@@ -371,13 +386,13 @@ Result<std::uint64_t> DigestStore::erase_keys(const std::unordered_set<std::stri
         return tl::unexpected(decoded.error());
       }
       std::size_t hits = 0;
-      for (const runs::Entry& entry : entries) hits += keys.count(std::string(entry.key));
+      for (const runs::Entry& entry : entries) hits += erased(entry.key) ? 1 : 0;
       if (hits == 0) continue;
       removed += hits;
       Changed& page = changed.emplace_back();
       page.id = select->column_int(0);
       for (const runs::Entry& entry : entries) {
-        if (keys.count(std::string(entry.key)) != 0) continue;
+        if (erased(entry.key)) continue;
         if (page.data.entries() == 0) page.first_key.assign(entry.key);
         page.data.add(entry);
       }

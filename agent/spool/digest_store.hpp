@@ -64,7 +64,8 @@ class DigestStore {
                                             std::size_t limit);
   // Applies entries of `source`, in (stream, key) order, oldest first among equal keys.
   Result<void> apply(std::string_view source, runs::Merger& merger);
-  // Removes these keys from every source and stream; returns how many entries went.
+  // Removes these keys from every source and stream, and every composite key with one of them
+  // among its parts (common/frame/row_key.hpp); returns how many entries went.
   Result<std::uint64_t> erase_keys(const std::unordered_set<std::string>& keys);
   Result<void> forget(std::string_view source);
   // Every entry of one stream, in key order (the views last only for the call).

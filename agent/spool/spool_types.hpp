@@ -96,7 +96,8 @@ struct Commit {
 // An erasure (`ferry erase`): what Spool::erase() writes in one transaction.
 struct Erasure {
   // The key values (JSON, as DigestUpdate::key) of the erased subjects: their change-detection
-  // entries go, in every source and stream.
+  // entries go, in every source and stream, and so do composite keys with one of them as a part
+  // (an enrollment keyed by class and student).
   std::vector<std::string> keys;
   // Batches of kind "rows" with a seq above this one, not yet sent, are withheld: removed unsent
   // (recorded as a Gap with kWithheldReason) and their sources reset, so that they are read

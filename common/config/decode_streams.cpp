@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <iterator>
+
 #include "common/config/decode.hpp"
 #include "common/config/text.hpp"
 
@@ -8,6 +11,38 @@ namespace {
 // Stream names become file names on the tenant's side (<source>/<stream>.jsonl).
 bool valid_stream_name(std::string_view name) {
   return is_name(name, "._-") && name != "." && name != "..";
+}
+
+// `key: sourcedId`, or a composite key `key: [classSourcedId, userSourcedId]`: distinct columns.
+void decode_key(Context& ctx, const Entry& entry, StreamSettings& stream) {
+  if (!entry.value.IsSequence()) {
+    if (auto text = read_nonempty_string(ctx, entry)) stream.key = std::move(*text);
+    return;
+  }
+  auto items = read_string_list(ctx, entry);
+  if (!items) return;
+  if (items->empty()) {
+    ctx.error(entry.value_at(),
+              "{} lists no column: name the column (or columns) that identify "
+              "a row",
+              entry.label);
+    return;
+  }
+  std::vector<std::string> columns;
+  for (ListItem& item : *items) {
+    if (item.value.empty()) {
+      ctx.error(item.at, "{} has an empty column name", entry.label);
+      return;
+    }
+    if (std::find(columns.begin(), columns.end(), item.value) != columns.end()) {
+      ctx.error(item.at, "{} names column '{}' twice", entry.label, item.value);
+      return;
+    }
+    columns.push_back(std::move(item.value));
+  }
+  stream.key = std::move(columns.front());
+  stream.more_keys.assign(std::make_move_iterator(columns.begin() + 1),
+                          std::make_move_iterator(columns.end()));
 }
 
 StreamSettings decode_stream(Context& ctx, const Entry& entry, const SourceTypeSpec* type,
@@ -31,9 +66,7 @@ StreamSettings decode_stream(Context& ctx, const Entry& entry, const SourceTypeS
     map->check_keys(known);
     stream.options = decode_options(ctx, *map, type->stream_options, type->type);
   }
-  if (const Entry* key = map->find("key")) {
-    if (auto text = read_nonempty_string(ctx, *key)) stream.key = std::move(*text);
-  }
+  if (const Entry* key = map->find("key")) decode_key(ctx, *key, stream);
   if (const Entry* default_entry = map->find("default")) {
     if (auto choice = read_choice(ctx, *default_entry, {"drop", "keep"})) {
       stream.default_transform = *choice == "keep" ? Transform::kKeep : Transform::kDrop;

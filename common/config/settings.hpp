@@ -129,7 +129,10 @@ struct FieldPolicy {
 // connector-specific stream options (a SQL query, say).
 struct StreamSettings {
   std::string name;
-  std::string key;                                 // "" when not given
+  std::string key;  // the key column, or a composite key's first; "" when not given
+  // A composite key's further columns (`key: [classSourcedId, userSourcedId]`), in order; empty
+  // for a single key. The columns together identify a row (docs/configuration.md, "Keys").
+  std::vector<std::string> more_keys;
   Transform default_transform = Transform::kDrop;  // only kDrop or kKeep
   bool default_given = false;                      // `default:` was written
   // `extends: preset`: start from the preset's stream of this name and change only the fields
@@ -139,6 +142,15 @@ struct StreamSettings {
   Location at;
   std::map<std::string, OptionValue, std::less<>> options;
 };
+
+// Every key column of `stream` in order: {} when it names none, one for a single key.
+inline std::vector<std::string> key_columns(const StreamSettings& stream) {
+  std::vector<std::string> columns;
+  if (stream.key.empty()) return columns;
+  columns.push_back(stream.key);
+  columns.insert(columns.end(), stream.more_keys.begin(), stream.more_keys.end());
+  return columns;
+}
 
 struct Schedule {
   enum class Kind { kEvery, kCron };

@@ -81,7 +81,8 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
     const auto file = stream.options.find("file");
     const std::string* named =
         file == stream.options.end() ? nullptr : std::get_if<std::string>(&file->second.value);
-    streams.push_back({stream.name, named != nullptr ? *named : stream.name + ".csv", stream.key});
+    streams.push_back({stream.name, named != nullptr ? *named : stream.name + ".csv",
+                       config::key_columns(stream)});
   }
   if (streams.empty()) {
     return make_error(ErrorCode::kConfig,

@@ -139,15 +139,16 @@ Result<StreamInfo> CsvSource::read_header(files::CsvReader& reader, const CsvStr
   auto columns = files::read_header_row(reader, file);
   if (!columns) return tl::unexpected(std::move(columns.error()));
   for (std::string& column : *columns) column = std::string(files::trim(column));
-  if (!stream.key.empty() &&
-      std::find(columns->begin(), columns->end(), stream.key) == columns->end()) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{} has no {} column, which keys the rows of stream {}, so the stream is "
-                      "not read: set streams.{}.key to the column that holds each row's id "
-                      "(the header has: {})",
-                      file, stream.key, stream.name, stream.name, fmt::join(*columns, ", "));
+  for (const std::string& key : stream.key) {
+    if (std::find(columns->begin(), columns->end(), key) == columns->end()) {
+      return make_error(ErrorCode::kCorrupt,
+                        "{} has no {} column, which keys the rows of stream {}, so the stream is "
+                        "not read: set streams.{}.key to the column that holds each row's id "
+                        "(the header has: {})",
+                        file, key, stream.name, stream.name, fmt::join(*columns, ", "));
+    }
   }
-  return StreamInfo{stream.name, std::move(*columns), stream.key};
+  return StreamInfo{stream.name, std::move(*columns), stream.key.empty() ? "" : stream.key[0]};
 }
 
 Result<std::vector<StreamInfo>> CsvSource::read_headers(std::vector<Error>* problems) {

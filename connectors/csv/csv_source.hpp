@@ -37,7 +37,8 @@ enum class Encoding { kUtf8, kWindows1252 };
 struct CsvStream {
   std::string name;  // the stream's name
   std::string file;  // file name or pattern, relative to the folder
-  std::string key;   // the key column; "" for none (the policy then cannot send the stream)
+  // The key column, or a composite key's columns; none: the policy then cannot send the stream.
+  std::vector<std::string> key;
 };
 
 struct CsvOptions {

@@ -91,7 +91,10 @@ std::vector<config::StreamSettings> effective_streams(const config::SourceSettin
           same->fields.push_back(field);
         }
       }
-      if (!configured.key.empty()) same->key = configured.key;
+      if (!configured.key.empty()) {
+        same->key = configured.key;
+        same->more_keys = configured.more_keys;
+      }
       if (configured.default_given) same->default_transform = configured.default_transform;
       same->at = configured.at;
       same->options = configured.options;

@@ -341,25 +341,41 @@ TEST_CASE("digests from before keyed digests are recognised once and replaced") 
   CHECK(again.streams[0].unchanged == 2);
 }
 
+// Two rows (Ana st-1, Ben st-2) sent under key version 1 of `keyring`, then a rotation to version 2
+// caught up with: what the catch-up did. `f.settings` is the configuration.
+KeyCatchUp rotate_after_first_run(Fixture& f, keys::Keyring& keyring) {
+  auto v1 = policy::TokenFactory::for_keyring(keyring);
+  f.options.keyring = &keyring;
+  config::Settings settings;
+  settings.sources = {f.settings};
+  REQUIRE(catch_up_key_rotation(*f.spool, keyring, settings, {}));  // adopts version 1
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  REQUIRE(run_source(f.settings, f.source, *f.spool, v1, f.options, std::stop_token()));
+  f.drain();
+  REQUIRE(keyring.rotate(std::chrono::system_clock::now()));
+  auto caught_up = catch_up_key_rotation(*f.spool, keyring, settings, {});
+  REQUIRE(caught_up);
+  return *caught_up;
+}
+
+// A run of the same rows under `tokens` sends nothing: every row recognised, none deleted.
+void check_nothing_sent(Fixture& f, policy::TokenFactory& tokens) {
+  auto report = run_source(f.settings, f.source, *f.spool, tokens, f.options, std::stop_token());
+  REQUIRE(report);
+  CHECK(report->streams[0].unchanged == 2);
+  CHECK(report->streams[0].deletes == 0);
+  CHECK(report->batches == 0);
+}
+
 TEST_CASE("a key rotation spools maps for the stored keys and sends no row again") {
   Fixture f;
   auto keyring = keys::Keyring::create(f.dir / "keyring.json", std::chrono::system_clock::now());
   REQUIRE(keyring);
   auto v1 = policy::TokenFactory::for_keyring(*keyring);
-  f.options.keyring = &*keyring;
-  config::Settings settings;
-  settings.sources = {f.settings};
-  REQUIRE(catch_up_key_rotation(*f.spool, *keyring, settings, {}));  // adopts version 1
-  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
-  REQUIRE(run_source(f.settings, f.source, *f.spool, v1, f.options, std::stop_token()));
-  f.drain();
-
-  REQUIRE(keyring->rotate(std::chrono::system_clock::now()));
-  auto caught_up = catch_up_key_rotation(*f.spool, *keyring, settings, {});
-  REQUIRE(caught_up);
-  CHECK(caught_up->rotated);
-  CHECK(caught_up->maps == 2);
-  CHECK(caught_up->batches == 1);
+  const auto caught_up = rotate_after_first_run(f, *keyring);
+  CHECK(caught_up.rotated);
+  CHECK(caught_up.maps == 2);
+  CHECK(caught_up.batches == 1);
   const auto pending = f.spool->pending(0, 10).value();
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].kind == "rekey");
@@ -374,11 +390,8 @@ TEST_CASE("a key rotation spools maps for the stored keys and sends no row again
 
   // Under version 2 the rows are recognised: nothing is sent, no delete.
   auto v2 = policy::TokenFactory::for_keyring(*keyring);
-  auto report = run_source(f.settings, f.source, *f.spool, v2, f.options, std::stop_token());
-  REQUIRE(report);
-  CHECK(report->streams[0].unchanged == 2);
-  CHECK(report->streams[0].deletes == 0);
-  CHECK(report->batches == 0);
+  check_nothing_sent(f, v2);
+  Result<RunReport> report;
   // A change is sent under the new key.
   f.source.rows[0].name = "Anna";
   report = run_source(f.settings, f.source, *f.spool, v2, f.options, std::stop_token());
@@ -388,7 +401,78 @@ TEST_CASE("a key rotation spools maps for the stored keys and sends no row again
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find("\"sourcedId\":\"p2.") != std::string::npos);
   // Caught up already: nothing more to do.
+  config::Settings settings;
+  settings.sources = {f.settings};
   CHECK_FALSE(catch_up_key_rotation(*f.spool, *keyring, settings, {}).value().rotated);
+}
+
+// users keyed by (givenName, sourcedId): a kept column and a pseudonymized one.
+// Two rows are few: a vanished one is not held by the mass-delete guard.
+void use_composite_key(Fixture& f) {
+  f.settings.streams[0].key = "givenName";
+  f.settings.streams[0].more_keys = {"sourcedId"};
+  f.options.allow_mass_delete = true;
+}
+
+TEST_CASE("a row that vanished from a composite-key stream is deleted by every key column") {
+  Fixture f;
+  use_composite_key(f);
+  f.source.rows = {{"st-1", "Ana"}, {"st-7", "Bo"}};
+  CHECK(f.run().streams[0].upserts == 2);
+  f.drain();
+  f.source.rows.pop_back();
+  const auto report = f.run();
+  CHECK(report.streams[0].deletes == 1);
+  CHECK(report.streams[0].unchanged == 1);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] ==
+        R"({"_op":"delete","givenName":"Bo","sourcedId":")" + f.token("st-7") + R"("})");
+  CHECK(f.run().batches == 0);
+}
+
+TEST_CASE("an erasure removes the composite keys that carry the erased token") {
+  Fixture f;
+  use_composite_key(f);
+  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  f.run();
+  f.drain();
+  spool::Erasure erasure;
+  erasure.keys = {"\"" + f.token("st-2") + "\""};
+  erasure.batch.kind = "erase";
+  erasure.batch.rows = 1;
+  erasure.batch.compressed = frame::zstd_compress("{}\n", 1).value();
+  const auto erased = f.spool->erase(erasure);
+  REQUIRE(erased);
+  CHECK(erased->digests_removed == 1);
+  // Ben's row is new again (no suppression list here); Ana's is untouched.
+  const auto report = f.run();
+  CHECK(report.streams[0].upserts == 1);
+  CHECK(report.streams[0].unchanged == 1);
+  CHECK(report.streams[0].deletes == 0);
+}
+
+TEST_CASE("a key rotation maps the tokens inside composite keys and sends no row again") {
+  Fixture f;
+  use_composite_key(f);
+  auto keyring = keys::Keyring::create(f.dir / "keyring.json", std::chrono::system_clock::now());
+  REQUIRE(keyring);
+  const auto caught_up = rotate_after_first_run(f, *keyring);
+  CHECK(caught_up.maps == 2);
+  CHECK(caught_up.keys_dropped == 0);
+  CHECK(caught_up.sources_reset.empty());
+  f.drain();
+
+  auto v2 = policy::TokenFactory::for_keyring(*keyring);
+  check_nothing_sent(f, v2);
+  Result<RunReport> report;
+  // A row that vanishes now is deleted under the new token.
+  f.source.rows.pop_back();
+  report = run_source(f.settings, f.source, *f.spool, v2, f.options, std::stop_token());
+  REQUIRE(report);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].starts_with(R"({"_op":"delete","givenName":"Ben","sourcedId":"p2.)"));
 }
 
 }  // namespace

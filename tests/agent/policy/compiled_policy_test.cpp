@@ -12,6 +12,8 @@ using config::Transform;
 using connectors::RowOp;
 using connectors::Value;
 
+const std::vector<std::string> kSourcedIdKey = {"sourcedId"};
+
 crypto::Bytes test_secret() {
   crypto::Bytes secret(32);
   std::iota(secret.begin(), secret.end(), 0);
@@ -273,7 +275,7 @@ crypto::Bytes other_secret() { return crypto::Bytes(32, 0x5a); }
 CompiledPolicy::Digest digest_of(TokenFactory& tokens, const config::StreamSettings& stream,
                                  const std::vector<std::string>& columns,
                                  std::vector<Value> row) {
-  auto policy = CompiledPolicy::compile(stream, columns, tokens, "sourcedId");
+  auto policy = CompiledPolicy::compile(stream, columns, tokens, kSourcedIdKey);
   REQUIRE(policy);
   std::string out;
   REQUIRE(policy->apply(row, RowOp::kUpsert, out));
@@ -315,7 +317,7 @@ TEST_CASE("after a rotation the policy maps each token it writes once but not a 
   TokenFactory v1(test_secret(), 1, test_secret());
   TokenFactory v2(other_secret(), 2, test_secret());
   TokenMaps maps;
-  auto policy = CompiledPolicy::compile(stream, columns, v2, "sourcedId", nullptr, &v1, &maps);
+  auto policy = CompiledPolicy::compile(stream, columns, v2, kSourcedIdKey, nullptr, &v1, &maps);
   REQUIRE(policy);
   const std::vector<Value> row = {Value::string("st-1"), Value::string("a@example.invalid"),
                                   Value::string("Ana")};
@@ -335,6 +337,55 @@ TEST_CASE("after a rotation the policy maps each token it writes once but not a 
   append_map_line(line, taken[1]);
   CHECK(line == R"({"domain":"name","old":")" + taken[1].old_token + R"(","new":")" +
                     taken[1].new_token + R"("})");
+}
+
+TEST_CASE("a composite key is stored as its columns and values in key order") {
+  Fixture f;
+  f.stream.name = "enrollments";
+  f.stream.fields = {field("userSourcedId", Transform::kPseudonymize, "user"),
+                     field("classSourcedId", Transform::kKeep), field("role", Transform::kKeep)};
+  f.columns = {"userSourcedId", "classSourcedId", "role"};
+  const std::vector<std::string> key = {"classSourcedId", "userSourcedId"};
+  auto policy = CompiledPolicy::compile(f.stream, f.columns, f.tokens, key);
+  REQUIRE(policy);
+  CHECK(policy->composite_key());
+  CHECK(policy->key_name().empty());
+  std::string out =
+      apply(*policy, {Value::string("st-1"), Value::string("c-9"), Value::string("student")});
+  CHECK(std::string(policy->last_key(out)) ==
+        R"("classSourcedId":"c-9","userSourcedId":")" + pseudonym("st-1", "user") + "\"");
+  // Each row its own key, whatever was in the buffer before.
+  out = apply(*policy, {Value::string("st-2"), Value::string("c-9"), Value::string("student")});
+  CHECK(std::string(policy->last_key(out)) ==
+        R"("classSourcedId":"c-9","userSourcedId":")" + pseudonym("st-2", "user") + "\"");
+}
+
+TEST_CASE("a single key is stored as its value alone") {
+  Fixture f;
+  f.stream.fields = {field("sourcedId", Transform::kKeep)};
+  f.columns = {"sourcedId"};
+  auto policy = CompiledPolicy::compile(f.stream, f.columns, f.tokens, kSourcedIdKey);
+  REQUIRE(policy);
+  CHECK_FALSE(policy->composite_key());
+  CHECK(policy->key_name() == "sourcedId");
+  const std::string out = apply(*policy, {Value::string("o-1")});
+  CHECK(std::string(policy->last_key(out)) == R"("o-1")");
+}
+
+TEST_CASE("every column of a composite key must be sent") {
+  Fixture f;
+  f.stream.name = "enrollments";
+  f.stream.fields = {field("userSourcedId", Transform::kPseudonymize, "user"),
+                     field("classSourcedId", Transform::kDrop)};
+  f.columns = {"userSourcedId", "classSourcedId"};
+  const std::vector<std::string> dropped = {"userSourcedId", "classSourcedId"};
+  auto policy = CompiledPolicy::compile(f.stream, f.columns, f.tokens, dropped);
+  REQUIRE_FALSE(policy);
+  CHECK_THAT(policy.error().message, Catch::Contains("'classSourcedId' is dropped"));
+  const std::vector<std::string> absent = {"userSourcedId", "sectionId"};
+  policy = CompiledPolicy::compile(f.stream, f.columns, f.tokens, absent);
+  REQUIRE_FALSE(policy);
+  CHECK_THAT(policy.error().message, Catch::Contains("'sectionId' is not among the columns"));
 }
 
 }  // namespace

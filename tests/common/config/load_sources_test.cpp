@@ -222,6 +222,19 @@ TEST_CASE("stream default and key are checked") {
             "got 'dorp' (did you mean 'drop'?)"});
 }
 
+TEST_CASE("a composite key is a list of distinct column names") {
+  const std::string source = "  - {name: sis, type: oneroster_csv, path: /a, streams: {e: {key: ";
+  CHECK(diagnostics_of(with_sources(source + "[classSourcedId, userSourcedId]}}}\n")).empty());
+  CHECK(diagnostics_of(with_sources(source + "[]}}}\n")) ==
+        Lines{"ferry.yaml:4:67: 'key' in stream 'e' of source 'sis' lists no column: name the "
+              "column (or columns) that identify a row"});
+  CHECK(diagnostics_of(with_sources(source + "[a, a]}}}\n")) ==
+        Lines{"ferry.yaml:4:71: 'key' in stream 'e' of source 'sis' names column 'a' twice"});
+  CHECK(diagnostics_of(with_sources(source + "[a, {b: c}]}}}\n")) ==
+        Lines{"ferry.yaml:4:71: each item of 'key' in stream 'e' of source 'sis' must be a single "
+              "value, not a map"});
+}
+
 TEST_CASE("extends takes only preset, and only in a source that has one") {
   CHECK(diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: "
                                     "oneroster, streams: {users: {extends: preset}}}\n"))

@@ -54,12 +54,12 @@ TEST_CASE("csv reads one stream per file with its key") {
   dir.write("teachers.csv", "teacher_id,email\nt1,t1@example.org\n");
   CsvSource source(
       dir.path(),
-      {{"students", "students.csv", "sis_id"}, {"teachers", "teachers.csv", "teacher_id"}}, {});
+      {{"students", "students.csv", {"sis_id"}}, {"teachers", "teachers.csv", {"teacher_id"}}}, {});
 
   auto streams = source.streams();
   REQUIRE(streams.has_value());
   REQUIRE(streams->size() == 2);
-  CHECK((*streams)[0].columns == std::vector<std::string>{"sis_id", "first_name", "grade"});
+  CHECK((*streams)[0].columns == std::vector<std::string>{"sis_id", "first_name", {"grade"}});
   CHECK((*streams)[0].key == "sis_id");
   CHECK(source.check().has_value());
 
@@ -96,7 +96,7 @@ TEST_CASE("csv reads every file a pattern matches as one stream, in the newest d
   dir.write("day2/students/part2.csv", "id,name\nc,Cy\n");
   dir.write("day2/students/part1.csv", "id,name\na,Al\nb,Bo\n");
   dir.write("day2/students/notes.txt", "not a part");
-  CsvSource source(dir.path(), {{"students", "students/part*.csv", "id"}},
+  CsvSource source(dir.path(), {{"students", "students/part*.csv", {"id"}}},
                    options_with(',', Encoding::kUtf8, "day*"));
   CollectingSink sink;
   REQUIRE(source.read({}, sink, {}).has_value());
@@ -120,13 +120,13 @@ TEST_CASE("csv reads other delimiters and Windows-1252, and UTF-8 with a byte or
   dir.write("tabs.csv", "\xEF\xBB\xBFid\tname\n1\tZo\xC3\xAB\n");
   dir.write("latin.csv", std::string("id,name,note\n1,Zo\xEB,\x93quoted\x94 \x80\n"));
   {
-    CsvSource source(dir.path(), {{"semicolon", "semicolon.csv", "id"}}, options_with(';'));
+    CsvSource source(dir.path(), {{"semicolon", "semicolon.csv", {"id"}}}, options_with(';'));
     CollectingSink sink;
     REQUIRE(source.read({}, sink, {}).has_value());
     CHECK(stream_of(sink, "semicolon")->at(0, "name") == "Zoë");
   }
   {
-    CsvSource source(dir.path(), {{"tabs", "tabs.csv", "id"}}, options_with('\t'));
+    CsvSource source(dir.path(), {{"tabs", "tabs.csv", {"id"}}}, options_with('\t'));
     CollectingSink sink;
     REQUIRE(source.read({}, sink, {}).has_value());
     REQUIRE(stream_of(sink, "tabs") != nullptr);
@@ -134,7 +134,7 @@ TEST_CASE("csv reads other delimiters and Windows-1252, and UTF-8 with a byte or
     CHECK(stream_of(sink, "tabs")->at(0, "name") == "Zoë");
   }
   {
-    CsvSource source(dir.path(), {{"latin", "latin.csv", "id"}},
+    CsvSource source(dir.path(), {{"latin", "latin.csv", {"id"}}},
                      options_with(',', Encoding::kWindows1252));
     CollectingSink sink;
     REQUIRE(source.read({}, sink, {}).has_value());
@@ -143,7 +143,7 @@ TEST_CASE("csv reads other delimiters and Windows-1252, and UTF-8 with a byte or
   }
   {
     // The same Windows-1252 file read as UTF-8: its row is a bad row, with file and line.
-    CsvSource source(dir.path(), {{"latin", "latin.csv", "id"}}, {});
+    CsvSource source(dir.path(), {{"latin", "latin.csv", {"id"}}}, {});
     CollectingSink sink;
     REQUIRE(source.read({}, sink, {}).has_value());
     CHECK(stream_of(sink, "latin")->rows.empty());
@@ -158,9 +158,9 @@ TEST_CASE("csv fails a stream without its file or key column alone, and says wha
   dir.write("students.csv", "student_number,name\n1,Al\n");
   dir.write("schools.csv", "school_id,name\ns1,North\n");
   CsvSource source(dir.path(),
-                   {{"students", "students.csv", "sis_id"},
-                    {"teachers", "teachers.csv", "teacher_id"},
-                    {"schools", "schools.csv", "school_id"}},
+                   {{"students", "students.csv", {"sis_id"}},
+                    {"teachers", "teachers.csv", {"teacher_id"}},
+                    {"schools", "schools.csv", {"school_id"}}},
                    {});
   CollectingSink sink;
   REQUIRE(source.read({}, sink, {}).has_value());
@@ -177,14 +177,14 @@ TEST_CASE("csv fails a stream without its file or key column alone, and says wha
 
   // Pointed at a OneRoster export: the message says which type reads it.
   dir.write("oneroster/manifest.csv", "propertyName,value\nfile.users,bulk\n");
-  CsvSource oneroster(dir / "oneroster", {{"students", "students.csv", "id"}}, {});
+  CsvSource oneroster(dir / "oneroster", {{"students", "students.csv", {"id"}}}, {});
   CollectingSink wrong;
   REQUIRE(oneroster.read({}, wrong, {}).has_value());
   CHECK_THAT(failure_of(wrong, "students"),
              Contains("(this folder looks like a OneRoster export (manifest.csv): read it with "
                       "type: oneroster_csv"));
 
-  CsvSource missing(dir / "nowhere", {{"students", "students.csv", "id"}}, {});
+  CsvSource missing(dir / "nowhere", {{"students", "students.csv", {"id"}}}, {});
   CollectingSink none;
   auto read = missing.read({}, none, {});
   REQUIRE_FALSE(read.has_value());
@@ -202,17 +202,17 @@ TEST_CASE("csv reads the public Clever, SDS and Contoso samples") {
   const std::vector<Case> cases = {
       {"clever-sftp-sandbox-csv",
        "",
-       {{"schools", "schools.csv", "School_id"},
-        {"students", "students.csv", "Student_id"},
-        {"teachers", "teachers.csv", "Teacher_id"},
-        {"sections", "sections.csv", "Section_id"}}},
+       {{"schools", "schools.csv", {"School_id"}},
+        {"students", "students.csv", {"Student_id"}},
+        {"teachers", "teachers.csv", {"Teacher_id"}},
+        {"sections", "sections.csv", {"Section_id"}}}},
       {"microsoft-sds-csv/sds-v1-100users",
        "",
-       {{"students", "Student.csv", "SIS ID"}, {"schools", "School.csv", "SIS ID"}}},
+       {{"students", "Student.csv", {"SIS ID"}}, {"schools", "School.csv", {"SIS ID"}}}},
       {"microsoft-sds-csv/sds-v2.1",
        "",
-       {{"users", "users.csv", "sourcedId"}, {"orgs", "orgs.csv", "sourcedId"}}},
-      {"sis-contoso-oea-daily-csv/contoso_sis", "day*", {{"students", "students/part*.csv", ""}}},
+       {{"users", "users.csv", {"sourcedId"}}, {"orgs", "orgs.csv", {"sourcedId"}}}},
+      {"sis-contoso-oea-daily-csv/contoso_sis", "day*", {{"students", "students/part*.csv", {}}}},
   };
   for (const Case& c : cases) {
     INFO(c.folder);
