@@ -116,10 +116,15 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
   }
 
   if (const Entry* preset = map.find("preset")) {
-    if (auto text = read_nonempty_string(ctx, *preset)) {
-      const std::vector<std::string>& presets = ctx.catalog().presets;
+    // `none`: no preset, only the streams written (as when preset: is left out).
+    if (auto text = read_nonempty_string(ctx, *preset); text && *text != "none") {
+      const std::vector<std::string>& presets =
+          type != nullptr && !type->presets.empty() ? type->presets : ctx.catalog().presets;
       if (std::find(presets.begin(), presets.end(), *text) == presets.end()) {
-        report_unknown(ctx, preset->value_at(), "preset", *text, presets, map.where_phrase());
+        report_unknown(ctx, preset->value_at(), "preset", *text, presets,
+                       type != nullptr && !type->presets.empty()
+                           ? fmt::format("for type {} {}", type->type, map.where_phrase())
+                           : map.where_phrase());
       } else {
         source.preset = std::move(*text);
       }

@@ -1,9 +1,12 @@
 #include "connectors/csv/csv.hpp"
 
+#include <algorithm>
 #include <string>
 #include <variant>
 
+#include "common/config/overlay.hpp"
 #include "connectors/csv/csv_source.hpp"
+#include "connectors/csv/presets.hpp"
 #include "connectors/sftp/sftp_source.hpp"
 
 namespace ferry::connectors::csv {
@@ -61,6 +64,7 @@ config::SourceTypeSpec spec() {
                {}},
           },
       .file_source = true,
+      .presets = {"clever", "sds"},
   };
 }
 
@@ -76,13 +80,27 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
   if (const std::string* folders = text_option(settings.options, "folders")) {
     options.folders = *folders;
   }
+  // With a preset: its streams (each its file, key and version), with the configured ones laid
+  // over them as the agent lays their policies (connectors::effective_streams).
+  std::vector<PresetStream> table;
+  if (settings.preset) table = preset_table(*settings.preset);
+  std::vector<config::StreamSettings> base;
+  for (const PresetStream& entry : table) base.push_back(entry.settings);
+  options.preset = settings.preset.value_or("");
   std::vector<CsvStream> streams;
-  for (const config::StreamSettings& stream : settings.streams) {
-    const auto file = stream.options.find("file");
-    const std::string* named =
-        file == stream.options.end() ? nullptr : std::get_if<std::string>(&file->second.value);
-    streams.push_back({stream.name, named != nullptr ? *named : stream.name + ".csv",
-                       config::key_columns(stream)});
+  for (const config::StreamSettings& stream :
+       config::overlay_streams(std::move(base), settings.streams)) {
+    const auto preset = std::find_if(table.begin(), table.end(), [&](const PresetStream& entry) {
+      return entry.settings.name == stream.name;
+    });
+    CsvStream read(stream.name, stream.name + ".csv", config::key_columns(stream));
+    if (preset != table.end()) {
+      read.file = preset->file;
+      read.version = preset->version;
+      read.optional = true;
+    }
+    if (const std::string* named = text_option(stream.options, "file")) read.file = *named;
+    streams.push_back(std::move(read));
   }
   if (streams.empty()) {
     return make_error(ErrorCode::kConfig,

@@ -1,6 +1,7 @@
 #include "connectors/csv/csv_source.hpp"
 
 #include <algorithm>
+#include <map>
 #include <system_error>
 
 #include <boost/json/parse.hpp>
@@ -100,8 +101,8 @@ Result<std::filesystem::path> CsvSource::folder() const {
   return *std::max_element(matched.begin(), matched.end());  // the newest by name
 }
 
-Result<std::vector<std::filesystem::path>> CsvSource::files_of(const std::filesystem::path& folder,
-                                                               const CsvStream& stream) const {
+std::vector<std::filesystem::path> CsvSource::matching_files(const std::filesystem::path& folder,
+                                                             const CsvStream& stream) const {
   const std::filesystem::path pattern(stream.file);
   const std::filesystem::path where = folder / pattern.parent_path();
   const std::string name = pattern.filename().string();
@@ -109,33 +110,91 @@ Result<std::vector<std::filesystem::path>> CsvSource::files_of(const std::filesy
   std::error_code ec;
   if (!has_wildcard(name)) {
     const std::filesystem::path file = where / name;
-    if (std::filesystem::is_regular_file(file, ec)) return std::vector{file};
-  } else {
-    for (const auto& entry : std::filesystem::directory_iterator(where, ec)) {
-      const std::string candidate = entry.path().filename().string();
-      if (entry.is_regular_file(ec) &&
-          ::fnmatch(name.c_str(), candidate.c_str(), FNM_PERIOD) == 0) {
-        found.push_back(entry.path());
-      }
+    if (std::filesystem::is_regular_file(file, ec)) found.push_back(file);
+    return found;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(where, ec)) {
+    const std::string candidate = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && ::fnmatch(name.c_str(), candidate.c_str(), FNM_PERIOD) == 0) {
+      found.push_back(entry.path());
     }
-    std::sort(found.begin(), found.end());
-    if (!found.empty()) return found;
   }
-  std::string hint;
-  if (const auto recognised = files::recognise_folder(folder);
-      recognised && recognised->how.starts_with("type: oneroster_csv")) {
-    hint = fmt::format(" (this folder looks like {}: read it with {})", recognised->what,
-                       recognised->how);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::string CsvSource::hint(const std::filesystem::path& folder) const {
+  const auto recognised = files::recognise_folder(folder);
+  if (!recognised) return "";
+  if (!options_.preset.empty() &&
+      recognised->how.find("preset: " + options_.preset) != std::string::npos) {
+    return "";  // what this source is set up to read
   }
+  return fmt::format(" (this folder looks like {}: read it with {})", recognised->what,
+                     recognised->how);
+}
+
+Result<std::vector<std::filesystem::path>> CsvSource::files_of(const std::filesystem::path& folder,
+                                                               const CsvStream& stream) const {
+  auto found = matching_files(folder, stream);
+  if (!found.empty()) return found;
+  const std::string name = std::filesystem::path(stream.file).filename().string();
   return make_error(ErrorCode::kNotFound,
                     "{} {} in {}, so stream {} is not read: check streams.{}.file, and that "
                     "the export job writes that file{}",
                     has_wildcard(name) ? "no file matches" : "there is no file", stream.file,
-                    folder.string(), stream.name, stream.name, hint);
+                    folder.string(), stream.name, stream.name, hint(folder));
+}
+
+Result<std::vector<const CsvStream*>> CsvSource::streams_in(
+    const std::filesystem::path& folder) const {
+  std::vector<const CsvStream*> chosen;
+  // The preset's streams whose files are here, by version.
+  std::map<std::string, std::vector<const CsvStream*>> present;
+  for (const CsvStream& stream : streams_) {
+    if (!stream.optional) {
+      chosen.push_back(&stream);  // a missing file fails its stream when it is read
+    } else if (!matching_files(folder, stream).empty()) {
+      present[stream.version].push_back(&stream);
+    }
+  }
+  std::vector<std::string> versions;
+  for (const auto& [version, found] : present) {
+    if (!version.empty()) versions.push_back(version);
+  }
+  if (versions.size() > 1) {
+    const auto files = [&](const std::string& version) {
+      std::vector<std::string_view> names;
+      for (const CsvStream* stream : present[version]) names.push_back(stream->file);
+      return fmt::format("{} ({})", version, fmt::join(names, ", "));
+    };
+    return make_error(ErrorCode::kConfig,
+                      "{} holds files of two versions of the {} preset's format, {} and {}: an "
+                      "export is of one version; remove the other version's files, or point path "
+                      "at a folder of one version",
+                      folder.string(), options_.preset, files(versions[0]), files(versions[1]));
+  }
+  for (const CsvStream& stream : streams_) {
+    if (!stream.optional) continue;
+    const auto& found = present[stream.version];
+    if (std::find(found.begin(), found.end(), &stream) != found.end()) chosen.push_back(&stream);
+  }
+  if (chosen.empty()) {
+    std::vector<std::string_view> names;
+    for (const CsvStream& stream : streams_) names.push_back(stream.file);
+    return make_error(ErrorCode::kNotFound,
+                      "none of the files of preset {} is in {} (it reads {}): check path, and "
+                      "that the export job writes there{}",
+                      options_.preset, folder.string(), fmt::join(names, ", "), hint(folder));
+  }
+  // In the order the streams are listed (pointers into streams_), whatever their kind.
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
 }
 
 Result<StreamInfo> CsvSource::read_header(files::CsvReader& reader, const CsvStream& stream,
-                                          const std::string& file) const {
+                                          const std::string& file,
+                                          const std::filesystem::path& folder) const {
   auto columns = files::read_header_row(reader, file);
   if (!columns) return tl::unexpected(std::move(columns.error()));
   for (std::string& column : *columns) column = std::string(files::trim(column));
@@ -144,8 +203,9 @@ Result<StreamInfo> CsvSource::read_header(files::CsvReader& reader, const CsvStr
       return make_error(ErrorCode::kCorrupt,
                         "{} has no {} column, which keys the rows of stream {}, so the stream is "
                         "not read: set streams.{}.key to the column that holds each row's id "
-                        "(the header has: {})",
-                        file, key, stream.name, stream.name, fmt::join(*columns, ", "));
+                        "(the header has: {}){}",
+                        file, key, stream.name, stream.name, fmt::join(*columns, ", "),
+                        hint(folder));
     }
   }
   return StreamInfo{stream.name, std::move(*columns), stream.key.empty() ? "" : stream.key[0]};
@@ -154,15 +214,17 @@ Result<StreamInfo> CsvSource::read_header(files::CsvReader& reader, const CsvStr
 Result<std::vector<StreamInfo>> CsvSource::read_headers(std::vector<Error>* problems) {
   auto in = folder();
   if (!in) return tl::unexpected(std::move(in.error()));
+  auto streams = streams_in(*in);
+  if (!streams) return tl::unexpected(std::move(streams.error()));
   std::vector<StreamInfo> infos;
-  for (const CsvStream& stream : streams_) {
+  for (const CsvStream* stream : *streams) {
     auto info = [&]() -> Result<StreamInfo> {
-      auto found = files_of(*in, stream);
+      auto found = files_of(*in, *stream);
       if (!found) return tl::unexpected(std::move(found.error()));
       auto opened = open_csv(found->front(), options_.encoding);
       if (!opened) return tl::unexpected(std::move(opened.error()));
       files::CsvReader reader(*opened->bytes, {}, options_.delimiter);
-      return read_header(reader, stream, relative_name(*in, found->front()));
+      return read_header(reader, *stream, relative_name(*in, found->front()), *in);
     }();
     if (info) {
       infos.push_back(std::move(*info));
@@ -186,10 +248,12 @@ Result<void> CsvSource::check() {
 
 Result<std::string> CsvSource::fingerprint_only(const std::filesystem::path& in,
                                                 const std::stop_token& stop) {
+  auto streams = streams_in(in);
+  if (!streams) return std::string();  // the read fails as it should: "not the same"
   auto fingerprint = files::ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
-  for (const CsvStream& stream : streams_) {
-    auto found = files_of(in, stream);
+  for (const CsvStream* stream : *streams) {
+    auto found = files_of(in, *stream);
     if (!found) return std::string();  // fails its stream in the read: "not the same"
     for (const auto& path : *found) {
       auto opened = files::FileSource::open(path);
@@ -212,10 +276,12 @@ Result<std::string> CsvSource::read(const ResumeState& state, RowSink& sink, std
   }
   auto fingerprint = files::ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
+  auto streams = streams_in(*in);
+  if (!streams) return tl::unexpected(std::move(streams.error()));
   bool whole = true;
-  for (const CsvStream& stream : streams_) {
+  for (const CsvStream* stream : *streams) {
     if (stop.stop_requested()) return stopped();
-    auto done = read_stream(*in, stream, *fingerprint, sink, stop);
+    auto done = read_stream(*in, *stream, *fingerprint, sink, stop);
     if (!done) return tl::unexpected(std::move(done.error()));
     whole = whole && *done;
   }
@@ -254,7 +320,7 @@ Result<bool> CsvSource::read_stream(const std::filesystem::path& in, const CsvSt
     files::ByteSource* bytes = &hashing;
     if (options_.encoding == Encoding::kWindows1252) bytes = &converted.emplace(hashing);
     files::CsvReader reader(*bytes, {}, options_.delimiter);
-    auto header = read_header(reader, stream, name);
+    auto header = read_header(reader, stream, name, in);
     if (!header) return failed(std::move(header.error()));
     if (!info) {
       // A missing key column fails the stream before begin_stream: the agent could not key it.

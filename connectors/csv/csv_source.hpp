@@ -35,16 +35,30 @@ namespace ferry::connectors::csv {
 enum class Encoding { kUtf8, kWindows1252 };
 
 struct CsvStream {
+  CsvStream(std::string name_, std::string file_, std::vector<std::string> key_,
+            bool optional_ = false, std::string version_ = {})
+      : name(std::move(name_)),
+        file(std::move(file_)),
+        key(std::move(key_)),
+        optional(optional_),
+        version(std::move(version_)) {}
+
   std::string name;  // the stream's name
   std::string file;  // file name or pattern, relative to the folder
   // The key column, or a composite key's columns; none: the policy then cannot send the stream.
   std::vector<std::string> key;
+  // A stream of the preset: its file may be absent (the stream is then not read).
+  bool optional = false;
+  // Of a preset with versions (sds): the version whose file this is. An export is read as the one
+  // version whose files it holds; the other version's streams are not read.
+  std::string version;
 };
 
 struct CsvOptions {
   char delimiter = ',';
   Encoding encoding = Encoding::kUtf8;
   std::string folders;  // "" or a pattern: read the newest matching subfolder
+  std::string preset;   // the preset the streams come from, for messages; "" for none
 };
 
 class CsvSource final : public Source {
@@ -60,12 +74,23 @@ class CsvSource final : public Source {
  private:
   // The folder the streams' files are in now: path_, or its newest subfolder `folders` matches.
   Result<std::filesystem::path> folder() const;
-  // The files of `stream` in `folder`, in name order; kNotFound when none.
+  // The files of `stream` in `folder`, in name order; none when none is there.
+  std::vector<std::filesystem::path> matching_files(const std::filesystem::path& folder,
+                                                    const CsvStream& stream) const;
+  // The same; kNotFound when none, saying what to check.
   Result<std::vector<std::filesystem::path>> files_of(const std::filesystem::path& folder,
                                                       const CsvStream& stream) const;
-  // The stream's columns from the header of `reader`; with the key checked.
+  // The streams to read in `folder`, in the order listed: every stream written in the
+  // configuration, and the preset's whose files are there (of one version). An error when the
+  // preset's files are of two versions, or when there is no stream to read.
+  Result<std::vector<const CsvStream*>> streams_in(const std::filesystem::path& folder) const;
+  // " (this folder looks like a Clever export: read it with ...)" when `folder` looks like an
+  // export this source is not set up for; "" otherwise.
+  std::string hint(const std::filesystem::path& folder) const;
+  // The stream's columns from the header of `reader` (a file of `folder`); with the key checked.
   Result<StreamInfo> read_header(files::CsvReader& reader, const CsvStream& stream,
-                                 const std::string& file) const;
+                                 const std::string& file,
+                                 const std::filesystem::path& folder) const;
   Result<std::vector<StreamInfo>> read_headers(std::vector<Error>* problems);
   Result<std::string> fingerprint_only(const std::filesystem::path& folder,
                                        const std::stop_token& stop);

@@ -14,8 +14,9 @@
 namespace ferry::connectors::files {
 namespace {
 
-constexpr std::string_view kCsvHow =
-    "type: csv, with each file and its key column under streams: (docs/connectors/csv.md)";
+// How to read each kind with the csv connector.
+constexpr std::string_view kCleverHow = "type: csv, preset: clever (docs/connectors/csv.md)";
+constexpr std::string_view kSdsHow = "type: csv, preset: sds (docs/connectors/csv.md)";
 
 // The names of `wanted` that are among `names`, as wanted spells them.
 std::vector<std::string_view> present(const std::vector<std::string>& names,
@@ -52,17 +53,17 @@ std::optional<Recognised> recognise_export(const std::vector<std::string>& names
   }
   if (const auto found = present(names, kClever); found.size() >= 3) {
     return Recognised{fmt::format("a Clever export ({})", fmt::join(found, ", ")),
-                      std::string(kCsvHow)};
+                      std::string(kCleverHow)};
   }
   if (const auto found = present(names, kSdsV1); found.size() >= 3) {
     return Recognised{
         fmt::format("a Microsoft School Data Sync v1 export ({})", fmt::join(found, ", ")),
-        std::string(kCsvHow)};
+        std::string(kSdsHow)};
   }
   if (const auto found = present(names, kSdsV21); !found.empty()) {
     return Recognised{
         fmt::format("a Microsoft School Data Sync v2.1 export ({})", fmt::join(found, ", ")),
-        std::string(kCsvHow)};
+        std::string(kSdsHow)};
   }
   return std::nullopt;
 }

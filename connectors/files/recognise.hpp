@@ -12,7 +12,7 @@ namespace ferry::connectors::files {
 
 struct Recognised {
   std::string what;  // "a Clever export (schools.csv, students.csv, teachers.csv)"
-  std::string how;   // "type: csv with its files under streams: (docs/connectors/csv.md)"
+  std::string how;   // "type: csv, preset: clever (docs/connectors/csv.md)"
 };
 
 // Recognises a OneRoster export (manifest.csv), Clever's SFTP files, and Microsoft School Data

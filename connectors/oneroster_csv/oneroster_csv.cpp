@@ -15,7 +15,8 @@ config::SourceTypeSpec spec() {
       .description = "OneRoster 1.1/1.2 CSV export: a folder or a .zip with manifest.csv",
       .options = {{"path", config::OptionKind::kPath, true, "folder or .zip holding manifest.csv"}},
       .stream_options = {},
-      .file_source = true};
+      .file_source = true,
+      .presets = {"oneroster"}};
 }
 
 Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,

@@ -8,6 +8,7 @@
 // domain of their own, since exporters often build them from the person's id; the ids and names of
 // the school's structure (orgs, sessions, courses, classes, resources, line items) are kept;
 // contact details, free text, demographics beyond the birth year, and passwords are dropped.
+#include "common/config/field_builders.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 
 namespace ferry::connectors::oneroster_csv {
@@ -17,41 +18,12 @@ using config::FieldPolicy;
 using config::Normalize;
 using config::StreamSettings;
 using config::Transform;
-
-FieldPolicy field(const char* name, Transform transform, const char* domain = "",
-                  Normalize normalize = Normalize::kNone) {
-  FieldPolicy policy;
-  policy.name = name;
-  policy.transform = transform;
-  policy.domain = domain;
-  policy.normalize = normalize;
-  return policy;
-}
-
-FieldPolicy keep(const char* name) { return field(name, Transform::kKeep); }
-
-FieldPolicy drop(const char* name) { return field(name, Transform::kDrop); }
-
-FieldPolicy pseudonymize(const char* name, const char* domain,
-                         Normalize normalize = Normalize::kNone) {
-  return field(name, Transform::kPseudonymize, domain, normalize);
-}
-
-FieldPolicy pseudonymize_list(const char* name, const char* domain) {
-  FieldPolicy policy = pseudonymize(name, domain);
-  policy.list = true;
-  return policy;
-}
-
-FieldPolicy hash(const char* name, const char* domain, Normalize normalize) {
-  return field(name, Transform::kHash, domain, normalize);
-}
-
-FieldPolicy year(const char* name) {
-  FieldPolicy policy = field(name, Transform::kGeneralize);
-  policy.generalize.kind = config::Generalize::Kind::kYear;
-  return policy;
-}
+using config::build::drop;
+using config::build::hash;
+using config::build::keep;
+using config::build::pseudonymize;
+using config::build::pseudonymize_list;
+using config::build::year;
 
 // sourcedId, status and dateLastModified, which every OneRoster file starts with.
 StreamSettings stream(const char* name, FieldPolicy id, std::vector<FieldPolicy> fields) {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "common/config/overlay.hpp"
 #include "common/log/log.hpp"
 #include "connectors/csv/csv.hpp"
+#include "connectors/csv/presets.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
 
@@ -22,6 +24,8 @@ std::vector<ConnectorEntry> build_connectors() {
 std::vector<PresetEntry> build_presets() {
   return {
       {"oneroster", &oneroster_csv::preset_streams},
+      {"clever", &csv::clever_streams},
+      {"sds", &csv::sds_streams},
   };
 }
 
@@ -73,34 +77,7 @@ std::vector<config::StreamSettings> effective_streams(const config::SourceSettin
       if (preset.name == *settings.preset) streams = preset.streams();
     }
   }
-  for (const auto& configured : settings.streams) {
-    auto same = std::find_if(streams.begin(), streams.end(),
-                             [&](const auto& s) { return s.name == configured.name; });
-    if (same == streams.end()) {
-      streams.push_back(configured);
-    } else if (!configured.extends_preset) {
-      *same = configured;
-    } else {
-      // extends: preset: the preset's stream, with the fields written here put in its place.
-      for (const auto& field : configured.fields) {
-        auto listed = std::find_if(same->fields.begin(), same->fields.end(),
-                                   [&](const auto& f) { return f.name == field.name; });
-        if (listed != same->fields.end()) {
-          *listed = field;
-        } else {
-          same->fields.push_back(field);
-        }
-      }
-      if (!configured.key.empty()) {
-        same->key = configured.key;
-        same->more_keys = configured.more_keys;
-      }
-      if (configured.default_given) same->default_transform = configured.default_transform;
-      same->at = configured.at;
-      same->options = configured.options;
-    }
-  }
-  return streams;
+  return config::overlay_streams(std::move(streams), settings.streams);
 }
 
 }  // namespace ferry::connectors

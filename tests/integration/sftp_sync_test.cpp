@@ -47,6 +47,14 @@ std::string remote_source(const SshdServer& server, const fs::path& key,
          "      timeout: 20s\n";
 }
 
+// The `sftp:` block of a source that reads `folder` of `server` with `key`, its host key pinned.
+std::string sftp_block(const SshdServer& server, const fs::path& key, const fs::path& folder) {
+  return "    sftp:\n      host: 127.0.0.1\n      port: " + std::to_string(server.port()) +
+         "\n      user: " + SshdServer::kUser + "\n      private_key_file: " + key.string() +
+         "\n      host_key: \"" + server.host_key_fingerprint() +
+         "\"\n      path: " + folder.string() + "\n      settle: 0s\n";
+}
+
 // Zips the generated export (every file of `export_dir`) as the SIS would drop it.
 void zip_export(const fs::path& export_dir, const fs::path& zip) {
   std::vector<std::pair<std::string, std::string>> entries;
@@ -156,14 +164,8 @@ TEST_CASE("ferry sync spools a Clever-style CSV set fetched over SFTP") {
   const std::string clever =
       "  - name: clever\n"
       "    type: csv\n"
-      "    encoding: windows-1252\n"
-      "    sftp:\n"
-      "      host: 127.0.0.1\n"
-      "      port: " +
-      std::to_string(server.port()) + "\n      user: " + SshdServer::kUser +
-      "\n      private_key_file: " + key.string() + "\n      host_key: \"" +
-      server.host_key_fingerprint() + "\"\n      path: " + folder.string() +
-      "\n      settle: 0s\n"
+      "    encoding: windows-1252\n" +
+      sftp_block(server, key, folder) +
       "    streams:\n"
       "      schools: {key: School_id, default: keep}\n"
       "      students:\n"
@@ -195,6 +197,68 @@ TEST_CASE("ferry sync spools a Clever-style CSV set fetched over SFTP") {
           return test::text_of(*row, "First_name") == zoe;
         }) == 1);
   for (const auto* row : students) CHECK_FALSE(row->fields.contains("School_id"));
+}
+
+TEST_CASE("ferry sync reads Clever files over SFTP with preset: clever and deletes by both keys") {
+  if (auto why = SshdServer::unavailable()) FERRY_SKIP(*why);
+  SshdServer server;
+  const fs::path key = server.make_client_key("ferry", /*authorized=*/true);
+  const fs::path folder = server.files() / "clever";
+  fs::create_directories(folder);
+  // Synthetic rows in Clever's layout (no real people).
+  std::ofstream(folder / "schools.csv") << "School_id,School_name,Principal\ns1,North High,P\n";
+  std::ofstream(folder / "students.csv")
+      << "School_id,Student_id,First_name,Last_name,Dob,Grade,Password\n"
+         "s1,100,Ann,Ash,04/17/2011,9,pw1\ns1,101,Ben,Birch,11/02/2010,10,pw2\n";
+  std::ofstream(folder / "teachers.csv")
+      << "School_id,Teacher_id,Teacher_email,Password\ns1,t1,T1@Example.org,pw3\n";
+  std::ofstream(folder / "sections.csv") << "School_id,Section_id,Teacher_id,Name\ns1,7,t1,Math\n";
+  std::string enrollments = "School_id,Section_id,Student_id\n";
+  for (const char* section : {"7", "8", "9"}) {
+    for (const char* student : {"100", "101"}) {
+      enrollments += std::string("s1,") + section + "," + student + "\n";
+    }
+  }
+  std::ofstream(folder / "enrollments.csv") << enrollments;
+  const std::string clever =
+      "  - name: clever\n"
+      "    type: csv\n"
+      "    preset: clever\n"
+      "    mass_delete_percent: 20\n" +
+      sftp_block(server, key, folder);
+  test::PipelineSite site({}, clever);
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+
+  auto synced = site.ferry({"sync", "--source", "clever"});
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+  auto spool = test::read_spool(site.spool_db(), site.tenant().private_key);
+  CHECK(spool.of("schools").size() == 1);
+  CHECK(spool.of("sections").size() == 1);
+  CHECK(spool.of("enrollments").size() == 6);
+  const auto students = spool.of("students");
+  REQUIRE(students.size() == 2);
+  for (const auto* row : students) {
+    CHECK(test::text_of(*row, "Student_id").starts_with("p1."));
+    CHECK(row->fields.at("Dob").as_string().size() == 4);  // the year only
+    CHECK_FALSE(row->fields.contains("First_name"));
+    CHECK_FALSE(row->fields.contains("Password"));
+  }
+
+  // One enrollment leaves the export: a delete that carries both key columns.
+  enrollments.erase(enrollments.rfind("s1,9,101\n"));
+  std::ofstream(folder / "enrollments.csv", std::ios::trunc) << enrollments;
+  synced = site.ferry({"sync", "--source", "clever"});
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+  spool = test::read_spool(site.spool_db(), site.tenant().private_key);
+  const auto deletes = spool.of("enrollments", "delete");
+  REQUIRE(deletes.size() == 1);
+  CHECK(test::text_of(*deletes[0], "Section_id") == "9");
+  const auto made = site.ferry({"pseudonymize", "--domain", "user", "101"});
+  REQUIRE(made.exit_code == 0);
+  CHECK(test::text_of(*deletes[0], "Student_id") == made.out.substr(0, made.out.find('\n')));
+  CHECK(spool.of("enrollments", "upsert").size() == 6);  // nothing else was sent again
 }
 
 TEST_CASE("a csv option with a value it does not take is a configuration error") {

@@ -53,7 +53,17 @@ TEST_CASE("an unknown source type or preset is reported with a did-you-mean") {
               "'oneroster_csv'? known: oneroster_csv and sqlite)"});
   CHECK(diagnostics_of(
             with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: ims}\n")) ==
-        Lines{"ferry.yaml:4:56: unknown preset 'ims' in source 'sis' (known: oneroster)"});
+        Lines{"ferry.yaml:4:56: unknown preset 'ims' for type oneroster_csv in source 'sis' "
+              "(known: oneroster)"});
+  // A preset of another type is not one of this type's.
+  CHECK(diagnostics_of(
+            with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: clever}\n")) ==
+        Lines{"ferry.yaml:4:56: unknown preset 'clever' for type oneroster_csv in source 'sis' "
+              "(known: oneroster)"});
+  // none: no preset at all.
+  CHECK(
+      diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: none}\n"))
+          .empty());
 }
 
 TEST_CASE("connector options are checked against the connector's table") {

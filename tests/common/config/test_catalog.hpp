@@ -1,4 +1,4 @@
-// The connector catalog the configuration tests load against: two source types and one preset,
+// The connector catalog the configuration tests load against: two source types and two presets,
 // declared here so that these tests do not depend on the real connectors.
 #pragma once
 
@@ -17,7 +17,8 @@ inline Catalog test_catalog() {
       "OneRoster 1.1 CSV export folder",
       {OptionSpec{"path", OptionKind::kPath, true, "the folder holding manifest.csv"}},
       {},
-      true});  // a file source: path, or sftp
+      true,  // a file source: path, or sftp
+      {"oneroster"}});
   catalog.source_types.push_back(SourceTypeSpec{
       "sqlite",
       "rows of a SQLite database",
@@ -25,7 +26,7 @@ inline Catalog test_catalog() {
       {OptionSpec{"query", OptionKind::kString, false, "the SELECT that yields the rows"},
        OptionSpec{"cursor", OptionKind::kString, false, "the column to resume from"}},
       false});
-  catalog.presets = {"oneroster"};
+  catalog.presets = {"oneroster", "clever"};
   return catalog;
 }
 

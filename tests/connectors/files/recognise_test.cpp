@@ -20,11 +20,12 @@ TEST_CASE("exports are recognised by their file names") {
              Contains("a OneRoster export") && Contains("type: oneroster_csv"));
   CHECK_THAT(what({"schools.csv", "students.csv", "teachers.csv", "readme.txt"}),
              Contains("a Clever export (schools.csv, students.csv, teachers.csv)") &&
-                 Contains("type: csv"));
+                 Contains("type: csv, preset: clever"));
   CHECK_THAT(what({"export/SCHOOL.CSV", "export/Student.csv", "export/Section.csv"}),
              Contains("School Data Sync v1 export (School.csv, Section.csv, Student.csv)"));
   CHECK_THAT(what({"users.csv", "orgs.csv", "roles.csv", "userFlags.csv"}),
-             Contains("School Data Sync v2.1 export (roles.csv, userFlags.csv)"));
+             Contains("School Data Sync v2.1 export (roles.csv, userFlags.csv)") &&
+                 Contains("type: csv, preset: sds"));
   // A OneRoster export without its manifest is not told apart from any CSV files.
   CHECK(what({"users.csv", "orgs.csv", "classes.csv"}) == "none");
   CHECK(what({"students.csv", "teachers.csv"}) == "none");
@@ -42,8 +43,8 @@ TEST_CASE("oneroster_csv pointed at a Clever folder says what it is and what rea
   CHECK(checked.error().message ==
         "manifest.csv is not in " + dir.path().string() +
             ": this folder looks like a Clever export (schools.csv, students.csv, sections.csv), "
-            "which is not a OneRoster export; read it with type: csv, with each file and its key "
-            "column under streams: (docs/connectors/csv.md)");
+            "which is not a OneRoster export; read it with type: csv, preset: clever "
+            "(docs/connectors/csv.md)");
 }
 
 }  // namespace ferry::connectors::files

@@ -10,7 +10,7 @@
 
 #include "connectors/files/text.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
-#include "tests/connectors/oneroster_csv/doc_table.hpp"
+#include "tests/support/doc_table.hpp"
 #include "tests/support/testdata.hpp"
 
 namespace ferry::connectors::oneroster_csv {
@@ -125,7 +125,7 @@ TEST_CASE("column alias table in the connector document matches the code") {
     if (line.starts_with("## ")) {
       in_section = line.starts_with("## Names from other versions and exporters");
     }
-    const auto cells = test::table_row(line, "| variant");
+    const auto cells = ferry::test::table_row(line, "| variant");
     if (!in_section || cells.empty()) continue;
     REQUIRE(cells.size() >= 4);
     const std::string file = cells[2] == "every file" ? "" : cells[2];

@@ -9,7 +9,7 @@
 
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/registry/registry.hpp"
-#include "tests/connectors/oneroster_csv/doc_table.hpp"
+#include "tests/support/preset_doc.hpp"
 #include "tests/support/testdata.hpp"
 
 namespace ferry::connectors::oneroster_csv {
@@ -46,40 +46,6 @@ const FieldPolicy& field_named(const StreamSettings& stream, std::string_view na
   INFO(stream.name << "." << name);
   REQUIRE(found != stream.fields.end());
   return *found;
-}
-
-// How the document writes a field's transform details: "user, list", "email, normalize lower",
-// "to year", or "" for keep and drop.
-std::string details(const FieldPolicy& field) {
-  switch (field.transform) {
-    case Transform::kPseudonymize:
-    case Transform::kHash: {
-      std::string text = field.domain;
-      if (field.list) text += ", list";
-      if (field.normalize == Normalize::kLower) text += ", normalize lower";
-      return text;
-    }
-    case Transform::kGeneralize:
-      return "to year";
-    default:
-      return "";
-  }
-}
-
-std::string transform_name(Transform transform) {
-  switch (transform) {
-    case Transform::kDrop:
-      return "drop";
-    case Transform::kKeep:
-      return "keep";
-    case Transform::kPseudonymize:
-      return "pseudonymize";
-    case Transform::kHash:
-      return "hash";
-    case Transform::kGeneralize:
-      return "generalize";
-  }
-  return "?";
 }
 
 }  // namespace
@@ -263,38 +229,9 @@ TEST_CASE("a stream that extends the preset changes only the fields it names") {
 }
 
 TEST_CASE("preset table in the connector document matches the preset field by field") {
-  const auto doc_path = ferry::test::source_dir() / "docs" / "connectors" / "oneroster_csv.md";
-  std::ifstream doc(doc_path);
-  REQUIRE(doc.good());
-  // In "## The oneroster preset", under "### <stream>" headings, rows "| column | transform |
-  // details | why |".
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> documented;
-  std::string stream;
-  bool in_preset = false;
-  for (std::string line; std::getline(doc, line);) {
-    if (line.starts_with("## ")) in_preset = line.starts_with("## The oneroster preset");
-    if (!in_preset) continue;
-    if (line.starts_with("### ")) {
-      stream = test::cell_text(line.substr(4));
-      continue;
-    }
-    const auto cells = test::table_row(line, "| column");
-    if (stream.empty() || cells.empty()) continue;
-    REQUIRE(cells.size() >= 4);
-    CHECK(documented.emplace(std::pair{stream, cells[0]}, std::pair{cells[1], cells[2]}).second);
-  }
-  std::size_t fields = 0;
-  for (const StreamSettings& settings : preset_streams()) {
-    for (const FieldPolicy& field : settings.fields) {
-      ++fields;
-      INFO(settings.name << "." << field.name);
-      const auto found = documented.find({settings.name, field.name});
-      REQUIRE(found != documented.end());
-      CHECK(found->second.first == transform_name(field.transform));
-      CHECK(found->second.second == details(field));
-    }
-  }
-  CHECK(documented.size() == fields);
+  const auto doc = ferry::test::source_dir() / "docs" / "connectors" / "oneroster_csv.md";
+  ferry::test::check_documented(preset_streams(),
+                                ferry::test::documented_fields(doc, "## The oneroster preset"));
 }
 
 }  // namespace ferry::connectors::oneroster_csv

@@ -1,5 +1,5 @@
-// Reading the tables of docs/connectors/oneroster_csv.md, for the tests that keep them in step
-// with the code (the preset, the column aliases).
+// Reading the tables of the connector documents (docs/connectors/*.md), for the tests that keep
+// them in step with the code (the presets, the column aliases).
 #pragma once
 
 #include <sstream>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ferry::connectors::oneroster_csv::test {
+namespace ferry::test {
 
 // `text` without the spaces and backquotes around it: " `sourcedId` " -> "sourcedId".
 inline std::string cell_text(std::string_view text) {
@@ -26,4 +26,4 @@ inline std::vector<std::string> table_row(std::string_view line, std::string_vie
   return cells;
 }
 
-}  // namespace ferry::connectors::oneroster_csv::test
+}  // namespace ferry::test
