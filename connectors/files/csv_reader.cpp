@@ -90,8 +90,10 @@ Result<void> CsvReader::check_encoding() {
   if (size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) begin_ += 3;
   if (size >= 2 &&
       ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF))) {
-    return make_error(ErrorCode::kCorrupt,
-                      "the file is UTF-16: export it as UTF-8 (OneRoster CSV files are UTF-8)");
+    return make_error(
+        ErrorCode::kCorrupt,
+        "the file is UTF-16: export it as UTF-8 (OneRoster CSV files are UTF-8; a csv "
+        "source also reads Windows-1252 with encoding: windows-1252)");
   }
   return {};
 }

@@ -34,6 +34,20 @@ std::size_t windows1252_to_utf8(unsigned char byte, char* out) {
   return 3;
 }
 
+Result<void> Windows1252Source::check_start(std::string_view start) {
+  if (start.starts_with("\xFF\xFE") || start.starts_with("\xFE\xFF")) {
+    return make_error(ErrorCode::kCorrupt,
+                      "the file is UTF-16, not Windows-1252: export it as UTF-8 (and set "
+                      "encoding: utf-8) or as Windows-1252");
+  }
+  if (start.starts_with("\xEF\xBB\xBF")) {
+    return make_error(ErrorCode::kCorrupt,
+                      "the file starts with a UTF-8 byte order mark, so it is UTF-8, not "
+                      "Windows-1252: set encoding: utf-8");
+  }
+  return {};
+}
+
 Result<std::size_t> Windows1252Source::read(std::span<char> buffer) {
   if (buffer.empty()) return std::size_t{0};
   if (next_ == converted_.size()) {
@@ -43,6 +57,12 @@ Result<std::size_t> Windows1252Source::read(std::span<char> buffer) {
     auto got = inner_.read(std::span<char>(raw_.data(), want));
     if (!got) return got;
     if (*got == 0) return std::size_t{0};
+    if (!started_) {
+      started_ = true;
+      if (auto checked = check_start(std::string_view(raw_.data(), *got)); !checked) {
+        return tl::unexpected(std::move(checked.error()));
+      }
+    }
     converted_.resize(*got * 3);
     std::size_t written = 0;
     for (std::size_t i = 0; i < *got; ++i) {
