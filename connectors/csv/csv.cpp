@@ -110,21 +110,17 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
                       settings.name);
   }
   if (settings.sftp) {
-    // SftpSource fetches the .csv files of one remote folder, not its subfolders.
-    for (const CsvStream& stream : streams) {
-      if (stream.file.find('/') != std::string::npos || !options.folders.empty()) {
-        return make_error(ErrorCode::kConfig,
-                          "source '{}': over sftp, a csv source reads the files of one remote "
-                          "folder: folders: and a file in a subfolder ({}) are for a local path "
-                          "only; point sftp.path at the folder that holds the files",
-                          settings.name, stream.file);
-      }
-    }
+    // SftpSource fetches the folder's .csv files, the newest `folders` subfolder, and each
+    // stream's files, into a local folder of the same layout.
+    sftp::SftpSource::FolderLayout layout;
+    layout.newest_subfolder = options.folders;
+    for (const CsvStream& stream : streams) layout.files.push_back(stream.file);
     return std::unique_ptr<Source>(std::make_unique<sftp::SftpSource>(
         settings.name, *settings.sftp, context,
         [streams, options](const std::filesystem::path& local) -> Result<std::unique_ptr<Source>> {
           return std::unique_ptr<Source>(std::make_unique<CsvSource>(local, streams, options));
-        }));
+        },
+        std::move(layout)));
   }
   const std::string* path = text_option(settings.options, "path");
   if (path == nullptr || path->empty()) {

@@ -225,7 +225,7 @@ Result<std::optional<RemoteFile>> SftpClient::stat(const std::string& path) {
   return std::optional<RemoteFile>(remote_file(path, *attributes));
 }
 
-Result<std::vector<RemoteFile>> SftpClient::list(const std::string& folder) {
+Result<std::vector<RemoteFile>> SftpClient::list_entries(const std::string& folder, bool folders) {
   const std::string name = folder.empty() ? "." : folder;
   Watchdog watchdog(ssh_get_fd(session_->handle()), options_.read_timeout, {});
   sftp_dir dir = sftp_opendir(sftp_, name.c_str());
@@ -237,8 +237,12 @@ Result<std::vector<RemoteFile>> SftpClient::list(const std::string& folder) {
   for (;;) {
     AttributesPtr entry(sftp_readdir(sftp_, dir));
     if (!entry) break;
-    if (entry->name == nullptr || !regular(*entry)) continue;
-    files.push_back(remote_file(join(name, entry->name), *entry));
+    if (entry->name == nullptr) continue;
+    const std::string_view entry_name = entry->name;
+    const bool wanted = folders ? entry->type == SSH_FILEXFER_TYPE_DIRECTORY && entry_name != "." &&
+                                      entry_name != ".."
+                                : regular(*entry);
+    if (wanted) files.push_back(remote_file(join(name, entry->name), *entry));
   }
   // readdir gives NULL both at the end and on an error; only the end sets eof.
   const bool complete = sftp_dir_eof(dir) == 1;
@@ -246,6 +250,14 @@ Result<std::vector<RemoteFile>> SftpClient::list(const std::string& folder) {
   if (watchdog.fired() != Watchdog::Fired::kNo) return tl::unexpected(no_answer("list", name));
   if (!complete) return tl::unexpected(remote_error("list", name));
   return files;
+}
+
+Result<std::vector<RemoteFile>> SftpClient::list(const std::string& folder) {
+  return list_entries(folder, false);
+}
+
+Result<std::vector<RemoteFile>> SftpClient::subfolders(const std::string& folder) {
+  return list_entries(folder, true);
 }
 
 Result<std::vector<RemoteFile>> SftpClient::glob(const std::string& pattern) {

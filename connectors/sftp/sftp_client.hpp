@@ -60,6 +60,8 @@ class SftpClient {
 
   // The regular files in `folder`, in no particular order.
   Result<std::vector<RemoteFile>> list(const std::string& folder);
+  // The folders in `folder` (not . and ..), in no particular order.
+  Result<std::vector<RemoteFile>> subfolders(const std::string& folder);
 
   // The regular files whose name matches the last part of `pattern` (fnmatch: * ? [..]; a
   // leading dot is matched only by a dot), newest modification time first (ties: the greater
@@ -80,6 +82,8 @@ class SftpClient {
   SftpClient(std::unique_ptr<SshSession> session, sftp_session_struct* sftp, Endpoint endpoint,
              ReadOptions options);
   Error remote_error(std::string_view what, const std::string& path) const;
+  // The regular files (or, with `folders`, the folders) in `folder`.
+  Result<std::vector<RemoteFile>> list_entries(const std::string& folder, bool folders);
   // The watchdog closed a connection that stopped answering: marks the client broken.
   Error no_answer(std::string_view what, const std::string& path);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <string_view>
 #include <system_error>
 
@@ -9,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <openssl/evp.h>
 #include <spdlog/logger.h>
 
@@ -54,6 +56,19 @@ Result<std::string> local_name(const std::string& remote_path) {
   return name;
 }
 
+// The parts of a relative path: "a/b" -> {"a", "b"}; "" -> {}.
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    const std::size_t slash = path.find('/', start);
+    parts.push_back(path.substr(start, slash == std::string::npos ? slash : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
 }  // namespace
 
 std::string export_identity(const std::vector<RemoteFile>& files) {
@@ -95,11 +110,12 @@ std::string SftpSource::format_state(const State& state) {
 }
 
 SftpSource::SftpSource(std::string name, config::SftpSettings settings,
-                       const SourceContext& context, MakeLocal make_local)
+                       const SourceContext& context, MakeLocal make_local, FolderLayout layout)
     : name_(std::move(name)),
       settings_(std::move(settings)),
       context_(context),
-      make_local_(std::move(make_local)) {}
+      make_local_(std::move(make_local)),
+      layout_(std::move(layout)) {}
 
 SftpSource::~SftpSource() {
   remove_download();
@@ -167,21 +183,79 @@ Result<SftpSource::Export> SftpSource::find_export(SftpClient& client) {
                       where, settings_.path);
   }
   if (file.error().code != ErrorCode::kInvalidArgument) return tl::unexpected(file.error());
-  // Not a file: a folder, whose CSV files are the export.
-  auto listed = client.list(settings_.path);
-  if (!listed) return tl::unexpected(listed.error());
-  for (RemoteFile& entry : *listed) {
-    if (is_csv(entry.path)) found.files.push_back(std::move(entry));
+  return find_folder_export(client);  // not a file: a folder
+}
+
+Result<SftpSource::Export> SftpSource::find_folder_export(SftpClient& client) {
+  const std::string where = describe(Endpoint{settings_.host, settings_.port, settings_.user});
+  std::string folder = settings_.path;
+  std::string prefix;  // the newest subfolder's name and "/", or ""
+  if (!layout_.newest_subfolder.empty()) {
+    auto listed = client.subfolders(folder);
+    if (!listed) return tl::unexpected(listed.error());
+    std::string newest;
+    for (const RemoteFile& entry : *listed) {
+      const std::string name = base_name(entry.path);
+      if (::fnmatch(layout_.newest_subfolder.c_str(), name.c_str(), FNM_PERIOD) == 0) {
+        newest = std::max(newest, name);
+      }
+    }
+    if (newest.empty()) {
+      return make_error(ErrorCode::kNotFound,
+                        "sftp {}: no folder in {} matches folders: {}: check the pattern, and "
+                        "that the export job writes there",
+                        where, folder, layout_.newest_subfolder);
+    }
+    if (auto checked = local_name(newest); !checked) return tl::unexpected(checked.error());
+    folder += "/" + newest;
+    prefix = newest + "/";
   }
-  if (found.files.empty()) {
+  // The .csv files of the folder, and the matches of the layout's patterns, in their subfolders.
+  std::map<std::string, std::vector<std::string>> patterns;  // subfolder ("" for none) -> names
+  patterns[""];
+  for (const std::string& pattern : layout_.files) {
+    const std::size_t slash = pattern.rfind('/');
+    patterns[slash == std::string::npos ? "" : pattern.substr(0, slash)].push_back(
+        slash == std::string::npos ? pattern : pattern.substr(slash + 1));
+  }
+  std::vector<std::pair<std::string, RemoteFile>> chosen;  // relative path, file
+  for (const auto& [subfolder, names] : patterns) {
+    for (const std::string& part : split_path(subfolder)) {
+      if (auto checked = local_name(part); !checked) return tl::unexpected(checked.error());
+    }
+    auto listed = client.list(subfolder.empty() ? folder : folder + "/" + subfolder);
+    if (!listed) {
+      if (subfolder.empty() || listed.error().code != ErrorCode::kNotFound) {
+        return tl::unexpected(listed.error());
+      }
+      continue;  // a stream's subfolder that is not there: its stream says so
+    }
+    for (RemoteFile& entry : *listed) {
+      const std::string name = base_name(entry.path);
+      const bool wanted = (subfolder.empty() && is_csv(entry.path)) ||
+                          std::any_of(names.begin(), names.end(), [&](const std::string& pattern) {
+                            return ::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
+                          });
+      if (wanted) {
+        chosen.emplace_back(prefix + (subfolder.empty() ? "" : subfolder + "/") + name,
+                            std::move(entry));
+      }
+    }
+  }
+  if (chosen.empty()) {
     return make_error(ErrorCode::kNotFound,
                       "sftp {}: folder {} holds no .csv file: check path, and that the export "
                       "job writes there",
-                      where, settings_.path);
+                      where, folder);
   }
-  std::sort(found.files.begin(), found.files.end(),
-            [](const RemoteFile& a, const RemoteFile& b) { return a.path < b.path; });
+  std::sort(chosen.begin(), chosen.end(),
+            [](const auto& a, const auto& b) { return a.second.path < b.second.path; });
+  Export found;
   found.folder = true;
+  for (auto& [relative, file] : chosen) {
+    found.relative.push_back(std::move(relative));
+    found.files.push_back(std::move(file));
+  }
   return found;
 }
 
@@ -264,10 +338,19 @@ Result<std::filesystem::path> SftpSource::download(SftpClient& client, const Exp
   }
   std::uint64_t bytes = 0;
   std::filesystem::path local;
-  for (const RemoteFile& file : found.files) {
-    auto name = local_name(file.path);
-    if (!name) return tl::unexpected(name.error());
-    local = folder / *name;
+  for (std::size_t i = 0; i < found.files.size(); ++i) {
+    const RemoteFile& file = found.files[i];
+    if (found.folder) {
+      // A path below the folder, its parts checked when the export was found.
+      local = folder / found.relative[i];
+      if (auto made = context_.file_system->create_directories(local.parent_path()); !made) {
+        return tl::unexpected(made.error());
+      }
+    } else {
+      auto name = local_name(file.path);
+      if (!name) return tl::unexpected(name.error());
+      local = folder / *name;
+    }
     auto got = client.download(file, local, stop);
     if (!got) {
       // A file that changed during its download is being written again: a passing condition,

@@ -5,8 +5,9 @@
 // A run (read()):
 //  1. connects and logs in (SshSession: the host key checked against the pin before anything
 //     about the user is sent; a refused key is recorded in the audit log);
-//  2. finds the export: `path` is a file, a folder (its *.csv files), or a glob in its last part
-//     (the newest match by modification time);
+//  2. finds the export: `path` is a file, a folder (its *.csv files, and what the format's
+//     FolderLayout adds: the newest dated subfolder, files in subfolders), or a glob in its last
+//     part (the newest match by modification time);
 //  3. waits for whole files: an export is read only once every file of it is `settle` old by its
 //     modification time, or has kept the same size and modification time for `settle` since
 //     this source first saw it (which does not trust the server's clock); until then the run
@@ -47,8 +48,20 @@ class SftpSource final : public Source {
   using MakeLocal =
       std::function<Result<std::unique_ptr<Source>>(const std::filesystem::path& local)>;
 
+  // What a format reads of a remote folder besides its .csv files (the generic CSV connector's
+  // `folders` and stream files): the local copy keeps the same relative paths.
+  struct FolderLayout {
+    // A pattern of subfolders (rundate=*): only the newest match by name is fetched, into a
+    // folder of the same name.
+    std::string newest_subfolder;
+    // File patterns relative to the folder (or that subfolder), a wildcard in the last part only:
+    // "students/part*.csv", "export.txt". Matches are fetched too; a subfolder that is not there
+    // fetches nothing (the format says what is missing).
+    std::vector<std::string> files;
+  };
+
   SftpSource(std::string name, config::SftpSettings settings, const SourceContext& context,
-             MakeLocal make_local);
+             MakeLocal make_local, FolderLayout layout = {});
   ~SftpSource() override;
 
   // Downloads the export and asks the format's Source.
@@ -70,7 +83,11 @@ class SftpSource final : public Source {
   struct Export {
     std::vector<RemoteFile> files;  // sorted by path
     bool folder = false;            // `path` named a folder
+    // For a folder: each file's path below it ("rundate=2/students/part1.csv"), as files.
+    std::vector<std::string> relative;
   };
+  // The files of the remote folder `path` that the export is made of (see FolderLayout).
+  Result<Export> find_folder_export(SftpClient& client);
   Result<std::unique_ptr<SftpClient>> connect();
   Result<Export> find_export(SftpClient& client);
   Result<void> check_settled(const Export& found);
@@ -86,6 +103,7 @@ class SftpSource final : public Source {
   config::SftpSettings settings_;
   SourceContext context_;
   MakeLocal make_local_;
+  FolderLayout layout_;
   std::filesystem::path temporary_root_;  // made by download_root() without a scratch folder
   // Per remote path: the size and modification time first seen, and when (settle, step 3).
   struct Seen {

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "common/config/settings.hpp"
+#include "connectors/csv/csv.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "tests/connectors/oneroster_csv/collecting_sink.hpp"
 #include "tests/connectors/oneroster_csv/zip_writer.hpp"
@@ -320,6 +322,61 @@ TEST_CASE("an sftp path that matches nothing fails the run and the check with wh
     CHECK(read.error().message == checked.error().message);
     CHECK(sink.calls == 0);
   }
+}
+
+TEST_CASE("an sftp csv source fetches the newest dated folder and the streams' subfolders") {
+  if (auto why = SshdServer::unavailable()) FERRY_SKIP(*why);
+  Fixture fixture;
+  const fs::path root = fixture.server.files() / "sis";
+  // Two days of a SIS extract (synthetic rows): only the newer is fetched and read.
+  for (const auto& [day, rows] :
+       {std::pair{"rundate=2024-05-01", 1}, std::pair{"rundate=2024-05-02", 2}}) {
+    fs::create_directories(root / day / "students");
+    for (int part = 1; part <= 2; ++part) {
+      std::string text = "student_id,grade\n";
+      for (int i = 0; i < rows; ++i) text += fmt::format("{}-{},9\n", part, i);
+      std::ofstream(root / day / "students" / fmt::format("part{}.csv", part)) << text;
+    }
+    std::ofstream(root / day / "schools.txt") << "school_id,name\ns1,North\n";
+    std::ofstream(root / day / "unused.csv") << "x\n1\n";
+  }
+  fs::create_directories(root / "archive");  // matches no pattern: not fetched
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    set_age(entry.path(), std::chrono::hours(1));
+  }
+  config::SourceSettings settings = fixture.settings(fixture.server.port(), root.string());
+  settings.type = "csv";
+  settings.options["folders"].value = std::string("rundate=*");
+  config::StreamSettings students;
+  students.name = "students";
+  students.key = "student_id";
+  students.options["file"].value = std::string("students/part*.csv");
+  config::StreamSettings schools;
+  schools.name = "schools";
+  schools.key = "school_id";
+  schools.options["file"].value = std::string("schools.txt");
+  settings.streams = {students, schools};
+  auto made = csv::create(settings, fixture.context());
+  REQUIRE(made.has_value());
+
+  CollectingSink sink;
+  REQUIRE((*made)->read({}, sink, {}).has_value());
+  for (const auto& failure : sink.failures) UNSCOPED_INFO(failure.second.message);
+  CHECK(sink.failures.empty());
+  REQUIRE(sink.streams.size() == 2);
+  CHECK(sink.streams[0].info.name == "students");
+  CHECK(sink.streams[0].rows.size() == 4);  // two parts of two rows: the newer day
+  CHECK(sink.streams[1].rows.size() == 1);
+
+  // A folders pattern that matches nothing says so.
+  settings.options["folders"].value = std::string("day=*");
+  made = csv::create(settings, fixture.context());
+  REQUIRE(made.has_value());
+  CollectingSink none;
+  auto read = (*made)->read({}, none, {});
+  REQUIRE_FALSE(read.has_value());
+  CHECK_THAT(read.error().message,
+             Contains("no folder in " + root.string() + " matches folders: day=*"));
 }
 
 }  // namespace ferry::connectors::sftp
