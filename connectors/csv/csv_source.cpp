@@ -148,6 +148,16 @@ Result<std::vector<std::filesystem::path>> CsvSource::files_of(const std::filesy
 
 Result<std::vector<const CsvStream*>> CsvSource::streams_in(
     const std::filesystem::path& folder) const {
+  if (!options_.preset.empty()) {
+    // A OneRoster export has files of the same names as SDS v2.1's (users.csv, roles.csv ...):
+    // read with a csv preset, its rows would go out under the wrong table's policy.
+    if (const auto recognised = files::recognise_folder(folder);
+        recognised && recognised->how.starts_with("type: oneroster_csv")) {
+      return make_error(ErrorCode::kConfig,
+                        "{} holds {}, which the {} preset does not read: read it with {}",
+                        folder.string(), recognised->what, options_.preset, recognised->how);
+    }
+  }
   std::vector<const CsvStream*> chosen;
   // The preset's streams whose files are here, by version.
   std::map<std::string, std::vector<const CsvStream*>> present;

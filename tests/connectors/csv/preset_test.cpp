@@ -219,6 +219,23 @@ TEST_CASE("a preset pointed at another export says what the folder looks like") 
   CHECK_FALSE(source->check());
 }
 
+TEST_CASE("a preset pointed at a OneRoster export refuses it and names oneroster_csv") {
+  test::TempDir dir;
+  dir.write("manifest.csv", "propertyName,value\nfile.users,bulk\n");
+  dir.write("users.csv", "sourcedId,username\nu1,a\n");
+  auto source = preset_source("sds", dir.path());
+  CollectingSink sink;
+  auto read = source->read({}, sink, {});
+  REQUIRE_FALSE(read);
+  CHECK(read.error().code == ErrorCode::kConfig);
+  CHECK(read.error().message ==
+        dir.path().string() +
+            " holds a OneRoster export (manifest.csv), which the sds preset "
+            "does not read: read it with type: oneroster_csv "
+            "(docs/connectors/oneroster_csv.md)");
+  CHECK(sink.streams.empty());
+}
+
 TEST_CASE("a preset's missing file is skipped and a stream written alongside is required") {
   test::TempDir dir;
   dir.write("students.csv", "School_id,Student_id,Grade\ns1,1,9\n");
