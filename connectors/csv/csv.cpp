@@ -106,7 +106,7 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
     return make_error(ErrorCode::kConfig,
                       "source '{}': a csv source reads the streams listed under streams:, each "
                       "with its file and key (such as students: {{file: students.csv, key: "
-                      "sis_id}}); none is listed",
+                      "sis_id}}), or a preset's (preset: clever or preset: sds); it has neither",
                       settings.name);
   }
   if (settings.sftp) {

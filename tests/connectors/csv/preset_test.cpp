@@ -219,6 +219,18 @@ TEST_CASE("a preset pointed at another export says what the folder looks like") 
   CHECK_FALSE(source->check());
 }
 
+TEST_CASE("a csv source with neither streams nor a preset is refused with both ways out") {
+  config::SourceSettings settings;
+  settings.name = "sis";
+  settings.type = "csv";
+  settings.options["path"].value = std::string("/srv/sis");
+  auto made = create(settings, {});
+  REQUIRE_FALSE(made);
+  CHECK(made.error().code == ErrorCode::kConfig);
+  CHECK_THAT(made.error().message, Contains("under streams:") &&
+                                       Contains("or a preset's (preset: clever or preset: sds)"));
+}
+
 TEST_CASE("a preset pointed at a OneRoster export refuses it and names oneroster_csv") {
   test::TempDir dir;
   dir.write("manifest.csv", "propertyName,value\nfile.users,bulk\n");
