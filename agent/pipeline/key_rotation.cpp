@@ -1,5 +1,6 @@
 #include "agent/pipeline/key_rotation.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,6 +12,7 @@
 #include "common/crypto/tokens.hpp"
 #include "common/frame/row_key.hpp"
 #include "common/log/log.hpp"
+#include "connectors/registry/registry.hpp"
 
 namespace ferry::pipeline {
 namespace {
@@ -38,6 +40,27 @@ std::vector<std::string_view> key_values(std::string_view key) {
     values.push_back(key);
   }
   return values;
+}
+
+// How the configured policy sends the key columns of `stream` of `source`; none when the
+// configuration does not name them (no such stream any more, or the connector's own key).
+std::vector<config::Transform> key_transforms(const config::Settings& settings,
+                                              std::string_view source, std::string_view stream) {
+  std::vector<config::Transform> transforms;
+  for (const config::SourceSettings& configured : settings.sources) {
+    if (configured.name != source) continue;
+    for (const config::StreamSettings& streams : connectors::effective_streams(configured)) {
+      if (streams.name != stream) continue;
+      for (const std::string& column : config::key_columns(streams)) {
+        const auto field =
+            std::find_if(streams.fields.begin(), streams.fields.end(),
+                         [&](const config::FieldPolicy& f) { return f.name == column; });
+        transforms.push_back(field != streams.fields.end() ? field->transform
+                                                           : streams.default_transform);
+      }
+    }
+  }
+  return transforms;
 }
 
 // Step 1: the new version's tokens of every erased subject join the suppression list.
@@ -111,7 +134,14 @@ Result<KeyCatchUp> catch_up_key_rotation(spool::Spool& spool, const keys::Keyrin
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> domains;
   std::set<std::string> reset;
   for (const auto& stream : *stored) {
+    // What the stream's key holds: by its configured policy, and by its first stored key (the
+    // smallest, whose token part may be empty, or a stream no longer configured).
     bool pseudonyms = false;
+    for (const config::Transform transform :
+         key_transforms(settings, stream.source, stream.stream)) {
+      if (transform == config::Transform::kPseudonymize) pseudonyms = true;
+      if (transform == config::Transform::kHash) reset.insert(stream.source);
+    }
     for (const std::string_view value : key_values(stream.first_key)) {
       const auto body = string_body(value);
       if (!body || !crypto::token_version(body->substr(0, body->find(',')))) {

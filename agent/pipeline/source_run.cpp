@@ -12,6 +12,7 @@
 #include "agent/policy/json_escape.hpp"
 #include "common/crypto/sha256.hpp"
 #include "common/frame/frame.hpp"
+#include "common/frame/row_key.hpp"
 #include "common/log/log.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -361,12 +362,11 @@ class SourceRun final : public connectors::RowSink {
       return {};
     }
     // {"_op":"delete","id":<key>}, or {"_op":"delete",<key>} for a composite key, whose stored
-    // form names its columns (common/frame/row_key.hpp).
-    std::string key_prefix = "{\"_op\":\"delete\",";
-    if (!policy_->composite_key()) {
-      policy::append_json_string(key_prefix, policy_->key_name());
-      key_prefix.push_back(':');
-    }
+    // form names its columns (common/frame/row_key.hpp). Each stored key by its own form: one
+    // stored before the stream's key changed shape is deleted as it was sent.
+    std::string single_prefix = "{\"_op\":\"delete\",";
+    policy::append_json_string(single_prefix, policy_->key_name());
+    single_prefix.push_back(':');
     for (;;) {
       // Always from the start: the keys of each committed and merged page are gone from the
       // table.
@@ -374,7 +374,8 @@ class SourceRun final : public connectors::RowSink {
       if (!page) return tl::unexpected(page.error());
       if (page->empty()) break;
       for (const std::string& key : *page) {
-        line_ = key_prefix;
+        line_ =
+            frame::composite_key_parts(key) ? std::string(R"({"_op":"delete",)") : single_prefix;
         line_.append(key);
         line_.push_back('}');
         ++current().deletes;

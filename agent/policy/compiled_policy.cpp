@@ -117,7 +117,7 @@ Result<CompiledPolicy> CompiledPolicy::compile(const config::StreamSettings& str
     policy.key_steps_.push_back(static_cast<std::size_t>(step - policy.steps_.begin()));
   }
   policy.key_spans_.resize(policy.key_steps_.size());
-  if (key_columns.size() == 1) policy.key_name_ = key_columns.front();
+  if (!key_columns.empty()) policy.key_name_ = key_columns.front();
   // After a rotation, every token written is mapped from its previous version, but a pseudonym
   // key's: the stored keys were mapped when the rotation was caught up with.
   for (std::size_t i = 0; i < policy.steps_.size() && policy.maps_ != nullptr; ++i) {

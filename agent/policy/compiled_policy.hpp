@@ -73,7 +73,7 @@ class CompiledPolicy {
                ? std::string_view()
                : std::string_view(out).substr(key_spans_[0].first, key_spans_[0].second);
   }
-  // The single key column's name; "" for a composite key (its stored key names its columns).
+  // The key column's name (a composite key's first); "" when there is no key column.
   const std::string& key_name() const { return key_name_; }
   bool composite_key() const { return key_steps_.size() > 1; }
 

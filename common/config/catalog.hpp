@@ -37,7 +37,7 @@ struct SourceTypeSpec {
   // A file source: it reads a local `path` (an option of its table, then not required by the
   // loader) or an export fetched over SFTP (`sftp:`, SftpSettings), exactly one of the two.
   bool file_source = false;
-  // The presets `preset:` may name for this type (besides `none`); empty: any of the catalog's.
+  // The presets `preset:` may name for this type (besides `none`); empty: none.
   std::vector<std::string> presets = {};
 };
 

@@ -118,11 +118,12 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
   if (const Entry* preset = map.find("preset")) {
     // `none`: no preset, only the streams written (as when preset: is left out).
     if (auto text = read_nonempty_string(ctx, *preset); text && *text != "none") {
+      // A type takes its own presets only; an unknown type (reported above) any of the catalog's.
       const std::vector<std::string>& presets =
-          type != nullptr && !type->presets.empty() ? type->presets : ctx.catalog().presets;
+          type != nullptr ? type->presets : ctx.catalog().presets;
       if (std::find(presets.begin(), presets.end(), *text) == presets.end()) {
         report_unknown(ctx, preset->value_at(), "preset", *text, presets,
-                       type != nullptr && !type->presets.empty()
+                       type != nullptr
                            ? fmt::format("for type {} {}", type->type, map.where_phrase())
                            : map.where_phrase());
       } else {

@@ -24,6 +24,22 @@ char delimiter_of(const std::string& text) {
   return text.empty() ? ',' : text[0];
 }
 
+// A stream's `file`: relative, every part a name, wildcards in the last part only (the folder is
+// the same local or fetched over SFTP, and nothing outside it is read).
+bool inside_folder(std::string_view file) {
+  if (file.empty() || file.front() == '/') return false;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = file.find('/', start);
+    const std::string_view part =
+        file.substr(start, slash == file.npos ? file.npos : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == file.npos) return true;
+    if (part.find_first_of("*?[") != std::string_view::npos) return false;
+    start = slash + 1;
+  }
+}
+
 }  // namespace
 
 config::SourceTypeSpec spec() {
@@ -100,6 +116,13 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
       read.optional = true;
     }
     if (const std::string* named = text_option(stream.options, "file")) read.file = *named;
+    if (!inside_folder(read.file)) {
+      return make_error(ErrorCode::kConfig,
+                        "source '{}': streams.{}.file '{}' must be a path inside the folder: "
+                        "relative, without empty, . or .. parts, and with wildcards in its last "
+                        "part only (students/part*.csv)",
+                        settings.name, stream.name, read.file);
+    }
     streams.push_back(std::move(read));
   }
   if (streams.empty()) {

@@ -81,11 +81,12 @@ Result<std::filesystem::path> CsvSource::folder() const {
   }
   if (options_.folders.empty()) return path_;
   std::vector<std::filesystem::path> matched;
-  for (const auto& entry : std::filesystem::directory_iterator(path_, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_directory(ec) &&
+  for (std::filesystem::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_error;
+    if (it->is_directory(type_error) &&
         ::fnmatch(options_.folders.c_str(), name.c_str(), FNM_PERIOD) == 0) {
-      matched.push_back(entry.path());
+      matched.push_back(it->path());
     }
   }
   if (ec) {
@@ -113,10 +114,28 @@ std::vector<std::filesystem::path> CsvSource::matching_files(const std::filesyst
     if (std::filesystem::is_regular_file(file, ec)) found.push_back(file);
     return found;
   }
-  for (const auto& entry : std::filesystem::directory_iterator(where, ec)) {
-    const std::string candidate = entry.path().filename().string();
-    if (entry.is_regular_file(ec) && ::fnmatch(name.c_str(), candidate.c_str(), FNM_PERIOD) == 0) {
-      found.push_back(entry.path());
+  for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string candidate = it->path().filename().string();
+    std::error_code type_error;
+    if (it->is_regular_file(type_error) &&
+        ::fnmatch(name.c_str(), candidate.c_str(), FNM_PERIOD) == 0) {
+      found.push_back(it->path());
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::vector<std::string> CsvSource::names_in_other_case(const std::filesystem::path& folder) const {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    for (const CsvStream& stream : streams_) {
+      if (name != stream.file && files::equals_ignoring_case(name, stream.file)) {
+        found.push_back(fmt::format("{} ({})", name, stream.file));
+      }
     }
   }
   std::sort(found.begin(), found.end());
@@ -192,6 +211,15 @@ Result<std::vector<const CsvStream*>> CsvSource::streams_in(
   if (chosen.empty()) {
     std::vector<std::string_view> names;
     for (const CsvStream& stream : streams_) names.push_back(stream.file);
+    const std::vector<std::string> miscased = names_in_other_case(folder);
+    if (!miscased.empty()) {
+      return make_error(ErrorCode::kNotFound,
+                        "none of the files of preset {} is in {}, but {} differ only in upper and "
+                        "lower case: the names are case-sensitive (it reads {}); have the export "
+                        "job write them so, or set each stream's file",
+                        options_.preset, folder.string(), fmt::join(miscased, ", "),
+                        fmt::join(names, ", "));
+    }
     return make_error(ErrorCode::kNotFound,
                       "none of the files of preset {} is in {} (it reads {}): check path, and "
                       "that the export job writes there{}",

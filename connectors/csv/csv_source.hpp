@@ -84,6 +84,9 @@ class CsvSource final : public Source {
   // configuration, and the preset's whose files are there (of one version). An error when the
   // preset's files are of two versions, or when there is no stream to read.
   Result<std::vector<const CsvStream*>> streams_in(const std::filesystem::path& folder) const;
+  // The files of `folder` whose names are a stream's file in another case: "student.csv
+  // (Student.csv)".
+  std::vector<std::string> names_in_other_case(const std::filesystem::path& folder) const;
   // " (this folder looks like a Clever export: read it with ...)" when `folder` looks like an
   // export this source is not set up for; "" otherwise.
   std::string hint(const std::filesystem::path& folder) const;

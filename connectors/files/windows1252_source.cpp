@@ -56,16 +56,24 @@ Result<std::size_t> Windows1252Source::read(std::span<char> buffer) {
     raw_.resize(want);
     auto got = inner_.read(std::span<char>(raw_.data(), want));
     if (!got) return got;
-    if (*got == 0) return std::size_t{0};
+    std::size_t count = *got;
+    if (count == 0) return std::size_t{0};
     if (!started_) {
       started_ = true;
-      if (auto checked = check_start(std::string_view(raw_.data(), *got)); !checked) {
+      // The first three bytes whole, whatever the inner source hands out per read.
+      while (count < 3) {
+        auto more = inner_.read(std::span<char>(raw_.data() + count, want - count));
+        if (!more) return more;
+        if (*more == 0) break;
+        count += *more;
+      }
+      if (auto checked = check_start(std::string_view(raw_.data(), count)); !checked) {
         return tl::unexpected(std::move(checked.error()));
       }
     }
-    converted_.resize(*got * 3);
+    converted_.resize(count * 3);
     std::size_t written = 0;
-    for (std::size_t i = 0; i < *got; ++i) {
+    for (std::size_t i = 0; i < count; ++i) {
       written +=
           windows1252_to_utf8(static_cast<unsigned char>(raw_[i]), converted_.data() + written);
     }

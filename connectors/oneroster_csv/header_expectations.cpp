@@ -17,10 +17,12 @@ HeaderExpectations header_expectations(const config::SourceSettings& settings) {
     expectation.key = stream.key;
     expectation.as_written.clear();
     for (const auto& field : stream.fields) expectation.as_written.push_back(field.name);
-    const auto& written = expectation.as_written;
-    if (!stream.key.empty() &&
-        std::find(written.begin(), written.end(), stream.key) == written.end()) {
-      expectation.as_written.push_back(stream.key);
+    // Every key column (a composite key's too) is matched by name like a listed field.
+    for (const std::string& key : config::key_columns(stream)) {
+      const auto& written = expectation.as_written;
+      if (std::find(written.begin(), written.end(), key) == written.end()) {
+        expectation.as_written.push_back(key);
+      }
     }
   }
   return expected;

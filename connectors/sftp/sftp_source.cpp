@@ -237,6 +237,7 @@ Result<SftpSource::Export> SftpSource::find_folder_export(SftpClient& client) {
                             return ::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
                           });
       if (wanted) {
+        if (auto checked = local_name(name); !checked) return tl::unexpected(checked.error());
         chosen.emplace_back(prefix + (subfolder.empty() ? "" : subfolder + "/") + name,
                             std::move(entry));
       }

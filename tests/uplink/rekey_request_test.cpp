@@ -211,10 +211,11 @@ TEST_CASE("a pseudonym no source carries any more is mapped at the tenant by its
   INFO("tenant log: " << tenant->log());
   CHECK(mapped);
   // A request was answered with maps (at least the leaver's token and its enrollments' keys).
+  // The tenant logs the result after it stored the answer's maps: waited for, not raced.
   const std::regex answered_with_maps("rekey result agent=school-042 id=\"rekey-[0-9]+\" ok=true "
                                       "mapped=[1-9]");
-  CHECK(std::regex_search(tenant->log(), answered_with_maps));
-  CHECK(line_with(tenant->log(), {"rekey sweep done"}) != "");
+  CHECK(wait_until([&] { return std::regex_search(tenant->log(), answered_with_maps); }, 30s));
+  CHECK(wait_until([&] { return line_with(tenant->log(), {"rekey sweep done"}) != ""; }, 30s));
   site.stop_run(run);
 
   const std::string leaver_v2 = token_of(site, "user", kLeaver);

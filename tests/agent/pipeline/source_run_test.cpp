@@ -343,13 +343,15 @@ TEST_CASE("digests from before keyed digests are recognised once and replaced") 
 
 // Two rows (Ana st-1, Ben st-2) sent under key version 1 of `keyring`, then a rotation to version 2
 // caught up with: what the catch-up did. `f.settings` is the configuration.
-KeyCatchUp rotate_after_first_run(Fixture& f, keys::Keyring& keyring) {
+KeyCatchUp rotate_after_first_run(Fixture& f, keys::Keyring& keyring,
+                                  std::vector<ScriptedSource::Row> rows = {{"st-1", "Ana"},
+                                                                           {"st-2", "Ben"}}) {
   auto v1 = policy::TokenFactory::for_keyring(keyring);
   f.options.keyring = &keyring;
   config::Settings settings;
   settings.sources = {f.settings};
   REQUIRE(catch_up_key_rotation(*f.spool, keyring, settings, {}));  // adopts version 1
-  f.source.rows = {{"st-1", "Ana"}, {"st-2", "Ben"}};
+  f.source.rows = std::move(rows);
   REQUIRE(run_source(f.settings, f.source, *f.spool, v1, f.options, std::stop_token()));
   f.drain();
   REQUIRE(keyring.rotate(std::chrono::system_clock::now()));
@@ -359,10 +361,10 @@ KeyCatchUp rotate_after_first_run(Fixture& f, keys::Keyring& keyring) {
 }
 
 // A run of the same rows under `tokens` sends nothing: every row recognised, none deleted.
-void check_nothing_sent(Fixture& f, policy::TokenFactory& tokens) {
+void check_nothing_sent(Fixture& f, policy::TokenFactory& tokens, std::uint64_t rows = 2) {
   auto report = run_source(f.settings, f.source, *f.spool, tokens, f.options, std::stop_token());
   REQUIRE(report);
-  CHECK(report->streams[0].unchanged == 2);
+  CHECK(report->streams[0].unchanged == rows);
   CHECK(report->streams[0].deletes == 0);
   CHECK(report->batches == 0);
 }
@@ -431,6 +433,24 @@ TEST_CASE("a row that vanished from a composite-key stream is deleted by every k
   CHECK(f.run().batches == 0);
 }
 
+TEST_CASE("after a key change each stored key is deleted in the form it was sent") {
+  Fixture f;
+  use_composite_key(f);
+  f.source.rows = {{"st-1", "Ana"}};
+  f.run();
+  f.drain();
+  // Back to a single key: the row is new under it, and its composite key goes as it was sent.
+  f.settings.streams[0].key = "sourcedId";
+  f.settings.streams[0].more_keys.clear();
+  const auto report = f.run();
+  CHECK(report.streams[0].upserts == 1);
+  CHECK(report.streams[0].deletes == 1);
+  const auto lines = f.drain();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] ==
+        R"({"_op":"delete","givenName":"Ana","sourcedId":")" + f.token("st-1") + R"("})");
+}
+
 TEST_CASE("an erasure removes the composite keys that carry the erased token") {
   Fixture f;
   use_composite_key(f);
@@ -473,6 +493,22 @@ TEST_CASE("a key rotation maps the tokens inside composite keys and sends no row
   const auto lines = f.drain();
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].starts_with(R"({"_op":"delete","givenName":"Ben","sourcedId":"p2.)"));
+}
+
+TEST_CASE("a rotation maps a composite key stream whose smallest key has no token") {
+  Fixture f;
+  use_composite_key(f);
+  auto keyring = keys::Keyring::create(f.dir / "keyring.json", std::chrono::system_clock::now());
+  REQUIRE(keyring);
+  // ("Aa", "") sorts first and its pseudonym part is empty: the policy still says the key holds
+  // pseudonyms.
+  const auto caught_up =
+      rotate_after_first_run(f, *keyring, {{"", "Aa"}, {"st-1", "Ana"}, {"st-2", "Ben"}});
+  CHECK(caught_up.maps == 2);
+  CHECK(caught_up.keys_dropped == 0);
+  f.drain();
+  auto v2 = policy::TokenFactory::for_keyring(*keyring);
+  check_nothing_sent(f, v2, 3);
 }
 
 }  // namespace

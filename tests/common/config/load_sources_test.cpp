@@ -60,6 +60,11 @@ TEST_CASE("an unknown source type or preset is reported with a did-you-mean") {
             with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: clever}\n")) ==
         Lines{"ferry.yaml:4:56: unknown preset 'clever' for type oneroster_csv in source 'sis' "
               "(known: oneroster)"});
+  // A type without presets takes none.
+  CHECK(
+      diagnostics_of(with_sources("  - {name: db, type: sqlite, path: /a, preset: oneroster}\n")) ==
+      Lines{"ferry.yaml:4:48: unknown preset 'oneroster' for type sqlite in source 'db' "
+            "(known: none)"});
   // none: no preset at all.
   CHECK(
       diagnostics_of(with_sources("  - {name: sis, type: oneroster_csv, path: /a, preset: none}\n"))

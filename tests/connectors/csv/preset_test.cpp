@@ -71,6 +71,16 @@ std::vector<std::string> names_read(const CollectingSink& sink) {
   return names;
 }
 
+// The error of a read of `path` with `preset`, which must fail before any stream begins.
+Error read_error(const std::string& preset, const std::filesystem::path& path) {
+  auto source = preset_source(preset, path);
+  CollectingSink sink;
+  auto read = source->read({}, sink, {});
+  REQUIRE_FALSE(read);
+  CHECK(sink.streams.empty());
+  return read.error();
+}
+
 }  // namespace
 
 TEST_CASE("the clever and sds tables of csv.md match the presets column by column") {
@@ -189,15 +199,11 @@ TEST_CASE("a folder with files of both SDS versions fails and names both") {
   test::TempDir dir;
   dir.write("Student.csv", "SIS ID,School SIS ID\n1,10\n");
   dir.write("users.csv", "sourcedId,username\nu1,a@example.invalid\n");
-  auto source = preset_source("sds", dir.path());
-  CollectingSink sink;
-  auto read = source->read({}, sink, {});
-  REQUIRE_FALSE(read);
-  CHECK(read.error().code == ErrorCode::kConfig);
-  CHECK_THAT(read.error().message,
+  const Error error = read_error("sds", dir.path());
+  CHECK(error.code == ErrorCode::kConfig);
+  CHECK_THAT(error.message,
              Contains("holds files of two versions of the sds preset's format, v1 (Student.csv) "
                       "and v2.1 (users.csv)"));
-  CHECK(sink.streams.empty());
 }
 
 TEST_CASE("a preset pointed at another export says what the folder looks like") {
@@ -205,18 +211,17 @@ TEST_CASE("a preset pointed at another export says what the folder looks like") 
   dir.write("School.csv", "SIS ID,Name\n10,North\n");
   dir.write("Section.csv", "SIS ID,School SIS ID\n7,10\n");
   dir.write("Student.csv", "SIS ID,School SIS ID\n1,10\n");
-  auto source = preset_source("clever", dir.path());
-  CollectingSink sink;
-  auto read = source->read({}, sink, {});
-  REQUIRE_FALSE(read);
-  CHECK(read.error().code == ErrorCode::kNotFound);
-  CHECK_THAT(read.error().message,
+  const Error error = read_error("clever", dir.path());
+  CHECK(error.code == ErrorCode::kNotFound);
+  CHECK_THAT(error.message,
              Contains("none of the files of preset clever is in " + dir.path().string()) &&
                  Contains("this folder looks like a Microsoft School Data Sync v1 export "
                           "(School.csv, Section.csv, Student.csv): read it with type: csv, "
                           "preset: sds"));
   // check() says the same.
-  CHECK_FALSE(source->check());
+  const auto checked = preset_source("clever", dir.path())->check();
+  REQUIRE_FALSE(checked);
+  CHECK(checked.error().message == error.message);
 }
 
 TEST_CASE("a csv source with neither streams nor a preset is refused with both ways out") {
@@ -231,21 +236,45 @@ TEST_CASE("a csv source with neither streams nor a preset is refused with both w
                                        Contains("or a preset's (preset: clever or preset: sds)"));
 }
 
+TEST_CASE("a stream file outside the folder is a configuration error") {
+  for (const char* file : {"../students.csv", "/etc/passwd", "a//b.csv", "day*/students.csv", ""}) {
+    INFO(file);
+    config::StreamSettings students;
+    students.name = "students";
+    students.key = "id";
+    students.options["file"].value = std::string(file);
+    config::SourceSettings settings;
+    settings.name = "sis";
+    settings.type = "csv";
+    settings.options["path"].value = std::string("/srv/sis");
+    settings.streams = {students};
+    auto made = create(settings, {});
+    REQUIRE_FALSE(made);
+    CHECK(made.error().code == ErrorCode::kConfig);
+    CHECK_THAT(made.error().message, Contains("must be a path inside the folder"));
+  }
+}
+
 TEST_CASE("a preset pointed at a OneRoster export refuses it and names oneroster_csv") {
   test::TempDir dir;
   dir.write("manifest.csv", "propertyName,value\nfile.users,bulk\n");
   dir.write("users.csv", "sourcedId,username\nu1,a\n");
-  auto source = preset_source("sds", dir.path());
-  CollectingSink sink;
-  auto read = source->read({}, sink, {});
-  REQUIRE_FALSE(read);
-  CHECK(read.error().code == ErrorCode::kConfig);
-  CHECK(read.error().message ==
-        dir.path().string() +
-            " holds a OneRoster export (manifest.csv), which the sds preset "
-            "does not read: read it with type: oneroster_csv "
-            "(docs/connectors/oneroster_csv.md)");
-  CHECK(sink.streams.empty());
+  const Error error = read_error("sds", dir.path());
+  CHECK(error.code == ErrorCode::kConfig);
+  CHECK(error.message == dir.path().string() +
+                             " holds a OneRoster export (manifest.csv), which the sds preset "
+                             "does not read: read it with type: oneroster_csv "
+                             "(docs/connectors/oneroster_csv.md)");
+}
+
+TEST_CASE("preset files written in another case are named with the fix") {
+  test::TempDir dir;
+  dir.write("student.csv", "SIS ID,School SIS ID\n1,10\n");
+  dir.write("SCHOOL.CSV", "SIS ID,Name\n10,North\n");
+  const Error error = read_error("sds", dir.path());
+  CHECK_THAT(error.message,
+             Contains("but SCHOOL.CSV (School.csv), student.csv (Student.csv) differ only in upper "
+                      "and lower case: the names are case-sensitive"));
 }
 
 TEST_CASE("a preset's missing file is skipped and a stream written alongside is required") {

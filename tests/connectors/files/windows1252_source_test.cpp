@@ -11,9 +11,10 @@
 namespace ferry::connectors::files {
 namespace {
 
-// Everything `text` converts to, or the error's message.
-std::string converted(std::string_view text) {
-  test::MemorySource memory(text);
+// Everything `text` converts to, or the error's message; the inner source hands out `step` bytes
+// a read at most.
+std::string converted(std::string_view text, std::size_t step = 4096) {
+  test::MemorySource memory(text, step);
   Windows1252Source source(memory);
   std::string out;
   char buffer[7];
@@ -39,6 +40,10 @@ TEST_CASE("a file that is UTF-16 or UTF-8 by its byte order mark is refused with
   CHECK(converted("\xEF\xBB\xBFid,name\n") ==
         "error: the file starts with a UTF-8 byte order mark, so it is UTF-8, not Windows-1252: "
         "set encoding: utf-8");
+  // Whatever the reads are cut into.
+  CHECK(converted(std::string("\xFF\xFEi\0d\0", 6), 1).starts_with("error: the file is UTF-16"));
+  CHECK(converted("\xEF\xBB\xBFid\n", 1).starts_with("error: the file starts with a UTF-8"));
+  CHECK(converted("ab", 1) == "ab");
   // Such bytes later in the file are text like any other.
   CHECK(converted("a\xEF\xBB\xBF") == "a\u00EF\u00BB\u00BF");
 }
