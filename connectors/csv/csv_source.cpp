@@ -145,8 +145,8 @@ std::vector<std::string> CsvSource::names_in_other_case(const std::filesystem::p
 std::string CsvSource::hint(const std::filesystem::path& folder) const {
   const auto recognised = files::recognise_folder(folder);
   if (!recognised) return "";
-  if (!options_.preset.empty() &&
-      recognised->how.find("preset: " + options_.preset) != std::string::npos) {
+  if (!options_.preset.empty() && recognised->type == "csv" &&
+      recognised->preset == options_.preset) {
     return "";  // what this source is set up to read
   }
   return fmt::format(" (this folder looks like {}: read it with {})", recognised->what,
@@ -171,7 +171,7 @@ Result<std::vector<const CsvStream*>> CsvSource::streams_in(
     // A OneRoster export has files of the same names as SDS v2.1's (users.csv, roles.csv ...):
     // read with a csv preset, its rows would go out under the wrong table's policy.
     if (const auto recognised = files::recognise_folder(folder);
-        recognised && recognised->how.starts_with("type: oneroster_csv")) {
+        recognised && recognised->type == "oneroster_csv") {
       return make_error(ErrorCode::kConfig,
                         "{} holds {}, which the {} preset does not read: read it with {}",
                         folder.string(), recognised->what, options_.preset, recognised->how);
@@ -285,12 +285,11 @@ Result<void> CsvSource::check() {
 }
 
 Result<std::string> CsvSource::fingerprint_only(const std::filesystem::path& in,
+                                                const std::vector<const CsvStream*>& streams,
                                                 const std::stop_token& stop) {
-  auto streams = streams_in(in);
-  if (!streams) return std::string();  // the read fails as it should: "not the same"
   auto fingerprint = files::ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
-  for (const CsvStream* stream : *streams) {
+  for (const CsvStream* stream : streams) {
     auto found = files_of(in, *stream);
     if (!found) return std::string();  // fails its stream in the read: "not the same"
     for (const auto& path : *found) {
@@ -307,15 +306,15 @@ Result<std::string> CsvSource::fingerprint_only(const std::filesystem::path& in,
 Result<std::string> CsvSource::read(const ResumeState& state, RowSink& sink, std::stop_token stop) {
   auto in = folder();
   if (!in) return tl::unexpected(std::move(in.error()));
+  auto streams = streams_in(*in);
+  if (!streams) return tl::unexpected(std::move(streams.error()));
   if (const auto previous = fingerprint_of(state.source)) {
-    auto current = fingerprint_only(*in, stop);
+    auto current = fingerprint_only(*in, *streams, stop);
     if (!current) return current;
     if (!current->empty() && *current == *previous) return state.source;
   }
   auto fingerprint = files::ContentFingerprint::create();
   if (!fingerprint) return tl::unexpected(std::move(fingerprint.error()));
-  auto streams = streams_in(*in);
-  if (!streams) return tl::unexpected(std::move(streams.error()));
   bool whole = true;
   for (const CsvStream* stream : *streams) {
     if (stop.stop_requested()) return stopped();

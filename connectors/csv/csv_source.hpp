@@ -95,7 +95,10 @@ class CsvSource final : public Source {
                                  const std::string& file,
                                  const std::filesystem::path& folder) const;
   Result<std::vector<StreamInfo>> read_headers(std::vector<Error>* problems);
+  // The fingerprint of `streams`' files in `folder`; "" when one cannot be read (its stream then
+  // fails in the read).
   Result<std::string> fingerprint_only(const std::filesystem::path& folder,
+                                       const std::vector<const CsvStream*>& streams,
                                        const std::stop_token& stop);
   // False when the stream failed or was cut short (preview).
   Result<bool> read_stream(const std::filesystem::path& folder, const CsvStream& stream,

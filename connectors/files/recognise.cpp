@@ -49,21 +49,22 @@ std::optional<Recognised> recognise_export(const std::vector<std::string>& names
                                                        "userFlags.csv"};
   if (!present(names, kOneRoster).empty()) {
     return Recognised{"a OneRoster export (manifest.csv)",
-                      "type: oneroster_csv (docs/connectors/oneroster_csv.md)"};
+                      "type: oneroster_csv (docs/connectors/oneroster_csv.md)", "oneroster_csv",
+                      ""};
   }
   if (const auto found = present(names, kClever); found.size() >= 3) {
     return Recognised{fmt::format("a Clever export ({})", fmt::join(found, ", ")),
-                      std::string(kCleverHow)};
+                      std::string(kCleverHow), "csv", "clever"};
   }
   if (const auto found = present(names, kSdsV1); found.size() >= 3) {
     return Recognised{
         fmt::format("a Microsoft School Data Sync v1 export ({})", fmt::join(found, ", ")),
-        std::string(kSdsHow)};
+        std::string(kSdsHow), "csv", "sds"};
   }
   if (const auto found = present(names, kSdsV21); !found.empty()) {
     return Recognised{
         fmt::format("a Microsoft School Data Sync v2.1 export ({})", fmt::join(found, ", ")),
-        std::string(kSdsHow)};
+        std::string(kSdsHow), "csv", "sds"};
   }
   return std::nullopt;
 }

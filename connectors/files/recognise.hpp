@@ -13,6 +13,8 @@ namespace ferry::connectors::files {
 struct Recognised {
   std::string what;  // "a Clever export (schools.csv, students.csv, teachers.csv)"
   std::string how;   // "type: csv, preset: clever (docs/connectors/csv.md)"
+  std::string type;  // the source type that reads it: "oneroster_csv", "csv"
+  std::string preset;  // with the preset: "clever", "sds"; "" for none
 };
 
 // Recognises a OneRoster export (manifest.csv), Clever's SFTP files, and Microsoft School Data

@@ -56,19 +56,6 @@ Result<std::string> local_name(const std::string& remote_path) {
   return name;
 }
 
-// The parts of a relative path: "a/b" -> {"a", "b"}; "" -> {}.
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    const std::size_t slash = path.find('/', start);
-    parts.push_back(path.substr(start, slash == std::string::npos ? slash : slash - start));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  return parts;
-}
-
 }  // namespace
 
 std::string export_identity(const std::vector<RemoteFile>& files) {
@@ -220,8 +207,10 @@ Result<SftpSource::Export> SftpSource::find_folder_export(SftpClient& client) {
   }
   std::vector<std::pair<std::string, RemoteFile>> chosen;  // relative path, file
   for (const auto& [subfolder, names] : patterns) {
-    for (const std::string& part : split_path(subfolder)) {
-      if (auto checked = local_name(part); !checked) return tl::unexpected(checked.error());
+    for (const std::filesystem::path& part : std::filesystem::path(subfolder)) {
+      if (auto checked = local_name(part.string()); !checked) {
+        return tl::unexpected(checked.error());
+      }
     }
     auto listed = client.list(subfolder.empty() ? folder : folder + "/" + subfolder);
     if (!listed) {
