@@ -16,8 +16,11 @@ set(allowed_common ${common})
 set(allowed_connectors/api ${common})
 set(allowed_connectors/registry ${common} "connectors/")
 # Every other folder of connectors/; a file connector may also use what the file connectors
-# share: the SFTP transport and the file readers.
-set(allowed_a_connector ${common} "connectors/api/" "connectors/sftp/" "connectors/files/")
+# share (the SFTP transport and the file readers), an API connector what the API connectors
+# share (http_api/: the API session, JSON rows), a OneRoster connector what both bindings share
+# (oneroster/: the preset).
+set(allowed_a_connector ${common} "connectors/api/" "connectors/sftp/" "connectors/files/"
+    "connectors/http_api/" "connectors/oneroster/")
 set(allowed_agent/policy ${common} "connectors/api/")
 set(allowed_agent/spool ${common})
 set(allowed_agent/pipeline ${pipeline_deps})

@@ -24,6 +24,7 @@ packages=(
   libsqlite3-dev                           # the spool
   libarchive-dev                           # OneRoster CSV exports delivered as .zip, read as streams
   libyaml-cpp-dev libspdlog-dev libfmt-dev libzstd-dev libexpected-dev
+  zlib1g-dev                               # gzip responses of API sources (inflate)
   catch2                                   # Catch2 v2, single header
   libsystemd-dev                           # sd_notify, the watchdog and the journal under systemd
   openssh-server                           # the SFTP tests start OpenSSH's sshd on 127.0.0.1

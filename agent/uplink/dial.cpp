@@ -20,7 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "common/crypto/base64.hpp"
+#include "common/http/tunnel.hpp"
 #include "common/log/printable.hpp"
 
 namespace ferry::uplink {
@@ -30,6 +30,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace http_client = ferry::http;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
@@ -37,17 +38,8 @@ tl::unexpected<DialError> failure(DialFailure kind, std::string message, unsigne
   return tl::unexpected<DialError>(DialError{kind, std::move(message), http_status});
 }
 
-// "host:port", with brackets around an IPv6 literal.
-std::string authority(const std::string& host, std::uint16_t port) {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
-
-bool is_ip_literal(const std::string& host) {
-  error_code ec;
-  net::ip::make_address(host, ec);
-  return !ec;
-}
+using http_client::authority;
+using http_client::set_identity;
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -154,16 +146,6 @@ std::optional<TimePoint> not_after_of(X509* certificate) {
                                                            std::chrono::seconds(seconds));
 }
 
-// The name (or address) the certificate must carry, and SNI for names. A host OpenSSL cannot
-// check (an IPv6 literal with a zone, say) is refused rather than checked by chain alone.
-bool set_identity(SSL* ssl, const std::string& host) {
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  if (is_ip_literal(host)) return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 &&
-         X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) == 1;
-}
-
 // Where the first TCP connection goes: the proxy when there is one, else the tenant.
 struct Hop {
   std::string host;
@@ -179,53 +161,12 @@ Hop first_hop(const DialTarget& target) {
 // Asks the proxy for a tunnel to the tenant; the stream is then a plain pipe to it.
 net::awaitable<tl::expected<void, DialError>> open_tunnel(beast::tcp_stream& stream,
                                                           const DialTarget& target) {
-  const config::Url& proxy = *target.proxy;
-  const std::string where = authority(target.host, target.port);
-  http::request<http::empty_body> request{http::verb::connect, where, 11};
-  request.set(http::field::host, where);
-  request.set(http::field::user_agent, "ferry/" FERRY_VERSION);
-  if (!proxy.user.empty()) {
-    const std::string credentials = proxy.user + ":" + proxy.password;
-    request.set(http::field::proxy_authorization,
-                "Basic " + crypto::base64_encode(crypto::ByteView(
-                               reinterpret_cast<const std::uint8_t*>(credentials.data()),
-                               credentials.size())));
-  }
-  error_code ec;
-  co_await http::async_write(stream, request, net::redirect_error(net::use_awaitable, ec));
-  const std::string proxy_at = authority(proxy.host, proxy.port);
-  if (ec) {
-    co_return failure(DialFailure::kProxy,
-                      fmt::format("proxy {} (uplink.proxy): {}", proxy_at, ec.message()));
-  }
-  beast::flat_buffer buffer;
-  http::response_parser<http::empty_body> parser;
-  parser.skip(true);  // a CONNECT answer has no body: the tunnel follows
-  co_await http::async_read_header(stream, buffer, parser,
-                                   net::redirect_error(net::use_awaitable, ec));
-  if (ec) {
-    co_return failure(DialFailure::kProxy, fmt::format("proxy {} (uplink.proxy) gave no answer to "
-                                                       "CONNECT {}: {}",
-                                                       proxy_at, where, ec.message()));
-  }
-  const unsigned status = parser.get().result_int();
-  if (status == 407) {
+  auto tunnel = co_await http_client::open_tunnel(stream, *target.proxy, target.host, target.port,
+                                                  "uplink.proxy");
+  if (!tunnel) {
     co_return failure(
-        DialFailure::kProxyAuth,
-        fmt::format("proxy {} refused the credentials (HTTP 407): {}", proxy_at,
-                    proxy.user.empty() ? "it needs a user and password in uplink.proxy "
-                                         "(http://user:pass@host:port)"
-                                       : "check the user and password in uplink.proxy"));
-  }
-  if (status < 200 || status > 299) {
-    co_return failure(DialFailure::kProxy,
-                      fmt::format("proxy {} refused CONNECT {} (HTTP {} {}): ask the network "
-                                  "administrator to allow it",
-                                  proxy_at, where, status, log::printable(parser.get().reason())));
-  }
-  if (buffer.size() != 0) {
-    co_return failure(DialFailure::kProxy,
-                      fmt::format("proxy {} sent data before the tunnel was used", proxy_at));
+        tunnel.error().credentials_refused ? DialFailure::kProxyAuth : DialFailure::kProxy,
+        std::move(tunnel.error().message));
   }
   co_return tl::expected<void, DialError>{};
 }

@@ -39,6 +39,10 @@ struct SourceTypeSpec {
   bool file_source = false;
   // The presets `preset:` may name for this type (besides `none`); empty: none.
   std::vector<std::string> presets = {};
+  // An API source (oneroster_rest, edfi, canvas): besides its own options it takes url, ca_file,
+  // proxy, auth and the HTTP limits (ApiSettings), url and auth required. Last, so that specs
+  // written positionally before it existed still compile.
+  bool api_source = false;
 };
 
 struct Catalog {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <system_error>
 
@@ -193,6 +194,22 @@ std::optional<std::int64_t> read_int(Context& ctx, const Entry& entry, std::int6
   if (view.empty() || ec != std::errc() || end != view.data() + view.size() || value < min ||
       value > max) {
     ctx.error(entry.value_at(), "{} must be {}, got '{}'", entry.label, expected, *text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> read_double(Context& ctx, const Entry& entry) {
+  constexpr std::string_view kExpected = "a number such as 10 or 0.5";
+  auto text = scalar_text(ctx, entry, kExpected);
+  if (!text) return std::nullopt;
+  double value = 0;
+  const std::string_view view = trim(*text);
+  const auto [end, ec] =
+      std::from_chars(view.data(), view.data() + view.size(), value, std::chars_format::fixed);
+  if (view.empty() || ec != std::errc() || end != view.data() + view.size() ||
+      !std::isfinite(value)) {
+    ctx.error(entry.value_at(), "{} must be {}, got '{}'", entry.label, kExpected, *text);
     return std::nullopt;
   }
   return value;

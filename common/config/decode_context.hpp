@@ -124,6 +124,9 @@ std::optional<std::string> read_nonempty_string(Context& ctx, const Entry& entry
 std::optional<bool> read_bool(Context& ctx, const Entry& entry);
 std::optional<std::int64_t> read_int(Context& ctx, const Entry& entry, std::int64_t min,
                                      std::int64_t max);
+// A decimal number such as 10 or 0.5 (no exponent, no inf or nan); the range is the caller's to
+// check and explain.
+std::optional<double> read_double(Context& ctx, const Entry& entry);
 std::optional<Duration> read_duration(Context& ctx, const Entry& entry, Duration min);
 std::optional<std::uint64_t> read_size(Context& ctx, const Entry& entry, std::uint64_t min,
                                        std::uint64_t max);

@@ -9,8 +9,6 @@ namespace ferry::config::detail {
 
 namespace {
 
-constexpr std::size_t kMaxSecretFileSize = 64 * 1024;
-
 // "SHA256:" and the unpadded base64 of 32 bytes (43 characters), as `ssh-keygen -lf` prints it.
 bool valid_fingerprint(std::string_view text) {
   constexpr std::string_view kPrefix = "SHA256:";
@@ -24,32 +22,6 @@ bool valid_fingerprint(std::string_view text) {
     if (!base64) return false;
   }
   return true;
-}
-
-// A secret kept in a file (a passphrase, a password): one line; a final line break is not part
-// of it. nullopt after reporting, or when secrets are not read (LoadOptions::read_secret_files).
-std::optional<std::string> read_secret_line(Context& ctx, const Entry& entry,
-                                            const std::filesystem::path& data_dir,
-                                            std::optional<std::filesystem::path>& path_out) {
-  auto path = read_path(ctx, entry);
-  if (!path) return std::nullopt;
-  path_out = *path;
-  if (!ctx.read_secret_files()) return std::nullopt;
-  auto content =
-      fs::read_secret_file(*path, kMaxSecretFileSize, data_dir, fs::SecretSharing::kRootToOwnGroup);
-  if (!content) {
-    ctx.error(entry.value_at(), "{}: {}", entry.label, content.error().message);
-    return std::nullopt;
-  }
-  if (content->ends_with('\n')) content->pop_back();
-  if (content->ends_with('\r')) content->pop_back();
-  if (content->empty() || content->find('\n') != std::string::npos) {
-    ctx.error(entry.value_at(), "{}: {} must hold the secret on one line, with nothing else",
-              entry.label, path->string());
-    OPENSSL_cleanse(content->data(), content->size());
-    return std::nullopt;
-  }
-  return std::move(*content);
 }
 
 void decode_pin(Context& ctx, const MapReader& map, SftpSettings& sftp, const std::string& where) {
@@ -137,14 +109,8 @@ void decode_auth(Context& ctx, const MapReader& map, SftpSettings& sftp, const s
     }
   } else if (password_file != nullptr) {
     sftp.password = read_secret_line(ctx, *password_file, data_dir, sftp.password_file);
-  } else if (auto text = read_string(ctx, *password)) {
-    if (text->empty()) {
-      ctx.error(password->value_at(),
-                "{} is empty (if it comes from ${{VAR}}, that variable is set but empty)",
-                password->label);
-    } else {
-      sftp.password = std::move(*text);
-    }
+  } else {
+    sftp.password = read_inline_secret(ctx, *password);
   }
 }
 

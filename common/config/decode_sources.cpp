@@ -166,9 +166,14 @@ SourceSettings decode_source(Context& ctx, const YAML::Node& item, std::size_t i
         if (option.name == "path") option.required = false;
       }
     }
+    if (type->api_source) {
+      const std::vector<std::string>& api_keys = api_source_keys();
+      known.insert(known.end(), api_keys.begin(), api_keys.end());
+    }
     map.check_keys(known);
     source.options = decode_options(ctx, map, options, type->type);
     if (type->file_source) decode_file_location(ctx, map, where, data_dir, source);
+    if (type->api_source) source.api = decode_api(ctx, map, where, data_dir);
   }
 
   if (const Entry* streams = map.find("streams")) {

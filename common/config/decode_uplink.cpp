@@ -178,35 +178,8 @@ void decode_tenant_key(Context& ctx, const MapReader& map, bool required, Uplink
                            uplink.tenant_next_public_key_file});
 }
 
-std::optional<std::filesystem::path> read_readable_file(Context& ctx, const Entry& entry) {
-  auto path = read_path(ctx, entry);
-  if (!path) return std::nullopt;
-  if (auto readable = fs::check_readable(*path); !readable) {
-    ctx.error(entry.value_at(), "{}: {}", entry.label, readable.error().message);
-    return std::nullopt;
-  }
-  return path;
-}
-
-// A CA file must hold certificates: found at validation, not first at the agent's connection.
-std::optional<std::filesystem::path> read_ca_file(Context& ctx, const Entry& entry) {
-  auto path = read_readable_file(ctx, entry);
-  if (!path) return std::nullopt;
-  auto text = fs::read_small_file(*path, 16 * 1024 * 1024);
-  if (!text) {
-    ctx.error(entry.value_at(), "{}: {}", entry.label, text.error().message);
-    return std::nullopt;
-  }
-  if (auto certificates = crypto::count_pem_certificates(*text); !certificates) {
-    ctx.error(entry.value_at(), "{}: {} {}", entry.label, path->string(),
-              certificates.error().message);
-    return std::nullopt;
-  }
-  return path;
-}
-
 void decode_tls_files(Context& ctx, const MapReader& map, UplinkSettings& uplink) {
-  if (const Entry* ca_file = map.find("ca_file")) uplink.ca_file = read_ca_file(ctx, *ca_file);
+  if (const Entry* ca_file = map.find("ca_file")) uplink.ca_file = read_ca_file(ctx, *ca_file, "");
   const Entry* cert = map.find("client_cert");
   const Entry* key = map.find("client_key");
   if ((cert == nullptr) != (key == nullptr)) {
@@ -223,20 +196,7 @@ void decode_tls_files(Context& ctx, const MapReader& map, UplinkSettings& uplink
 }
 
 void decode_proxy(Context& ctx, const Entry& entry, UplinkSettings& uplink) {
-  auto text = read_nonempty_string(ctx, entry);
-  if (!text) return;
-  auto url = parse_url(*text);
-  const bool ok =
-      url && url->scheme == "http" && url->port != 0 && (url->target == "/" || url->target.empty());
-  if (!ok) {
-    // The value may hold a password: describe the expected shape, never echo it.
-    ctx.error(entry.value_at(),
-              "uplink.proxy must be an HTTP CONNECT proxy written http://[user:pass@]host:port, "
-              "as in http://proxy.school.lan:3128{}",
-              url ? "" : fmt::format(" ({})", url.error().message));
-    return;
-  }
-  uplink.proxy = std::move(*text);
+  if (auto proxy = read_proxy(ctx, entry)) uplink.proxy = std::move(*proxy);
 }
 
 void decode_allow_commands(Context& ctx, const Entry& entry, UplinkSettings& uplink) {

@@ -186,6 +186,50 @@ struct SftpSettings {
   Location at;
 };
 
+// `auth:` of an API source: how Ferry logs in to the API. Each secret is given either by a file
+// (`*_file`, read when the configuration is loaded, its path kept here) or inline from the
+// environment (`client_secret: ${VAR}`); its text is never put in a message or a log line.
+struct OAuth2Auth {
+  std::string token_url{};  // https
+  std::string client_id{};
+  std::optional<std::filesystem::path> client_secret_file{};
+  std::string client_secret{};  // from the file or `client_secret: ${VAR}`
+  std::string scope{};          // "" when not set
+};
+struct OAuth1Auth {
+  std::string consumer_key{};
+  std::optional<std::filesystem::path> consumer_secret_file{};
+  std::string consumer_secret{};
+};
+struct BearerAuth {
+  std::optional<std::filesystem::path> token_file{};
+  std::string token{};
+};
+struct BasicAuth {
+  std::string user{};  // no ':' (basic authentication separates user and password with it)
+  std::optional<std::filesystem::path> password_file{};
+  std::string password{};
+};
+using ApiAuth = std::variant<std::monostate, OAuth2Auth, OAuth1Auth, BearerAuth, BasicAuth>;
+
+// The HTTP side of an API source (SourceTypeSpec::api_source): docs/configuration.md "API sources".
+struct ApiSettings {
+  std::string url{};  // as written; https, no user or password, no query, no fragment
+  std::optional<std::filesystem::path> ca_file{};  // readable, holds PEM certificates
+  std::optional<std::string> proxy{};              // validated: http://[user:pass@]host:port
+  // One of the four methods after a valid load. With LoadOptions::read_secret_files false, a
+  // secret given by file is left "" (its path is set); one given inline is read all the same.
+  ApiAuth auth{};
+  // Each phase of a request: connect, TLS handshake, the answer's head, each wait for body data.
+  Duration timeout = std::chrono::seconds(30);
+  Duration request_timeout = std::chrono::minutes(10);    // one request, whole; >= timeout
+  std::int64_t max_response_bytes = 256LL * 1024 * 1024;  // a larger answer fails the request
+  double rate_limit = 0;  // requests a second, at most 1000; 0: no limit
+  int retries = 5;        // attempts after the first for 429, 5xx and network errors; 0-20
+  std::filesystem::path service_dir{};  // the agent's data_dir (owner trusted with secret files)
+  Location at{};                        // of the source
+};
+
 struct SourceSettings {
   std::string name;
   std::string type;
@@ -202,6 +246,7 @@ struct SourceSettings {
   // For a file source (SourceTypeSpec::file_source): set when the export is fetched over SFTP,
   // in place of the `path` option.
   std::optional<SftpSettings> sftp;
+  std::optional<ApiSettings> api;  // set for an API source (SourceTypeSpec::api_source)
   Location at;
 };
 

@@ -7,6 +7,7 @@
 #include "connectors/csv/csv.hpp"
 #include "connectors/csv/presets.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
+#include "connectors/oneroster_rest/oneroster_rest.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
 
 namespace ferry::connectors {
@@ -16,6 +17,7 @@ namespace {
 std::vector<ConnectorEntry> build_connectors() {
   return {
       {oneroster_csv::spec(), &oneroster_csv::create},
+      {oneroster_rest::spec(), &oneroster_rest::create},
       {csv::spec(), &csv::create},
       {sqlite_query::spec(), &sqlite_query::create},
   };
@@ -23,7 +25,7 @@ std::vector<ConnectorEntry> build_connectors() {
 
 std::vector<PresetEntry> build_presets() {
   return {
-      {"oneroster", &oneroster_csv::preset_streams},
+      {"oneroster", &oneroster::preset_streams},
       {"clever", &csv::clever_streams},
       {"sds", &csv::sds_streams},
   };

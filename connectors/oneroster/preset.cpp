@@ -1,4 +1,5 @@
-// The built-in `preset: oneroster` field policy. The reasons for each choice are in
+// The built-in `preset: oneroster` field policy, shared by the CSV and the REST connectors so that
+// a district moving from one to the other keeps its tokens. The reasons for each choice are in
 // docs/connectors/oneroster_csv.md (section "The oneroster preset"); keep the two in step (a test
 // checks that the document lists every field with the transform and domain given here).
 //
@@ -8,10 +9,11 @@
 // domain of their own, since exporters often build them from the person's id; the ids and names of
 // the school's structure (orgs, sessions, courses, classes, resources, line items) are kept;
 // contact details, free text, demographics beyond the birth year, and passwords are dropped.
-#include "common/config/field_builders.hpp"
-#include "connectors/oneroster_csv/oneroster_csv.hpp"
+#include "connectors/oneroster/preset.hpp"
 
-namespace ferry::connectors::oneroster_csv {
+#include "common/config/field_builders.hpp"
+
+namespace ferry::connectors::oneroster {
 namespace {
 
 using config::FieldPolicy;
@@ -145,4 +147,4 @@ std::vector<StreamSettings> preset_streams() {
   return streams;
 }
 
-}  // namespace ferry::connectors::oneroster_csv
+}  // namespace ferry::connectors::oneroster

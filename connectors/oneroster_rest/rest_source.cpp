@@ -1,0 +1,322 @@
+#include "connectors/oneroster_rest/rest_source.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "common/http/form.hpp"
+
+namespace ferry::connectors::oneroster_rest {
+namespace {
+
+constexpr int kPasses = 3;        // whole reads of a stream before it fails as inconsistent
+constexpr int kPageAttempts = 3;  // reads of one page whose body was cut short
+
+using Entry = std::pair<std::uint64_t, std::uint64_t>;  // hash of sourcedId, hash of the row
+
+struct EntryHash {
+  std::size_t operator()(const Entry& entry) const noexcept {
+    return static_cast<std::size_t>(entry.first * 0x9E3779B97F4A7C15ULL ^ entry.second);
+  }
+};
+
+std::uint64_t hash_text(std::string_view text, std::uint64_t seed) {
+  // FNV-1a, 64 bits: quick, and only ever compared with hashes of the same run.
+  std::uint64_t hash = 14695981039346656037ULL ^ seed;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+std::optional<std::uint64_t> total_count(const http::Response& response) {
+  const auto header = response.header("X-Total-Count");
+  if (!header) return std::nullopt;
+  std::uint64_t total = 0;
+  const auto parsed = std::from_chars(header->data(), header->data() + header->size(), total);
+  if (parsed.ec != std::errc() || parsed.ptr != header->data() + header->size()) {
+    return std::nullopt;
+  }
+  return total;
+}
+
+bool is_tobedeleted(std::string_view status) {
+  constexpr std::string_view kWord = "tobedeleted";
+  return status.size() == kWord.size() &&
+         std::equal(status.begin(), status.end(), kWord.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+// Errors that concern one collection only (the API lacks it, the account may not read it, its
+// JSON is not OneRoster's): the stream fails and the others are read. Anything else (credentials,
+// rate limits, the API down, a stop) ends the read.
+bool stream_only(const Error& error) {
+  return error.code == ErrorCode::kNotFound || error.code == ErrorCode::kPermission ||
+         error.code == ErrorCode::kCorrupt;
+}
+
+}  // namespace
+
+std::string next_link(std::string_view link) {
+  // Link: <https://a/users?offset=10>; rel="next", <https://a/users?offset=0>; rel="first"
+  while (!link.empty()) {
+    const std::size_t open = link.find('<');
+    if (open == std::string_view::npos) return {};
+    const std::size_t close = link.find('>', open);
+    if (close == std::string_view::npos) return {};
+    const std::string_view target = link.substr(open + 1, close - open - 1);
+    std::size_t end = link.find(',', close);
+    const std::string_view params = link.substr(
+        close + 1, end == std::string_view::npos ? std::string_view::npos : end - close - 1);
+    std::string lowered(params);
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    lowered.erase(std::remove(lowered.begin(), lowered.end(), ' '), lowered.end());
+    if (lowered.find("rel=\"next\"") != std::string::npos ||
+        lowered.find("rel=next") != std::string::npos) {
+      return std::string(target);
+    }
+    if (end == std::string_view::npos) return {};
+    link.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+struct RestSource::Pass {
+  // Every record of this read: (sourcedId, row) hashes, for the duplicate check at its end.
+  std::vector<Entry> seen;
+  // Records handed over by earlier reads of this run, sorted: not handed over again unchanged.
+  const std::vector<Entry>* handed_before = nullptr;
+  // The previous page's records and the current page's: a record that a shifted offset shows
+  // again on the next page, or a page read again after its body was cut short, is not handed
+  // over twice.
+  std::unordered_set<Entry, EntryHash> previous_page;
+  std::unordered_set<Entry, EntryHash> this_page;
+  std::optional<std::uint64_t> first_total;
+  std::uint64_t records = 0;  // of completed pages
+  bool consistent = true;
+  std::string why;      // why it is not
+  bool enough = false;  // the sink needs no more rows (preview)
+};
+
+RestSource::RestSource(std::string name, std::unique_ptr<http_api::ApiSession> session,
+                       std::vector<const Collection*> streams, std::int64_t page_size,
+                       std::shared_ptr<spdlog::logger> log)
+    : name_(std::move(name)),
+      session_(std::move(session)),
+      streams_(std::move(streams)),
+      page_size_(page_size),
+      log_(std::move(log)) {}
+
+Result<std::vector<StreamInfo>> RestSource::streams() {
+  std::vector<StreamInfo> infos;
+  for (const Collection* collection : streams_) {
+    StreamInfo& info = infos.emplace_back();
+    info.name = collection->stream;
+    info.key = "sourcedId";
+    for (const http_api::JsonColumn& column : collection->columns) {
+      info.columns.push_back(column.name);
+    }
+  }
+  return infos;
+}
+
+Result<void> RestSource::check() {
+  if (streams_.empty()) return {};
+  const Collection& first = *streams_.front();
+  const std::string url =
+      http::with_query(session_->url(first.path), {{"limit", "1"}, {"offset", "0"}});
+  auto response = session_->get_whole(url, std::stop_token());
+  if (!response) return tl::unexpected(response.error());
+  auto reader = http_api::JsonRowReader::create(
+      "/" + first.member, first.columns, [](RowView) -> Result<void> { return {}; },
+      [](std::uint64_t, std::string) {});
+  if (!reader) return tl::unexpected(reader.error());
+  if (auto written = reader->write(response->body); !written) return written;
+  if (auto finished = reader->finish(); !finished) return finished;
+  if (!reader->saw_records_array()) {
+    return make_error(ErrorCode::kCorrupt,
+                      "{}: the answer has no \"{}\" array: is url of source '{}' the OneRoster "
+                      "service's base URL (ending in /ims/oneroster/v1p1 or "
+                      "/ims/oneroster/rostering/v1p2)?",
+                      http::describe_request(boost::beast::http::verb::get, url), first.member,
+                      name_);
+  }
+  return {};
+}
+
+Result<void> RestSource::read_pass(const Collection& collection, Pass& pass, RowSink& sink,
+                                   const std::stop_token& stop) {
+  std::vector<std::string> texts(collection.columns.size());
+  std::vector<Value> values(collection.columns.size());
+  std::string row_text;
+  std::uint64_t offset = 0;
+  std::string url = http::with_query(session_->url(collection.path),
+                                     {{"limit", std::to_string(page_size_)}, {"offset", "0"}});
+  for (std::uint64_t page = 1;; ++page) {
+    std::vector<Entry> page_entries;
+    std::uint64_t page_bad = 0;
+    std::optional<http::Response> answer;
+    for (int attempt = 1; !answer; ++attempt) {
+      page_entries.clear();
+      page_bad = 0;
+      const auto on_row = [&](RowView row) -> Result<void> {
+        row_text.clear();
+        for (std::size_t i = 0; i < row.size(); ++i) {
+          texts[i].assign(row[i].text);
+          values[i] = Value::string(texts[i]);
+          row_text.append(texts[i]);
+          row_text.push_back('\x1f');
+        }
+        const Entry entry{hash_text(texts[0], 1), hash_text(row_text, 2)};
+        page_entries.push_back(entry);
+        if (pass.enough) return {};
+        if (pass.previous_page.contains(entry) || pass.this_page.contains(entry)) return {};
+        if (pass.handed_before != nullptr &&
+            std::binary_search(pass.handed_before->begin(), pass.handed_before->end(), entry)) {
+          return {};
+        }
+        pass.this_page.insert(entry);
+        if (is_tobedeleted(texts[1])) return {};  // absent from the data set: deleted
+        auto handed = sink.row(values, RowOp::kUpsert);
+        if (!handed) return handed;
+        if (sink.enough_rows()) pass.enough = true;
+        return {};
+      };
+      const auto on_bad = [&](std::uint64_t index, std::string reason) {
+        ++page_bad;
+        sink.bad_row(BadRow{collection.stream,
+                            fmt::format("{} record {}", collection.stream, offset + index + 1),
+                            std::move(reason)});
+      };
+      auto reader = http_api::JsonRowReader::create("/" + collection.member, collection.columns,
+                                                    on_row, on_bad);
+      if (!reader) return tl::unexpected(reader.error());
+      http::SendReport report;
+      auto response = session_->get(
+          url, [&](std::string_view piece) { return reader->write(piece); }, stop, &report);
+      if (!response) {
+        if (report.body_bytes > 0 && attempt < kPageAttempts && !stop.stop_requested()) {
+          log_->warn("page read again source={} stream={} page={}: {}", name_, collection.stream,
+                     page, response.error().message);
+          continue;
+        }
+        return tl::unexpected(response.error());
+      }
+      if (auto finished = reader->finish(); !finished) {
+        return with_context(finished.error(),
+                            http::describe_request(boost::beast::http::verb::get, url));
+      }
+      if (!reader->saw_records_array()) {
+        return make_error(ErrorCode::kCorrupt, "{}: the answer has no \"{}\" array",
+                          http::describe_request(boost::beast::http::verb::get, url),
+                          collection.member);
+      }
+      answer = std::move(*response);
+    }
+    const std::uint64_t page_records = page_entries.size() + page_bad;
+    pass.records += page_records;
+    pass.seen.insert(pass.seen.end(), page_entries.begin(), page_entries.end());
+    pass.previous_page = std::move(pass.this_page);
+    pass.this_page.clear();
+    const auto total = total_count(*answer);
+    if (page == 1) pass.first_total = total;
+    if (total != pass.first_total && pass.consistent) {
+      pass.consistent = false;
+      pass.why = fmt::format("X-Total-Count went from {} to {} during the read",
+                             pass.first_total ? std::to_string(*pass.first_total) : "none",
+                             total ? std::to_string(*total) : "none");
+    }
+    if (pass.enough || page_records == 0) break;
+    offset += page_records;
+    const auto link = answer->header("Link");
+    std::string next = link ? next_link(*link) : std::string();
+    if (!next.empty()) {
+      url = std::move(next);
+      continue;
+    }
+    if (static_cast<std::int64_t>(page_records) < page_size_) break;
+    if (total && offset >= *total) break;
+    url = http::with_query(session_->url(collection.path), {{"limit", std::to_string(page_size_)},
+                                                            {"offset", std::to_string(offset)}});
+  }
+  if (pass.enough) return {};
+  std::vector<std::uint64_t> keys;
+  keys.reserve(pass.seen.size());
+  for (const Entry& entry : pass.seen) keys.push_back(entry.first);
+  std::sort(keys.begin(), keys.end());
+  if (pass.consistent && std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
+    pass.consistent = false;
+    pass.why = "a record came twice (the data moved between pages)";
+  }
+  if (pass.consistent && pass.first_total && pass.records != *pass.first_total) {
+    pass.consistent = false;
+    pass.why =
+        fmt::format("{} records came where X-Total-Count said {}", pass.records, *pass.first_total);
+  }
+  return {};
+}
+
+Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
+                                     std::stop_token stop) {
+  auto infos = streams();
+  if (!infos) return tl::unexpected(infos.error());
+  bool cut_short = false;  // the sink had enough rows: not the whole data set
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    const Collection& collection = *streams_[i];
+    auto taken = sink.begin_stream((*infos)[i], StreamMode::kSnapshot);
+    if (!taken) return tl::unexpected(taken.error());
+    if (!*taken) continue;
+    std::vector<Entry> handed;  // by the reads so far, sorted
+    bool done = false;
+    std::string why;
+    for (int read = 1; read <= kPasses && !done; ++read) {
+      Pass pass;
+      pass.handed_before = read > 1 ? &handed : nullptr;
+      auto passed = read_pass(collection, pass, sink, stop);
+      if (stop.stop_requested()) {
+        return make_error(ErrorCode::kUnavailable, "source '{}': stopped", name_);
+      }
+      if (!passed) {
+        if (!stream_only(passed.error())) return tl::unexpected(passed.error());
+        sink.stream_failed(collection.stream, passed.error());
+        why.clear();
+        done = true;
+        break;
+      }
+      if (pass.enough) {
+        cut_short = true;
+        if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(ended.error());
+        done = true;
+        break;
+      }
+      if (pass.consistent) {
+        if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(ended.error());
+        done = true;
+        break;
+      }
+      why = pass.why;
+      log_->warn("stream read again source={} stream={} read={}: {}", name_, collection.stream,
+                 read, why);
+      handed.insert(handed.end(), pass.seen.begin(), pass.seen.end());
+      std::sort(handed.begin(), handed.end());
+      handed.erase(std::unique(handed.begin(), handed.end()), handed.end());
+    }
+    if (!done) {
+      sink.stream_failed(
+          collection.stream,
+          Error{ErrorCode::kUnavailable,
+                fmt::format("{} was read {} times and changed during each read ({}): no deletes "
+                            "are sent for it this run; it is read again at the next run",
+                            collection.stream, kPasses, why)});
+    }
+  }
+  return cut_short ? state.source : std::string();
+}
+
+}  // namespace ferry::connectors::oneroster_rest
