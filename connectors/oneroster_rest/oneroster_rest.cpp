@@ -19,6 +19,26 @@ Version version_of(const config::SourceSettings& settings) {
   return value != nullptr && *value == "1.2" ? Version::k1_2 : Version::k1_1;
 }
 
+Deltas deltas_of(const config::SourceSettings& settings) {
+  Deltas deltas;
+  const auto find = [&](const char* name) -> const config::OptionValue* {
+    const auto option = settings.options.find(name);
+    return option == settings.options.end() ? nullptr : &option->second;
+  };
+  if (const auto* enabled = find("deltas")) {
+    if (const auto* value = std::get_if<bool>(&enabled->value)) deltas.enabled = *value;
+  }
+  if (const auto* every = find("full_read_every")) {
+    if (const auto* value = std::get_if<config::Duration>(&every->value)) {
+      deltas.full_read_every = *value;
+    }
+  }
+  if (const auto* overlap = find("delta_overlap")) {
+    if (const auto* value = std::get_if<config::Duration>(&overlap->value)) deltas.overlap = *value;
+  }
+  return deltas;
+}
+
 std::int64_t page_size_of(const config::SourceSettings& settings) {
   const auto option = settings.options.find("page_size");
   if (option == settings.options.end()) return kDefaultPageSize;
@@ -39,7 +59,14 @@ config::SourceTypeSpec spec() {
                        "the service's OneRoster version, 1.1 (default) or 1.2: it decides the "
                        "columns, those of that version's CSV files",
                        false,
-                       {"1.1", "1.2"}}},
+                       {"1.1", "1.2"}},
+                      {"deltas", config::OptionKind::kBool, false,
+                       "read only what changed (filter=dateLastModified>...) between full reads; "
+                       "default false: every run reads everything"},
+                      {"full_read_every", config::OptionKind::kDuration, false,
+                       "with deltas: how often a full read finds deletes; default 1d"},
+                      {"delta_overlap", config::OptionKind::kDuration, false,
+                       "with deltas: how far before the cursor a delta read starts; default 5m"}},
           .stream_options = {},
           .file_source = false,
           .presets = {"oneroster"},
@@ -80,8 +107,9 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
   }
   auto session = http_api::ApiSession::create(settings, context);
   if (!session) return tl::unexpected(session.error());
-  return std::unique_ptr<Source>(std::make_unique<RestSource>(
-      settings.name, std::move(*session), std::move(streams), page_size, context.log));
+  return std::unique_ptr<Source>(
+      std::make_unique<RestSource>(settings.name, std::move(*session), std::move(streams),
+                                   page_size, deltas_of(settings), *context.clock, context.log));
 }
 
 }  // namespace ferry::connectors::oneroster_rest

@@ -5,9 +5,13 @@
 #include <functional>
 #include <unordered_set>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "common/http/form.hpp"
+#include "common/keys/key_age.hpp"
+#include "common/keys/keyring.hpp"
 
 namespace ferry::connectors::oneroster_rest {
 namespace {
@@ -60,6 +64,14 @@ bool stream_only(const Error& error) {
          error.code == ErrorCode::kCorrupt;
 }
 
+// A dateLastModified as a time: "2026-01-03T10:00:00.000Z", "2026-01-03T10:00:00Z", or a date
+// alone ("2026-01-03", its midnight UTC). nullopt for anything else.
+std::optional<env::WallTime> time_of(std::string_view text) {
+  if (auto full = keys::parse_rfc3339(text)) return full;
+  if (text.size() != 10) return std::nullopt;
+  return keys::parse_rfc3339(std::string(text) + "T00:00:00Z");
+}
+
 }  // namespace
 
 std::string next_link(std::string_view link) {
@@ -102,15 +114,19 @@ struct RestSource::Pass {
   bool consistent = true;
   std::string why;      // why it is not
   bool enough = false;  // the sink needs no more rows (preview)
+  bool delta = false;   // a delta read: "tobedeleted" records are deletes
+  std::string newest;   // the newest dateLastModified seen (ISO 8601 text compares as time)
 };
 
 RestSource::RestSource(std::string name, std::unique_ptr<http_api::ApiSession> session,
                        std::vector<const Collection*> streams, std::int64_t page_size,
-                       std::shared_ptr<spdlog::logger> log)
+                       Deltas deltas, const env::Clock& clock, std::shared_ptr<spdlog::logger> log)
     : name_(std::move(name)),
       session_(std::move(session)),
       streams_(std::move(streams)),
       page_size_(page_size),
+      deltas_(deltas),
+      clock_(clock),
       log_(std::move(log)) {}
 
 Result<std::vector<StreamInfo>> RestSource::streams() {
@@ -150,14 +166,19 @@ Result<void> RestSource::check() {
   return {};
 }
 
-Result<void> RestSource::read_pass(const Collection& collection, Pass& pass, RowSink& sink,
-                                   const std::stop_token& stop) {
+Result<void> RestSource::read_pass(const Collection& collection, const std::string& filter,
+                                   Pass& pass, RowSink& sink, const std::stop_token& stop) {
   std::vector<std::string> texts(collection.columns.size());
   std::vector<Value> values(collection.columns.size());
   std::string row_text;
   std::uint64_t offset = 0;
-  std::string url = http::with_query(session_->url(collection.path),
-                                     {{"limit", std::to_string(page_size_)}, {"offset", "0"}});
+  const auto page_url = [&](std::uint64_t at) {
+    std::vector<http::Parameter> query = {{"limit", std::to_string(page_size_)},
+                                          {"offset", std::to_string(at)}};
+    if (!filter.empty()) query.emplace_back("filter", filter);
+    return http::with_query(session_->url(collection.path), query);
+  };
+  std::string url = page_url(0);
   for (std::uint64_t page = 1;; ++page) {
     std::vector<Entry> page_entries;
     std::uint64_t page_bad = 0;
@@ -182,8 +203,12 @@ Result<void> RestSource::read_pass(const Collection& collection, Pass& pass, Row
           return {};
         }
         pass.this_page.insert(entry);
-        if (is_tobedeleted(texts[1])) return {};  // absent from the data set: deleted
-        auto handed = sink.row(values, RowOp::kUpsert);
+        if (texts[2] > pass.newest) pass.newest = texts[2];
+        const bool deleted = is_tobedeleted(texts[1]);
+        // In a full read a record to be deleted is absent from the data set (deleted at the end);
+        // in a delta read it is a delete of its own.
+        if (deleted && !pass.delta) return {};
+        auto handed = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert);
         if (!handed) return handed;
         if (sink.enough_rows()) pass.enough = true;
         return {};
@@ -242,8 +267,7 @@ Result<void> RestSource::read_pass(const Collection& collection, Pass& pass, Row
     }
     if (static_cast<std::int64_t>(page_records) < page_size_) break;
     if (total && offset >= *total) break;
-    url = http::with_query(session_->url(collection.path), {{"limit", std::to_string(page_size_)},
-                                                            {"offset", std::to_string(offset)}});
+    url = page_url(offset);
   }
   if (pass.enough) return {};
   std::vector<std::uint64_t> keys;
@@ -267,18 +291,34 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
   auto infos = streams();
   if (!infos) return tl::unexpected(infos.error());
   bool cut_short = false;  // the sink had enough rows: not the whole data set
+  const env::WallTime now = clock_.now();
   for (std::size_t i = 0; i < streams_.size(); ++i) {
     const Collection& collection = *streams_[i];
-    auto taken = sink.begin_stream((*infos)[i], StreamMode::kSnapshot);
+    const StreamState before = parse_stream_state(state.stream(collection.stream));
+    // A delta read when deltas are on, the stream has a cursor, and its full read is not due.
+    const auto full_at = keys::parse_rfc3339(before.full_at);
+    const bool delta = deltas_.enabled && !before.cursor.empty() && full_at &&
+                       now - *full_at < deltas_.full_read_every;
+    std::string filter;
+    if (delta) {
+      const auto cursor = time_of(before.cursor);
+      filter =
+          fmt::format("dateLastModified>'{}'",
+                      cursor ? keys::format_rfc3339(*cursor - deltas_.overlap) : before.cursor);
+    }
+    auto taken =
+        sink.begin_stream((*infos)[i], delta ? StreamMode::kChanges : StreamMode::kSnapshot);
     if (!taken) return tl::unexpected(taken.error());
     if (!*taken) continue;
     std::vector<Entry> handed;  // by the reads so far, sorted
     bool done = false;
     std::string why;
+    std::string newest = before.cursor;
     for (int read = 1; read <= kPasses && !done; ++read) {
       Pass pass;
+      pass.delta = delta;
       pass.handed_before = read > 1 ? &handed : nullptr;
-      auto passed = read_pass(collection, pass, sink, stop);
+      auto passed = read_pass(collection, filter, pass, sink, stop);
       if (stop.stop_requested()) {
         return make_error(ErrorCode::kUnavailable, "source '{}': stopped", name_);
       }
@@ -289,14 +329,22 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
         done = true;
         break;
       }
+      if (pass.newest > newest) newest = pass.newest;
       if (pass.enough) {
         cut_short = true;
-        if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(ended.error());
+        if (auto ended = sink.end_stream(state.stream(collection.stream)); !ended) {
+          return tl::unexpected(ended.error());
+        }
         done = true;
         break;
       }
       if (pass.consistent) {
-        if (auto ended = sink.end_stream(""); !ended) return tl::unexpected(ended.error());
+        StreamState after;
+        after.cursor = newest;
+        after.full_at = delta ? before.full_at : keys::format_rfc3339(now);
+        if (auto ended = sink.end_stream(format_stream_state(after)); !ended) {
+          return tl::unexpected(ended.error());
+        }
         done = true;
         break;
       }
@@ -307,7 +355,15 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
       std::sort(handed.begin(), handed.end());
       handed.erase(std::unique(handed.begin(), handed.end()), handed.end());
     }
-    if (!done) {
+    if (!done && delta) {
+      // What a delta read handed over is true; only its cursor cannot move on, so the next run
+      // asks again from where this one began.
+      log_->warn("delta read kept its cursor source={} stream={}: {}", name_, collection.stream,
+                 why);
+      if (auto ended = sink.end_stream(state.stream(collection.stream)); !ended) {
+        return tl::unexpected(ended.error());
+      }
+    } else if (!done) {
       sink.stream_failed(
           collection.stream,
           Error{ErrorCode::kUnavailable,
@@ -317,6 +373,27 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
     }
   }
   return cut_short ? state.source : std::string();
+}
+
+StreamState parse_stream_state(std::string_view text) {
+  StreamState state;
+  boost::system::error_code ec;
+  const boost::json::value parsed = boost::json::parse(text, ec);
+  if (ec || !parsed.is_object()) return state;
+  const auto text_of = [&](std::string_view key) {
+    const auto* value = parsed.as_object().if_contains(key);
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
+  };
+  state.cursor = text_of("cursor");
+  state.full_at = text_of("full_at");
+  return state;
+}
+
+std::string format_stream_state(const StreamState& state) {
+  boost::json::object object;
+  object["cursor"] = state.cursor;
+  object["full_at"] = state.full_at;
+  return boost::json::serialize(object);
 }
 
 }  // namespace ferry::connectors::oneroster_rest

@@ -1,11 +1,15 @@
 // The Source of a OneRoster REST service (docs/connectors/oneroster_rest.md).
 //
 // Streams are the collections (collections.hpp) that the source's policy names, in the table's
-// order; each is read whole on every run as a kSnapshot stream (a key sent before and absent now
-// was deleted; a record with status "tobedeleted" counts as absent), page by page with
-// `limit`/`offset`, or the `Link: <...>; rel="next"` the API gives. Every value is handed over as
-// text, as the CSV binding writes it: absent and null are "", true and false and numbers their
-// JSON text, lists joined with ','.
+// order, read page by page with `limit`/`offset`, or the `Link: <...>; rel="next"` the API gives.
+// A full read is a kSnapshot stream (a key sent before and absent now was deleted; a record with
+// status "tobedeleted" counts as absent). With deltas on, the runs between two full reads (one
+// each `full_read_every`) are delta reads: kChanges streams of the records with
+// dateLastModified after the stream's cursor less `delta_overlap`
+// (`filter=dateLastModified>'...'`), a record "tobedeleted" being a delete. A stream's state is
+// {"cursor": newest dateLastModified seen, "full_at": when its last full read began}. Every value
+// is handed over as text, as the CSV binding writes it: absent and null are "", true and false and
+// numbers their JSON text, lists joined with ','.
 //
 // Offset paging over data that changes can skip a record, which a snapshot would then take for
 // deleted. A read is consistent when X-Total-Count (if the API sends it) stays the same on every
@@ -18,24 +22,33 @@
 // 8-byte hashes per record (sourcedId, content) for the consistency check.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/env/clock.hpp"
 #include "connectors/api/source.hpp"
 #include "connectors/http_api/api_session.hpp"
 #include "connectors/oneroster_rest/collections.hpp"
 
 namespace ferry::connectors::oneroster_rest {
 
+struct Deltas {
+  bool enabled = false;
+  std::chrono::milliseconds full_read_every = std::chrono::hours(24);
+  std::chrono::milliseconds overlap = std::chrono::minutes(5);
+};
+
 class RestSource final : public Source {
  public:
-  // `streams`: the collections to read; `page_size`: the `limit` of each request.
+  // `streams`: the collections to read; `page_size`: the `limit` of each request. `clock`
+  // (which outlives the source) decides when a full read is due.
   RestSource(std::string name, std::unique_ptr<http_api::ApiSession> session,
-             std::vector<const Collection*> streams, std::int64_t page_size,
-             std::shared_ptr<spdlog::logger> log);
+             std::vector<const Collection*> streams, std::int64_t page_size, Deltas deltas,
+             const env::Clock& clock, std::shared_ptr<spdlog::logger> log);
 
   Result<std::vector<StreamInfo>> streams() override;
   // One request of one record from the first collection: reachability, TLS, credentials.
@@ -45,15 +58,26 @@ class RestSource final : public Source {
  private:
   struct Pass;
   // One whole read of `collection`: Pass::consistent tells whether it may stand for the data set.
-  Result<void> read_pass(const Collection& collection, Pass& pass, RowSink& sink,
-                         const std::stop_token& stop);
+  // `filter`: the value of `filter=` for a delta read, "" for a full read.
+  Result<void> read_pass(const Collection& collection, const std::string& filter, Pass& pass,
+                         RowSink& sink, const std::stop_token& stop);
 
   std::string name_;
   std::unique_ptr<http_api::ApiSession> session_;
   std::vector<const Collection*> streams_;
   std::int64_t page_size_;
+  Deltas deltas_;
+  const env::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
 };
+
+// A stream's resume state: {"cursor": "...", "full_at": "..."}; "" for what is absent.
+struct StreamState {
+  std::string cursor;   // the newest dateLastModified handed over, as the API wrote it
+  std::string full_at;  // RFC 3339: when the last full read began
+};
+StreamState parse_stream_state(std::string_view text);
+std::string format_stream_state(const StreamState& state);
 
 // The URL of rel="next" in a Link header value, or "" when there is none.
 std::string next_link(std::string_view link);

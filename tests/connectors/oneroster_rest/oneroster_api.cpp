@@ -2,15 +2,18 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "common/crypto/base64.hpp"
+#include "connectors/files/csv_reader.hpp"
+#include "connectors/files/file_source.hpp"
 #include "connectors/oneroster_rest/collections.hpp"
-#include "tests/integration/csv_table.hpp"
 
 namespace ferry::test {
 namespace {
@@ -78,9 +81,22 @@ OneRosterApi::OneRosterApi(const std::filesystem::path& export_dir)
     const auto file = export_dir / (collection.stream + ".csv");
     std::vector<boost::json::object>& records = records_[collection.stream];
     if (!std::filesystem::exists(file)) continue;
-    const CsvTable table = CsvTable::load(file);
-    for (const auto& row : table.rows()) {
-      records.push_back(record_of(collection, table.header(), row));
+    // Read with the connectors' own CSV reader (RFC 4180), as the CSV source reads the export.
+    auto opened = connectors::files::FileSource::open(file);
+    if (!opened) throw std::runtime_error(opened.error().message);
+    connectors::files::CsvReader reader(**opened);
+    std::vector<std::string> header;
+    for (;;) {
+      auto outcome = reader.next();
+      if (!outcome) throw std::runtime_error(outcome.error().message);
+      if (*outcome == connectors::files::CsvReader::Outcome::kEnd) break;
+      if (*outcome != connectors::files::CsvReader::Outcome::kRecord) continue;
+      std::vector<std::string> row(reader.fields().begin(), reader.fields().end());
+      if (header.empty()) {
+        header = std::move(row);
+      } else {
+        records.push_back(record_of(collection, header, row));
+      }
     }
   }
 }
@@ -161,8 +177,9 @@ HttpReply OneRosterApi::answer(const HttpExchange& exchange) {
   }
   const std::string collection = exchange.path.substr(prefix.size());
   const auto query = query_of(exchange);
-  const std::size_t limit =
-      query.contains("limit") ? std::stoul(query.at("limit")) : std::size_t{100};
+  const std::size_t limit = ignore_limit_             ? std::numeric_limits<std::size_t>::max() / 2
+                            : query.contains("limit") ? std::stoul(query.at("limit"))
+                                                      : std::size_t{100};
   const std::size_t offset = query.contains("offset") ? std::stoul(query.at("offset")) : 0;
   boost::json::array page;
   std::size_t total = 0;
@@ -175,9 +192,28 @@ HttpReply OneRosterApi::answer(const HttpExchange& exchange) {
       reply.status = 404;
       return finish(reply);
     }
-    total = found->second.size();
+    // filter=dateLastModified>'X' (the one filter the connector sends): records changed after X,
+    // by text comparison of ISO 8601 times.
+    std::vector<const boost::json::object*> selected;
+    std::string after;
+    if (const auto filter = query.find("filter"); filter != query.end()) {
+      const std::string later_than = "dateLastModified>'";
+      if (!filter->second.starts_with(later_than) || !filter->second.ends_with("'")) {
+        reply.status = 400;
+        return finish(reply);
+      }
+      after =
+          filter->second.substr(later_than.size(), filter->second.size() - later_than.size() - 1);
+    }
+    for (const boost::json::object& record : found->second) {
+      const auto* modified = record.if_contains("dateLastModified");
+      const std::string when =
+          modified != nullptr && modified->is_string() ? std::string(modified->as_string()) : "";
+      if (after.empty() || when > after) selected.push_back(&record);
+    }
+    total = selected.size();
     for (std::size_t i = offset; i < total && i < offset + limit; ++i) {
-      page.push_back(found->second[i]);
+      page.push_back(*selected[i]);
     }
     page_number = ++pages_[collection];
     on_page = on_page_;

@@ -7,7 +7,8 @@
 // endpoint guards it.
 //
 //   POST /oauth/token                          client credentials (Basic), -> access_token
-//   GET  /ims/oneroster/v1p1/<collection>      Bearer; limit, offset; X-Total-Count
+//   GET  /ims/oneroster/v1p1/<collection>      Bearer; limit, offset, filter=dateLastModified>'X';
+//                                              X-Total-Count
 //
 // Faults and changes are injected per request through hooks. Threads: the server's thread runs
 // the handler; every public member may be called from any thread.
@@ -51,6 +52,8 @@ class OneRosterApi {
   void on_reply(std::function<void(const HttpExchange&, HttpReply&)> hook);
   // Pages point to the next one with `Link: <...>; rel="next"` instead of relying on offsets.
   void use_link_headers(bool on) { link_headers_ = on; }
+  // Answers with every record from the offset on, whatever the limit (as some services do).
+  void ignore_limit(bool on) { ignore_limit_ = on; }
   // Access tokens expire this many seconds after they are issued (expires_in), and are refused
   // by the API afterwards.
   void token_lifetime(int seconds) { token_lifetime_ = seconds; }
@@ -69,6 +72,7 @@ class OneRosterApi {
   std::function<void(OneRosterApi&, const std::string&, int)> on_page_;
   std::function<void(const HttpExchange&, HttpReply&)> on_reply_;
   std::atomic<bool> link_headers_ = false;
+  std::atomic<bool> ignore_limit_ = false;
   std::atomic<int> token_lifetime_ = 3600;
   std::atomic<int> token_requests_ = 0;
   std::atomic<int> token_generation_ = 0;

@@ -2,7 +2,10 @@
 // of a SIS's API over real HTTPS on 127.0.0.1): every collection read page by page into the CSV
 // binding's columns; data that changes during a read read again, never a row twice; faults
 // (a body cut short, a token revoked, 429, 403) and bad records.
+#include "connectors/oneroster_rest/rest_source.hpp"
+
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <boost/json/parse.hpp>
@@ -11,6 +14,7 @@
 #include "connectors/registry/registry.hpp"
 #include "tests/connectors/oneroster_csv/collecting_sink.hpp"
 #include "tests/connectors/oneroster_rest/oneroster_api.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/testdata.hpp"
 
@@ -18,6 +22,7 @@ namespace ferry::test {
 namespace {
 
 using connectors::oneroster_csv::test::CollectedStream;
+namespace rest = connectors::oneroster_rest;
 using connectors::oneroster_csv::test::CollectingSink;
 
 constexpr std::string_view kUsers =
@@ -344,6 +349,74 @@ TEST_CASE("oneroster_rest reports a record of the wrong shape by position withou
   CHECK(sink.bad_rows[0].location == "users record 3");
   CHECK_THAT(sink.bad_rows[0].reason,
              Catch::Matchers::Contains("username") && !Catch::Matchers::Contains("alan-private"));
+}
+
+TEST_CASE("oneroster_rest reads only what changed between full reads when deltas are on",
+          "[oneroster_rest]") {
+  Site site;
+  FakeClock clock(std::chrono::sys_days(std::chrono::year(2026) / 12 / 6) + std::chrono::hours(9));
+  site.settings.options["deltas"] = config::OptionValue{true, {}};
+  site.settings.options["full_read_every"] =
+      config::OptionValue{config::Duration(std::chrono::hours(24)), {}};
+  auto context = connectors::inspection_context(site.settings);
+  context.clock = &clock;
+  auto made = connectors::create_source(site.settings, context);
+  REQUIRE(made);
+  auto& source = **made;
+
+  // First run: a full read, which leaves each stream a cursor.
+  CollectingSink first;
+  REQUIRE(source.read({}, first, {}));
+  connectors::ResumeState state;
+  for (const auto& stream : first.streams) {
+    CHECK(stream.mode == connectors::StreamMode::kSnapshot);
+    state.streams[stream.info.name] = stream.state;
+  }
+  const auto users_state = rest::parse_stream_state(state.stream("users"));
+  CHECK(users_state.cursor == "2026-01-03");
+  CHECK(users_state.full_at == "2026-12-06T09:00:00Z");
+
+  // u2 changes, u3 is to be deleted; both after the cursor.
+  auto records = site.api.records("users");
+  records[1]["username"] = "grace.h";
+  records[1]["dateLastModified"] = "2026-01-05";
+  records[2]["status"] = "tobedeleted";
+  records[2]["dateLastModified"] = "2026-01-05";
+  site.api.set_records("users", records);
+  clock.advance(std::chrono::hours(1));
+  CollectingSink second;
+  REQUIRE(source.read(state, second, {}));
+  const CollectedStream& users = *second.find("users");
+  CHECK(users.mode == connectors::StreamMode::kChanges);
+  // u2 changed, u3 deleted, and u4 and u5 again: changed at the cursor's time, inside the overlap
+  // (the agent finds them unchanged); u1 is older.
+  std::map<std::string, std::pair<connectors::RowOp, std::string>> seen;
+  for (std::size_t r = 0; r < users.rows.size(); ++r) {
+    seen[users.at(r, "sourcedId")] = {users.ops[r], users.at(r, "username")};
+  }
+  REQUIRE(seen.size() == 4);
+  CHECK(seen.at("u2") == std::pair(connectors::RowOp::kUpsert, std::string("grace.h")));
+  CHECK(seen.at("u3").first == connectors::RowOp::kDelete);
+  CHECK(seen.at("u4").first == connectors::RowOp::kUpsert);
+  CHECK_FALSE(seen.contains("u1"));
+  CHECK(rest::parse_stream_state(users.state).cursor == "2026-01-05");
+  bool filtered = false;
+  for (const HttpExchange& exchange : site.api.server().exchanges()) {
+    if (exchange.path.ends_with("/users") && exchange.query.contains("filter")) {
+      filtered = true;
+      // The cursor, less the 5 minutes of overlap.
+      CHECK(exchange.query.at("filter") == "dateLastModified>'2026-01-02T23:55:00Z'");
+    }
+  }
+  CHECK(filtered);
+
+  // A day after the first full read, the next run reads everything again.
+  for (const auto& stream : second.streams) state.streams[stream.info.name] = stream.state;
+  clock.advance(std::chrono::hours(24));
+  CollectingSink third;
+  REQUIRE(source.read(state, third, {}));
+  CHECK(third.find("users")->mode == connectors::StreamMode::kSnapshot);
+  CHECK(third.find("users")->rows.size() == 4);  // u3 is absent: deleted
 }
 
 TEST_CASE("oneroster_rest refuses a stream that is not a OneRoster collection",
