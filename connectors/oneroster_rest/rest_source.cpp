@@ -99,16 +99,37 @@ std::string next_link(std::string_view link) {
   return {};
 }
 
+// The records handed over most recently, at least `half` and at most twice that many: a record
+// that a shifted offset shows again on the next page is not handed over twice. Bounded whatever
+// the page size (a service may answer a collection in one page).
+class RecentEntries {
+ public:
+  explicit RecentEntries(std::size_t half) : half_(half) {}
+  bool contains(const Entry& entry) const {
+    return newer_.contains(entry) || older_.contains(entry);
+  }
+  void insert(const Entry& entry) {
+    if (newer_.size() >= half_) {
+      older_ = std::move(newer_);
+      newer_.clear();
+    }
+    newer_.insert(entry);
+  }
+
+ private:
+  std::size_t half_;
+  std::unordered_set<Entry, EntryHash> newer_;
+  std::unordered_set<Entry, EntryHash> older_;
+};
+
 struct RestSource::Pass {
+  explicit Pass(std::size_t page_size) : recent(std::min<std::size_t>(page_size, 10000)) {}
+
   // Every record of this read: (sourcedId, row) hashes, for the duplicate check at its end.
   std::vector<Entry> seen;
   // Records handed over by earlier reads of this run, sorted: not handed over again unchanged.
   const std::vector<Entry>* handed_before = nullptr;
-  // The previous page's records and the current page's: a record that a shifted offset shows
-  // again on the next page, or a page read again after its body was cut short, is not handed
-  // over twice.
-  std::unordered_set<Entry, EntryHash> previous_page;
-  std::unordered_set<Entry, EntryHash> this_page;
+  RecentEntries recent;
   std::optional<std::uint64_t> first_total;
   std::uint64_t records = 0;  // of completed pages
   bool consistent = true;
@@ -180,11 +201,11 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
   };
   std::string url = page_url(0);
   for (std::uint64_t page = 1;; ++page) {
-    std::vector<Entry> page_entries;
+    const std::size_t page_start = pass.seen.size();  // this page's records start there
+    std::vector<Entry> cut;  // the records of an attempt whose body was cut short, in order
     std::uint64_t page_bad = 0;
     std::optional<http::Response> answer;
     for (int attempt = 1; !answer; ++attempt) {
-      page_entries.clear();
       page_bad = 0;
       const auto on_row = [&](RowView row) -> Result<void> {
         row_text.clear();
@@ -195,14 +216,18 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
           row_text.push_back('\x1f');
         }
         const Entry entry{hash_text(texts[0], 1), hash_text(row_text, 2)};
-        page_entries.push_back(entry);
+        const std::size_t index = pass.seen.size() - page_start;
+        pass.seen.push_back(entry);
         if (pass.enough) return {};
-        if (pass.previous_page.contains(entry) || pass.this_page.contains(entry)) return {};
+        // Handed over already: by the attempt cut short at this very place, a moment ago, or by
+        // an earlier read of this run.
+        if (index < cut.size() && cut[index] == entry) return {};
+        if (pass.recent.contains(entry)) return {};
         if (pass.handed_before != nullptr &&
             std::binary_search(pass.handed_before->begin(), pass.handed_before->end(), entry)) {
           return {};
         }
-        pass.this_page.insert(entry);
+        pass.recent.insert(entry);
         if (texts[2] > pass.newest) pass.newest = texts[2];
         const bool deleted = is_tobedeleted(texts[1]);
         // In a full read a record to be deleted is absent from the data set (deleted at the end);
@@ -229,6 +254,11 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
         if (report.body_bytes > 0 && attempt < kPageAttempts && !stop.stop_requested()) {
           log_->warn("page read again source={} stream={} page={}: {}", name_, collection.stream,
                      page, response.error().message);
+          if (pass.seen.size() - page_start > cut.size()) {
+            cut.assign(pass.seen.begin() + static_cast<std::ptrdiff_t>(page_start),
+                       pass.seen.end());
+          }
+          pass.seen.resize(page_start);
           continue;
         }
         return tl::unexpected(response.error());
@@ -244,13 +274,14 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
       }
       answer = std::move(*response);
     }
-    const std::uint64_t page_records = page_entries.size() + page_bad;
+    const std::uint64_t page_records = (pass.seen.size() - page_start) + page_bad;
     pass.records += page_records;
-    pass.seen.insert(pass.seen.end(), page_entries.begin(), page_entries.end());
-    pass.previous_page = std::move(pass.this_page);
-    pass.this_page.clear();
     const auto total = total_count(*answer);
-    if (page == 1) pass.first_total = total;
+    if (page == 1) {
+      pass.first_total = total;
+      // One allocation for the whole read, not a doubling vector (twice the memory at its peak).
+      if (total) pass.seen.reserve(*total + 64);
+    }
     if (total != pass.first_total && pass.consistent) {
       pass.consistent = false;
       pass.why = fmt::format("X-Total-Count went from {} to {} during the read",
@@ -270,11 +301,11 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
     url = page_url(offset);
   }
   if (pass.enough) return {};
-  std::vector<std::uint64_t> keys;
-  keys.reserve(pass.seen.size());
-  for (const Entry& entry : pass.seen) keys.push_back(entry.first);
-  std::sort(keys.begin(), keys.end());
-  if (pass.consistent && std::adjacent_find(keys.begin(), keys.end()) != keys.end()) {
+  // Sorted by sourcedId hash first: a key that came twice has neighbours with the same one.
+  std::sort(pass.seen.begin(), pass.seen.end());
+  const auto same_key = [](const Entry& a, const Entry& b) { return a.first == b.first; };
+  if (pass.consistent &&
+      std::adjacent_find(pass.seen.begin(), pass.seen.end(), same_key) != pass.seen.end()) {
     pass.consistent = false;
     pass.why = "a record came twice (the data moved between pages)";
   }
@@ -315,7 +346,7 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
     std::string why;
     std::string newest = before.cursor;
     for (int read = 1; read <= kPasses && !done; ++read) {
-      Pass pass;
+      Pass pass(static_cast<std::size_t>(page_size_));
       pass.delta = delta;
       pass.handed_before = read > 1 ? &handed : nullptr;
       auto passed = read_pass(collection, filter, pass, sink, stop);
@@ -351,8 +382,8 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
       why = pass.why;
       log_->warn("stream read again source={} stream={} read={}: {}", name_, collection.stream,
                  read, why);
-      handed.insert(handed.end(), pass.seen.begin(), pass.seen.end());
-      std::sort(handed.begin(), handed.end());
+      const auto middle = handed.insert(handed.end(), pass.seen.begin(), pass.seen.end());
+      std::inplace_merge(handed.begin(), middle, handed.end());  // both halves sorted
       handed.erase(std::unique(handed.begin(), handed.end()), handed.end());
     }
     if (!done && delta) {

@@ -19,7 +19,8 @@
 // rows come again next run).
 //
 // Memory: a page is parsed as it arrives (JsonRowReader); what the source keeps per stream is two
-// 8-byte hashes per record (sourcedId, content) for the consistency check.
+// 8-byte hashes per record (sourcedId, content) for the consistency check, and a window of the
+// last 1,000 to 20,000 records handed over (RecentEntries), whatever the page size.
 #pragma once
 
 #include <chrono>

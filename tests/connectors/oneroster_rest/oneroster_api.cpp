@@ -205,15 +205,22 @@ HttpReply OneRosterApi::answer(const HttpExchange& exchange) {
       after =
           filter->second.substr(later_than.size(), filter->second.size() - later_than.size() - 1);
     }
-    for (const boost::json::object& record : found->second) {
-      const auto* modified = record.if_contains("dateLastModified");
-      const std::string when =
-          modified != nullptr && modified->is_string() ? std::string(modified->as_string()) : "";
-      if (after.empty() || when > after) selected.push_back(&record);
-    }
-    total = selected.size();
-    for (std::size_t i = offset; i < total && i < offset + limit; ++i) {
-      page.push_back(*selected[i]);
+    if (after.empty()) {
+      total = found->second.size();
+      for (std::size_t i = offset; i < total && i < offset + limit; ++i) {
+        page.push_back(found->second[i]);
+      }
+    } else {
+      for (const boost::json::object& record : found->second) {
+        const auto* modified = record.if_contains("dateLastModified");
+        if (modified != nullptr && modified->is_string() && modified->as_string() > after) {
+          selected.push_back(&record);
+        }
+      }
+      total = selected.size();
+      for (std::size_t i = offset; i < total && i < offset + limit; ++i) {
+        page.push_back(*selected[i]);
+      }
     }
     page_number = ++pages_[collection];
     on_page = on_page_;
