@@ -170,6 +170,7 @@ class OAuth2Authenticator final : public Authenticator {
       if (lifetime->is_int64()) seconds = lifetime->as_int64();
       if (lifetime->is_uint64()) seconds = static_cast<std::int64_t>(lifetime->as_uint64());
       if (lifetime->is_string()) seconds = std::atoll(lifetime->as_string().c_str());
+      seconds = std::min<std::int64_t>(seconds, 365LL * 24 * 3600);  // a year at most
       if (seconds > 0) {
         // Renewed a little early: a tenth of its life, at most a minute, before it ends.
         const std::int64_t margin = std::min<std::int64_t>(60, seconds / 10);

@@ -131,7 +131,10 @@ struct Client::Impl {
   // One kept-alive connection per "host:port".
   std::map<std::string, std::unique_ptr<Stream>> connections;
   std::uint64_t opened = 0;
-  Stream* current = nullptr;  // the stream of the attempt in progress, closed by a stop
+  // What the attempt in progress waits on, cancelled or closed by a stop.
+  Stream* current = nullptr;
+  tcp::resolver* resolving = nullptr;
+  beast::tcp_stream* connecting = nullptr;
   std::mutex wait_mutex;
   std::condition_variable_any wait_cv;
 
@@ -174,13 +177,20 @@ net::awaitable<Attempt<std::unique_ptr<Stream>>> Client::Impl::open(const Target
       authority(hop_host, hop_port) + (proxied ? " (" + proxy_setting() + ")" : "");
   error_code ec;
   tcp::resolver resolver(io);
+  resolving = &resolver;
   const auto endpoints = co_await resolver.async_resolve(
       hop_host, std::to_string(hop_port), net::redirect_error(net::use_awaitable, ec));
+  resolving = nullptr;
   if (ec) {
     co_return fail(ErrorCode::kUnavailable,
                    fmt::format("cannot resolve {}: {}", hop, ec.message()));
   }
   beast::tcp_stream tcp_stream(io);
+  struct ClearConnecting {
+    beast::tcp_stream*& connecting;
+    ~ClearConnecting() { connecting = nullptr; }
+  } clear_connecting{connecting};
+  connecting = &tcp_stream;
   tcp_stream.expires_after(phase(deadline));
   co_await tcp_stream.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
   if (ec) {
@@ -199,6 +209,7 @@ net::awaitable<Attempt<std::unique_ptr<Stream>>> Client::Impl::open(const Target
           tunnel.error().message, !tunnel.error().credentials_refused);
     }
   }
+  connecting = nullptr;
   auto stream = std::make_unique<Stream>(std::move(tcp_stream), *tls);
   SSL* native = stream->native_handle();
   if (!set_identity(native, target.host)) {
@@ -391,16 +402,24 @@ Result<Response> Client::Impl::send(const Request& request, const BodyHandler& o
       // A stop closes the socket of the attempt in progress; the attempt then fails at once.
       std::stop_callback on_stop(stop, [this] {
         net::post(io, [this] {
-          if (current != nullptr) {
-            error_code ignored;
-            beast::get_lowest_layer(*current).socket().close(ignored);
-          }
+          error_code ignored;
+          if (resolving != nullptr) resolving->cancel();
+          if (connecting != nullptr) connecting->socket().close(ignored);
+          if (current != nullptr) beast::get_lowest_layer(*current).socket().close(ignored);
         });
       });
+      // Signed afresh for each attempt: a nonce is used once, a token may expire meanwhile.
+      Request signed_request = request;
+      signed_request.sign = nullptr;
+      if (request.sign) {
+        if (auto applied = request.sign(signed_request); !applied) {
+          return tl::unexpected(applied.error());
+        }
+      }
       for (int fresh = 0; fresh < 2; ++fresh) {
         io.restart();
         outcome.reset();
-        net::co_spawn(io, exchange(request, *target, on_body, report),
+        net::co_spawn(io, exchange(signed_request, *target, on_body, report),
                       [&outcome](std::exception_ptr thrown, Attempt<Response> result) {
                         if (thrown) {
                           outcome = fail(ErrorCode::kInternal, "the HTTP exchange threw", false);

@@ -53,11 +53,18 @@ struct ClientOptions {
 
 using Header = std::pair<std::string, std::string>;
 
+struct Request;
+
+// Adds credentials to a copy of the request before each attempt (a fresh OAuth 1 nonce and
+// timestamp, an OAuth 2 token that may have expired during the retries). An error ends send().
+using Signer = std::function<Result<void>(Request& attempt)>;
+
 struct Request {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string url;  // absolute: https://host[:port]/path?query
   std::vector<Header> headers;
   std::string body;  // sent with Content-Length when not empty (set Content-Type in headers)
+  Signer sign;       // optional
 };
 
 struct Response {

@@ -10,6 +10,7 @@ struct Inflater::Impl {
   z_stream zs{};
   bool ready = false;
   bool ended = false;
+  bool started = false;  // any compressed byte came
   std::uint64_t max_bytes = 0;
   std::uint64_t produced = 0;
   Output output;
@@ -31,6 +32,7 @@ Result<void> Inflater::write(std::string_view compressed) {
   Impl& s = *impl_;
   if (!s.ready) return make_error(ErrorCode::kInternal, "zlib could not be initialised");
   if (compressed.empty()) return {};
+  s.started = true;
   if (s.ended) {
     return make_error(ErrorCode::kCorrupt, "the gzip body goes on after its end");
   }
@@ -64,7 +66,10 @@ Result<void> Inflater::write(std::string_view compressed) {
 }
 
 Result<void> Inflater::finish() {
-  if (!impl_->ended) return make_error(ErrorCode::kCorrupt, "the gzip body ends early");
+  // An empty body (a 204) says Content-Encoding: gzip of nothing: nothing to inflate.
+  if (impl_->started && !impl_->ended) {
+    return make_error(ErrorCode::kCorrupt, "the gzip body ends early");
+  }
   return {};
 }
 

@@ -22,7 +22,7 @@ class Inflater {
   Inflater& operator=(const Inflater&) = delete;
 
   Result<void> write(std::string_view compressed);
-  // The compressed stream must have ended (kCorrupt if it was cut short).
+  // The compressed stream must have ended (kCorrupt if it was cut short); an empty body is none.
   Result<void> finish();
 
  private:

@@ -13,7 +13,10 @@ RateLimiter::RateLimiter(double rate, const env::Clock& clock)
       clock_(clock) {}
 
 void RateLimiter::refill(env::WallTime now) {
-  if (now <= last_) return;
+  if (now <= last_) {
+    last_ = now;  // the wall clock went back (NTP): count from there, never wait for it
+    return;
+  }
   const double seconds = std::chrono::duration<double>(now - last_).count();
   tokens_ = std::min(capacity_, tokens_ + seconds * rate_);
   last_ = now;

@@ -111,9 +111,9 @@ Result<http::Response> ApiSession::get(const std::string& url, const http::BodyH
     http::Request request;
     request.url = url;
     request.headers.emplace_back("Accept", "application/json");
-    if (auto applied = authenticator_->apply(request, stop); !applied) {
-      return tl::unexpected(applied.error());
-    }
+    request.sign = [this, stop](http::Request& attempt) {
+      return authenticator_->apply(attempt, stop);
+    };
     auto response = client_->send(request, on_body, stop, report);
     if (!response) return response;
     if (response->status >= 200 && response->status <= 299) return response;

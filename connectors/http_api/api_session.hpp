@@ -31,6 +31,8 @@ class ApiSession {
 
   // The API's base URL (url:), without a trailing '/'.
   const std::string& base_url() const { return base_url_; }
+  // "https://host:port": the only place the credentials go.
+  const std::string& origin() const { return origin_; }
   // base_url() + "/" + path (path without its leading '/').
   std::string url(std::string_view path) const;
 

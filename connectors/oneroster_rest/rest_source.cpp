@@ -123,7 +123,7 @@ class RecentEntries {
 };
 
 struct RestSource::Pass {
-  explicit Pass(std::size_t page_size) : recent(std::min<std::size_t>(page_size, 10000)) {}
+  explicit Pass(std::size_t page_size) : recent(std::clamp<std::size_t>(page_size, 1000, 10000)) {}
 
   // Every record of this read: (sourcedId, row) hashes, for the duplicate check at its end.
   std::vector<Entry> seen;
@@ -136,7 +136,12 @@ struct RestSource::Pass {
   std::string why;      // why it is not
   bool enough = false;  // the sink needs no more rows (preview)
   bool delta = false;   // a delta read: "tobedeleted" records are deletes
-  std::string newest;   // the newest dateLastModified seen (ISO 8601 text compares as time)
+  // The newest dateLastModified seen, as written, and as a time. Values that are not a time, or
+  // lie more than a day ahead (a clock or data error), do not count: they would move the cursor
+  // past changes still to come.
+  std::string newest;
+  std::optional<env::WallTime> newest_time;
+  env::WallTime latest_allowed{};
 };
 
 RestSource::RestSource(std::string name, std::unique_ptr<http_api::ApiSession> session,
@@ -200,6 +205,8 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
     return http::with_query(session_->url(collection.path), query);
   };
   std::string url = page_url(0);
+  std::size_t last_page_start = 0;  // the records of the page before, in pass.seen
+  std::size_t last_page_size = 0;
   for (std::uint64_t page = 1;; ++page) {
     const std::size_t page_start = pass.seen.size();  // this page's records start there
     std::vector<Entry> cut;  // the records of an attempt whose body was cut short, in order
@@ -227,14 +234,19 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
             std::binary_search(pass.handed_before->begin(), pass.handed_before->end(), entry)) {
           return {};
         }
-        pass.recent.insert(entry);
-        if (texts[2] > pass.newest) pass.newest = texts[2];
+        if (const auto when = time_of(texts[2]); when && *when <= pass.latest_allowed &&
+                                                 (!pass.newest_time || *when > *pass.newest_time)) {
+          pass.newest_time = when;
+          pass.newest = texts[2];
+        }
         const bool deleted = is_tobedeleted(texts[1]);
         // In a full read a record to be deleted is absent from the data set (deleted at the end);
         // in a delta read it is a delete of its own.
-        if (deleted && !pass.delta) return {};
-        auto handed = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert);
-        if (!handed) return handed;
+        if (!deleted || pass.delta) {
+          auto handed = sink.row(values, deleted ? RowOp::kDelete : RowOp::kUpsert);
+          if (!handed) return handed;
+        }
+        pass.recent.insert(entry);
         if (sink.enough_rows()) pass.enough = true;
         return {};
       };
@@ -248,10 +260,18 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
                                                     on_row, on_bad);
       if (!reader) return tl::unexpected(reader.error());
       http::SendReport report;
+      bool reader_failed = false;  // the JSON or the sink failed, not the connection
       auto response = session_->get(
-          url, [&](std::string_view piece) { return reader->write(piece); }, stop, &report);
+          url,
+          [&](std::string_view piece) {
+            auto written = reader->write(piece);
+            if (!written) reader_failed = true;
+            return written;
+          },
+          stop, &report);
       if (!response) {
-        if (report.body_bytes > 0 && attempt < kPageAttempts && !stop.stop_requested()) {
+        if (!reader_failed && report.body_bytes > 0 && attempt < kPageAttempts &&
+            !stop.stop_requested()) {
           log_->warn("page read again source={} stream={} page={}: {}", name_, collection.stream,
                      page, response.error().message);
           if (pass.seen.size() - page_start > cut.size()) {
@@ -279,25 +299,46 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
     const auto total = total_count(*answer);
     if (page == 1) {
       pass.first_total = total;
-      // One allocation for the whole read, not a doubling vector (twice the memory at its peak).
-      if (total) pass.seen.reserve(*total + 64);
+      // One allocation for the whole read rather than a doubling vector (twice the memory at its
+      // peak); capped, as the count comes from the server.
+      if (total) pass.seen.reserve(std::min<std::uint64_t>(*total, 1U << 20) + 64);
     }
-    if (total != pass.first_total && pass.consistent) {
+    // A count that changes between pages; a page without the header leaves it unknown.
+    if (total && pass.first_total && *total != *pass.first_total && pass.consistent) {
       pass.consistent = false;
-      pass.why = fmt::format("X-Total-Count went from {} to {} during the read",
-                             pass.first_total ? std::to_string(*pass.first_total) : "none",
-                             total ? std::to_string(*total) : "none");
+      pass.why = fmt::format("X-Total-Count went from {} to {} during the read", *pass.first_total,
+                             *total);
     }
     if (pass.enough || page_records == 0) break;
+    // The same records as the page before: the service ignores the offset (or its Link points
+    // back); going on would never end.
+    const std::size_t this_page = pass.seen.size() - page_start;
+    const bool repeated =
+        this_page > 0 && this_page == last_page_size &&
+        std::equal(pass.seen.begin() + static_cast<std::ptrdiff_t>(page_start), pass.seen.end(),
+                   pass.seen.begin() + static_cast<std::ptrdiff_t>(last_page_start));
+    if (repeated) {
+      pass.consistent = false;
+      pass.why = "the service gave the same page twice (does it ignore offset?)";
+      break;
+    }
+    last_page_start = page_start;
+    last_page_size = this_page;
     offset += page_records;
     const auto link = answer->header("Link");
     std::string next = link ? next_link(*link) : std::string();
+    if (next.starts_with('/')) next = session_->origin() + next;  // relative to the API (RFC 8288)
+    if (!next.empty() && next == url) {
+      return make_error(ErrorCode::kCorrupt, "{}: the Link to the next page points to this page",
+                        http::describe_request(boost::beast::http::verb::get, url));
+    }
     if (!next.empty()) {
       url = std::move(next);
       continue;
     }
-    if (static_cast<std::int64_t>(page_records) < page_size_) break;
-    if (total && offset >= *total) break;
+    // The end: the count is reached, or, without a count, an empty page. A short page alone is
+    // not the end: services may cap the page size below what Ferry asks for.
+    if (pass.first_total && offset >= *pass.first_total) break;
     url = page_url(offset);
   }
   if (pass.enough) return {};
@@ -348,6 +389,7 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
     for (int read = 1; read <= kPasses && !done; ++read) {
       Pass pass(static_cast<std::size_t>(page_size_));
       pass.delta = delta;
+      pass.latest_allowed = now + std::chrono::hours(24);
       pass.handed_before = read > 1 ? &handed : nullptr;
       auto passed = read_pass(collection, filter, pass, sink, stop);
       if (stop.stop_requested()) {
@@ -360,7 +402,9 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
         done = true;
         break;
       }
-      if (pass.newest > newest) newest = pass.newest;
+      if (pass.newest_time && (!time_of(newest) || *pass.newest_time > *time_of(newest))) {
+        newest = pass.newest;
+      }
       if (pass.enough) {
         cut_short = true;
         if (auto ended = sink.end_stream(state.stream(collection.stream)); !ended) {

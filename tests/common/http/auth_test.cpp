@@ -157,6 +157,43 @@ TEST_CASE("OAuth 1.0a signs as an independent implementation does", "[http][auth
         "oauth_version=\"1.0\"");
 }
 
+TEST_CASE("OAuth 1.0a signs each attempt afresh so that a retry never reuses a nonce",
+          "[http][auth]") {
+  std::atomic<int> calls = 0;
+  HttpsServer server([&](const HttpExchange&) {
+    HttpReply reply;
+    reply.status = ++calls == 1 ? 503 : 200;
+    return reply;
+  });
+  TempDir dir;
+  server.write_ca_file(dir / "ca.pem");
+  http::ClientOptions options;
+  options.setting = "source 'api'";
+  options.ca_file = dir / "ca.pem";
+  options.first_backoff = 10ms;
+  auto client = http::Client::create(options);
+  REQUIRE(client);
+  FakeClock clock(std::chrono::sys_days(std::chrono::year(2026) / 12 / 1));
+  config::OAuth1Auth settings;
+  settings.consumer_key = "key";
+  settings.consumer_secret = "secret";
+  auto auth = http::make_authenticator(settings, **client, clock, "source 'api'");
+  http::Request request;
+  request.url = server.base_url() + "/users";
+  request.sign = [&](http::Request& attempt) { return auth->apply(attempt, {}); };
+  auto answer = (*client)->fetch(request, {});
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  const auto exchanges = server.exchanges();
+  REQUIRE(exchanges.size() == 2);
+  const auto nonce = [](const HttpExchange& exchange) {
+    const std::string& header = exchange.headers.at("authorization");
+    const auto at = header.find("oauth_nonce=\"");
+    return header.substr(at, header.find('"', at + 13) - at);
+  };
+  CHECK(nonce(exchanges[0]) != nonce(exchanges[1]));
+}
+
 TEST_CASE("bearer and Basic credentials go in the Authorization header", "[http][auth]") {
   TokenSite site;
   config::BearerAuth bearer;

@@ -180,7 +180,9 @@ HttpReply OneRosterApi::answer(const HttpExchange& exchange) {
   const std::size_t limit = ignore_limit_             ? std::numeric_limits<std::size_t>::max() / 2
                             : query.contains("limit") ? std::stoul(query.at("limit"))
                                                       : std::size_t{100};
-  const std::size_t offset = query.contains("offset") ? std::stoul(query.at("offset")) : 0;
+  const std::size_t asked_limit = page_cap_ != 0 ? std::min<std::size_t>(limit, page_cap_) : limit;
+  const std::size_t offset =
+      query.contains("offset") && !ignore_offset_ ? std::stoul(query.at("offset")) : 0;
   boost::json::array page;
   std::size_t total = 0;
   int page_number = 0;
@@ -207,7 +209,7 @@ HttpReply OneRosterApi::answer(const HttpExchange& exchange) {
     }
     if (after.empty()) {
       total = found->second.size();
-      for (std::size_t i = offset; i < total && i < offset + limit; ++i) {
+      for (std::size_t i = offset; i < total && i < offset + asked_limit; ++i) {
         page.push_back(found->second[i]);
       }
     } else {
@@ -218,7 +220,7 @@ HttpReply OneRosterApi::answer(const HttpExchange& exchange) {
         }
       }
       total = selected.size();
-      for (std::size_t i = offset; i < total && i < offset + limit; ++i) {
+      for (std::size_t i = offset; i < total && i < offset + asked_limit; ++i) {
         page.push_back(*selected[i]);
       }
     }

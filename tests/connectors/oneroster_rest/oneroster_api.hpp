@@ -54,6 +54,10 @@ class OneRosterApi {
   void use_link_headers(bool on) { link_headers_ = on; }
   // Answers with every record from the offset on, whatever the limit (as some services do).
   void ignore_limit(bool on) { ignore_limit_ = on; }
+  // Answers with at most this many records, whatever the limit (0: no cap).
+  void cap_page(std::size_t records) { page_cap_ = records; }
+  // Answers from the first record, whatever the offset (a broken service).
+  void ignore_offset(bool on) { ignore_offset_ = on; }
   // Access tokens expire this many seconds after they are issued (expires_in), and are refused
   // by the API afterwards.
   void token_lifetime(int seconds) { token_lifetime_ = seconds; }
@@ -73,6 +77,8 @@ class OneRosterApi {
   std::function<void(const HttpExchange&, HttpReply&)> on_reply_;
   std::atomic<bool> link_headers_ = false;
   std::atomic<bool> ignore_limit_ = false;
+  std::atomic<std::size_t> page_cap_ = 0;
+  std::atomic<bool> ignore_offset_ = false;
   std::atomic<int> token_lifetime_ = 3600;
   std::atomic<int> token_requests_ = 0;
   std::atomic<int> token_generation_ = 0;

@@ -214,6 +214,35 @@ TEST_CASE("oneroster_rest fails a stream that changes during every read and read
   CHECK(sink.find("enrollments")->ended);
 }
 
+TEST_CASE("oneroster_rest goes on past pages a service caps below page_size", "[oneroster_rest]") {
+  Site site;
+  site.page_size(5);
+  site.api.cap_page(2);
+  const CollectingSink sink = site.read();
+  CHECK(sink.find("users")->rows.size() == 5);
+  CHECK(sink.failures.empty());
+  CHECK(site.api.page_requests("users") == 3);  // 2, 2, 1: until X-Total-Count is reached
+}
+
+TEST_CASE("oneroster_rest stops a service that ignores offset instead of looping",
+          "[oneroster_rest]") {
+  Site site;
+  site.api.ignore_offset(true);
+  CollectingSink sink;
+  REQUIRE(site.source()->read({}, sink, {}));
+  bool users_failed = false;
+  for (const auto& [stream, error] : sink.failures) {
+    if (stream != "users") continue;
+    users_failed = true;
+    CHECK_THAT(error.message, Catch::Matchers::Contains("same page twice"));
+  }
+  CHECK(users_failed);
+  std::multiset<std::string> ids;
+  const CollectedStream& users = *sink.find("users");
+  for (std::size_t r = 0; r < users.rows.size(); ++r) ids.insert(users.at(r, "sourcedId"));
+  CHECK(ids == std::multiset<std::string>{"u1", "u2"});  // each once, over three reads
+}
+
 TEST_CASE("oneroster_rest follows Link headers to the next page", "[oneroster_rest]") {
   Site site;
   site.api.use_link_headers(true);
@@ -224,6 +253,20 @@ TEST_CASE("oneroster_rest follows Link headers to the next page", "[oneroster_re
     if (exchange.path.ends_with("/users")) offsets.push_back(exchange.query.at("offset"));
   }
   CHECK(offsets == std::vector<std::string>{"0", "2", "4"});
+}
+
+TEST_CASE("oneroster_rest follows a relative Link on the API's own server", "[oneroster_rest]") {
+  Site site;
+  site.api.use_link_headers(true);
+  const std::string origin = site.api.server().base_url();
+  site.api.on_reply([origin](const HttpExchange&, HttpReply& reply) {
+    for (auto& [name, value] : reply.headers) {
+      if (name == "Link") value.replace(value.find(origin), origin.size(), "");  // "</ims/...>"
+    }
+  });
+  const CollectingSink sink = site.read();
+  CHECK(sink.find("users")->rows.size() == 5);
+  CHECK(sink.failures.empty());
 }
 
 TEST_CASE("oneroster_rest refuses a Link to another server", "[oneroster_rest]") {
