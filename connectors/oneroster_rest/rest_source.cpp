@@ -142,6 +142,9 @@ struct RestSource::Pass {
   std::string newest;
   std::optional<env::WallTime> newest_time;
   env::WallTime latest_allowed{};
+  // The bad records of this read's completed pages: reported once, by the read that ends the
+  // stream, not again by every page or whole read made again.
+  std::vector<BadRow> bad;
 };
 
 RestSource::RestSource(std::string name, std::unique_ptr<http_api::ApiSession> session,
@@ -211,6 +214,7 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
     const std::size_t page_start = pass.seen.size();  // this page's records start there
     std::vector<Entry> cut;  // the records of an attempt whose body was cut short, in order
     std::uint64_t page_bad = 0;
+    std::vector<BadRow> attempt_bad;
     std::optional<http::Response> answer;
     for (int attempt = 1; !answer; ++attempt) {
       page_bad = 0;
@@ -250,11 +254,12 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
         if (sink.enough_rows()) pass.enough = true;
         return {};
       };
+      attempt_bad.clear();
       const auto on_bad = [&](std::uint64_t index, std::string reason) {
         ++page_bad;
-        sink.bad_row(BadRow{collection.stream,
-                            fmt::format("{} record {}", collection.stream, offset + index + 1),
-                            std::move(reason)});
+        attempt_bad.push_back(BadRow{
+            collection.stream, fmt::format("{} record {}", collection.stream, offset + index + 1),
+            std::move(reason)});
       };
       auto reader = http_api::JsonRowReader::create("/" + collection.member, collection.columns,
                                                     on_row, on_bad);
@@ -294,6 +299,7 @@ Result<void> RestSource::read_pass(const Collection& collection, const std::stri
       }
       answer = std::move(*response);
     }
+    for (BadRow& bad : attempt_bad) pass.bad.push_back(std::move(bad));
     const std::uint64_t page_records = (pass.seen.size() - page_start) + page_bad;
     pass.records += page_records;
     const auto total = total_count(*answer);
@@ -404,6 +410,11 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
       }
       if (pass.newest_time && (!time_of(newest) || *pass.newest_time > *time_of(newest))) {
         newest = pass.newest;
+      }
+      // The read that ends the stream (whole, cut short by the sink, or the last) reports its
+      // bad records; an earlier one's are the same records again.
+      if (pass.enough || pass.consistent || read == kPasses) {
+        for (const BadRow& bad : pass.bad) sink.bad_row(bad);
       }
       if (pass.enough) {
         cut_short = true;
