@@ -17,6 +17,7 @@ enum class OptionKind {
   kDuration,    // Duration ("500ms", "2s", "15m", "1h", "1d")
   kSize,        // std::int64_t bytes ("512KiB", "8MiB", "1GiB", or a plain number)
   kStringList,  // std::vector<std::string>, from a YAML sequence
+  kStringMap,   // StringPairs, from a YAML map of strings, in the order written
 };
 
 struct OptionSpec {

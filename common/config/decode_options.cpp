@@ -62,6 +62,23 @@ std::optional<OptionValue> decode_option(Context& ctx, const Entry& entry, const
       out.value = std::move(values);
       return out;
     }
+    case OptionKind::kStringMap: {
+      auto map = open_map(ctx, entry, entry.label, Naming::kItem);
+      if (!map) return std::nullopt;
+      StringPairs pairs;
+      bool good = true;
+      for (const Entry& item : map->entries()) {
+        auto text = read_string(ctx, item);
+        if (!text) {
+          good = false;
+          continue;
+        }
+        pairs.emplace_back(item.key, std::move(*text));
+      }
+      if (!good) return std::nullopt;
+      out.value = std::move(pairs);
+      return out;
+    }
   }
   return std::nullopt;
 }

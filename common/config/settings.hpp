@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -108,9 +109,13 @@ struct Generalize {
   std::optional<DateFormat> date_format;
 };
 
+// A map option's entries (OptionKind::kStringMap), in the order written.
+using StringPairs = std::vector<std::pair<std::string, std::string>>;
+
 // A connector-specific option value, typed by the connector's option table (see catalog.hpp).
 struct OptionValue {
-  std::variant<std::string, std::int64_t, bool, Duration, std::vector<std::string>> value;
+  std::variant<std::string, std::int64_t, bool, Duration, std::vector<std::string>, StringPairs>
+      value;
   Location at;
 };
 

@@ -33,6 +33,7 @@
 #include "common/env/clock.hpp"
 #include "connectors/api/source.hpp"
 #include "connectors/http_api/api_session.hpp"
+#include "connectors/http_api/paged_read.hpp"
 #include "connectors/oneroster_rest/collections.hpp"
 
 namespace ferry::connectors::oneroster_rest {
@@ -57,11 +58,9 @@ class RestSource final : public Source {
   Result<std::string> read(const ResumeState& state, RowSink& sink, std::stop_token stop) override;
 
  private:
-  struct Pass;
-  // One whole read of `collection`: Pass::consistent tells whether it may stand for the data set.
-  // `filter`: the value of `filter=` for a delta read, "" for a full read.
-  Result<void> read_pass(const Collection& collection, const std::string& filter, Pass& pass,
-                         RowSink& sink, const std::stop_token& stop);
+  // The paging of `collection`; `filter`: the value of `filter=` for a delta read, "" for a full
+  // read.
+  http_api::PagedCollection paged(const Collection& collection, const std::string& filter) const;
 
   std::string name_;
   std::unique_ptr<http_api::ApiSession> session_;
@@ -79,8 +78,5 @@ struct StreamState {
 };
 StreamState parse_stream_state(std::string_view text);
 std::string format_stream_state(const StreamState& state);
-
-// The URL of rel="next" in a Link header value, or "" when there is none.
-std::string next_link(std::string_view link);
 
 }  // namespace ferry::connectors::oneroster_rest

@@ -6,6 +6,8 @@
 #include "common/log/log.hpp"
 #include "connectors/csv/csv.hpp"
 #include "connectors/csv/presets.hpp"
+#include "connectors/edfi/edfi.hpp"
+#include "connectors/edfi/resources.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/oneroster_rest/oneroster_rest.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
@@ -18,6 +20,7 @@ std::vector<ConnectorEntry> build_connectors() {
   return {
       {oneroster_csv::spec(), &oneroster_csv::create},
       {oneroster_rest::spec(), &oneroster_rest::create},
+      {edfi::spec(), &edfi::create},
       {csv::spec(), &csv::create},
       {sqlite_query::spec(), &sqlite_query::create},
   };
@@ -28,6 +31,7 @@ std::vector<PresetEntry> build_presets() {
       {"oneroster", &oneroster::preset_streams},
       {"clever", &csv::clever_streams},
       {"sds", &csv::sds_streams},
+      {"edfi", &edfi::preset_streams},
   };
 }
 

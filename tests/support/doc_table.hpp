@@ -26,4 +26,24 @@ inline std::vector<std::string> table_row(std::string_view line, std::string_vie
   return cells;
 }
 
+// The cells of each data row of the table under the Markdown heading `heading` ("### users"),
+// whose header row starts with `header`: the rows up to the next heading.
+inline std::vector<std::vector<std::string>> table_under(const std::string& doc,
+                                                         std::string_view heading,
+                                                         std::string_view header) {
+  std::vector<std::vector<std::string>> rows;
+  std::stringstream lines(doc);
+  bool inside = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("#")) {
+      inside = line == heading;
+      continue;
+    }
+    if (!inside) continue;
+    auto cells = table_row(line, header);
+    if (!cells.empty()) rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
 }  // namespace ferry::test

@@ -39,7 +39,7 @@ Catalog api_catalog() {
       .type = "oneroster_rest",
       .description = "OneRoster 1.1 REST API",
       .options = {OptionSpec{"page_size", OptionKind::kInteger, false, "rows a page"}},
-      .stream_options = {},
+      .stream_options = {OptionSpec{"paths", OptionKind::kStringMap, false, "column: pointer"}},
       .presets = {"oneroster"},
       .api_source = true});
   return catalog;
@@ -591,4 +591,23 @@ TEST_CASE("API keys are unknown on a source type that is not an API source") {
   REQUIRE(csv.size() == 2);
   CHECK_THAT(csv[0], Catch::Contains("unknown key 'auth' in source 'sis'"));
   CHECK_THAT(csv[1], Catch::Contains("unknown key 'rate_limit' in source 'sis'"));
+}
+
+TEST_CASE("a map option keeps its entries in the order written") {
+  auto loaded =
+      load(valid_with("    streams:\n      users:\n        key: id\n        paths:\n"
+                      "          zeta: /b/c\n          alpha: /a\n"));
+  REQUIRE(loaded);
+  const auto& options = loaded->sources[0].streams[0].options;
+  REQUIRE(options.count("paths") == 1);
+  const auto* pairs = std::get_if<ferry::config::StringPairs>(&options.at("paths").value);
+  REQUIRE(pairs != nullptr);
+  CHECK(*pairs == ferry::config::StringPairs{{"zeta", "/b/c"}, {"alpha", "/a"}});
+
+  CHECK(diagnostics(valid_with("    streams:\n      users:\n        paths: [a, b]\n")) ==
+        Lines{"ferry.yaml:10:16: 'paths' in stream 'users' of source 'sis_api' must be a map "
+              "(indented key: value lines), not a list"});
+  CHECK(diagnostics(valid_with("    streams:\n      users:\n        paths: {a: {b: c}}\n")) ==
+        Lines{"ferry.yaml:10:20: 'a' in 'paths' in stream 'users' of source 'sis_api' must be a "
+              "text value, not a map"});
 }

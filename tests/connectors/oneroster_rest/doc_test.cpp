@@ -24,15 +24,7 @@ std::string read_doc() {
 std::vector<std::pair<std::string, std::string>> documented(const std::string& doc,
                                                             const std::string& heading) {
   std::vector<std::pair<std::string, std::string>> rows;
-  std::stringstream lines(doc);
-  bool inside = false;
-  for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with("#")) {
-      inside = line == heading;
-      continue;
-    }
-    if (!inside) continue;
-    const auto cells = table_row(line, "| column");
+  for (const auto& cells : table_under(doc, heading, "| column")) {
     if (cells.size() >= 2) rows.emplace_back(cells[0], cells[1]);
   }
   return rows;
