@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -118,6 +119,15 @@ struct OptionValue {
       value;
   Location at;
 };
+
+// The value of connector option `name` as a T (the kind its table declares), nullptr when it is
+// not set.
+template <typename T>
+const T* option_as(const std::map<std::string, OptionValue, std::less<>>& options,
+                   std::string_view name) {
+  const auto found = options.find(name);
+  return found == options.end() ? nullptr : std::get_if<T>(&found->second.value);
+}
 
 // The policy of one column: `email: {transform: hash, domain: email, normalize: lower}`.
 struct FieldPolicy {

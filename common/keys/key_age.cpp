@@ -1,6 +1,8 @@
 #include "common/keys/key_age.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <ctime>
 #include <string>
 
@@ -11,7 +13,43 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   std::tm tm{};
   const char* end = ::strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (end == nullptr) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+  auto time = std::chrono::system_clock::from_time_t(::timegm(&tm));
+  std::string_view rest(end);
+  // Fractional seconds, to the microsecond.
+  if (rest.starts_with('.')) {
+    rest.remove_prefix(1);
+    std::int64_t micros = 0;
+    int digits = 0;
+    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front())) != 0) {
+      if (digits < 6) {
+        micros = micros * 10 + (rest.front() - '0');
+        ++digits;
+      }
+      rest.remove_prefix(1);
+    }
+    for (; digits < 6; ++digits) micros *= 10;
+    time += std::chrono::microseconds(micros);
+  }
+  // An offset from UTC ("+01:00", "-0500"): the instant it names. "Z", or nothing, is UTC.
+  if (rest.size() >= 5 && (rest.front() == '+' || rest.front() == '-')) {
+    const bool ahead = rest.front() == '+';
+    const std::string_view digits_text = rest.substr(1);
+    const auto two = [&](std::size_t at) -> int {
+      if (at + 1 >= digits_text.size() ||
+          !std::isdigit(static_cast<unsigned char>(digits_text[at])) ||
+          !std::isdigit(static_cast<unsigned char>(digits_text[at + 1]))) {
+        return -1;
+      }
+      return (digits_text[at] - '0') * 10 + (digits_text[at + 1] - '0');
+    };
+    const int hours = two(0);
+    const int minutes = digits_text.size() >= 5 && digits_text[2] == ':' ? two(3) : two(2);
+    if (hours >= 0 && hours < 24 && minutes >= 0 && minutes < 60) {
+      const auto offset = std::chrono::hours(hours) + std::chrono::minutes(minutes);
+      time += ahead ? -offset : offset;
+    }
+  }
+  return time;
 }
 
 std::optional<KeyAge> key_age(std::string_view created, std::chrono::system_clock::time_point now,

@@ -20,7 +20,9 @@ struct KeyAge {
 std::optional<KeyAge> key_age(std::string_view created, std::chrono::system_clock::time_point now,
                               std::optional<std::chrono::milliseconds> rotation_period);
 
-// "2026-11-01T09:00:00Z" as a time point; nullopt when it does not parse.
+// "2026-11-01T09:00:00Z" as a time point; nullopt when it does not parse. Fractional seconds
+// count to the microsecond; an offset ("2026-11-01T10:00:00+01:00", "-0500") gives the instant it
+// names; a time with neither "Z" nor an offset is taken as UTC.
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace ferry::keys

@@ -14,40 +14,33 @@ namespace {
 
 constexpr std::int64_t kMaxPageSize = 5000;
 
-using Options = std::map<std::string, config::OptionValue, std::less<>>;
-
-template <typename T>
-const T* option(const Options& options, std::string_view name) {
-  const auto found = options.find(name);
-  return found == options.end() ? nullptr : std::get_if<T>(&found->second.value);
-}
-
 Result<EdfiOptions> options_of(const config::SourceSettings& settings) {
   EdfiOptions options;
-  if (const auto* path = option<std::string>(settings.options, "data_path")) {
+  if (const auto* path = config::option_as<std::string>(settings.options, "data_path")) {
     options.data_path = *path;
   }
-  if (const auto* path = option<std::string>(settings.options, "change_queries_path")) {
+  if (const auto* path = config::option_as<std::string>(settings.options, "change_queries_path")) {
     options.change_queries_path = *path;
   }
   for (std::string* path : {&options.data_path, &options.change_queries_path}) {
     while (path->starts_with('/')) path->erase(0, 1);
     while (path->ends_with('/')) path->pop_back();
   }
-  if (const auto* on = option<bool>(settings.options, "change_queries")) {
+  if (const auto* on = config::option_as<bool>(settings.options, "change_queries")) {
     options.change_queries = *on;
   }
-  if (const auto* size = option<std::int64_t>(settings.options, "page_size")) {
+  if (const auto* size = config::option_as<std::int64_t>(settings.options, "page_size")) {
     if (*size < 1 || *size > kMaxPageSize) {
       return make_error(ErrorCode::kConfig, "page_size {} of source '{}' is not between 1 and {}",
                         *size, settings.name, kMaxPageSize);
     }
     options.page_size = *size;
   }
-  if (const auto* paging = option<std::string>(settings.options, "paging")) {
+  if (const auto* paging = config::option_as<std::string>(settings.options, "paging")) {
     options.paging = *paging == "cursor" ? Paging::kCursor : Paging::kOffset;
   }
-  if (const auto* every = option<config::Duration>(settings.options, "full_read_every")) {
+  if (const auto* every =
+          config::option_as<config::Duration>(settings.options, "full_read_every")) {
     options.full_read_every = *every;
   }
   return options;
@@ -67,7 +60,8 @@ Result<Resource> resource_of(const config::SourceSettings& settings,
   resource.stream = stream.name;
   const std::string own_path = "ed-fi/" + stream.name;
   resource.path = own_path;
-  if (const auto* path = option<std::string>(stream.options, "resource")) resource.path = *path;
+  if (const auto* path = config::option_as<std::string>(stream.options, "resource"))
+    resource.path = *path;
   while (resource.path.starts_with('/')) resource.path.erase(0, 1);
   if (resource.path.empty() || resource.path.find('?') != std::string::npos) {
     return make_error(ErrorCode::kConfig,
@@ -88,7 +82,7 @@ Result<Resource> resource_of(const config::SourceSettings& settings,
   if (known != nullptr) {
     for (const ResourceColumn& column : known->columns) add(column.name, column.path);
   }
-  const auto* paths = option<config::StringPairs>(stream.options, "paths");
+  const auto* paths = config::option_as<config::StringPairs>(stream.options, "paths");
   const auto has_path = [&](const std::string& name) {
     return paths != nullptr && std::any_of(paths->begin(), paths->end(),
                                            [&](const auto& pair) { return pair.first == name; });

@@ -219,17 +219,11 @@ Result<void> EdfiSource::check() {
   }
   const std::string url =
       http::with_query(data_url(first, false), {{"offset", "0"}, {"limit", "1"}});
-  auto response = session_->get_whole(url, std::stop_token());
-  if (!response) return tl::unexpected(response.error());
-  auto holds = http_api::has_records_array(response->body, "", first.columns);
-  if (!holds) return tl::unexpected(holds.error());
-  if (!*holds) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{}: the answer is not a JSON array of records: is url of source '{}' the "
-                      "API's root (the address before /data/v3), and data_path right?",
-                      describe_get(url), name_);
-  }
-  return {};
+  return http_api::check_records(
+      *session_, url, "", first.columns,
+      fmt::format("is url of source '{}' the API's root (the address before /data/v3), and "
+                  "data_path right?",
+                  name_));
 }
 
 Result<std::string> EdfiSource::read(const ResumeState& state, RowSink& sink,

@@ -1,5 +1,9 @@
 #include "connectors/http_api/api_session.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "common/config/url.hpp"
@@ -85,6 +89,8 @@ Result<std::unique_ptr<ApiSession>> ApiSession::create(const config::SourceSetti
   if (!session->authenticator_) {
     return make_error(ErrorCode::kConfig, "{} has no auth: method", session->setting_);
   }
+  session->clock_ = context.clock;
+  session->log_ = context.log;
   return session;
 }
 
@@ -104,10 +110,24 @@ Result<void> ApiSession::same_origin(const std::string& url) const {
   return {};
 }
 
+bool ApiSession::wait(std::chrono::milliseconds delay, const std::stop_token& stop) {
+  std::unique_lock lock(wait_mutex_);
+  clock_->wait_until(wait_cv_, lock, stop, clock_->now() + delay, [] { return false; });
+  return !stop.stop_requested();
+}
+
 Result<http::Response> ApiSession::get(const std::string& url, const http::BodyHandler& on_body,
                                        std::stop_token stop, http::SendReport* report) {
   if (auto same = same_origin(url); !same) return tl::unexpected(same.error());
-  for (int renewals = 0;; ++renewals) {
+  const std::string described = http::describe_request(boost::beast::http::verb::get, url);
+  if (pause_.count() > 0) {
+    const auto pause = std::exchange(pause_, std::chrono::milliseconds(0));
+    if (!wait(pause, stop)) return make_error(ErrorCode::kUnavailable, "{}: stopped", described);
+  }
+  int renewals = 0;
+  int throttled = 0;
+  auto backoff = std::chrono::milliseconds(2000);
+  for (;;) {
     http::Request request;
     request.url = url;
     request.headers.emplace_back("Accept", "application/json");
@@ -115,13 +135,62 @@ Result<http::Response> ApiSession::get(const std::string& url, const http::BodyH
       return authenticator_->apply(attempt, stop);
     };
     auto response = client_->send(request, on_body, stop, report);
-    if (!response) return response;
-    if (response->status >= 200 && response->status <= 299) return response;
-    if (response->status == 401 && renewals == 0 && authenticator_->renew_after_refusal()) {
+    if (!response) {
+      // A 429 the client gave up on is throttling as well, for an API that sends no Retry-After.
+      if (!dialect_.rate_limit_exceeded_body || response.error().code != ErrorCode::kRateLimited ||
+          throttled >= dialect_.throttle_waits) {
+        return response;
+      }
+    } else if (response->status >= 200 && response->status <= 299) {
+      if (dialect_.rate_limit_low_water > 0) {
+        const auto remaining = response->header("X-Rate-Limit-Remaining");
+        double left = 0;
+        if (remaining && std::sscanf(std::string(*remaining).c_str(), "%lf", &left) == 1 &&
+            left < dialect_.rate_limit_low_water && dialect_.drain_per_second > 0) {
+          const double seconds = (dialect_.rate_limit_low_water - left) / dialect_.drain_per_second;
+          pause_ = std::chrono::milliseconds(
+              static_cast<std::int64_t>(std::min(seconds, 30.0) * 1000.0));
+          if (log_)
+            log_->debug(
+                "slowing down source={}: X-Rate-Limit-Remaining {} below {}, next request "
+                "in {} ms",
+                setting_, left, dialect_.rate_limit_low_water, pause_.count());
+        }
+      }
+      return response;
+    } else if (response->status == 401 && renewals == 0 && authenticator_->renew_after_refusal()) {
+      ++renewals;
       continue;
+    } else {
+      const bool throttle = dialect_.rate_limit_exceeded_body &&
+                            (response->status == 403 || response->status == 429) &&
+                            response->body.find("Rate Limit Exceeded") != std::string::npos;
+      if (!throttle || throttled >= dialect_.throttle_waits) {
+        if (throttle) {
+          return make_error(ErrorCode::kRateLimited,
+                            "{}: the API still says Rate Limit Exceeded after {} waits", described,
+                            throttled);
+        }
+        if (response->status == 401 && dialect_.unchallenged_401_is_permission &&
+            !response->header("WWW-Authenticate")) {
+          return make_error(ErrorCode::kPermission,
+                            "{}: the API refused access (HTTP 401 without a challenge: the token "
+                            "is good but its user may not read this); give the user of auth.{} "
+                            "of {} the permission, or leave the stream out",
+                            described, authenticator_->method(), setting_);
+        }
+        return tl::unexpected(
+            answer_error(*response, described, setting_, authenticator_->method()));
+      }
     }
-    return tl::unexpected(answer_error(*response, http::describe_request(request.method, url),
-                                       setting_, authenticator_->method()));
+    // Throttled: wait, then ask again. Nothing of a throttled answer's body was handed over.
+    ++throttled;
+    ++throttle_waits_;
+    if (log_)
+      log_->info("throttled by the API source={} wait_ms={}: {}", setting_, backoff.count(),
+                 described);
+    if (!wait(backoff, stop)) return make_error(ErrorCode::kUnavailable, "{}: stopped", described);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(60000));
   }
 }
 

@@ -272,15 +272,24 @@ Result<PagedOutcome> read_paged(ApiSession& session, const PagedCollection& coll
   return outcome;
 }
 
-Result<bool> has_records_array(std::string_view body, const std::string& records_path,
-                               const std::vector<JsonColumn>& columns) {
+Result<void> check_records(ApiSession& session, const std::string& url,
+                           const std::string& records_path, const std::vector<JsonColumn>& columns,
+                           std::string_view hint) {
+  auto response = session.get_whole(url, std::stop_token());
+  if (!response) return tl::unexpected(response.error());
   auto reader = JsonRowReader::create(
       records_path, columns, [](RowView) -> Result<void> { return {}; },
       [](std::uint64_t, std::string) {});
   if (!reader) return tl::unexpected(reader.error());
-  if (auto written = reader->write(body); !written) return tl::unexpected(written.error());
-  if (auto finished = reader->finish(); !finished) return tl::unexpected(finished.error());
-  return reader->saw_records_array();
+  if (auto written = reader->write(response->body); !written) return written;
+  if (auto finished = reader->finish(); !finished) return finished;
+  if (reader->saw_records_array()) return {};
+  if (records_path.empty()) {
+    return make_error(ErrorCode::kCorrupt, "{}: the answer is not a JSON array of records: {}",
+                      describe_get(url), hint);
+  }
+  return make_error(ErrorCode::kCorrupt, "{}: the answer has no \"{}\" array: {}",
+                    describe_get(url), records_path.substr(1), hint);
 }
 
 Error inconsistent_read(std::string_view stream, int passes, std::string_view why) {

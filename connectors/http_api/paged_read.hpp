@@ -80,10 +80,13 @@ Result<PagedOutcome> read_paged(ApiSession& session, const PagedCollection& coll
                                 RowSink& sink, const std::stop_token& stop, spdlog::logger& log,
                                 std::string_view source, int passes = 3);
 
-// Whether `body`, a whole answer, holds an array of records at `records_path` (JsonRowReader's);
-// kCorrupt when it is not JSON. For the sources' check().
-Result<bool> has_records_array(std::string_view body, const std::string& records_path,
-                               const std::vector<JsonColumn>& columns);
+// For the sources' check(): GETs `url` (one record, say) and sees that the answer is JSON with an
+// array of records at `records_path` (JsonRowReader's). Errors: the session's; kCorrupt for JSON
+// that is not, or without that array, the message ending in `hint` ("is url of source 'x' the
+// API's root?").
+Result<void> check_records(ApiSession& session, const std::string& url,
+                           const std::string& records_path, const std::vector<JsonColumn>& columns,
+                           std::string_view hint);
 
 // Why a snapshot stream fails when every read of it changed under it (PagedEnd::kInconsistent).
 Error inconsistent_read(std::string_view stream, int passes, std::string_view why);

@@ -63,19 +63,11 @@ Result<void> RestSource::check() {
   const Collection& first = *streams_.front();
   const std::string url =
       http::with_query(session_->url(first.path), {{"limit", "1"}, {"offset", "0"}});
-  auto response = session_->get_whole(url, std::stop_token());
-  if (!response) return tl::unexpected(response.error());
-  auto holds = http_api::has_records_array(response->body, "/" + first.member, first.columns);
-  if (!holds) return tl::unexpected(holds.error());
-  if (!*holds) {
-    return make_error(ErrorCode::kCorrupt,
-                      "{}: the answer has no \"{}\" array: is url of source '{}' the OneRoster "
-                      "service's base URL (ending in /ims/oneroster/v1p1 or "
-                      "/ims/oneroster/rostering/v1p2)?",
-                      http::describe_request(boost::beast::http::verb::get, url), first.member,
-                      name_);
-  }
-  return {};
+  return http_api::check_records(
+      *session_, url, "/" + first.member, first.columns,
+      fmt::format("is url of source '{}' the OneRoster service's base URL (ending in "
+                  "/ims/oneroster/v1p1 or /ims/oneroster/rostering/v1p2)?",
+                  name_));
 }
 
 http_api::PagedCollection RestSource::paged(const Collection& collection,
@@ -192,27 +184,6 @@ Result<std::string> RestSource::read(const ResumeState& state, RowSink& sink,
     }
   }
   return cut_short ? state.source : std::string();
-}
-
-StreamState parse_stream_state(std::string_view text) {
-  StreamState state;
-  boost::system::error_code ec;
-  const boost::json::value parsed = boost::json::parse(text, ec);
-  if (ec || !parsed.is_object()) return state;
-  const auto text_of = [&](std::string_view key) {
-    const auto* value = parsed.as_object().if_contains(key);
-    return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-  };
-  state.cursor = text_of("cursor");
-  state.full_at = text_of("full_at");
-  return state;
-}
-
-std::string format_stream_state(const StreamState& state) {
-  boost::json::object object;
-  object["cursor"] = state.cursor;
-  object["full_at"] = state.full_at;
-  return boost::json::serialize(object);
 }
 
 }  // namespace ferry::connectors::oneroster_rest

@@ -33,6 +33,7 @@
 #include "common/env/clock.hpp"
 #include "connectors/api/source.hpp"
 #include "connectors/http_api/api_session.hpp"
+#include "connectors/http_api/cursor_state.hpp"
 #include "connectors/http_api/paged_read.hpp"
 #include "connectors/oneroster_rest/collections.hpp"
 
@@ -71,12 +72,9 @@ class RestSource final : public Source {
   std::shared_ptr<spdlog::logger> log_;
 };
 
-// A stream's resume state: {"cursor": "...", "full_at": "..."}; "" for what is absent.
-struct StreamState {
-  std::string cursor;   // the newest dateLastModified handed over, as the API wrote it
-  std::string full_at;  // RFC 3339: when the last full read began
-};
-StreamState parse_stream_state(std::string_view text);
-std::string format_stream_state(const StreamState& state);
+// A stream's resume state: {"cursor": newest dateLastModified handed over, "full_at": ...}.
+using StreamState = http_api::CursorState;
+inline constexpr auto parse_stream_state = http_api::parse_cursor_state;
+inline constexpr auto format_stream_state = http_api::format_cursor_state;
 
 }  // namespace ferry::connectors::oneroster_rest

@@ -4,6 +4,8 @@
 
 #include "common/config/overlay.hpp"
 #include "common/log/log.hpp"
+#include "connectors/canvas/canvas.hpp"
+#include "connectors/canvas/streams.hpp"
 #include "connectors/csv/csv.hpp"
 #include "connectors/csv/presets.hpp"
 #include "connectors/edfi/edfi.hpp"
@@ -21,6 +23,7 @@ std::vector<ConnectorEntry> build_connectors() {
       {oneroster_csv::spec(), &oneroster_csv::create},
       {oneroster_rest::spec(), &oneroster_rest::create},
       {edfi::spec(), &edfi::create},
+      {canvas::spec(), &canvas::create},
       {csv::spec(), &csv::create},
       {sqlite_query::spec(), &sqlite_query::create},
   };
@@ -32,6 +35,7 @@ std::vector<PresetEntry> build_presets() {
       {"clever", &csv::clever_streams},
       {"sds", &csv::sds_streams},
       {"edfi", &edfi::preset_streams},
+      {"canvas", &canvas::preset_streams},
   };
 }
 

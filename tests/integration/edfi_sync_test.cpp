@@ -71,19 +71,7 @@ struct EdfiSite {
 
 // The rows source "edfi" spooled, by stream.
 std::map<std::string, std::vector<SpooledRow>> edfi_rows(const EdfiSite& edfi) {
-  const auto spool = read_spool(edfi.site.spool_db(), edfi.site.tenant().private_key);
-  std::map<std::uint64_t, std::string> source_of;
-  for (const frame::Header& header : spool.headers) source_of[header.seq] = header.source;
-  std::map<std::string, std::vector<SpooledRow>> rows;
-  for (const SpooledRow& row : spool.rows) {
-    if (source_of[row.seq] == "edfi") rows[row.stream].push_back(row);
-  }
-  return rows;
-}
-
-std::string text_of(const boost::json::object& row, std::string_view key) {
-  const auto* value = row.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
+  return rows_by_stream(read_spool(edfi.site.spool_db(), edfi.site.tenant().private_key), "edfi");
 }
 
 TEST_CASE("ferry sync reads an Ed-Fi API whole and then only its changes and deletes",
@@ -105,15 +93,15 @@ TEST_CASE("ferry sync reads an Ed-Fi API whole and then only its changes and del
     // The preset: SIS id and record id pseudonymized, names dropped, the birth year kept.
     CHECK(row.fields.if_contains("firstName") == nullptr);
     CHECK(row.fields.if_contains("lastSurname") == nullptr);
-    CHECK(text_of(row.fields, "studentUniqueId").find("S-70") == std::string::npos);
-    CHECK_FALSE(text_of(row.fields, "studentUniqueId").empty());
-    CHECK(text_of(row.fields, "id").find("5f0c0de") == std::string::npos);
-    token_of_student[text_of(row.fields, "studentUniqueId")] = text_of(row.fields, "id");
+    CHECK(text_of(row, "studentUniqueId").find("S-70") == std::string::npos);
+    CHECK_FALSE(text_of(row, "studentUniqueId").empty());
+    CHECK(text_of(row, "id").find("5f0c0de") == std::string::npos);
+    token_of_student[text_of(row, "studentUniqueId")] = text_of(row, "id");
   }
   for (const SpooledRow& row : rows["studentSchoolAssociations"]) {
     // The same student gets the same token in both resources (domain user).
-    CHECK(token_of_student.contains(text_of(row.fields, "studentUniqueId")));
-    CHECK(text_of(row.fields, "entryGradeLevelDescriptor") == "Ninth grade");
+    CHECK(token_of_student.contains(text_of(row, "studentUniqueId")));
+    CHECK(text_of(row, "entryGradeLevelDescriptor") == "Ninth grade");
     const auto* school = row.fields.if_contains("schoolId");
     REQUIRE(school != nullptr);
     CHECK(school->is_int64());
@@ -123,7 +111,7 @@ TEST_CASE("ferry sync reads an Ed-Fi API whole and then only its changes and del
   auto changed = student(2);
   changed["birthDate"] = "2012-02-15";
   edfi.api.upsert("students", changed);
-  edfi.api.remove("students", text_of(student(3), "id"));
+  edfi.api.remove("students", std::string(student(3).at("id").as_string()));
   const auto second = edfi.site.ferry({"sync"});
   INFO(second.out << second.err);
   REQUIRE(second.exit_code == 0);

@@ -109,6 +109,17 @@ std::optional<std::string> stored_source_state(const std::filesystem::path& spoo
   return state.source;
 }
 
+std::map<std::string, std::vector<SpooledRow>> rows_by_stream(const SpoolContents& spool,
+                                                              std::string_view source) {
+  std::map<std::uint64_t, std::string> source_of;
+  for (const frame::Header& header : spool.headers) source_of[header.seq] = header.source;
+  std::map<std::string, std::vector<SpooledRow>> rows;
+  for (const SpooledRow& row : spool.rows) {
+    if (source_of[row.seq] == source) rows[row.stream].push_back(row);
+  }
+  return rows;
+}
+
 std::string text_of(const SpooledRow& row, std::string_view column) {
   const auto* value = row.fields.if_contains(column);
   if (value == nullptr || !value->is_string()) return {};

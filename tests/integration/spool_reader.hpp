@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,10 @@ std::optional<std::string> stored_source_state(const std::filesystem::path& spoo
 // Checks (Catch CHECKs) that the spool holds every row of the ferry-gen-oneroster export in
 // `export_dir` exactly once, as an upsert, in batches with seqs 1..N without a gap.
 void check_each_row_once(const SpoolContents& spool, const std::filesystem::path& export_dir);
+
+// The rows `source` spooled, by stream, in spool order.
+std::map<std::string, std::vector<SpooledRow>> rows_by_stream(const SpoolContents& spool,
+                                                              std::string_view source);
 
 // A string field of a row ("" when absent or not a string).
 std::string text_of(const SpooledRow& row, std::string_view column);

@@ -49,5 +49,16 @@ TEST_CASE("a created date that does not parse has no age") {
   CHECK_FALSE(parse_rfc3339("2026-13-01"));
 }
 
+TEST_CASE("parse_rfc3339 reads fractions and offsets as the instant they name", "[keys]") {
+  const auto utc = parse_rfc3339("2026-02-26T09:30:00Z");
+  REQUIRE(utc);
+  CHECK(parse_rfc3339("2026-02-26T10:30:00+01:00") == utc);
+  CHECK(parse_rfc3339("2026-02-26T04:30:00-0500") == utc);
+  CHECK(parse_rfc3339("2026-02-26T09:30:00") == utc);
+  CHECK(parse_rfc3339("2026-02-26T09:30:00.250Z") == *utc + 250ms);
+  CHECK(parse_rfc3339("2026-02-26T10:30:00.5+01:00") == *utc + 500ms);
+  CHECK_FALSE(parse_rfc3339("yesterday"));
+}
+
 }  // namespace
 }  // namespace ferry::keys

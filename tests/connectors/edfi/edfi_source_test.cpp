@@ -16,6 +16,7 @@
 #include "connectors/edfi/resources.hpp"
 #include "connectors/registry/registry.hpp"
 #include "tests/connectors/edfi/edfi_api.hpp"
+#include "tests/connectors/http_api/typed_sink.hpp"
 #include "tests/connectors/oneroster_csv/collecting_sink.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -32,61 +33,7 @@ using connectors::oneroster_csv::test::CollectingSink;
 namespace edfi = connectors::edfi;
 using Route = EdfiApi::Route;
 
-// CollectingSink keeps strings only; Ed-Fi rows are typed as their JSON was (numbers, booleans,
-// null). This sink hands CollectingSink each value's text and keeps the types beside it.
-class Sink final : public connectors::RowSink {
- public:
-  CollectingSink collected;
-  // Per stream begun, per row, per column.
-  std::vector<std::vector<std::vector<ValueType>>> types;
-
-  Result<bool> begin_stream(const connectors::StreamInfo& stream, StreamMode mode) override {
-    types.emplace_back();
-    return collected.begin_stream(stream, mode);
-  }
-  Result<void> row(connectors::RowView values, RowOp op) override {
-    std::vector<connectors::Value> texts;
-    std::vector<ValueType> row_types;
-    for (const connectors::Value& value : values) {
-      texts.push_back(connectors::Value::string(value.text));
-      row_types.push_back(value.type);
-    }
-    if (types.empty()) return make_error(ErrorCode::kInternal, "row outside a stream");
-    types.back().push_back(std::move(row_types));
-    return collected.row(texts, op);
-  }
-  void bad_row(const connectors::BadRow& bad) override { collected.bad_row(bad); }
-  Result<void> end_stream(std::string_view state) override { return collected.end_stream(state); }
-  Result<void> checkpoint(std::string_view state) override { return collected.checkpoint(state); }
-  void stream_failed(std::string_view stream, const Error& error) override {
-    collected.stream_failed(stream, error);
-  }
-
-  const CollectedStream& stream(std::string_view name) const {
-    const CollectedStream* found = collected.find(name);
-    INFO("stream " << name);
-    REQUIRE(found != nullptr);
-    return *found;
-  }
-  ValueType type(std::string_view name, std::size_t row, std::string_view column) const {
-    for (std::size_t s = 0; s < collected.streams.size(); ++s) {
-      const CollectedStream& stream = collected.streams[s];
-      if (stream.info.name != name) continue;
-      for (std::size_t c = 0; c < stream.info.columns.size(); ++c) {
-        if (stream.info.columns[c] == column) return types.at(s).at(row).at(c);
-      }
-    }
-    FAIL("no column " << column << " in stream " << name);
-    return ValueType::kNull;
-  }
-  // Every error message handed over: stream failures and bad rows' reasons.
-  std::vector<std::string> messages() const {
-    std::vector<std::string> all;
-    for (const auto& [stream, error] : collected.failures) all.push_back(error.message);
-    for (const auto& bad : collected.bad_rows) all.push_back(bad.location + ": " + bad.reason);
-    return all;
-  }
-};
+using Sink = TypedSink;
 
 // The row of `stream` whose `column` is `value`; fails the test when there is none.
 std::size_t row_where(const CollectedStream& stream, std::string_view column,
@@ -152,43 +99,20 @@ struct Site {
     return std::get<config::OAuth2Auth>(settings.api->auth).client_secret;
   }
 
-  Result<std::unique_ptr<connectors::Source>> make() {
-    auto context = connectors::inspection_context(settings);
-    context.clock = &clock;
-    return connectors::create_source(settings, context);
-  }
-  connectors::Source& source() {
-    if (!made) {
-      auto created = make();
-      INFO((created ? "" : created.error().message));
-      REQUIRE(created);
-      made = std::move(*created);
-    }
-    return *made;
-  }
-
+  Result<std::unique_ptr<connectors::Source>> make() const { return under.make(); }
+  connectors::Source& source() { return under.source(); }
   // One run from `state`; the run must succeed.
-  Sink read(const connectors::ResumeState& state = {}) {
-    Sink sink;
-    auto read = source().read(state, sink, {});
-    INFO((read ? "" : read.error().message));
-    REQUIRE(read);
-    return sink;
-  }
-
+  Sink read(const connectors::ResumeState& state = {}) { return under.read(state); }
   // The state the agent would keep after `sink`'s run.
   static connectors::ResumeState states(const Sink& sink, connectors::ResumeState before = {}) {
-    for (const CollectedStream& stream : sink.collected.streams) {
-      if (stream.ended) before.streams[stream.info.name] = stream.state;
-    }
-    return before;
+    return SourceUnderTest::states(sink, std::move(before));
   }
 
   TempDir dir;
   EdfiApi api;
   FakeClock clock{std::chrono::sys_days(std::chrono::year(2026) / 3 / 2) + std::chrono::hours(9)};
   config::SourceSettings settings;
-  std::unique_ptr<connectors::Source> made;
+  SourceUnderTest under{settings, clock};
 };
 
 // The exchanges of `route` of `resource` so far.
