@@ -41,6 +41,19 @@ std::optional<config::Diagnostic> check_socket_folder(const config::Settings& se
                             folder.error().message};
 }
 
+// What only a connector can tell (a stream its API does not have, a key it cannot use, a path
+// that is not a JSON pointer) stops the agent at its start: validate makes each source, which
+// opens nothing, and reports at the source what its connector refuses.
+std::vector<config::Diagnostic> check_sources(const config::Settings& settings) {
+  std::vector<config::Diagnostic> problems;
+  for (const config::SourceSettings& source : settings.sources) {
+    auto made = connectors::create_source(source, connectors::inspection_context(source));
+    if (!made)
+      problems.push_back(config::Diagnostic{settings.file, source.at, made.error().message});
+  }
+  return problems;
+}
+
 int run(const ParsedArgs& args, Io& io) {
   const auto path = config_path(args);
   auto settings = config::load_config(path, connectors::catalog());
@@ -52,6 +65,10 @@ int run(const ParsedArgs& args, Io& io) {
   for (auto problem : {check_key_file(*settings, io), check_socket_folder(*settings)}) {
     if (!problem) continue;
     io.err << problem->to_string() << '\n';
+    failed = true;
+  }
+  for (const config::Diagnostic& problem : check_sources(*settings)) {
+    io.err << problem.to_string() << '\n';
     failed = true;
   }
   if (failed) return kExitUsage;

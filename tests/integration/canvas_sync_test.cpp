@@ -144,7 +144,20 @@ TEST_CASE("ferry sync reads a Canvas account with its tokens and deletes a cours
     CHECK(content.find(CanvasApi::kToken) == std::string::npos);
     CHECK(content.find("Testname") == std::string::npos);
   }
-  for (const ProcessResult* run : {&first, &held, &second}) {
+  // ferry check: the account is reachable with the token; a token Canvas refuses is named.
+  const auto checked = canvas.site.ferry({"check"});
+  INFO(checked.out << checked.err);
+  CHECK(checked.exit_code == 0);
+  CHECK_THAT(checked.out, Catch::Matchers::Contains("lms"));
+  canvas.site.dir().write_private("canvas-token", "not-the-canvas-token-3\n");
+  const auto refused = canvas.site.ferry({"check"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.out + refused.err,
+             Catch::Matchers::Contains("HTTP 401") && Catch::Matchers::Contains("auth.bearer"));
+  CHECK((refused.out + refused.err).find("not-the-canvas-token-3") == std::string::npos);
+
+  for (const ProcessResult* run : {&first, &held, &second, &checked, &refused}) {
     CHECK((run->out + run->err).find(CanvasApi::kToken) == std::string::npos);
   }
 }

@@ -4,9 +4,9 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <unistd.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/support/minimal_config.hpp"
 #include "tests/support/process.hpp"
@@ -82,8 +82,7 @@ TEST_CASE("an unknown command or option is a usage error on one line") {
   CHECK(unknown.err == "ferry: unknown command 'frobnicate' (run 'ferry --help' for the list)\n");
   auto option = test::run_process({FERRY_BINARY, "validate", "--colour"});
   CHECK(option.exit_code == 2);
-  CHECK(option.err ==
-        "ferry validate: unknown option '--colour' (see 'ferry validate --help')\n");
+  CHECK(option.err == "ferry validate: unknown option '--colour' (see 'ferry validate --help')\n");
 }
 
 TEST_CASE("every command has --help with its usage and options") {
@@ -122,6 +121,27 @@ TEST_CASE("validate reports each problem as FILE:LINE:COL and exits 2") {
     CHECK_THAT(line, Catch::Matches(config.string() + R"(:\d+:\d+: .+)"));
   }
   CHECK_THAT(result.err, Catch::Contains(config.string() + ":4:3: unknown key 'data_dri'"));
+}
+
+TEST_CASE("validate reports at the source what its connector refuses") {
+  test::TempDir dir;
+  const auto config =
+      dir.write("api.yaml", "agent: {id: a, tenant: t, data_dir: " + (dir / "data").string() +
+                                "}\n"
+                                "uplink: {enabled: false, tenant_public_key: "
+                                "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\n"
+                                "sources:\n"
+                                "  - name: lms\n"
+                                "    type: canvas\n"
+                                "    url: https://canvas.example.org\n"
+                                "    auth: {bearer: t0ken}\n"
+                                "    streams:\n"
+                                "      grades: {key: id, default: keep}\n");
+  auto result = test::run_process({FERRY_BINARY, "validate", "-c", config.string()});
+  CHECK(result.exit_code == 2);
+  CHECK(result.out.empty());
+  CHECK_THAT(result.err, Catch::Contains(config.string() + ":4:5: source 'lms': Canvas has no "
+                                                           "stream 'grades' that Ferry reads"));
 }
 
 TEST_CASE("a missing configuration file is a configuration error") {
@@ -178,9 +198,11 @@ TEST_CASE("as root, commands that write the service account's data_dir are refus
     before.push_back(entry.path());
   }
   REQUIRE(::chown(data.c_str(), 65534, 65534) == 0);
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"keys", "init"}, {"keys", "rotate"}, {"run"},
-        {"sync", "--no-upload"}, {"erase", "--domain", "person", "someone"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"keys", "init"},
+                                               {"keys", "rotate"},
+                                               {"run"},
+                                               {"sync", "--no-upload"},
+                                               {"erase", "--domain", "person", "someone"}}) {
     const auto refused = site.ferry(args);
     INFO(args[0] << ": " << refused.err);
     CHECK(refused.exit_code == 1);
@@ -368,8 +390,8 @@ TEST_CASE("sync and preview name an unknown source; sync with the uplink off onl
   // One source: --source may be left out; an unknown one is named with the known ones.
   auto preview = site.ferry({"preview", "--source", "lunch"});
   CHECK(preview.exit_code == 2);
-  CHECK_THAT(preview.err, Catch::Contains("no source named 'lunch'") &&
-                              Catch::Contains("(its sources: sis)"));
+  CHECK_THAT(preview.err,
+             Catch::Contains("no source named 'lunch'") && Catch::Contains("(its sources: sis)"));
   auto only = site.ferry({"preview"});
   CHECK_THAT(only.err, !Catch::Contains("--source NAME is required"));
   auto missing_export = site.ferry({"sync", "--no-upload"});
