@@ -21,6 +21,9 @@ set(allowed_connectors/registry ${common} "connectors/")
 # (oneroster/: the preset).
 set(allowed_a_connector ${common} "connectors/api/" "connectors/sftp/" "connectors/files/"
     "connectors/http_api/" "connectors/oneroster/")
+# The SQL connector for database servers is the query connector's engine-neutral part with an
+# ODBC engine.
+set(allowed_connectors/sql ${allowed_a_connector} "connectors/sqlite_query/")
 set(allowed_agent/policy ${common} "connectors/api/")
 set(allowed_agent/spool ${common})
 set(allowed_agent/pipeline ${pipeline_deps})

@@ -28,6 +28,9 @@ packages=(
   catch2                                   # Catch2 v2, single header
   libsystemd-dev                           # sd_notify, the watchdog and the journal under systemd
   openssh-server                           # the SFTP tests start OpenSSH's sshd on 127.0.0.1
+  unixodbc-dev                             # the ODBC driver manager: sql sources (type: sql)
+  odbc-postgresql odbc-mariadb             # ODBC drivers the sql tests use
+  postgresql mariadb-server                # the sql tests start their own servers on 127.0.0.1
 )
 if [[ -n "$with_packaging" ]]; then
   packages+=(
@@ -62,10 +65,10 @@ fi
 
 echo "install-build-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# openssh-server's postinst starts sshd on port 22 where nothing forbids it (a fresh machine
-# without systemd has no policy-rc.d): the tests start their own sshd on 127.0.0.1 and want no
-# other. A policy-rc.d that refuses every start (exit 101, invoke-rc.d(8)) is in place while apt
-# runs, unless the machine has its own.
+# openssh-server's postinst starts sshd on port 22, and postgresql's and mariadb-server's start
+# their servers, where nothing forbids it (a fresh machine without systemd has no policy-rc.d): the
+# tests start their own servers on 127.0.0.1 and want no others. A policy-rc.d that refuses every
+# start (exit 101, invoke-rc.d(8)) is in place while apt runs, unless the machine has its own.
 policy=/usr/sbin/policy-rc.d
 added_policy=""
 if [[ ! -e $policy ]]; then

@@ -278,7 +278,8 @@ void check_sources(const config::Settings& settings, CheckReport& report) {
   }
   for (const auto& source_settings : settings.sources) {
     const std::string name = "source " + source_settings.name;
-    auto source = connectors::create_source(source_settings, connectors::inspection_context(source_settings));
+    auto source = connectors::create_source(
+        source_settings, connectors::inspection_context(source_settings, settings.agent.data_dir));
     if (!source) {
       report.fail(name, source.error().message);
       continue;

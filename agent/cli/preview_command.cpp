@@ -149,7 +149,8 @@ int run(const ParsedArgs& args, Io& io) {
   }
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;
-  auto source = connectors::create_source(*found, connectors::inspection_context(*found));
+  auto source = connectors::create_source(
+      *found, connectors::inspection_context(*found, settings->agent.data_dir));
   if (!source) return fail(io, kExitFailure, source.error().message);
   auto tokens = policy::TokenFactory::for_keyring(*keyring);
   auto suppression = policy::Suppression::load(settings->agent.data_dir);

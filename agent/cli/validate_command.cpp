@@ -47,7 +47,8 @@ std::optional<config::Diagnostic> check_socket_folder(const config::Settings& se
 std::vector<config::Diagnostic> check_sources(const config::Settings& settings) {
   std::vector<config::Diagnostic> problems;
   for (const config::SourceSettings& source : settings.sources) {
-    auto made = connectors::create_source(source, connectors::inspection_context(source));
+    auto made = connectors::create_source(
+        source, connectors::inspection_context(source, settings.agent.data_dir));
     if (!made)
       problems.push_back(config::Diagnostic{settings.file, source.at, made.error().message});
   }

@@ -51,6 +51,7 @@ Result<connectors::SourceContext> agent_context(const config::SourceSettings& se
   context.clock = &clock;
   context.file_system = &file_system;
   context.scratch_dir = data_dir / "scratch" / settings.name;
+  context.service_dir = data_dir;
   auto prepared = file_system.remove_all(context.scratch_dir);
   if (prepared) prepared = file_system.create_directories(context.scratch_dir);
   if (prepared) prepared = file_system.make_private(data_dir / "scratch");

@@ -36,6 +36,9 @@ struct SourceContext {
   // emptied when the agent starts. For downloads and spill files; never for state that must
   // survive (that goes to the resume state).
   std::filesystem::path scratch_dir;
+  // The agent's data_dir: besides the running user, the owner trusted with a secret file the
+  // source reads itself (a database's password_file) when root runs Ferry. Empty where unknown.
+  std::filesystem::path service_dir;
   std::shared_ptr<NetworkServices> network;
   // Records a security event of the source's (an SFTP server's host key refused) in the agent's
   // audit log (docs/audit.md), with the source's name added; unset where there is none to write

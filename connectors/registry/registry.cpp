@@ -12,6 +12,7 @@
 #include "connectors/edfi/resources.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/oneroster_rest/oneroster_rest.hpp"
+#include "connectors/sql/sql.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
 
 namespace ferry::connectors {
@@ -26,6 +27,7 @@ std::vector<ConnectorEntry> build_connectors() {
       {canvas::spec(), &canvas::create},
       {csv::spec(), &csv::create},
       {sqlite_query::spec(), &sqlite_query::create},
+      {sql::spec(), &sql::create},
   };
 }
 
@@ -74,9 +76,11 @@ Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& sett
                     settings.name, settings.type);
 }
 
-SourceContext inspection_context(const config::SourceSettings& settings) {
+SourceContext inspection_context(const config::SourceSettings& settings,
+                                 const std::filesystem::path& data_dir) {
   SourceContext context;
   context.log = log::get("source." + settings.name);
+  context.service_dir = data_dir;
   return context;
 }
 

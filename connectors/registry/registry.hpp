@@ -2,6 +2,7 @@
 // registry.cpp and a folder of its own; nothing registers itself behind the reader's back.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -36,8 +37,10 @@ Result<std::unique_ptr<Source>> create_source(const config::SourceSettings& sett
 
 // The context of a source for one-shot commands (preview, validate, check) that run beside the
 // agent: its logger and the real clock; no scratch folder (that belongs to whoever holds the
-// data_dir).
-SourceContext inspection_context(const config::SourceSettings& settings);
+// data_dir). `data_dir`, where known, is the service's folder whose owner may own the source's
+// secret files (SourceContext::service_dir).
+SourceContext inspection_context(const config::SourceSettings& settings,
+                                 const std::filesystem::path& data_dir = {});
 
 // The streams of a source's policy: the preset's streams (if any), each replaced by the stream of
 // the same name written in the configuration (or, with `extends: preset`, changed field by field),

@@ -56,6 +56,23 @@ Result<StreamQuery> read_stream(const config::SourceSettings& settings,
 
 }  // namespace
 
+config::OptionSpec checkpoint_rows_option() {
+  return {"checkpoint_rows", config::OptionKind::kInteger, false,
+          "rows of a stream between two progress checkpoints (default 10000)"};
+}
+
+std::vector<config::OptionSpec> query_stream_options() {
+  using config::OptionKind;
+  return {
+      {"query", OptionKind::kString, true,
+       "one SELECT with a :cursor parameter, ordered by the cursor column"},
+      {"cursor", OptionKind::kString, true, "the column compared with :cursor"},
+      {"lookback", OptionKind::kString, false,
+       "how far before the last cursor to read again: a number for numeric cursors, a duration "
+       "for date and time cursors (default none)"},
+  };
+}
+
 const std::string* text_option(const std::map<std::string, config::OptionValue, std::less<>>& map,
                                std::string_view name) {
   auto it = map.find(name);

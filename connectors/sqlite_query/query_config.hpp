@@ -10,9 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config/catalog.hpp"
 #include "common/config/settings.hpp"
 #include "common/error/error.hpp"
 #include "connectors/sqlite_query/lookback.hpp"
+#include "connectors/sqlite_query/row_values.hpp"
 
 namespace ferry::connectors::sqlite_query {
 
@@ -28,12 +30,18 @@ inline constexpr std::uint64_t kDefaultCheckpointRows = 10'000;
 
 struct QuerySourceConfig {
   std::string source;  // the source's name, for messages
-  std::string type;    // "sqlite", for messages
+  std::string type;    // "sqlite" or "sql", for messages
   std::vector<StreamQuery> streams;
   std::uint64_t checkpoint_rows = kDefaultCheckpointRows;  // see stream_reader.hpp
+  BinaryText binary = BinaryText::kHex;                    // how binary values are sent as text
 };
 
 Result<QuerySourceConfig> read_query_config(const config::SourceSettings& settings);
+
+// The options every query connector takes the same way, for its SourceTypeSpec: the source's
+// `checkpoint_rows`, and each stream's `query`, `cursor` and `lookback`.
+config::OptionSpec checkpoint_rows_option();
+std::vector<config::OptionSpec> query_stream_options();
 
 // A text option, or nullptr when absent (or of another kind, which validated settings never have).
 const std::string* text_option(const std::map<std::string, config::OptionValue, std::less<>>& map,

@@ -1,7 +1,8 @@
 // The seam between the query connector and a SQL engine. Everything above it is engine-neutral:
 // settings, the cursor rule, lookback, checkpoints, validation of queries, conversion of values
 // (query_config, query_source, stream_reader, row_values, cursor_*, lookback). An engine (SQLite
-// now, ODBC later) only connects, prepares one statement, binds :cursor and steps rows.
+// here, ODBC in connectors/sql) only connects, prepares one statement, binds :cursor and steps
+// rows.
 //
 // Ownership: a QueryConnection must outlive the PreparedQuery objects it made. Neither is
 // thread-safe; the source uses them from one worker thread at a time.
@@ -24,14 +25,16 @@
 
 namespace ferry::connectors::sqlite_query {
 
-enum class CellType : std::uint8_t { kNull, kInteger, kReal, kText, kBlob };
+// kDecimal and kBool come only from engines whose columns are typed (ODBC): a DECIMAL's digits
+// as the server wrote them ("-12.50"), and a boolean in `integer` (0 or 1).
+enum class CellType : std::uint8_t { kNull, kInteger, kReal, kText, kBlob, kDecimal, kBool };
 
 // One value of the current row, as the engine holds it.
 struct Cell {
   CellType type = CellType::kNull;
-  std::int64_t integer = 0;  // kInteger
+  std::int64_t integer = 0;  // kInteger, kBool
   double real = 0;           // kReal
-  std::string_view bytes;    // kText (as stored, expected UTF-8) or kBlob; valid until next step()
+  std::string_view bytes;    // kText (UTF-8), kBlob, kDecimal; valid until the next step()
 };
 
 class PreparedQuery {
@@ -43,8 +46,10 @@ class PreparedQuery {
   virtual const std::vector<std::string>& parameters() const = 0;
   // False for a statement that would change the database.
   virtual bool reads_only() const = 0;
-  // Binds every occurrence of :cursor. Called before the first step().
-  virtual Result<void> bind_cursor(const CursorValue& value) = 0;
+  // Binds every occurrence of :cursor; `cursor_column` (< columns().size()) is the result column
+  // the cursor comes from, whose type an engine may need to bind the value. Called before the
+  // first step().
+  virtual Result<void> bind_cursor(const CursorValue& value, std::size_t cursor_column) = 0;
   // Advances to the next row: true when a row is ready, false at the end.
   virtual Result<bool> step() = 0;
   // A value of the current row; `column` < columns().size().
@@ -56,6 +61,9 @@ class QueryConnection {
   virtual ~QueryConnection() = default;
   // Prepares exactly one statement without running it.
   virtual Result<std::unique_ptr<PreparedQuery>> prepare(std::string_view sql) = 0;
+  // True once the connection itself is gone (a database server restarted, the network cut): the
+  // read fails as a whole instead of each remaining stream failing on its own.
+  virtual bool lost() const { return false; }
 };
 
 class QueryEngine {

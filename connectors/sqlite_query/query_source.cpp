@@ -59,13 +59,16 @@ Result<std::string> QuerySource::read(const ResumeState& state, RowSink& sink,
     // A query that cannot be prepared or fails while running fails its stream only.
     auto prepared = prepare_stream(**connection, config_, stream);
     if (!prepared) {
+      if ((*connection)->lost()) return tl::unexpected(prepared.error());
       sink.stream_failed(stream.name, prepared.error());
       continue;
     }
     StreamReadContext context{config_, current, sink, stop};
     auto read = read_stream(*prepared, stream, context);
     if (!read) {
-      if (context.sink_failed || stop.stop_requested()) return tl::unexpected(read.error());
+      if (context.sink_failed || stop.stop_requested() || (*connection)->lost()) {
+        return tl::unexpected(read.error());
+      }
       sink.stream_failed(stream.name, read.error());
       continue;
     }

@@ -94,7 +94,7 @@ class SqliteQuery final : public PreparedQuery {
   const std::vector<std::string>& parameters() const override { return parameters_; }
   bool reads_only() const override { return sqlite3_stmt_readonly(statement_.get()) != 0; }
 
-  Result<void> bind_cursor(const CursorValue& value) override {
+  Result<void> bind_cursor(const CursorValue& value, std::size_t /*cursor_column*/) override {
     sqlite3_stmt* s = statement_.get();
     const int index = sqlite3_bind_parameter_index(s, ":cursor");
     if (index == 0) return make_error(ErrorCode::kInternal, "the query has no :cursor parameter");

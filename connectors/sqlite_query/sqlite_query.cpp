@@ -17,18 +17,9 @@ config::SourceTypeSpec spec() {
               {"busy_timeout", OptionKind::kDuration, false,
                "how long to wait for a writer's lock before giving up until the next poll "
                "(default 10s)"},
-              {"checkpoint_rows", OptionKind::kInteger, false,
-               "rows of a stream between two progress checkpoints (default 10000)"},
+              checkpoint_rows_option(),
           },
-      .stream_options =
-          {
-              {"query", OptionKind::kString, true,
-               "one SELECT with a :cursor parameter, ordered by the cursor column"},
-              {"cursor", OptionKind::kString, true, "the column compared with :cursor"},
-              {"lookback", OptionKind::kString, false,
-               "how far before the last cursor to read again: a number for numeric cursors, a "
-               "duration for ISO-8601 text cursors (default none)"},
-          },
+      .stream_options = query_stream_options(),
       .file_source = false,
   };
 }

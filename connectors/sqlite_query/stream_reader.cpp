@@ -1,5 +1,9 @@
 #include "connectors/sqlite_query/stream_reader.hpp"
 
+#include <charconv>
+#include <cstdlib>
+#include <system_error>
+
 #include <fmt/format.h>
 
 #include "connectors/sqlite_query/lookback.hpp"
@@ -7,6 +11,24 @@
 
 namespace ferry::connectors::sqlite_query {
 namespace {
+
+// A DECIMAL cursor: an integer when it is one (a NUMERIC(18) id), else the nearest real. Binding
+// a real back compares it with the column as the server converts it, which is exact for every
+// value a DECIMAL cursor of 15 significant digits or fewer holds.
+Result<void> decimal_cursor(std::string_view digits, CursorValue& out) {
+  std::string text;
+  if (!decimal_as_json_number(digits, text)) {
+    return make_error(ErrorCode::kCorrupt, "holds a decimal that is not a number");
+  }
+  std::int64_t integer = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
+  if (ec == std::errc() && end == text.data() + text.size()) {
+    out.value = integer;
+    return {};
+  }
+  out.value = std::strtod(text.c_str(), nullptr);
+  return {};
+}
 
 // Fills `out` with the cursor of the current row, reusing its text buffer.
 Result<void> cursor_of(const Cell& cell, CursorValue& out) {
@@ -30,6 +52,12 @@ Result<void> cursor_of(const Cell& cell, CursorValue& out) {
         out.value = std::string(cell.bytes);
       }
       return {};
+    case CellType::kDecimal:
+      return decimal_cursor(cell.bytes, out);
+    case CellType::kBool:
+      return make_error(ErrorCode::kConfig,
+                        "holds a boolean, which cannot be a cursor (use a number, a timestamp or "
+                        "text)");
     case CellType::kBlob:
       break;
   }
@@ -44,7 +72,7 @@ class StreamReader {
         stream_(stream),
         context_(context),
         where_(fmt::format("source '{}' stream '{}'", context.config.source, stream.name)),
-        converter_(prepared.info.columns) {}
+        converter_(prepared.info.columns, context.config.binary) {}
 
   Result<bool> run();
 
@@ -90,7 +118,7 @@ Result<void> StreamReader::bind() {
     return make_error(ErrorCode::kConfig, "{}: {}: fix lookback under streams.{}", where_,
                       from.error().message, stream_.name);
   }
-  if (auto bound = prepared_.query->bind_cursor(*from); !bound) {
+  if (auto bound = prepared_.query->bind_cursor(*from, prepared_.cursor_index); !bound) {
     return with_context(bound.error(), where_);
   }
   return {};
@@ -201,8 +229,8 @@ Result<bool> StreamReader::run() {
   auto begun = begin();
   if (!begun) return tl::unexpected(begun.error());
   if (!*begun) return false;
-  if (auto ended = from_sink(
-          context_.sink.end_stream(encode_stream_state(context_.state, stream_.name)));
+  if (auto ended =
+          from_sink(context_.sink.end_stream(encode_stream_state(context_.state, stream_.name)));
       !ended) {
     return tl::unexpected(ended.error());
   }

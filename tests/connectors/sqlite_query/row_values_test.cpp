@@ -35,3 +35,26 @@ TEST_CASE("UTF-8 validation accepts well-formed text and refuses the rest") {
   CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
   CHECK_FALSE(is_valid_utf8("a\x80"));
 }
+
+TEST_CASE("decimals become JSON numbers with their digits kept") {
+  using ferry::connectors::sqlite_query::decimal_as_json_number;
+  auto json = [](std::string_view text) {
+    std::string out;
+    return decimal_as_json_number(text, out) ? out : std::string("refused");
+  };
+  CHECK(json("12345678901234567890.0123456789") == "12345678901234567890.0123456789");
+  CHECK(json("-0.50") == "-0.50");
+  CHECK(json(".5") == "0.5");
+  CHECK(json("-.5") == "-0.5");
+  CHECK(json("+7") == "7");
+  CHECK(json("007.25") == "7.25");
+  CHECK(json("0") == "0");
+  CHECK(json("1.5E+10") == "1.5e+10");
+  CHECK(json("5.") == "5");
+  CHECK(json("NaN") == "refused");
+  CHECK(json("Infinity") == "refused");
+  CHECK(json("") == "refused");
+  CHECK(json("-") == "refused");
+  CHECK(json("1e") == "refused");
+  CHECK(json("1 ") == "refused");
+}

@@ -25,7 +25,7 @@ TEST_CASE("a stop request interrupts a statement that is still working towards i
               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 1000000000) "
               "SELECT i FROM n WHERE :cursor IS NULL ORDER BY -i");
   REQUIRE(query);
-  REQUIRE((*query)->bind_cursor(CursorValue::null()));
+  REQUIRE((*query)->bind_cursor(CursorValue::null(), 0));
   stop.request_stop();
   auto stepped = (*query)->step();
   REQUIRE_FALSE(stepped);
