@@ -12,6 +12,7 @@
 #include "connectors/edfi/resources.hpp"
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "connectors/oneroster_rest/oneroster_rest.hpp"
+#include "connectors/sql/moodle.hpp"
 #include "connectors/sql/sql.hpp"
 #include "connectors/sqlite_query/sqlite_query.hpp"
 
@@ -38,6 +39,7 @@ std::vector<PresetEntry> build_presets() {
       {"sds", &csv::sds_streams},
       {"edfi", &edfi::preset_streams},
       {"canvas", &canvas::preset_streams},
+      {"moodle", &sql::moodle_preset_streams},
   };
 }
 

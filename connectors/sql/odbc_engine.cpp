@@ -149,8 +149,19 @@ enum class Phase { kConnect, kSession, kQuery };
 
 // An Error for the failed call on `handle`. Messages follow the seam's rule: what failed and the
 // fix, without the source's name; kConfig in the query phase means the SQL itself.
+// MariaDB and MySQL report most errors of a statement as SQLSTATE HY000 with the server's own
+// error number (1000 to 1999; 2000 and up are the client's: a lost connection). Those that are
+// not about the statement itself: a lock wait, a deadlock, a shutdown, a killed query.
+bool mysql_statement_error(const std::vector<Diagnostic>& records) {
+  if (records.empty()) return false;
+  const SQLINTEGER native = records.front().native;
+  constexpr std::array<SQLINTEGER, 8> kTransient = {1040, 1053, 1205, 1213, 1317, 1927, 1969, 3024};
+  return native >= 1000 && native < 2000 &&
+         std::find(kTransient.begin(), kTransient.end(), native) == kTransient.end();
+}
+
 Error odbc_error(const Handle& handle, Phase phase, std::string_view doing,
-                 const std::stop_token& stop, const config::Duration& timeout) {
+                 const std::stop_token& stop, const config::Duration& timeout, bool mysql) {
   const auto records = diagnostics(handle);
   const std::string reason = first_message(records);
   if (stop.stop_requested()) {
@@ -201,7 +212,7 @@ Error odbc_error(const Handle& handle, Phase phase, std::string_view doing,
   if (phase == Phase::kQuery && !records.empty() &&
       (state_class(records, "42") || state_class(records, "22") || state_class(records, "21") ||
        state_class(records, "0A") || records.front().state == "07002" ||
-       records.front().state == "37000")) {
+       records.front().state == "37000" || (mysql && mysql_statement_error(records)))) {
     return {ErrorCode::kConfig, reason};
   }
   if (phase == Phase::kConnect) {
@@ -588,7 +599,8 @@ struct ConnectionCore {
   std::stop_token stop;
 
   Error error(const Handle& handle, Phase phase, std::string_view doing) const {
-    return odbc_error(handle, phase, doing, stop, options.statement_timeout);
+    return odbc_error(handle, phase, doing, stop, options.statement_timeout,
+                      dbms == "mariadb" || dbms == "mysql");
   }
 
   Result<void> open();

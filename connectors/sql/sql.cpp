@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include "common/config/overlay.hpp"
 #include "common/fs/secret_file.hpp"
+#include "connectors/sql/moodle.hpp"
 #include "connectors/sql/odbc_engine.hpp"
 #include "connectors/sqlite_query/query_config.hpp"
 #include "connectors/sqlite_query/query_source.hpp"
@@ -42,16 +44,42 @@ config::SourceTypeSpec spec() {
                "rows fetched from the server at a time (default 1000)"},
               {"keep_open", OptionKind::kBool, false,
                "keep the connection open between runs (default false: closed after each run)"},
+              {"table_prefix", OptionKind::kString, false,
+               "what {prefix} stands for in the queries, such as those of preset: moodle "
+               "(default mdl_)"},
               sqlite_query::checkpoint_rows_option(),
           },
       .stream_options = sqlite_query::query_stream_options(),
       .file_source = false,
+      .presets = {"moodle"},
   };
 }
 
 Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
                                        const SourceContext& context) {
-  auto config = sqlite_query::read_query_config(settings);
+  std::string prefix = "mdl_";
+  if (const std::string* written = sqlite_query::text_option(settings.options, "table_prefix")) {
+    prefix = *written;
+  }
+  if (prefix.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+      std::string::npos) {
+    return make_error(ErrorCode::kConfig,
+                      "source '{}': table_prefix '{}' may hold only letters, digits and _",
+                      settings.name, prefix);
+  }
+  // The preset's streams, with the ones written over them, and {prefix} in every query.
+  config::SourceSettings effective = settings;
+  std::vector<config::StreamSettings> preset;
+  if (settings.preset && *settings.preset == "moodle") preset = moodle_preset_streams();
+  effective.streams = config::overlay_streams(std::move(preset), settings.streams);
+  for (config::StreamSettings& stream : effective.streams) {
+    if (auto it = stream.options.find("query"); it != stream.options.end()) {
+      if (auto* query = std::get_if<std::string>(&it->second.value)) {
+        *query = with_table_prefix(*query, prefix);
+      }
+    }
+  }
+  auto config = sqlite_query::read_query_config(effective);
   if (!config) return tl::unexpected(config.error());
   config->binary = sqlite_query::BinaryText::kBase64;
 
