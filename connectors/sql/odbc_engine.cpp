@@ -176,7 +176,9 @@ Error odbc_error(const Handle& handle, Phase phase, std::string_view doing,
                         doing, reason)};
   }
   if (has_state(records, {"IM002", "IM003", "IM004", "IM005", "IM006", "IM007", "IM008", "IM009",
-                          "IM010", "IM011", "IM012", "IM014", "IM015"})) {
+                          "IM010", "IM011", "IM012", "IM014", "IM015"}) ||
+      message_has(records, "can't open lib") ||  // unixODBC, as SQLSTATE 01000
+      message_has(records, "data source name not found")) {
     return {ErrorCode::kConfig,
             fmt::format("{}: the ODBC driver or data source cannot be used ({}): `odbcinst -q -d` "
                         "lists the installed drivers; install the driver's package "
@@ -591,9 +593,19 @@ bool parse_timestamp(std::string_view text, SQL_TIMESTAMP_STRUCT& out) {
 // The connection
 
 struct ConnectionCore {
+  ConnectionCore() = default;
+  ConnectionCore(const ConnectionCore&) = delete;
+  ConnectionCore& operator=(const ConnectionCore&) = delete;
+  // A connected handle is freed only after a disconnect (ODBC refuses to free it before, and the
+  // session would stay open on the server).
+  ~ConnectionCore() {
+    if (connected) SQLDisconnect(dbc.get());
+  }
+
   OdbcOptions options;
   Handle env;
   Handle dbc;
+  bool connected = false;
   std::string dbms;             // "postgresql", "mariadb", "mysql", "microsoft sql server", ...
   bool block_get_data = false;  // SQLGetData works on a row of a block (SQL_GD_BLOCK)
   std::stop_token stop;
@@ -662,6 +674,7 @@ Result<void> ConnectionCore::open() {
     dbc.reset();
     return tl::unexpected(std::move(failure));
   }
+  connected = true;
 
   std::array<SQLWCHAR, 128> name{};
   SQLSMALLINT length = 0;

@@ -1,5 +1,7 @@
 // The sql connector (type: sql) against real PostgreSQL and MariaDB servers started by the tests
 // (db_server.hpp), through Debian's ODBC drivers: no mock database. Each case runs on both.
+#include <chrono>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,6 +13,8 @@
 #include "tests/connectors/sql/db_server.hpp"
 #include "tests/connectors/sqlite_query/test_database.hpp"
 #include "tests/support/skip.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/unprivileged.hpp"
 
 using ferry::ErrorCode;
 using ferry::connectors::ValueType;
@@ -335,7 +339,107 @@ void server_restarted_mid_read(Kind kind) {
   CHECK(forwarded.size() == kRows + kExtras);
 }
 
+// A connection string naming a database the server lacks.
+void unknown_database(Kind kind) {
+  DbServer server(kind);
+  auto settings = sql_source(server, {query_stream("pupils", "id", kPupilsQuery, "updated_at")});
+  std::string connection = server.connection_string();
+  const auto at = connection.find(DbServer::kDatabase);
+  REQUIRE(at != std::string::npos);
+  connection.replace(at, std::string_view(DbServer::kDatabase).size(), "no_such_db");
+  settings.options.insert_or_assign("connection", text_value(connection));
+  auto checked = make_sql_source(settings)->check();
+  REQUIRE_FALSE(checked);
+  INFO(checked.error().message);
+  CHECK(checked.error().code != ErrorCode::kInternal);
+  CHECK_THAT(checked.error().message,
+             Catch::Contains("source 'sis'") && Catch::Contains("no_such_db"));
+}
+
+// A query that runs past statement_timeout is given up by the server; the run keeps its state.
+void statement_timeout(Kind kind) {
+  DbServer server(kind);
+  make_pupils(server);
+  const std::string query =
+      kind == Kind::kPostgres
+          ? "SELECT id, updated_at FROM pupils, pg_sleep(5) WHERE :cursor IS NULL OR updated_at "
+            ">= :cursor ORDER BY updated_at, id"
+          : "SELECT id, updated_at FROM pupils WHERE SLEEP(5) = 0 AND (:cursor IS NULL OR "
+            "updated_at >= :cursor) ORDER BY updated_at, id";
+  auto settings = sql_source(server, {query_stream("pupils", "id", query, "updated_at")});
+  settings.options.emplace("statement_timeout",
+                           config::OptionValue{{config::Duration(std::chrono::seconds(1))}, {}});
+  auto source = make_sql_source(settings);
+  RecordingSink sink;
+  const auto error = read_error(*source, "", sink);
+  INFO(error.message);
+  CHECK(error.code == ErrorCode::kUnavailable);
+  CHECK_THAT(error.message, Catch::Contains("statement_timeout 1s"));
+  CHECK(sink.rows.empty());
+}
+
+// Without keep_open the run's connection is closed when it ends; with it, kept for the next.
+void keep_open(Kind kind) {
+  DbServer server(kind);
+  make_pupils(server);
+  const std::string sessions =
+      kind == Kind::kPostgres
+          ? "SELECT COUNT(*) FROM pg_stat_activity WHERE usename = 'ferry_reader';"
+          : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'ferry_reader';";
+  for (const bool keep : {false, true}) {
+    INFO("keep_open " << keep);
+    auto settings = sql_source(server, {query_stream("pupils", "id", kPupilsQuery, "updated_at")});
+    settings.options.emplace("keep_open", config::OptionValue{{keep}, {}});
+    auto source = make_sql_source(settings);
+    RecordingSink sink;
+    const std::string first = read_ok(*source, "", sink);
+    // A closed session may take a moment to leave the server's list: wait for it, bounded.
+    const std::string expected = keep ? "1" : "0";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (server.admin_sql(sessions) != expected && std::chrono::steady_clock::now() < deadline) {
+    }
+    CHECK(server.admin_sql(sessions) == expected);
+    sink.next_poll();
+    read_ok(*source, first, sink);
+    CHECK(column_of(sink.rows, 0) == Ids{"3"});
+  }
+}
+
 }  // namespace
+
+TEST_CASE("a driver that is not installed is named in a config error") {
+  config::SourceSettings settings;
+  settings.name = "sis";
+  settings.type = "sql";
+  settings.options.emplace("connection", text_value("Driver=No Such Driver;Server=127.0.0.1"));
+  settings.streams = {query_stream("pupils", "id", kPupilsQuery, "updated_at")};
+  auto checked = make_sql_source(settings)->check();
+  REQUIRE_FALSE(checked);
+  INFO(checked.error().message);
+  CHECK(checked.error().code == ErrorCode::kConfig);
+  CHECK_THAT(checked.error().message, Catch::Contains("odbcinst -q -d"));
+}
+
+TEST_CASE("a password file that others may read is refused when the source is made") {
+  FERRY_RUN_UNPRIVILEGED();  // the file's owner and mode are checked as the agent's user
+  TempDir dir;
+  const auto file = dir.write("db_password", "hunter2-synthetic\n");
+  std::filesystem::permissions(file, std::filesystem::perms(0644));
+  config::SourceSettings settings;
+  settings.name = "sis";
+  settings.type = "sql";
+  settings.options.emplace("connection", text_value("Driver=PostgreSQL Unicode;Server=127.0.0.1"));
+  settings.options.emplace("password_file", text_value(file.string()));
+  settings.streams = {query_stream("pupils", "id", kPupilsQuery, "updated_at")};
+  auto made = ferry::connectors::sql::create(settings, ferry::connectors::SourceContext{});
+  REQUIRE_FALSE(made);
+  INFO(made.error().message);
+  CHECK(made.error().code == ErrorCode::kPermission);
+  CHECK_THAT(made.error().message, Catch::Contains("password_file") && Catch::Contains("chmod") &&
+                                       !Catch::Contains("hunter2"));
+  std::filesystem::permissions(file, std::filesystem::perms(0600));
+  CHECK(ferry::connectors::sql::create(settings, ferry::connectors::SourceContext{}));
+}
 
 #define FERRY_ON_BOTH_SERVERS(title, body)                                   \
   TEST_CASE("postgres: " title) {                                            \
@@ -353,6 +457,9 @@ FERRY_ON_BOTH_SERVERS("an integer cursor over many blocks of rows", integer_curs
 FERRY_ON_BOTH_SERVERS("every column type maps to the same JSON value", types_read)
 FERRY_ON_BOTH_SERVERS("a server restarted mid-read loses and repeats no row",
                       server_restarted_mid_read)
+FERRY_ON_BOTH_SERVERS("an unknown database fails check naming it", unknown_database)
+FERRY_ON_BOTH_SERVERS("a query past statement_timeout is given up by the server", statement_timeout)
+FERRY_ON_BOTH_SERVERS("keep_open keeps the connection between runs and only then", keep_open)
 FERRY_ON_BOTH_SERVERS("a wrong password fails the read as a refused login", wrong_password)
 FERRY_ON_BOTH_SERVERS("a query that writes is refused by the read-only session", write_refused)
 FERRY_ON_BOTH_SERVERS("a statement that is not a read is refused at check", not_a_select)
