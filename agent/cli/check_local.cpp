@@ -269,6 +269,21 @@ void check_control_socket(const config::Settings& settings, CheckReport& report)
   }
 }
 
+namespace {
+
+// A connector's message without the "source 'name'" it starts with: the report's line names the
+// source already ("FAIL  source sis_db: connecting to the database: ...").
+std::string without_source_name(const std::string& message, const std::string& source) {
+  const std::string named = "source '" + source + "'";
+  if (!message.starts_with(named)) return message;
+  std::string rest = message.substr(named.size());
+  if (rest.starts_with(": ")) return rest.substr(2);
+  if (rest.starts_with(" ")) return rest.substr(1);
+  return message;
+}
+
+}  // namespace
+
 void check_sources(const config::Settings& settings, CheckReport& report) {
   if (settings.sources.empty()) {
     report.skip("sources", fmt::format("none configured in {}: nothing is read until a source is "
@@ -281,11 +296,11 @@ void check_sources(const config::Settings& settings, CheckReport& report) {
     auto source = connectors::create_source(
         source_settings, connectors::inspection_context(source_settings, settings.agent.data_dir));
     if (!source) {
-      report.fail(name, source.error().message);
+      report.fail(name, without_source_name(source.error().message, source_settings.name));
       continue;
     }
     if (auto checked = (*source)->check(); !checked) {
-      report.fail(name, checked.error().message);
+      report.fail(name, without_source_name(checked.error().message, source_settings.name));
       continue;
     }
     report.ok(name, fmt::format("{} source is reachable and readable", source_settings.type));

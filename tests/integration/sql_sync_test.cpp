@@ -246,7 +246,7 @@ void sync_through_odbc(Kind kind) {
     CHECK_THAT(refused.out, Contains("FAIL  source sis_db"));
     // One line per check, wrapped for the terminal: read it unwrapped.
     CHECK_THAT(one_line(refused.out + refused.err),
-               Contains("source 'sis_db': connecting to the database: the server refused the "
+               Contains("FAIL source sis_db: connecting to the database: the server refused the "
                         "login") &&
                    Contains("check Uid in connection and the password (password_file)"));
     CHECK_THAT(refused.out + refused.err, !Contains(kWrongPassword));
