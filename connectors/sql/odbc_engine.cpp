@@ -338,6 +338,8 @@ std::string full_connection_string(const std::string& connection, std::size_t fe
     case DriverFamily::kMariadb:
       // Stream rows from the server instead of reading the whole result first.
       add("NO_CACHE", "1");
+      // Text in UTF-8 whatever the columns' character sets (the server converts).
+      add("CHARSET", "utf8mb4");
       break;
     case DriverFamily::kOther:
       break;
@@ -445,6 +447,13 @@ void choose_fetch(Column& column, std::string_view dbms) {
   std::size_t width = fixed_width;
   if (column.fetch == Fetch::kDecimal) width = std::clamp<std::size_t>(column.size, 20, 120) + 8;
   if (column.fetch == Fetch::kText) width = (bounded + 1) * sizeof(SQLWCHAR);
+  // MariaDB Connector/ODBC fails a value it converts to UTF-16 when the buffer cuts a character
+  // ("Ansi to Unicode conversion error"): its text is taken as the UTF-8 of the connection's
+  // character set (CHARSET=utf8mb4, which Ferry sets), which it passes through unconverted.
+  if (column.fetch == Fetch::kText && (dbms == "mariadb" || dbms == "mysql")) {
+    column.c_type = SQL_C_CHAR;
+    width = bounded * 4 + 1;
+  }
   if (column.fetch == Fetch::kBinary) width = bounded;
   if (column.fetch == Fetch::kTimestamp)
     column.digits = std::clamp<SQLSMALLINT>(column.digits, 0, 9);
@@ -690,8 +699,13 @@ Result<void> ConnectionCore::open() {
         lower(to_utf8(name.data(), static_cast<std::size_t>(length) / sizeof(SQLWCHAR)));
     if (version.find("mariadb") != std::string::npos) dbms = "mariadb";
   }
+  // Blocks of rows where reading a long value out of the middle of a block is known to work:
+  // psqlODBC. MariaDB Connector/ODBC 3.1 says it can (SQL_GD_BLOCK) but hands back the block's
+  // first row; it holds the whole result in memory anyway, so one row at a time costs it
+  // nothing. Other drivers (FreeTDS, Microsoft's) are untested here: one row at a time.
   SQLUINTEGER extensions = 0;
-  if (SQL_SUCCEEDED(SQLGetInfo(dbc.get(), SQL_GETDATA_EXTENSIONS, &extensions, 0, nullptr))) {
+  if (dbms == "postgresql" &&
+      SQL_SUCCEEDED(SQLGetInfo(dbc.get(), SQL_GETDATA_EXTENSIONS, &extensions, 0, nullptr))) {
     block_get_data = (extensions & SQL_GD_BLOCK) != 0 && (extensions & SQL_GD_BOUND) != 0;
   }
   return set_up_session();
@@ -1019,7 +1033,13 @@ Result<void> OdbcQuery::read_long_value(std::size_t row, std::size_t index) {
 
 Result<void> OdbcQuery::convert_row(std::size_t row) {
   if (row_status_[row] == SQL_ROW_ERROR) {
-    return tl::unexpected(error("reading a row"));
+    // MariaDB Connector/ODBC marks a row whose value did not fit its buffer as an error, where
+    // ODBC says "success with info" (01004): that is read in pieces below, not a failure.
+    const bool truncated = std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) {
+      const SQLLEN indicator = c.indicator[row];
+      return indicator != SQL_NULL_DATA && (indicator == SQL_NO_TOTAL || indicator > capacity(c));
+    });
+    if (!truncated) return tl::unexpected(error("reading a row"));
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     Column& column = columns_[i];
@@ -1069,7 +1089,7 @@ Result<void> OdbcQuery::convert_row(std::size_t row) {
       case Fetch::kBinary:
         if (truncated) {
           if (auto read = read_long_value(row, i); !read) return read;
-        } else if (column.fetch == Fetch::kText) {
+        } else if (column.c_type == SQL_C_WCHAR) {
           column.text.clear();
           append_utf8(reinterpret_cast<const SQLWCHAR*>(data),
                       static_cast<std::size_t>(indicator) / sizeof(SQLWCHAR), column.text);

@@ -405,6 +405,51 @@ void keep_open(Kind kind) {
   }
 }
 
+// Values longer than a block holds (4,000 characters) are read whole, in pieces, in the middle
+// of a block as at its end.
+void long_values(Kind kind) {
+  DbServer server(kind);
+  server.admin_sql(
+      kind == Kind::kPostgres
+          ? "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT, data BYTEA);"
+            "INSERT INTO notes SELECT g, CASE WHEN g % 2 = 0 THEN repeat('\u00e9', 70000) || g "
+            "ELSE 'short ' || g END, CASE WHEN g % 3 = 0 THEN decode(repeat('00ff', 5000), "
+            "'hex') END FROM generate_series(1, 9) g;"
+          : "CREATE TABLE notes(id INTEGER PRIMARY KEY, body LONGTEXT, data LONGBLOB) "
+            "DEFAULT CHARSET=utf8mb4;"
+            "INSERT INTO notes SELECT seq, CASE WHEN seq % 2 = 0 THEN CONCAT(REPEAT(_utf8mb4 "
+            "x'c3a9', 70000), seq) ELSE CONCAT('short ', seq) END, CASE WHEN seq % 3 = 0 THEN "
+            "REPEAT(x'00ff', 5000) END FROM seq_1_to_9;");
+  auto source = make_sql_source(sql_source(
+      server, {query_stream("notes", "id",
+                            "SELECT id, body, data FROM notes WHERE :cursor IS NULL OR id >= "
+                            ":cursor ORDER BY id",
+                            "id")}));
+  RecordingSink sink;
+  read_ok(*source, "", sink);
+  REQUIRE(sink.rows.size() == 9);
+  std::string accents;
+  for (int i = 0; i < 70000; ++i) accents += "\u00e9";
+  for (const RecordedRow& row : sink.rows) {
+    const int id = std::stoi(row[0]);
+    INFO("row " << id);
+    if (id % 2 == 0) {
+      CHECK(row[1].size() == accents.size() + 1);
+      CHECK(row[1] == accents + std::to_string(id));
+    } else {
+      CHECK(row[1] == "short " + std::to_string(id));
+    }
+    if (id % 3 == 0) {
+      // 10,000 bytes of 00 ff: base64 of each 3 bytes "00 ff 00" / "ff 00 ff" alternates.
+      CHECK(row[2].size() == (10000 + 2) / 3 * 4);
+      CHECK(row[2].starts_with("AP8A/wD/AP8A"));
+    } else {
+      CHECK(row.types[2] == ValueType::kNull);
+    }
+  }
+  CHECK(sink.bad_rows.empty());
+}
+
 }  // namespace
 
 TEST_CASE("a driver that is not installed is named in a config error") {
@@ -460,6 +505,7 @@ FERRY_ON_BOTH_SERVERS("a server restarted mid-read loses and repeats no row",
 FERRY_ON_BOTH_SERVERS("an unknown database fails check naming it", unknown_database)
 FERRY_ON_BOTH_SERVERS("a query past statement_timeout is given up by the server", statement_timeout)
 FERRY_ON_BOTH_SERVERS("keep_open keeps the connection between runs and only then", keep_open)
+FERRY_ON_BOTH_SERVERS("values longer than a block holds are read whole", long_values)
 FERRY_ON_BOTH_SERVERS("a wrong password fails the read as a refused login", wrong_password)
 FERRY_ON_BOTH_SERVERS("a query that writes is refused by the read-only session", write_refused)
 FERRY_ON_BOTH_SERVERS("a statement that is not a read is refused at check", not_a_select)

@@ -52,10 +52,11 @@ TEST_CASE("driver options are added where the connection string leaves them out"
   CHECK(postgres ==
         "Driver=PostgreSQL Unicode;Server=db;Database=sis;Uid=ferry;Fetch=50;UseDeclareFetch=1;"
         "UseServerSidePrepare=0;BoolsAsChar=0;CommLog=0;Debug=0;PWD={s3cret;}}x}");
-  CHECK(full_connection_string("DRIVER={MariaDB Unicode};SERVER=db;no_cache=0", 1000, nullptr) ==
-        "DRIVER={MariaDB Unicode};SERVER=db;no_cache=0");
+  CHECK(full_connection_string("DRIVER={MariaDB Unicode};SERVER=db;no_cache=0;charset=utf8", 1000,
+                               nullptr) ==
+        "DRIVER={MariaDB Unicode};SERVER=db;no_cache=0;charset=utf8");
   CHECK(full_connection_string("Driver={MariaDB Unicode};Server=db", 1000, nullptr) ==
-        "Driver={MariaDB Unicode};Server=db;NO_CACHE=1");
+        "Driver={MariaDB Unicode};Server=db;NO_CACHE=1;CHARSET=utf8mb4");
   CHECK(full_connection_string("DSN=sis", 1000, nullptr) == "DSN=sis");
 }
 
