@@ -3,7 +3,8 @@
 // `ferry sync` spools a table with its field policies (pseudonym and hash tokens, a kept number,
 // a birth date cut to its year, a name dropped), the next sync spools only the rows that changed,
 // nothing the agent writes holds the password or a personal value, and a wrong password fails
-// `ferry check` with a message that names the source and not the password.
+// `ferry check` with a message that names the source and not the password. And a synthetic Moodle
+// read by `preset: moodle` into the spool.
 #include <cstdint>
 #include <filesystem>
 #include <set>
@@ -18,6 +19,7 @@
 #include "tests/integration/spool_reader.hpp"
 #include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/testdata.hpp"
 
 namespace ferry::test {
 namespace {
@@ -276,7 +278,85 @@ void sync_through_odbc(Kind kind) {
   }
 }
 
+// A synthetic Moodle (tests/connectors/sql/moodle_schema.sql) read by `preset: moodle` into the
+// spool: the preset's tokens, and none of the names, addresses, IP addresses or passwords the
+// tables hold in any file the agent writes.
+void moodle_through_preset(Kind kind) {
+  DbServer server(kind);
+  std::string schema = read_file(source_dir() / "tests/connectors/sql/moodle_schema.sql");
+  for (auto at = schema.find("{prefix}"); at != std::string::npos; at = schema.find("{prefix}")) {
+    schema.replace(at, 8, "mdl_");
+  }
+  server.admin_sql(schema);
+  TempDir secrets;
+  const fs::path password_file =
+      secrets.write_private("db-password", std::string(DbServer::kReaderPassword) + "\n");
+  PipelineSite site({}, fmt::format("  - name: lms_db\n"
+                                    "    type: sql\n"
+                                    "    connection: \"{}\"\n"
+                                    "    password_file: {}\n"
+                                    "    preset: moodle\n",
+                                    server.connection_string(), password_file.string()));
+  REQUIRE(site.generate({"--users", "5", "--seed", "22"}).exit_code == 0);
+  REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
+  const auto checked = site.ferry({"check"});
+  INFO(checked.out << checked.err);
+  CHECK_THAT(checked.out, Contains("OK    source lms_db"));
+  const auto synced = site.ferry({"sync", "--source", "lms_db"});
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+
+  auto streams = rows_by_stream(read_spool(site.spool_db(), site.tenant().private_key), "lms_db");
+  REQUIRE(streams["users"].size() == 4);
+  REQUIRE(streams["user_enrolments"].size() == 2);
+  REQUIRE(streams["log"].size() == 2);
+  for (const SpooledRow& row : streams["users"]) {
+    CHECK(text_of(row, "id").starts_with("p1."));
+    CHECK(text_of(row, "email").starts_with("h1."));
+    CHECK_FALSE(row.fields.contains("firstname"));
+    CHECK_FALSE(row.fields.contains("lastip"));
+  }
+  // The student with Moodle id 3 and SIS id S-1001: tokens the tenant can join on.
+  const std::string moodle_user = token_of(site, "moodle_user", "3");
+  const std::string sis_user = token_of(site, "user", "S-1001");
+  bool found = false;
+  for (const SpooledRow& row : streams["users"]) {
+    if (text_of(row, "id") == moodle_user) {
+      found = true;
+      CHECK(text_of(row, "idnumber") == sis_user);
+      CHECK(text_of(row, "email") ==
+            token_of(site, "email", "stu.one@example.invalid", /*hash=*/true));
+    }
+  }
+  CHECK(found);
+  CHECK(text_of(streams["user_enrolments"].front(), "userid") == moodle_user);
+
+  const std::set<std::string> secret = {DbServer::kReaderPassword,
+                                        "Testfirst",
+                                        "Testlast",
+                                        "Synthetic Way",
+                                        "555-01",
+                                        "192.0.2.",
+                                        "$2y$",
+                                        "enrolkey-synthetic",
+                                        "Likes maths",
+                                        "S-1001"};
+  for (const fs::path& file : agent_files(site)) {
+    const std::string content = read_file(file);
+    for (const std::string& value : secret) {
+      INFO("file " << file.string() << " holds " << value);
+      CHECK(content.find(value) == std::string::npos);
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("ferry syncs a Moodle database on MariaDB through preset moodle",
+          "[integration][sql][mariadb]") {
+  if (auto why = DbServer::unavailable(Kind::kMariadb)) FERRY_SKIP(*why);
+  moodle_through_preset(Kind::kMariadb);
+}
 
 TEST_CASE("ferry syncs a PostgreSQL table through type sql with tokens and then only changes",
           "[integration][sql][postgres]") {
