@@ -34,12 +34,14 @@ set(CPACK_DEBIAN_FERRY_PACKAGE_NAME "ferry")
 set(CPACK_DEBIAN_FERRY_PACKAGE_SECTION "admin")
 # adduser: the postinst creates the ferry user with it.
 set(CPACK_DEBIAN_FERRY_PACKAGE_DEPENDS "adduser")
+# The ODBC drivers of the database servers a `type: sql` source reads: whichever the site needs.
+set(CPACK_DEBIAN_FERRY_PACKAGE_SUGGESTS "odbc-postgresql, odbc-mariadb, tdsodbc")
 # CPack takes a description's first line as the summary, indents the rest and marks empty lines
 # with " ." as Debian's control format wants.
 set(CPACK_COMPONENT_FERRY_DESCRIPTION
     "on-premise data agent that pseudonymizes school data before it leaves
 Ferry carries a school's roster and learning data (OneRoster CSV exports,
-SQLite databases) to an education vendor's cloud. Personal data is
+SIS and LMS APIs, SQL databases) to an education vendor's cloud. Personal data is
 pseudonymized on site with keys the school keeps; batches wait in a local
 spool until the vendor's tenant acknowledges them, and travel over TLS 1.3,
 sealed to the tenant's key.
