@@ -348,6 +348,20 @@ std::string full_connection_string(const std::string& connection, std::size_t fe
   return out;
 }
 
+Result<std::string> read_password(const OdbcOptions& options) {
+  if (!options.password_file) return options.password;
+  auto text = fs::read_secret_file(*options.password_file, kMaxPasswordFileSize,
+                                   options.service_dir, fs::SecretSharing::kRootToOwnGroup);
+  if (!text) {
+    return with_context(text.error(),
+                        fmt::format("password_file {}", options.password_file->string()));
+  }
+  // One line: a final newline (or CR LF), as editors write it, is not part of the password.
+  if (!text->empty() && text->back() == '\n') text->pop_back();
+  if (!text->empty() && text->back() == '\r') text->pop_back();
+  return text;
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -635,20 +649,6 @@ struct ConnectionCore {
   // Ends the run's transaction (it wrote nothing: a rollback).
   void end_transaction() { SQLEndTran(SQL_HANDLE_DBC, dbc.get(), SQL_ROLLBACK); }
 };
-
-Result<std::string> read_password(const OdbcOptions& options) {
-  if (!options.password_file) return options.password;
-  auto text = fs::read_secret_file(*options.password_file, kMaxPasswordFileSize,
-                                   options.service_dir, fs::SecretSharing::kRootToOwnGroup);
-  if (!text) {
-    return with_context(text.error(),
-                        fmt::format("password_file {}", options.password_file->string()));
-  }
-  // One line: a final newline (or CR LF), as editors write it, is not part of the password.
-  if (!text->empty() && text->back() == '\n') text->pop_back();
-  if (!text->empty() && text->back() == '\r') text->pop_back();
-  return text;
-}
 
 Result<void> ConnectionCore::open() {
   SQLHANDLE raw = nullptr;

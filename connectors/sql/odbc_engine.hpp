@@ -42,6 +42,10 @@ struct OdbcOptions {
 // Checks the options (kConfig: a password inside `connection`); opens nothing.
 Result<std::unique_ptr<sqlite_query::QueryEngine>> make_odbc_engine(OdbcOptions options);
 
+// The password: the password file's first line (read with the key file's rules: kPermission or
+// kNotFound with the fix), or the inline password; "" when neither is given.
+Result<std::string> read_password(const OdbcOptions& options);
+
 // `connection` with the driver's streaming and logging options added where the text does not set
 // them itself, and PWD when a password is given; exposed for tests.
 std::string full_connection_string(const std::string& connection, std::size_t fetch_rows,

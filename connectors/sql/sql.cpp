@@ -3,7 +3,6 @@
 #include <openssl/crypto.h>
 
 #include "common/config/overlay.hpp"
-#include "common/fs/secret_file.hpp"
 #include "connectors/sql/moodle.hpp"
 #include "connectors/sql/odbc_engine.hpp"
 #include "connectors/sqlite_query/query_config.hpp"
@@ -12,7 +11,6 @@
 namespace ferry::connectors::sql {
 namespace {
 
-constexpr std::size_t kMaxPasswordFileSize = 4096;
 constexpr std::int64_t kMaxFetchRows = 100'000;
 
 }  // namespace
@@ -100,11 +98,9 @@ Result<std::unique_ptr<Source>> create(const config::SourceSettings& settings,
     options.password_file = *file;
     // Read once now so that a missing or exposed file stops the agent at its start; the engine
     // reads it again at each run, so a changed password needs no restart.
-    auto text = fs::read_secret_file(*file, kMaxPasswordFileSize, context.service_dir,
-                                     fs::SecretSharing::kRootToOwnGroup);
+    auto text = read_password(options);
     if (!text) {
-      return make_error(text.error().code, "source '{}': password_file: {}", settings.name,
-                        text.error().message);
+      return make_error(text.error().code, "source '{}': {}", settings.name, text.error().message);
     }
     OPENSSL_cleanse(text->data(), text->size());
   }
