@@ -4,9 +4,13 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <mutex>
+#include <optional>
 #include <stop_token>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -388,11 +392,7 @@ struct Column {
   bool lower_case = false;  // a GUID, sent in lower case whatever the driver's habit
   Fetch fetch = Fetch::kText;
   SQLSMALLINT c_type = SQL_C_WCHAR;
-  SQLLEN width = 0;  // bytes per row in `data`
-  std::vector<unsigned char> data;
-  std::vector<SQLLEN> indicator;
-  std::string text;  // the current row's value as text (UTF-8, ISO 8601, digits, bytes)
-  Cell cell;
+  SQLLEN width = 0;  // bytes per row of the column's buffer in a Block
 };
 
 void choose_fetch(Column& column, std::string_view dbms) {
@@ -795,10 +795,37 @@ Result<void> ConnectionCore::set_up_session() {
 // ---------------------------------------------------------------------------------------------
 // A prepared query
 
+void lower_in_place(std::string& text, std::pair<std::size_t, std::size_t> span) {
+  for (std::size_t at = span.first; at < span.first + span.second; ++at)
+    text[at] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[at])));
+}
+
+// One block of rows: the buffers SQLFetch fills (each column's values and indicators, the rows'
+// status), then the rows' cells as step() hands them out. Cells of text, decimals and binary view
+// `arena`, which holds their bytes (UTF-8, digits, ISO 8601), values too long for the buffers
+// included: those are read whole right after the fetch, while the cursor is on the block.
+struct Block {
+  std::vector<std::vector<unsigned char>> data;  // per column: width * rows bytes
+  std::vector<std::vector<SQLLEN>> indicator;    // per column
+  std::vector<SQLUSMALLINT> row_status;
+  SQLULEN fetched = 0;
+  std::vector<Cell> cells;  // row-major: cells[row * columns + column]
+  std::string arena;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // of each cell's bytes in `arena`
+  // Where reading stopped: rows before `good` are ready; after them, `failure` (or, without one,
+  // the next block; or the end of the result when `last`).
+  std::size_t good = 0;
+  std::optional<Error> failure;
+  bool last = false;  // no rows after this block
+};
+
 class OdbcQuery final : public PreparedQuery {
  public:
   OdbcQuery(ConnectionCore& connection, Handle stmt, ScannedSql scanned)
       : connection_(connection), stmt_(std::move(stmt)), scanned_(std::move(scanned)) {}
+  ~OdbcQuery() override { stop_prefetch(); }
+  OdbcQuery(const OdbcQuery&) = delete;
+  OdbcQuery& operator=(const OdbcQuery&) = delete;
 
   Result<void> describe();
 
@@ -807,12 +834,30 @@ class OdbcQuery final : public PreparedQuery {
   bool reads_only() const override { return scanned_.starts_as_read; }
   Result<void> bind_cursor(const CursorValue& value, std::size_t cursor_column) override;
   Result<bool> step() override;
-  Cell cell(std::size_t column) const override { return columns_[column].cell; }
+  Cell cell(std::size_t column) const override {
+    return current_->cells[row_ * columns_.size() + column];
+  }
 
  private:
-  Result<void> bind_columns();
-  Result<void> convert_row(std::size_t row);
-  Result<void> read_long_value(std::size_t row, std::size_t index);
+  Result<void> allocate_blocks();
+  void fetch(Block& block);
+  void prefetch();
+  Block* next_block();
+  void stop_prefetch();
+  Result<void> read_long_value(std::size_t row, std::size_t index, std::string& text);
+  void convert_block(Block& block);
+  void convert_row(Block& block, std::size_t row, std::string& scratch) const;
+  // A text, decimal or binary value longer than its buffer: fetch() reads it whole.
+  bool too_long(const Block& block, std::size_t row, std::size_t i) const {
+    const Column& column = columns_[i];
+    if (column.fetch != Fetch::kDecimal && column.fetch != Fetch::kText &&
+        column.fetch != Fetch::kBinary) {
+      return false;
+    }
+    const SQLLEN indicator = block.indicator[i][row];
+    return indicator != SQL_NULL_DATA &&
+           (indicator == SQL_NO_TOTAL || indicator > capacity(column));
+  }
   Error error(std::string_view doing) const {
     return connection_.error(stmt_, Phase::kQuery, doing);
   }
@@ -831,9 +876,20 @@ class OdbcQuery final : public PreparedQuery {
 
   bool executed_ = false;
   SQLULEN rows_per_block_ = 1;
-  SQLULEN fetched_ = 0;
-  std::vector<SQLUSMALLINT> row_status_;
-  std::size_t row_ = 0;  // index in the block of the current row
+  // Rows come in blocks. With more than one row per block, a second thread fetches the next
+  // block while this one hands out the rows of the current: blocks_[0] and blocks_[1] in turn.
+  std::array<Block, 2> blocks_;
+  Block* current_ = nullptr;  // the block whose rows step() hands out
+  std::size_t row_ = 0;       // index in `current_` of the current row
+  std::size_t consumed_ = 0;  // blocks handed out, fetched in the order 0, 1, 0, 1, ...
+  bool prefetching_ = false;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::size_t filled_ = 0;        // blocks the fetching thread has fetched (guarded by mutex_)
+  bool closing_ = false;          // guarded by mutex_
+  bool fetcher_done_ = false;     // the fetching thread fetched the last block (guarded by mutex_)
+  const Block* bound_ = nullptr;  // the block whose buffers are bound to the statement
+  std::thread fetcher_;
   std::optional<std::stop_callback<std::function<void()>>> cancel_;
 };
 
@@ -958,13 +1014,13 @@ Result<void> OdbcQuery::bind_cursor(const CursorValue& value, std::size_t cursor
   return {};
 }
 
-Result<void> OdbcQuery::bind_columns() {
+Result<void> OdbcQuery::allocate_blocks() {
   SQLLEN row_width = 0;
   for (const Column& column : columns_)
     row_width += column.width + static_cast<SQLLEN>(sizeof(SQLLEN));
-  rows_per_block_ =
-      std::clamp<SQLULEN>(kBlockBudget / static_cast<SQLULEN>(std::max<SQLLEN>(row_width, 1)), 1,
-                          std::max<std::size_t>(connection_.options.fetch_rows, 1));
+  rows_per_block_ = std::clamp<SQLULEN>(
+      kBlockBudget / blocks_.size() / static_cast<SQLULEN>(std::max<SQLLEN>(row_width, 1)), 1,
+      std::max<std::size_t>(connection_.options.fetch_rows, 1));
   if (!connection_.block_get_data) rows_per_block_ = 1;
   SQLSetStmtAttr(stmt_.get(), SQL_ATTR_ROW_BIND_TYPE,
                  reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(SQL_BIND_BY_COLUMN)), 0);
@@ -972,24 +1028,151 @@ Result<void> OdbcQuery::bind_columns() {
                                     reinterpret_cast<SQLPOINTER>(rows_per_block_), 0))) {
     rows_per_block_ = 1;
   }
-  row_status_.assign(rows_per_block_, SQL_ROW_SUCCESS);
-  SQLSetStmtAttr(stmt_.get(), SQL_ATTR_ROW_STATUS_PTR, row_status_.data(), 0);
-  SQLSetStmtAttr(stmt_.get(), SQL_ATTR_ROWS_FETCHED_PTR, &fetched_, 0);
-  for (std::size_t i = 0; i < columns_.size(); ++i) {
-    Column& column = columns_[i];
-    column.data.assign(static_cast<std::size_t>(column.width) * rows_per_block_, 0);
-    column.indicator.assign(rows_per_block_, 0);
-    if (!SQL_SUCCEEDED(SQLBindCol(stmt_.get(), static_cast<SQLUSMALLINT>(i + 1), column.c_type,
-                                  column.data.data(), column.width, column.indicator.data()))) {
-      return tl::unexpected(error(fmt::format("binding column '{}'", column.name)));
+  prefetching_ = rows_per_block_ > 1;
+  for (std::size_t b = 0; b < (prefetching_ ? blocks_.size() : 1); ++b) {
+    Block& block = blocks_[b];
+    block.data.resize(columns_.size());
+    block.indicator.resize(columns_.size());
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      block.data[i].assign(static_cast<std::size_t>(columns_[i].width) * rows_per_block_, 0);
+      block.indicator[i].assign(rows_per_block_, 0);
     }
+    block.row_status.assign(rows_per_block_, SQL_ROW_SUCCESS);
   }
   return {};
 }
 
+// Fetches the next rows into `block` (binding its buffers: the blocks take turns) and turns them
+// into cells. Runs on the fetching thread when there is one: everything it learns, errors
+// included, goes into the block.
+void OdbcQuery::fetch(Block& block) {
+  block.fetched = 0;
+  block.good = 0;
+  block.failure.reset();
+  block.last = false;
+  auto fail = [&](Error error) {  // rows before block.good stay good
+    block.failure = std::move(error);
+    block.last = true;
+  };
+  if (bound_ != &block) {
+    SQLSetStmtAttr(stmt_.get(), SQL_ATTR_ROW_STATUS_PTR, block.row_status.data(), 0);
+    SQLSetStmtAttr(stmt_.get(), SQL_ATTR_ROWS_FETCHED_PTR, &block.fetched, 0);
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (!SQL_SUCCEEDED(SQLBindCol(stmt_.get(), static_cast<SQLUSMALLINT>(i + 1),
+                                    columns_[i].c_type, block.data[i].data(), columns_[i].width,
+                                    block.indicator[i].data()))) {
+        return fail(error(fmt::format("binding column '{}'", columns_[i].name)));
+      }
+    }
+    bound_ = &block;
+  }
+  const SQLRETURN rc = SQLFetch(stmt_.get());
+  if (rc == SQL_NO_DATA) block.fetched = 0;
+  if (rc != SQL_NO_DATA && !SQL_SUCCEEDED(rc)) return fail(error("reading the query's rows"));
+  if (block.fetched == 0) {
+    block.last = true;
+    return;
+  }
+  const std::size_t width = columns_.size();
+  block.cells.assign(block.fetched * width, Cell{});
+  block.spans.assign(block.fetched * width, {0, 0});
+  block.arena.clear();
+  std::string scratch;
+  for (std::size_t row = 0; row < block.fetched; ++row) {
+    if (block.row_status[row] == SQL_ROW_ERROR) {
+      // MariaDB Connector/ODBC marks a row whose value did not fit its buffer as an error, where
+      // ODBC says "success with info" (01004): that is read in pieces below, not a failure.
+      bool truncated = false;
+      for (std::size_t i = 0; i < width; ++i) truncated = truncated || too_long(block, row, i);
+      if (!truncated) return fail(error("reading a row"));
+    }
+    for (std::size_t i = 0; i < width; ++i) {
+      if (!too_long(block, row, i)) continue;
+      if (auto read = read_long_value(row, i, scratch); !read) return fail(read.error());
+      block.spans[row * width + i] = {block.arena.size(), scratch.size()};
+      block.arena += scratch;
+    }
+    block.good = row + 1;
+  }
+}
+
+// Turns the rows of a block into cells, on the reading thread (the fetching thread has enough to
+// do with the driver's own conversions).
+void OdbcQuery::convert_block(Block& block) {
+  std::string scratch;
+  for (std::size_t row = 0; row < block.good; ++row) convert_row(block, row, scratch);
+  // The arena has stopped growing: the cells may view it now.
+  for (std::size_t k = 0; k < block.good * columns_.size(); ++k) {
+    Cell& cell = block.cells[k];
+    if (cell.type == CellType::kText || cell.type == CellType::kDecimal ||
+        cell.type == CellType::kBlob) {
+      cell.bytes =
+          std::string_view(block.arena).substr(block.spans[k].first, block.spans[k].second);
+    }
+  }
+}
+
+// The fetching thread: fills the block the reading thread is not on, and waits while both are
+// full. It stops after the last block, or when the query is destroyed.
+void OdbcQuery::prefetch() {
+  for (std::size_t next = 1;; ++next) {
+    {
+      std::unique_lock lock(mutex_);
+      // Block `next` may be filled once block `next - 2`, which it reuses, has been handed out
+      // and left (the reader is on `next - 1` or later: consumed_ >= next).
+      changed_.wait(lock, [&] { return closing_ || consumed_ >= next; });
+      if (closing_) return;
+    }
+    Block& block = blocks_[next % blocks_.size()];
+    try {
+      fetch(block);
+    } catch (const std::exception& e) {
+      block.good = 0;
+      block.failure =
+          Error{ErrorCode::kInternal, std::string("reading the query's rows: ") + e.what()};
+      block.last = true;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      filled_ = next + 1;
+      fetcher_done_ = block.last;
+    }
+    changed_.notify_all();
+    if (block.last) return;
+  }
+}
+
+// The next block to hand out: with a fetching thread, waits for it; without, fetches it here.
+Block* OdbcQuery::next_block() {
+  if (!prefetching_) {
+    fetch(blocks_[0]);
+    return &blocks_[0];
+  }
+  std::unique_lock lock(mutex_);
+  ++consumed_;  // leaves the current block to the fetching thread
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return filled_ >= consumed_; });
+  return &blocks_[(consumed_ - 1) % blocks_.size()];
+}
+
+// Before the statement goes: a fetch in progress is cancelled (the reader has left early, after a
+// failure of its own), and the fetching thread ends.
+void OdbcQuery::stop_prefetch() {
+  if (!fetcher_.joinable()) return;
+  bool fetching = false;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    fetching = !fetcher_done_;
+  }
+  changed_.notify_all();
+  if (fetching) SQLCancel(stmt_.get());
+  fetcher_.join();
+}
+
 // The whole of a value that did not fit its bound buffer, read in pieces with SQLGetData.
-Result<void> OdbcQuery::read_long_value(std::size_t row, std::size_t index) {
-  Column& column = columns_[index];
+Result<void> OdbcQuery::read_long_value(std::size_t row, std::size_t index, std::string& text) {
+  const Column& column = columns_[index];
   const auto number = static_cast<SQLUSMALLINT>(index + 1);
   if (rows_per_block_ > 1 &&
       !SQL_SUCCEEDED(SQLSetPos(stmt_.get(), static_cast<SQLSETPOSIROW>(row + 1), SQL_POSITION,
@@ -1023,97 +1206,90 @@ Result<void> OdbcQuery::read_long_value(std::size_t row, std::size_t index) {
     if (rc == SQL_SUCCESS) break;  // SQL_SUCCESS_WITH_INFO (01004): more to come
   }
   if (column.c_type == SQL_C_WCHAR) {
-    column.text.clear();
-    append_utf8(wide.data(), wide.size(), column.text);
+    text.clear();
+    append_utf8(wide.data(), wide.size(), text);
   } else {
-    column.text = std::move(bytes);
+    text = std::move(bytes);
   }
   return {};
 }
 
-Result<void> OdbcQuery::convert_row(std::size_t row) {
-  if (row_status_[row] == SQL_ROW_ERROR) {
-    // MariaDB Connector/ODBC marks a row whose value did not fit its buffer as an error, where
-    // ODBC says "success with info" (01004): that is read in pieces below, not a failure.
-    const bool truncated = std::any_of(columns_.begin(), columns_.end(), [&](const Column& c) {
-      const SQLLEN indicator = c.indicator[row];
-      return indicator != SQL_NULL_DATA && (indicator == SQL_NO_TOTAL || indicator > capacity(c));
-    });
-    if (!truncated) return tl::unexpected(error("reading a row"));
-  }
+// Turns row `row` of `block` into its cells; the bytes of text, decimals, times and binary go to
+// the block's arena (their views are set once the whole block is in), where the values too long
+// for the buffers already are.
+void OdbcQuery::convert_row(Block& block, std::size_t row, std::string& scratch) const {
   for (std::size_t i = 0; i < columns_.size(); ++i) {
-    Column& column = columns_[i];
-    const SQLLEN indicator = column.indicator[row];
-    const unsigned char* data = column.data.data() + static_cast<std::size_t>(column.width) * row;
-    Cell& cell = column.cell;
-    cell = Cell{};
+    const Column& column = columns_[i];
+    const std::size_t k = row * columns_.size() + i;
+    Cell& cell = block.cells[k];
+    const SQLLEN indicator = block.indicator[i][row];
+    const unsigned char* data = block.data[i].data() + static_cast<std::size_t>(column.width) * row;
     if (indicator == SQL_NULL_DATA) continue;
-    const bool truncated = indicator == SQL_NO_TOTAL || indicator > capacity(column);
+    const std::size_t start = block.arena.size();
     switch (column.fetch) {
       case Fetch::kBigint: {
         SQLBIGINT value = 0;
         std::memcpy(&value, data, sizeof(value));
         cell.type = CellType::kInteger;
         cell.integer = value;
-        break;
+        continue;
       }
       case Fetch::kDouble: {
         SQLDOUBLE value = 0;
         std::memcpy(&value, data, sizeof(value));
         cell.type = CellType::kReal;
         cell.real = value;
-        break;
+        continue;
       }
       case Fetch::kBit:
         cell.type = CellType::kBool;
         cell.integer = data[0] != 0 ? 1 : 0;
-        break;
+        continue;
       case Fetch::kDate: {
         SQL_DATE_STRUCT value{};
         std::memcpy(&value, data, sizeof(value));
-        format_date(value, column.text);
+        format_date(value, scratch);
+        block.arena += scratch;
         cell.type = CellType::kText;
-        cell.bytes = column.text;
         break;
       }
       case Fetch::kTimestamp: {
         SQL_TIMESTAMP_STRUCT value{};
         std::memcpy(&value, data, sizeof(value));
-        format_timestamp(value, column.digits, column.zoned, column.text);
+        format_timestamp(value, column.digits, column.zoned, scratch);
+        block.arena += scratch;
         cell.type = CellType::kText;
-        cell.bytes = column.text;
         break;
       }
       case Fetch::kDecimal:
       case Fetch::kText:
       case Fetch::kBinary:
-        if (truncated) {
-          if (auto read = read_long_value(row, i); !read) return read;
-        } else if (column.c_type == SQL_C_WCHAR) {
-          column.text.clear();
-          append_utf8(reinterpret_cast<const SQLWCHAR*>(data),
-                      static_cast<std::size_t>(indicator) / sizeof(SQLWCHAR), column.text);
-        } else {
-          column.text.assign(reinterpret_cast<const char*>(data),
-                             static_cast<std::size_t>(indicator));
-        }
-        if (column.lower_case) {
-          for (char& c : column.text)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
         cell.type = column.fetch == Fetch::kText      ? CellType::kText
                     : column.fetch == Fetch::kDecimal ? CellType::kDecimal
                                                       : CellType::kBlob;
-        cell.bytes = column.text;
-        break;
+        if (too_long(block, row, i)) {
+          // Read whole by fetch(), already in the arena.
+          if (column.lower_case) lower_in_place(block.arena, block.spans[k]);
+          continue;
+        }
+        if (column.c_type == SQL_C_WCHAR) {
+          append_utf8(reinterpret_cast<const SQLWCHAR*>(data),
+                      static_cast<std::size_t>(indicator) / sizeof(SQLWCHAR), block.arena);
+        } else {
+          block.arena.append(reinterpret_cast<const char*>(data),
+                             static_cast<std::size_t>(indicator));
+        }
+        block.spans[k] = {start, block.arena.size() - start};
+        if (column.lower_case) lower_in_place(block.arena, block.spans[k]);
+        continue;
     }
+    block.spans[k] = {start, block.arena.size() - start};
   }
-  return {};
 }
 
 Result<bool> OdbcQuery::step() {
   if (!executed_) {
-    if (auto bound = bind_columns(); !bound) return tl::unexpected(bound.error());
+    if (auto allocated = allocate_blocks(); !allocated) return tl::unexpected(allocated.error());
     std::function<void()> cancel = [stmt = stmt_.get()] { SQLCancel(stmt); };
     cancel_.emplace(connection_.stop, std::move(cancel));
     const SQLRETURN rc = SQLExecute(stmt_.get());
@@ -1121,21 +1297,28 @@ Result<bool> OdbcQuery::step() {
       return tl::unexpected(error("running the query"));
     }
     executed_ = true;
-    fetched_ = 0;
+    // The first block is fetched here; from then on a fetching thread, where there is one, keeps
+    // one block ahead.
+    fetch(blocks_[0]);
+    current_ = &blocks_[0];
+    if (prefetching_ && !current_->last) {
+      filled_ = 1;
+      consumed_ = 1;
+      fetcher_ = std::thread([this] { prefetch(); });
+    }
+    convert_block(*current_);
     row_ = 0;
-  } else if (row_ + 1 < fetched_) {
+  } else {
     ++row_;
-    if (auto converted = convert_row(row_); !converted) return tl::unexpected(converted.error());
-    return true;
   }
-  fetched_ = 0;
-  const SQLRETURN rc = SQLFetch(stmt_.get());
-  if (rc == SQL_NO_DATA) return false;
-  if (!SQL_SUCCEEDED(rc)) return tl::unexpected(error("reading the query's rows"));
-  if (fetched_ == 0) return false;
-  row_ = 0;
-  if (auto converted = convert_row(row_); !converted) return tl::unexpected(converted.error());
-  return true;
+  for (;;) {
+    if (row_ < current_->good) return true;
+    if (current_->failure) return tl::unexpected(*current_->failure);
+    if (current_->last) return false;
+    current_ = next_block();
+    convert_block(*current_);
+    row_ = 0;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -185,6 +185,10 @@ std::size_t next_code_point(std::string_view text, std::size_t at, std::uint32_t
 bool is_valid_utf8(std::string_view text) {
   std::uint32_t code = 0;
   for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {  // ASCII, most text: one byte at a time
+      ++i;
+      continue;
+    }
     const std::size_t length = next_code_point(text, i, code);
     if (length == 0) return false;
     i += length;

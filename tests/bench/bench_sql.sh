@@ -16,6 +16,9 @@
 #   FERRY_BENCH_RUNS (1)        rounds; each round times the SQL source, then the copy and CSV
 #                               sync, each into a fresh data_dir
 #   FERRY_BENCH_FETCH_ROWS      the SQL source's fetch_rows (default: the source's, 1000)
+#   FERRY_BENCH_PIN (1)         1: the agent and psql on core 0, the server on core 1 (a client
+#                               with one core, the database as if on another machine); 0: no
+#                               pinning, every process on every core
 #   FERRY_BINARY                build/release/agent/ferry (not built here: build it first)
 #   FERRY_BENCH_PG_BIN          /usr/lib/postgresql/15/bin (postgres, initdb, pg_ctl)
 # Needs postgresql-15, postgresql-client, odbc-postgresql, unixodbc, sqlite3 and GNU time
@@ -27,6 +30,7 @@ root=$(pwd)
 rows_wanted=${FERRY_BENCH_ROWS:-1000000}
 runs=${FERRY_BENCH_RUNS:-1}
 fetch_rows=${FERRY_BENCH_FETCH_ROWS:-}
+pin=${FERRY_BENCH_PIN:-1}
 pg_bin=${FERRY_BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
 absolute() { case $1 in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
 ferry=$(absolute "${FERRY_BINARY:-build/release/agent/ferry}")
@@ -83,7 +87,7 @@ if [ "$(id -u)" -eq 0 ]; then
   run_as="setpriv --reuid=nobody --regid=nogroup --clear-groups --"
 fi
 pin_client="" pin_server=""
-if [ "$(nproc)" -ge 2 ]; then pin_client="taskset -c 0" pin_server="taskset -c 1"; fi
+if [ "$(nproc)" -ge 2 ] && [ "$pin" = 1 ]; then pin_client="taskset -c 0" pin_server="taskset -c 1"; fi
 
 # 1. The server: 127.0.0.1 on a free port, the superuser over a socket in its own folder, the
 # reader by password over TCP. Not durable (fsync=off): the data is made again every run.
@@ -312,6 +316,11 @@ echo "machine:  $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /
 echo "server:   $("$pg_bin/postgres" --version), table $table_bytes bytes with its indexes"
 echo "driver:   $(dpkg-query -W -f '${Package} ${Version}' odbc-postgresql 2>/dev/null || echo psqlODBC)," \
   "$(dpkg-query -W -f '${Package} ${Version}' unixodbc 2>/dev/null || echo unixODBC)"
+if [ -n "$pin_client" ]; then
+  echo "cores:    agent and psql on core 0, server on core 1 (FERRY_BENCH_PIN=1)"
+else
+  echo "cores:    not pinned (FERRY_BENCH_PIN=$pin, $(nproc) cores)"
+fi
 echo "rows:     $rows_wanted (10 columns; CSV file $csv_bytes bytes);" \
   "fetch_rows ${fetch_rows:-1000 (the default)}"
 printf '%s' "$summary"
