@@ -10,8 +10,10 @@
 # Parts:
 #   tsan  ThreadSanitizer: builds the `tsan` preset (only the test executables it runs and the
 #         programs they start: ferry, ferry-tenant, ferry-gen-oneroster) and runs agent_tests,
-#         uplink_tests and sftp_tests, which hold the agent's, the uplink's, the control socket's
-#         and the SFTP client's (its download watchdog thread) tests, with tests/tsan.supp. Every process writes its reports to build/tsan/tsan-reports (the test
+#         uplink_tests, sftp_tests and sql_tests, which hold the agent's, the uplink's, the
+#         control socket's, the SFTP client's (its download watchdog thread) and the SQL
+#         source's (its block-fetching thread, against real PostgreSQL and MariaDB) tests, with
+#         tests/tsan.supp. Every process writes its reports to build/tsan/tsan-reports (the test
 #         executables and the ferry and ferry-tenant they start); the part fails when a test
 #         fails or when any report was written, and prints the reports.
 #   package  The Debian packages (docs/packaging.md): builds them with
@@ -31,8 +33,8 @@ part_tsan() {
   echo "== tsan: configure, build, test"
   # Called as `part_tsan || ...`, where bash ignores set -e: each step stops the part itself.
   cmake --preset tsan || return 1
-  cmake --build --preset tsan -j "$jobs" --target agent_tests uplink_tests sftp_tests ferry \
-    ferry-tenant ferry-gen-oneroster || return 1
+  cmake --build --preset tsan -j "$jobs" --target agent_tests uplink_tests sftp_tests sql_tests \
+    ferry ferry-tenant ferry-gen-oneroster || return 1
   local reports=build/tsan/tsan-reports
   rm -rf "$reports"
   mkdir -p "$reports"
