@@ -139,6 +139,40 @@ void integer_cursor_many_rows(Kind kind) {
   CHECK(cursor_in(state, "items") == CursorValue::integer(2500));
 }
 
+// A stop request in the middle of a read over many blocks (on PostgreSQL, while the next block
+// is being fetched on the source's second thread) ends the read between rows; the connection,
+// kept open, serves the next read whole.
+void stopped_mid_read(Kind kind) {
+  DbServer server(kind);
+  server.admin_sql(kind == Kind::kPostgres
+                       ? "CREATE TABLE items(id BIGINT PRIMARY KEY, label TEXT, version BIGINT);"
+                         "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, "
+                         "2500) g;"
+                       : "CREATE TABLE items(id BIGINT PRIMARY KEY, label TEXT, version BIGINT);"
+                         "INSERT INTO items SELECT seq, CONCAT('item ', seq), seq FROM "
+                         "seq_1_to_2500;");
+  auto settings = sql_source(
+      server, {query_stream("items", "id",
+                            "SELECT id, label, version FROM items WHERE :cursor IS NULL OR "
+                            "version >= :cursor ORDER BY version, id",
+                            "version")});
+  settings.options.emplace("fetch_rows", config::OptionValue{{std::int64_t{100}}, {}});
+  settings.options.emplace("keep_open", config::OptionValue{{true}, {}});
+  auto source = make_sql_source(settings);
+  RecordingSink stopped;
+  stopped.stop_after_rows = 150;
+  const ferry::Error error = read_error(*source, "", stopped);
+  CHECK(error.code == ErrorCode::kUnavailable);
+  CHECK_THAT(error.message, Catch::Contains("stopped on request"));
+  CHECK(stopped.rows.size() == 150);
+
+  RecordingSink sink;
+  const std::string state = read_ok(*source, "", sink);
+  REQUIRE(sink.rows.size() == 2500);
+  CHECK(sink.rows.back()[1] == "item 2500");
+  CHECK(cursor_in(state, "items") == CursorValue::integer(2500));
+}
+
 void wrong_password(Kind kind) {
   DbServer server(kind);
   make_pupils(server);
@@ -506,6 +540,8 @@ FERRY_ON_BOTH_SERVERS("an unknown database fails check naming it", unknown_datab
 FERRY_ON_BOTH_SERVERS("a query past statement_timeout is given up by the server", statement_timeout)
 FERRY_ON_BOTH_SERVERS("keep_open keeps the connection between runs and only then", keep_open)
 FERRY_ON_BOTH_SERVERS("values longer than a block holds are read whole", long_values)
+FERRY_ON_BOTH_SERVERS("a stop request mid-read ends it and the kept connection reads again",
+                      stopped_mid_read)
 FERRY_ON_BOTH_SERVERS("a wrong password fails the read as a refused login", wrong_password)
 FERRY_ON_BOTH_SERVERS("a query that writes is refused by the read-only session", write_refused)
 FERRY_ON_BOTH_SERVERS("a statement that is not a read is refused at check", not_a_select)
