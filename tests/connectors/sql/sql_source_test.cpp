@@ -115,9 +115,9 @@ void lookback_read(Kind kind) {
   CHECK(column_of(sink.forwarded, 0) == Ids{"6"});
 }
 
-void integer_cursor_many_rows(Kind kind) {
-  DbServer server(kind);
-  server.admin_sql(kind == Kind::kPostgres
+// 2,500 rows in `items`, and a source reading them by `version` in blocks of 100.
+config::SourceSettings many_items(const DbServer& server) {
+  server.admin_sql(server.kind() == Kind::kPostgres
                        ? "CREATE TABLE items(id BIGINT PRIMARY KEY, label TEXT, version BIGINT);"
                          "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, "
                          "2500) g;"
@@ -130,6 +130,12 @@ void integer_cursor_many_rows(Kind kind) {
                             "version >= :cursor ORDER BY version, id",
                             "version")});
   settings.options.emplace("fetch_rows", config::OptionValue{{std::int64_t{100}}, {}});
+  return settings;
+}
+
+void integer_cursor_many_rows(Kind kind) {
+  DbServer server(kind);
+  auto settings = many_items(server);
   auto source = make_sql_source(settings);
   RecordingSink sink;
   const std::string state = read_ok(*source, "", sink);
@@ -144,19 +150,7 @@ void integer_cursor_many_rows(Kind kind) {
 // kept open, serves the next read whole.
 void stopped_mid_read(Kind kind) {
   DbServer server(kind);
-  server.admin_sql(kind == Kind::kPostgres
-                       ? "CREATE TABLE items(id BIGINT PRIMARY KEY, label TEXT, version BIGINT);"
-                         "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, "
-                         "2500) g;"
-                       : "CREATE TABLE items(id BIGINT PRIMARY KEY, label TEXT, version BIGINT);"
-                         "INSERT INTO items SELECT seq, CONCAT('item ', seq), seq FROM "
-                         "seq_1_to_2500;");
-  auto settings = sql_source(
-      server, {query_stream("items", "id",
-                            "SELECT id, label, version FROM items WHERE :cursor IS NULL OR "
-                            "version >= :cursor ORDER BY version, id",
-                            "version")});
-  settings.options.emplace("fetch_rows", config::OptionValue{{std::int64_t{100}}, {}});
+  auto settings = many_items(server);
   settings.options.emplace("keep_open", config::OptionValue{{true}, {}});
   auto source = make_sql_source(settings);
   RecordingSink stopped;
