@@ -1042,8 +1042,9 @@ Result<void> OdbcQuery::allocate_blocks() {
   return {};
 }
 
-// Fetches the next rows into `block` (binding its buffers: the blocks take turns) and turns them
-// into cells. Runs on the fetching thread when there is one: everything it learns, errors
+// Fetches the next rows into `block` (binding its buffers: the blocks take turns), checks each
+// row's status and reads the values too long for the buffers into the arena; convert_block()
+// makes the cells. Runs on the fetching thread when there is one: everything it learns, errors
 // included, goes into the block.
 void OdbcQuery::fetch(Block& block) {
   block.fetched = 0;
