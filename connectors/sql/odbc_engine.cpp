@@ -486,51 +486,53 @@ SQLLEN capacity(const Column& column) {
   }
 }
 
-void append_two(std::string& out, unsigned value) {
-  out += static_cast<char>('0' + (value / 10) % 10);
-  out += static_cast<char>('0' + value % 10);
+// Writes `value` % 100 as two digits at `to`; returns the end.
+char* put_two(char* to, unsigned value) {
+  to[0] = static_cast<char>('0' + (value / 10) % 10);
+  to[1] = static_cast<char>('0' + value % 10);
+  return to + 2;
 }
 
-void append_year(std::string& out, SQLSMALLINT year) {
+char* put_date(char* to, SQLSMALLINT year, unsigned month, unsigned day) {
   const unsigned y = static_cast<unsigned>(std::clamp<int>(year, 0, 9999));
-  append_two(out, y / 100);
-  append_two(out, y % 100);
+  to = put_two(to, y / 100);
+  to = put_two(to, y % 100);
+  *to++ = '-';
+  to = put_two(to, month);
+  *to++ = '-';
+  return put_two(to, day);
 }
 
-void format_date(const SQL_DATE_STRUCT& date, std::string& out) {
-  out.clear();
-  append_year(out, date.year);
-  out += '-';
-  append_two(out, date.month);
-  out += '-';
-  append_two(out, date.day);
+// "2024-05-01", appended to `out`.
+void append_date(const SQL_DATE_STRUCT& date, std::string& out) {
+  std::array<char, 10> text{};
+  char* end = put_date(text.data(), date.year, date.month, date.day);
+  out.append(text.data(), end);
 }
 
-void format_timestamp(const SQL_TIMESTAMP_STRUCT& stamp, int digits, bool zoned, std::string& out) {
-  out.clear();
-  append_year(out, stamp.year);
-  out += '-';
-  append_two(out, stamp.month);
-  out += '-';
-  append_two(out, stamp.day);
-  out += 'T';
-  append_two(out, stamp.hour);
-  out += ':';
-  append_two(out, stamp.minute);
-  out += ':';
-  append_two(out, stamp.second);
+// "2024-05-01T10:00:00", with `digits` digits of fraction and a "Z" when `zoned`, appended.
+void append_timestamp(const SQL_TIMESTAMP_STRUCT& stamp, int digits, bool zoned, std::string& out) {
+  std::array<char, 32> text{};
+  char* to = put_date(text.data(), stamp.year, stamp.month, stamp.day);
+  *to++ = 'T';
+  to = put_two(to, stamp.hour);
+  *to++ = ':';
+  to = put_two(to, stamp.minute);
+  *to++ = ':';
+  to = put_two(to, stamp.second);
   if (digits > 0) {
     // A fixed number of digits per column, so that text order is time order.
-    std::array<char, 10> fraction{};
+    std::array<char, 9> fraction{};
     std::uint32_t value = stamp.fraction;
     for (int i = 8; i >= 0; --i) {
       fraction[static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
       value /= 10;
     }
-    out += '.';
-    out.append(fraction.data(), static_cast<std::size_t>(digits));
+    *to++ = '.';
+    to = std::copy_n(fraction.data(), std::min(digits, 9), to);
   }
-  if (zoned) out += 'Z';
+  if (zoned) *to++ = 'Z';
+  out.append(text.data(), to);
 }
 
 // "2024-05-01", "2024-05-01T10:00:00", "2024-05-01 10:00:00.250", with "Z" or an offset (moved to
@@ -631,6 +633,10 @@ struct ConnectionCore {
   bool connected = false;
   std::string dbms;             // "postgresql", "mariadb", "mysql", "microsoft sql server", ...
   bool block_get_data = false;  // SQLGetData works on a row of a block (SQL_GD_BLOCK)
+  // psqlODBC named by Driver= (not a DSN, whose settings are the administrator's) with no Fetch=
+  // in the connection string: each query sets the rows the driver asks the server for at a time
+  // to its own block's (set_driver_fetch).
+  bool driver_fetch_per_query = false;
   std::stop_token stop;
 
   Error error(const Handle& handle, Phase phase, std::string_view doing) const {
@@ -640,6 +646,7 @@ struct ConnectionCore {
 
   Result<void> open();
   Result<void> set_up_session();
+  void set_driver_fetch(SQLULEN rows) const;
   Result<void> run(std::string_view statement, std::string* first_value = nullptr);
   bool alive() const {
     SQLUINTEGER dead = SQL_CD_FALSE;
@@ -708,7 +715,34 @@ Result<void> ConnectionCore::open() {
       SQL_SUCCEEDED(SQLGetInfo(dbc.get(), SQL_GETDATA_EXTENSIONS, &extensions, 0, nullptr))) {
     block_get_data = (extensions & SQL_GD_BLOCK) != 0 && (extensions & SQL_GD_BOUND) != 0;
   }
+  std::array<SQLWCHAR, 64> driver{};
+  if (SQL_SUCCEEDED(SQLGetInfoW(dbc.get(), SQL_DRIVER_NAME, driver.data(),
+                                static_cast<SQLSMALLINT>(driver.size() * sizeof(SQLWCHAR)),
+                                &length))) {
+    const std::string file = lower(to_utf8(
+        driver.data(), std::min<std::size_t>(static_cast<std::size_t>(length) / sizeof(SQLWCHAR),
+                                             driver.size() - 1)));
+    const auto attributes = split_connection(options.connection);
+    driver_fetch_per_query =
+        file.find("psqlodbc") != std::string::npos &&
+        family_of(attributes) == DriverFamily::kPostgres &&
+        std::none_of(attributes.begin(), attributes.end(),
+                     [](const Attribute& attribute) { return lower(attribute.key) == "fetch"; });
+  }
   return set_up_session();
+}
+
+// psqlODBC's connection attribute for its Fetch option (SQL_ATTR_PGOPT_FETCH in its pgapifunc.h;
+// 13.02, Debian 12's, has it): the rows each FETCH from the server's cursor asks for, the first
+// included.
+constexpr SQLINTEGER kPsqlodbcFetchAttribute = 65541;
+
+// The driver then asks the server for as many rows as a block holds: fewer than fetch_rows when
+// rows are wide, so that what the driver holds of a result is bounded by the same budget as
+// Ferry's buffers instead of by fetch_rows rows of any width.
+void ConnectionCore::set_driver_fetch(SQLULEN rows) const {
+  if (!driver_fetch_per_query) return;
+  SQLSetConnectAttr(dbc.get(), kPsqlodbcFetchAttribute, reinterpret_cast<SQLPOINTER>(rows), 0);
 }
 
 Result<void> ConnectionCore::run(std::string_view statement, std::string* first_value) {
@@ -846,7 +880,7 @@ class OdbcQuery final : public PreparedQuery {
   void stop_prefetch();
   Result<void> read_long_value(std::size_t row, std::size_t index, std::string& text);
   void convert_block(Block& block);
-  void convert_row(Block& block, std::size_t row, std::string& scratch) const;
+  void convert_row(Block& block, std::size_t row) const;
   // A text, decimal or binary value longer than its buffer: fetch() reads it whole.
   bool too_long(const Block& block, std::size_t row, std::size_t i) const {
     const Column& column = columns_[i];
@@ -1029,6 +1063,7 @@ Result<void> OdbcQuery::allocate_blocks() {
     rows_per_block_ = 1;
   }
   prefetching_ = rows_per_block_ > 1;
+  connection_.set_driver_fetch(rows_per_block_);
   for (std::size_t b = 0; b < (prefetching_ ? blocks_.size() : 1); ++b) {
     Block& block = blocks_[b];
     block.data.resize(columns_.size());
@@ -1097,11 +1132,11 @@ void OdbcQuery::fetch(Block& block) {
   }
 }
 
-// Turns the rows of a block into cells, on the reading thread (the fetching thread has enough to
-// do with the driver's own conversions).
+// Turns the rows of a block into cells, on the reading thread: the fetching thread waits for the
+// server and runs the driver's own conversions, which take longer than the pipeline's work with
+// the rows (docs/benchmarks.md, "SQL source").
 void OdbcQuery::convert_block(Block& block) {
-  std::string scratch;
-  for (std::size_t row = 0; row < block.good; ++row) convert_row(block, row, scratch);
+  for (std::size_t row = 0; row < block.good; ++row) convert_row(block, row);
   // The arena has stopped growing: the cells may view it now.
   for (std::size_t k = 0; k < block.good * columns_.size(); ++k) {
     Cell& cell = block.cells[k];
@@ -1218,7 +1253,7 @@ Result<void> OdbcQuery::read_long_value(std::size_t row, std::size_t index, std:
 // Turns row `row` of `block` into its cells; the bytes of text, decimals, times and binary go to
 // the block's arena (their views are set once the whole block is in), where the values too long
 // for the buffers already are.
-void OdbcQuery::convert_row(Block& block, std::size_t row, std::string& scratch) const {
+void OdbcQuery::convert_row(Block& block, std::size_t row) const {
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     const Column& column = columns_[i];
     const std::size_t k = row * columns_.size() + i;
@@ -1249,16 +1284,14 @@ void OdbcQuery::convert_row(Block& block, std::size_t row, std::string& scratch)
       case Fetch::kDate: {
         SQL_DATE_STRUCT value{};
         std::memcpy(&value, data, sizeof(value));
-        format_date(value, scratch);
-        block.arena += scratch;
+        append_date(value, block.arena);
         cell.type = CellType::kText;
         break;
       }
       case Fetch::kTimestamp: {
         SQL_TIMESTAMP_STRUCT value{};
         std::memcpy(&value, data, sizeof(value));
-        format_timestamp(value, column.digits, column.zoned, scratch);
-        block.arena += scratch;
+        append_timestamp(value, column.digits, column.zoned, block.arena);
         cell.type = CellType::kText;
         break;
       }

@@ -35,7 +35,7 @@ struct OdbcOptions {
   std::filesystem::path service_dir;  // the agent's data_dir, trusted owner of the password file
   config::Duration connect_timeout = std::chrono::seconds(30);
   config::Duration statement_timeout = std::chrono::minutes(10);
-  std::size_t fetch_rows = 1000;  // rows per block
+  std::size_t fetch_rows = 5000;  // rows per block, at most
   bool keep_open = false;         // keep the connection between runs
 };
 

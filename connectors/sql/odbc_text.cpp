@@ -56,24 +56,32 @@ WideString to_wide(std::string_view utf8) {
 }
 
 void append_utf8(const SQLWCHAR* text, std::size_t length, std::string& out) {
-  for (std::size_t i = 0; i < length; ++i) {
-    const std::uint32_t unit = text[i];
-    if (unit < 0x80) {
-      out += static_cast<char>(unit);
+  std::size_t i = 0;
+  while (i < length) {
+    // A run of ASCII, the usual text, is copied unit for byte in one go.
+    std::size_t ascii = i;
+    while (ascii < length && text[ascii] < 0x80) ++ascii;
+    if (ascii > i) {
+      const std::size_t at = out.size();
+      out.resize(at + (ascii - i));
+      char* to = out.data() + at;
+      for (; i < ascii; ++i) *to++ = static_cast<char>(text[i]);
       continue;
     }
+    const std::uint32_t unit = text[i];
     if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < length && text[i + 1] >= 0xdc00 &&
         text[i + 1] <= 0xdfff) {
       const std::uint32_t low = text[i + 1];
       append_code_point(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00), out);
-      ++i;
+      i += 2;
       continue;
     }
     if (unit >= 0xd800 && unit <= 0xdfff) {
       out += static_cast<char>(0xff);
-      continue;
+    } else {
+      append_code_point(unit, out);
     }
-    append_code_point(unit, out);
+    ++i;
   }
 }
 

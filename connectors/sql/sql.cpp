@@ -39,7 +39,7 @@ config::SourceTypeSpec spec() {
                "how long one query or a wait for a lock may take before the run gives up until "
                "the next poll (default 10m)"},
               {"fetch_rows", OptionKind::kInteger, false,
-               "rows fetched from the server at a time (default 1000)"},
+               "rows fetched from the server at a time, at most (default 5000)"},
               {"keep_open", OptionKind::kBool, false,
                "keep the connection open between runs (default false: closed after each run)"},
               {"table_prefix", OptionKind::kString, false,

@@ -15,15 +15,17 @@
 #   FERRY_BENCH_ROWS (1000000)  rows in the table
 #   FERRY_BENCH_RUNS (1)        rounds; each round times the SQL source, then the copy and CSV
 #                               sync, each into a fresh data_dir
-#   FERRY_BENCH_FETCH_ROWS      the SQL source's fetch_rows (default: the source's, 1000)
+#   FERRY_BENCH_FETCH_ROWS      the SQL source's fetch_rows (default: the source's, 5000)
 #   FERRY_BENCH_PIN (1)         1: the agent and psql on core 0, the server on core 1 (a client
 #                               with one core, the database as if on another machine); 0: no
 #                               pinning, every process on every core
+#   FERRY_BENCH_PERF            set: the SQL source's sync runs under `perf record -g` (its
+#                               times then include perf's), data in WORK_DIR/perf-sql.data
 #   FERRY_BINARY                build/release/agent/ferry (not built here: build it first)
 #   FERRY_BENCH_PG_BIN          /usr/lib/postgresql/15/bin (postgres, initdb, pg_ctl)
 # Needs postgresql-15, postgresql-client, odbc-postgresql, unixodbc, sqlite3 and GNU time
 # (installed with apt-get when /usr/bin/time is missing).
-# shellcheck disable=SC2086  # $run_as, $pin_client, $pin_server: command prefixes, split on purpose
+# shellcheck disable=SC2086  # $run_as, $pin_client, $pin_server, $profile: command prefixes, split on purpose
 set -eu
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -236,7 +238,11 @@ timed_sync() {  # NAME
   rm -rf "$work/data-$1"
   cp -a "$work/data-fresh" "$work/data-$1"
   sync
-  /usr/bin/time -v -o "$work/time-$1.txt" $pin_client "$ferry" sync --no-upload --timeout 2h \
+  profile=""
+  if [ -n "${FERRY_BENCH_PERF:-}" ] && [ "$1" = sql ]; then
+    profile="perf record -q -F 999 -g -o $work/perf-sql.data --"
+  fi
+  /usr/bin/time -v -o "$work/time-$1.txt" $pin_client $profile "$ferry" sync --no-upload --timeout 2h \
     -c "$work/$1.yaml" >"$work/sync-$1.txt" 2>&1 || { cat "$work/sync-$1.txt"; exit 1; }
   read_time "$work/time-$1.txt"
   read_rows=$(awk '$1 ~ /\./ && / rows read,/ { sum += $2 } END { print sum + 0 }' \
@@ -322,5 +328,5 @@ else
   echo "cores:    not pinned (FERRY_BENCH_PIN=$pin, $(nproc) cores)"
 fi
 echo "rows:     $rows_wanted (10 columns; CSV file $csv_bytes bytes);" \
-  "fetch_rows ${fetch_rows:-1000 (the default)}"
+  "fetch_rows ${fetch_rows:-5000 (the default)}"
 printf '%s' "$summary"

@@ -1,7 +1,9 @@
 // The sql connector (type: sql) against real PostgreSQL and MariaDB servers started by the tests
 // (db_server.hpp), through Debian's ODBC drivers: no mock database. Each case runs on both.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -478,7 +480,63 @@ void long_values(Kind kind) {
   CHECK(sink.bad_rows.empty());
 }
 
+// The FETCH sizes psqlODBC asked the server for, in the order of the server's log (log_statement
+// = all for the reader).
+std::vector<int> fetch_sizes(const DbServer& server) {
+  const std::string log = server.log();
+  const std::regex fetch("fetch ([0-9]+) in \"");
+  std::vector<int> sizes;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), fetch); it != std::sregex_iterator();
+       ++it) {
+    sizes.push_back(std::stoi((*it)[1].str()));
+  }
+  return sizes;
+}
+
 }  // namespace
+
+// psqlODBC asks the server for as many rows at a time as a block of Ferry's holds: fetch_rows for
+// narrow rows, fewer for wide ones, so that the driver never holds more rows than the buffers'
+// budget allows. Only PostgreSQL: MariaDB's driver reads the whole result.
+TEST_CASE("postgres: the driver fetches no more rows at a time than a block holds") {
+  if (auto why = DbServer::unavailable(Kind::kPostgres)) FERRY_SKIP(*why);
+  DbServer server(Kind::kPostgres);
+  server.admin_sql("ALTER ROLE ferry_reader SET log_statement = 'all';");
+
+  auto narrow = many_items(server);  // fetch_rows 100, three short columns
+  auto narrow_source = make_sql_source(narrow);
+  RecordingSink narrow_sink;
+  read_ok(*narrow_source, "", narrow_sink);
+  CHECK(narrow_sink.rows.size() == 2500);
+  std::vector<int> sizes = fetch_sizes(server);
+  REQUIRE(sizes.size() >= 25);
+  CHECK(std::all_of(sizes.begin(), sizes.end(), [](int size) { return size == 100; }));
+
+  // Six columns of up to 4,000 characters: a block of 8 MiB / 2 holds some 87 rows of them,
+  // whatever fetch_rows (1000 here, the connector's default being larger still).
+  server.admin_sql(
+      "CREATE TABLE wide(id INTEGER PRIMARY KEY, a VARCHAR(4000), b VARCHAR(4000), "
+      "c VARCHAR(4000), d VARCHAR(4000), e VARCHAR(4000), f VARCHAR(4000));"
+      "INSERT INTO wide SELECT g, 'a' || g, 'b', 'c', 'd', 'e', 'f' FROM "
+      "generate_series(1, 300) g;");
+  auto wide = sql_source(server, {query_stream("wide", "id",
+                                               "SELECT id, a, b, c, d, e, f FROM wide WHERE "
+                                               ":cursor IS NULL OR id >= :cursor ORDER BY id",
+                                               "id")});
+  wide.options.emplace("fetch_rows", config::OptionValue{{std::int64_t{1000}}, {}});
+  auto wide_source = make_sql_source(wide);
+  RecordingSink wide_sink;
+  read_ok(*wide_source, "", wide_sink);
+  REQUIRE(wide_sink.rows.size() == 300);
+  CHECK(wide_sink.rows.back()[1] == "a300");
+  const std::vector<int> all = fetch_sizes(server);
+  const std::vector<int> wide_sizes(all.begin() + static_cast<std::ptrdiff_t>(sizes.size()),
+                                    all.end());
+  INFO("FETCH sizes of the wide read: " << Catch::Detail::stringify(wide_sizes));
+  REQUIRE(wide_sizes.size() >= 3);  // 300 rows in blocks of fewer than 100
+  CHECK(std::all_of(wide_sizes.begin(), wide_sizes.end(),
+                    [](int size) { return size > 1 && size < 100; }));
+}
 
 TEST_CASE("a driver that is not installed is named in a config error") {
   config::SourceSettings settings;

@@ -2,14 +2,20 @@
 // them; no server needed.
 #include "connectors/sql/sql_text.hpp"
 
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include "connectors/sql/odbc_engine.hpp"
+#include "connectors/sql/odbc_text.hpp"
 
 using ferry::connectors::sql::full_connection_string;
 using ferry::connectors::sql::make_odbc_engine;
 using ferry::connectors::sql::OdbcOptions;
 using ferry::connectors::sql::scan_sql;
+using ferry::connectors::sql::to_utf8;
+using ferry::connectors::sql::to_wide;
+using ferry::connectors::sql::WideString;
 
 TEST_CASE("every :cursor becomes a marker and other parameters are listed") {
   const auto scanned =
@@ -70,4 +76,25 @@ TEST_CASE("a password inside the connection string is refused") {
              Catch::Contains("password_file") && !Catch::Contains("hunter2"));
   options.connection = "Driver={x;Password=y};Server=db";  // inside braces: part of a value
   CHECK(make_odbc_engine(options));
+}
+
+TEST_CASE("text crosses the ODBC boundary as UTF-16 and comes back as the same UTF-8") {
+  // ASCII runs, two- three- and four-byte characters, at the start, middle and end.
+  for (const std::string text :
+       {"", "a", "plain ASCII text", "\u00e9cole", "Ren\u00e9e", "\u00e9", "\u65e5\u672c\u8a9e",
+        "x\U0001F600y", "\U0001F600", "mixed \u00fc \u20ac \U00010348 end"}) {
+    const WideString wide = to_wide(text);
+    CHECK(to_utf8(wide.data(), wide.size()) == text);
+  }
+  // An invalid byte becomes U+FFFD on the way in.
+  const WideString replaced = to_wide(std::string{'a', '\xff', 'b'});
+  CHECK(replaced == WideString{u'a', 0xfffd, u'b'});
+  // An unpaired surrogate becomes the byte 0xFF, which no UTF-8 text holds, so the row is refused
+  // instead of carrying a guess; the text around it is kept.
+  const WideString lone_high{u'a', 0xd800, u'b'};
+  CHECK(to_utf8(lone_high.data(), lone_high.size()) == std::string{'a', '\xff', 'b'});
+  const WideString lone_low{0xdc00, u'z'};
+  CHECK(to_utf8(lone_low.data(), lone_low.size()) == std::string{'\xff', 'z'});
+  const WideString high_at_end{u'q', 0xdbff};
+  CHECK(to_utf8(high_at_end.data(), high_at_end.size()) == "q\xff");
 }
