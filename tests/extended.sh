@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 
 jobs=${FERRY_JOBS:-$(nproc)}
 package_lower_version=0.0.1  # the package part installs this, then upgrades to the tree's own
-parts=(tsan package)
+parts=(tsan package windows)
 
 part_tsan() {
   echo "== tsan: configure, build, test"
@@ -79,6 +79,31 @@ part_package() {
   fi
   rm -rf "$debs"
   echo "== package: passed"
+}
+
+part_windows() {
+  echo "== windows: the libraries for MinGW-w64 (packaging/windows/build-deps.sh)"
+  # Called as `part_windows || ...`, where bash ignores set -e: each step stops the part itself.
+  local started=$SECONDS
+  sh packaging/windows/build-deps.sh || return 1
+  if [[ ! -x /usr/lib/wine/wine64 ]] && ! command -v wine64 >/dev/null; then
+    if [[ $(id -u) == 0 ]]; then apt-get install -y -qq wine64 >/dev/null || return 1; else
+      sudo apt-get install -y -qq wine64 >/dev/null || return 1
+    fi
+  fi
+  local deps=$((SECONDS - started))
+  echo "== windows: configure, build"
+  started=$SECONDS
+  cmake --preset windows-cross || return 1
+  cmake --build --preset windows-cross -j "$jobs" || return 1
+  local build=$((SECONDS - started))
+  echo "== windows: tests under Wine"
+  started=$SECONDS
+  if ! ctest --preset windows-cross -j "$jobs"; then
+    echo "== windows: FAILED"
+    return 1
+  fi
+  echo "== windows: passed (libraries ${deps} s, build ${build} s, tests $((SECONDS - started)) s)"
 }
 
 usage() {
