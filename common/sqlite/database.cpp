@@ -1,5 +1,6 @@
 #include "common/sqlite/database.hpp"
 
+#include <string>
 #include <utility>
 
 namespace ferry::sqlite {
@@ -22,7 +23,9 @@ Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
       break;
   }
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // SQLite takes file names in UTF-8 (on Windows it opens them with the wide API).
+  const std::u8string name = path.u8string();
+  const int rc = sqlite3_open_v2(reinterpret_cast<const char*>(name.c_str()), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);

@@ -194,21 +194,54 @@ cp "$work/sqlite-native/sqlite3.h" "$stage/include/"
 
 echo "OpenSSL (a few minutes) ..."
 unpack openssl
+# libcrypto keeps the folders it was configured for, and looks there for openssl.cnf, engines and
+# providers. A build prefix such as /root/.cache/... would mean C:\root\.cache\... on Windows,
+# a folder any user may create (CVE-2019-1552): the folders are those of an installed Ferry
+# under Program Files, which only administrators may write (--openssldir relative to it: this
+# Configure takes "C:/..." for a relative path), and the files are installed into a staging root
+# (DESTDIR, with a final slash: it is put in front of "C:/...") and moved into the prefix.
+openssl_home="C:/Program Files/Ferry/openssl"
 (cd "$src" && ./Configure mingw64 --cross-compile-prefix=$host- no-shared no-tests \
-  --prefix="$stage" --libdir=lib >"$work/openssl.log" 2>&1 &&
+  --prefix="$openssl_home" --openssldir=ssl --libdir=lib \
+  >"$work/openssl.log" 2>&1 &&
   make -j "$jobs" build_libs >>"$work/openssl.log" 2>&1 &&
-  make install_dev >>"$work/openssl.log" 2>&1) || { tail -30 "$work/openssl.log"; exit 1; }
+  make install_dev DESTDIR="$work/openssl-root/" >>"$work/openssl.log" 2>&1) ||
+  { tail -30 "$work/openssl.log"; exit 1; }
+# (Where under DESTDIR a drive-letter prefix lands is OpenSSL's business: found by its files.)
+header=$(find "$work/openssl-root" -path '*/include/openssl/opensslv.h' | head -1)
+library=$(find "$work/openssl-root" -name libcrypto.a | head -1)
+if [ -z "$header" ] || [ -z "$library" ]; then
+  find "$work/openssl-root" -maxdepth 4
+  echo "$0: OpenSSL's install_dev left no include/openssl or libcrypto.a" >&2
+  exit 1
+fi
+cp -a "$(dirname "$(dirname "$header")")/." "$stage/include/"
+cp -a "$(dirname "$library")/." "$stage/lib/"
+if grep -qF -e "$work" -e "$cache" "$stage/lib/libcrypto.a" ||
+  ! grep -qF "$openssl_home/ssl" "$stage/lib/libcrypto.a"; then
+  echo "$0: libcrypto.a names a build folder, or not $openssl_home/ssl" >&2
+  exit 1
+fi
 
 echo "headers ..."
 cp -a /usr/include/boost "$stage/headers/"
 cp -a /usr/include/fmt /usr/include/spdlog /usr/include/tl /usr/include/catch2 "$stage/headers/"
 
+# The libraries were installed into the staging folder. The pkg-config files find their prefix
+# from where they are (${pcfiledir}): found through current/, they give paths under current/,
+# which stay right when a later build replaces the prefix behind it (CMake keeps what pkg-config
+# said in its cache). The CMake files that name the staging folder name the prefix instead.
+sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$stage"/lib/pkgconfig/*.pc
+grep -rlF "$stage" "$stage/lib/cmake" "$stage/share" 2>/dev/null |
+  while read -r file; do
+    sed -i "s|$stage|$prefix|g" "$file"
+  done
 printf '%s' "$versions" >"$stage/VERSIONS"
 rm -rf "$prefix"
 mv "$stage" "$prefix"
 ln -sfn "$key" "$cache/current"
 # Earlier prefixes (other sources or an older script) are not used again: removed.
-find "$cache" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]\{16\}' ! -name "$key" \
-  -exec rm -rf {} +
+find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}' \
+  ! -name "$key" -exec rm -rf {} +
 echo "built in $(($(date +%s) - started)) s: $prefix"
 cat "$prefix/VERSIONS"
