@@ -7,8 +7,10 @@
 
 namespace ferry::env {
 
-// RLIMIT_CORE 0 (soft and hard: it cannot be raised again) and PR_SET_DUMPABLE 0 (no core, even
-// through a core_pattern pipe, and no ptrace attach by other processes of the same user).
+// Linux: RLIMIT_CORE 0 (soft and hard: it cannot be raised again) and PR_SET_DUMPABLE 0 (no core,
+// even through a core_pattern pipe, and no ptrace attach by other processes of the same user).
+// Windows: a crash ends the process in its own unhandled-exception filter, before Windows Error
+// Reporting could write a dump, and shows no dialog (core_dumps_windows.cpp).
 Result<void> forbid_core_dumps();
 
 }  // namespace ferry::env

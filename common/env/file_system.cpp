@@ -2,10 +2,13 @@
 
 #include <system_error>
 
+#include "common/env/file_system_detail.hpp"
+
 namespace ferry::env {
-namespace {
 
 namespace fs = std::filesystem;
+
+namespace detail {
 
 tl::unexpected<Error> failed(std::string_view what, const fs::path& path,
                              const std::error_code& ec) {
@@ -15,7 +18,9 @@ tl::unexpected<Error> failed(std::string_view what, const fs::path& path,
   return make_error(code, "cannot {} {}: {}", what, path.string(), ec.message());
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::failed;
 
 Result<bool> RealFileSystem::exists(const fs::path& path) const {
   std::error_code ec;
@@ -35,25 +40,6 @@ Result<void> RealFileSystem::remove_all(const fs::path& path) const {
   std::error_code ec;
   fs::remove_all(path, ec);
   if (ec) return failed("remove", path, ec);
-  return {};
-}
-
-Result<void> RealFileSystem::rename(const fs::path& from, const fs::path& to) const {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) return failed("rename " + from.string() + " to", to, ec);
-  return {};
-}
-
-Result<void> RealFileSystem::make_private(const fs::path& path) const {
-  std::error_code ec;
-  const bool folder = fs::is_directory(path, ec);
-  if (!ec) {
-    fs::permissions(path,
-                    folder ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace, ec);
-  }
-  if (ec) return failed("restrict the permissions of", path, ec);
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -10,9 +11,25 @@
 namespace ferry::test {
 
 TempDir::TempDir() {
+#ifdef _WIN32
+  // Windows has no mkdtemp: a random name, made only where nothing is yet.
+  std::random_device random;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto candidate =
+        std::filesystem::temp_directory_path() / ("ferry-test-" + std::to_string(random()));
+    std::error_code ec;
+    if (std::filesystem::create_directory(candidate, ec)) {
+      path_ = candidate;
+      return;
+    }
+    if (ec) throw std::runtime_error("cannot make a temporary folder: " + ec.message());
+  }
+  throw std::runtime_error("cannot make a temporary folder: every name tried was taken");
+#else
   std::string pattern = (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
+#endif
 }
 
 TempDir::~TempDir() {

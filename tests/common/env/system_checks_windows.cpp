@@ -1,0 +1,92 @@
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include <windows.h>
+// After windows.h:
+#include <aclapi.h>
+
+#include "tests/common/env/system_checks.hpp"
+#include "tests/common/env/windows_checks.hpp"
+
+namespace ferry::test {
+namespace {
+
+struct LocalDeleter {
+  void operator()(void* memory) const { ::LocalFree(memory); }
+};
+
+std::vector<unsigned char> user_sid() {
+  HANDLE token = nullptr;
+  if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) return {};
+  DWORD size = 0;
+  ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+  std::vector<unsigned char> buffer(size);
+  const bool read = size > 0 && ::GetTokenInformation(token, TokenUser, buffer.data(), size, &size);
+  ::CloseHandle(token);
+  if (!read) return {};
+  const PSID sid = reinterpret_cast<const TOKEN_USER*>(buffer.data())->User.Sid;
+  const auto* bytes = static_cast<const unsigned char*>(sid);
+  return {bytes, bytes + ::GetLengthSid(sid)};
+}
+
+std::vector<unsigned char> well_known(WELL_KNOWN_SID_TYPE type) {
+  std::array<unsigned char, SECURITY_MAX_SID_SIZE> sid{};
+  DWORD size = sid.size();
+  if (!::CreateWellKnownSid(type, nullptr, sid.data(), &size)) return {};
+  return {sid.begin(), sid.begin() + size};
+}
+
+}  // namespace
+
+bool owner_only_list(const ACL& acl) {
+  std::vector<std::vector<unsigned char>> wanted = {user_sid(), well_known(WinLocalSystemSid),
+                                                    well_known(WinBuiltinAdministratorsSid)};
+  ACL_SIZE_INFORMATION size{};
+  auto* list = const_cast<ACL*>(&acl);
+  if (!::GetAclInformation(list, &size, sizeof(size), AclSizeInformation)) return false;
+  for (DWORD i = 0; i < size.AceCount; ++i) {
+    void* entry = nullptr;
+    if (!::GetAce(list, i, &entry)) return false;
+    if (static_cast<const ACE_HEADER*>(entry)->AceType != ACCESS_ALLOWED_ACE_TYPE) return false;
+    auto* allowed = static_cast<ACCESS_ALLOWED_ACE*>(entry);
+    auto* sid = reinterpret_cast<unsigned char*>(&allowed->SidStart);
+    const std::vector<unsigned char> who(sid, sid + ::GetLengthSid(sid));
+    const auto it = std::find(wanted.begin(), wanted.end(), who);
+    if (it == wanted.end()) return false;  // someone else, or one of the three twice
+    wanted.erase(it);
+  }
+  return wanted.empty();
+}
+
+bool owner_only(const std::filesystem::path& path) {
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR raw = nullptr;
+  if (::GetNamedSecurityInfoW(path.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                              nullptr, &dacl, nullptr, &raw) != ERROR_SUCCESS) {
+    return false;
+  }
+  const std::unique_ptr<void, LocalDeleter> descriptor(raw);
+  SECURITY_DESCRIPTOR_CONTROL control = 0;
+  DWORD revision = 0;
+  return dacl != nullptr && ::GetSecurityDescriptorControl(raw, &control, &revision) &&
+         (control & SE_DACL_PROTECTED) != 0 && owner_only_list(*dacl);
+}
+
+std::string missing_file_reason() {
+  return std::error_code(ERROR_FILE_NOT_FOUND, std::system_category()).message();
+}
+
+std::optional<std::string> permissions_unchecked() {
+  // Wine's ntdll exports wine_get_version; Windows' does not.
+  const HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  if (ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr) {
+    return "Wine accepts a file's access list but does not keep it as Windows does; the list "
+           "Ferry sets is checked by windows_acl_test, the file's on Windows only";
+  }
+  return std::nullopt;
+}
+
+}  // namespace ferry::test

@@ -1,0 +1,34 @@
+// The access list make_private sets on Windows, checked as a list: Wine does not keep it on the
+// file (system_checks.hpp, permissions_unchecked), so this is where it is checked under Wine.
+#include "common/env/windows_acl.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/common/env/windows_checks.hpp"
+
+namespace ferry::env::windows {
+namespace {
+
+TEST_CASE("the private access list names the agent's user SYSTEM and Administrators only") {
+  for (const bool folder : {false, true}) {
+    INFO((folder ? "a folder" : "a file"));
+    auto acl = owner_only_acl(folder);
+    REQUIRE(acl);
+    CHECK(test::owner_only_list(**acl));
+    ACL_SIZE_INFORMATION size{};
+    REQUIRE(::GetAclInformation(acl->get(), &size, sizeof(size), AclSizeInformation));
+    REQUIRE(size.AceCount == 3);
+    for (DWORD i = 0; i < size.AceCount; ++i) {
+      void* entry = nullptr;
+      REQUIRE(::GetAce(acl->get(), i, &entry));
+      const auto* header = static_cast<const ACE_HEADER*>(entry);
+      // A folder's list is inherited by what is made in it; a file's has nothing to pass on.
+      const BYTE inherit = OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE;
+      CHECK((header->AceFlags & inherit) == (folder ? inherit : 0));
+      CHECK(static_cast<const ACCESS_ALLOWED_ACE*>(entry)->Mask != 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ferry::env::windows
