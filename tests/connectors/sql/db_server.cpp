@@ -581,13 +581,38 @@ void DbServer::prepare_folder() {
   write_text(log_, "");
 }
 
+namespace {
+
+// Templates of the same kind made from another recipe (an older server binary, other options or
+// setup SQL) are not used again: removed, with their locks and any half-made copy, so that the
+// cache holds one template per kind instead of some 25 MB more at each change. Only a test of
+// another build with another recipe sharing this cache (both falling back to $TMPDIR) could
+// still be copying one; each build has a cache of its own otherwise.
+void remove_other_templates(const fs::path& cache, const std::string& prefix,
+                            const std::string& key) {
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(cache, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(prefix) && name != key && name != key + ".lock") {
+      stale.push_back(entry.path());
+    }
+  }
+  for (const fs::path& path : stale) fs::remove_all(path, ec);
+}
+
+}  // namespace
+
+fs::path DbServer::template_cache() { return cache_folder(); }
+
 fs::path DbServer::template_for(Kind kind) {
   const auto account = server_account();
   const fs::path cache = cache_folder();
-  const std::string key = std::string(kind == Kind::kPostgres ? "postgres-" : "mariadb-") +
-                          hash_hex(template_recipe(kind, account));
+  const std::string prefix = kind == Kind::kPostgres ? "postgres-" : "mariadb-";
+  const std::string key = prefix + hash_hex(template_recipe(kind, account));
   const fs::path target = cache / key;
   FileLock lock(cache / (key + ".lock"));
+  remove_other_templates(cache, prefix, key);
   if (fs::is_directory(target)) return target;
 
   // Made aside and renamed into place, so that a template that exists is complete.

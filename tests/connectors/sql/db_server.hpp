@@ -17,7 +17,7 @@
 // (FERRY_DB_TEMPLATE_DIR) or, where the test's user cannot write there, in
 // $TMPDIR/ferry-db-templates-<uid>; its entries are named by a hash of everything that goes into
 // them (the server binary, the user it runs as, the options and the setup SQL), so a change to any
-// of these builds a new one.
+// of these builds a new one, and removes those of the same kind made from another recipe.
 //
 // PostgreSQL and MariaDB refuse to run as root (initdb and postgres do; mariadbd wants --user), and
 // CI runs as root: there the servers and the tools that make their data folders run as user
@@ -107,6 +107,10 @@ class DbServer {
   // An ODBC connection string for ferry_reader, without the password, e.g.
   // "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=5432;Database=ferry_test;Uid=ferry_reader".
   std::string connection_string() const;
+
+  // The folder of templates (FERRY_DB_TEMPLATE_DIR, or this user's under $TMPDIR): one
+  // "<kind>-<hash of its recipe>" folder per kind, and its lock file.
+  static std::filesystem::path template_cache();
 
   static constexpr const char* kDatabase = "ferry_test";
   static constexpr const char* kReader = "ferry_reader";

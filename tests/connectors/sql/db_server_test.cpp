@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -309,6 +310,25 @@ TEST_CASE("PostgreSQL: a server dies with the test process that started it") {
 TEST_CASE("MariaDB: a server dies with the test process that started it") {
   if (auto why = DbServer::unavailable(Kind::kMariadb)) FERRY_SKIP(*why);
   check_dies_with_test(Kind::kMariadb);
+}
+
+TEST_CASE("PostgreSQL: a template made from another recipe is removed") {
+  if (auto why = DbServer::unavailable(Kind::kPostgres)) FERRY_SKIP(*why);
+  // What an older server binary or other options would have left: a template, its lock and a
+  // half-made copy, all under another hash.
+  const std::filesystem::path cache = DbServer::template_cache();
+  const auto stale = cache / "postgres-00000000stale000";
+  std::filesystem::create_directories(stale / "base");
+  std::ofstream(stale / "PG_VERSION") << "15\n";
+  std::ofstream(cache / "postgres-00000000stale000.lock");
+  std::filesystem::create_directories(cache / "postgres-00000000stale001.partial");
+
+  DbServer server(Kind::kPostgres);
+  CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK_FALSE(std::filesystem::exists(cache / "postgres-00000000stale000.lock"));
+  CHECK_FALSE(std::filesystem::exists(cache / "postgres-00000000stale001.partial"));
+  // The template in use is still there, and serves.
+  CHECK(server.admin_sql("SELECT 1") == "1");
 }
 
 }  // namespace ferry::test
