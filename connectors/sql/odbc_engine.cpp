@@ -290,6 +290,12 @@ std::string braced(std::string_view value) {
   return out;
 }
 
+// Whether the connection string sets `key` (ODBC keys ignore case).
+bool has_attribute(const std::vector<Attribute>& attributes, std::string_view key) {
+  return std::any_of(attributes.begin(), attributes.end(),
+                     [&](const Attribute& a) { return lower(a.key) == lower(key); });
+}
+
 enum class DriverFamily { kPostgres, kMariadb, kOther };
 
 DriverFamily family_of(const std::vector<Attribute>& attributes) {
@@ -312,14 +318,10 @@ DriverFamily family_of(const std::vector<Attribute>& attributes) {
 std::string full_connection_string(const std::string& connection, std::size_t fetch_rows,
                                    const std::string* password) {
   const auto attributes = split_connection(connection);
-  auto has = [&](std::string_view key) {
-    return std::any_of(attributes.begin(), attributes.end(),
-                       [&](const Attribute& a) { return lower(a.key) == lower(key); });
-  };
   std::string out = connection;
   while (!out.empty() && (out.back() == ';' || out.back() == ' ')) out.pop_back();
   auto add = [&](std::string_view key, const std::string& value) {
-    if (has(key)) return;
+    if (has_attribute(attributes, key)) return;
     if (!out.empty()) out += ';';
     out += key;
     out += '=';
@@ -723,11 +725,9 @@ Result<void> ConnectionCore::open() {
         driver.data(), std::min<std::size_t>(static_cast<std::size_t>(length) / sizeof(SQLWCHAR),
                                              driver.size() - 1)));
     const auto attributes = split_connection(options.connection);
-    driver_fetch_per_query =
-        file.find("psqlodbc") != std::string::npos &&
-        family_of(attributes) == DriverFamily::kPostgres &&
-        std::none_of(attributes.begin(), attributes.end(),
-                     [](const Attribute& attribute) { return lower(attribute.key) == "fetch"; });
+    driver_fetch_per_query = file.find("psqlodbc") != std::string::npos &&
+                             family_of(attributes) == DriverFamily::kPostgres &&
+                             !has_attribute(attributes, "Fetch");
   }
   return set_up_session();
 }

@@ -8,15 +8,12 @@
 // After windows.h:
 #include <aclapi.h>
 
+#include "common/env/windows_acl.hpp"
 #include "tests/common/env/system_checks.hpp"
 #include "tests/common/env/windows_checks.hpp"
 
 namespace ferry::test {
 namespace {
-
-struct LocalDeleter {
-  void operator()(void* memory) const { ::LocalFree(memory); }
-};
 
 std::vector<unsigned char> user_sid() {
   HANDLE token = nullptr;
@@ -68,7 +65,7 @@ bool owner_only(const std::filesystem::path& path) {
                               nullptr, &dacl, nullptr, &raw) != ERROR_SUCCESS) {
     return false;
   }
-  const std::unique_ptr<void, LocalDeleter> descriptor(raw);
+  const std::unique_ptr<void, env::windows::LocalDeleter> descriptor(raw);
   SECURITY_DESCRIPTOR_CONTROL control = 0;
   DWORD revision = 0;
   return dacl != nullptr && ::GetSecurityDescriptorControl(raw, &control, &revision) &&
