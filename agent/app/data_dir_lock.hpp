@@ -1,11 +1,13 @@
 // One process at a time owns a data_dir (SPEC section 2): it holds an exclusive lock on
-// <data_dir>/ferry.lock for as long as the DataDirLock lives. The lock is released by the kernel
-// when the process dies, so a crash never leaves a stale lock behind.
+// <data_dir>/ferry.lock (fs::FileLock) for as long as the DataDirLock lives. The lock is released
+// by the system when the process dies, so a crash never leaves a stale lock behind.
 #pragma once
 
 #include <filesystem>
+#include <utility>
 
 #include "common/error/error.hpp"
+#include "common/fs/file_lock.hpp"
 
 namespace ferry::app {
 
@@ -13,15 +15,10 @@ class DataDirLock {
  public:
   // Fails with kUnavailable, saying so plainly, when another process (a running agent) holds it.
   static Result<DataDirLock> acquire(const std::filesystem::path& data_dir);
-  ~DataDirLock();
-  DataDirLock(DataDirLock&& other) noexcept;
-  DataDirLock& operator=(DataDirLock&&) = delete;
-  DataDirLock(const DataDirLock&) = delete;
-  DataDirLock& operator=(const DataDirLock&) = delete;
 
  private:
-  explicit DataDirLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit DataDirLock(fs::FileLock lock) : lock_(std::move(lock)) {}
+  fs::FileLock lock_;
 };
 
 }  // namespace ferry::app

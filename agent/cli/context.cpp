@@ -2,16 +2,15 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "agent/app/log_options.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/config/load.hpp"
 #include "common/env/core_dumps.hpp"
-#include "common/fs/secret_file.hpp"
+#include "common/fs/secret_file_posix.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {

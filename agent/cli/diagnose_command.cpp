@@ -8,20 +8,8 @@
 //
 // Each part is collected on its own; one that cannot be (no agent running, a journal this user
 // may not read) says why in its place, and the bundle is written anyway.
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <unistd.h>
-
-#include <archive.h>
-#include <archive_entry.h>
-#include <fcntl.h>
-#include <openssl/crypto.h>
-#include <sqlite3.h>
-#include <zstd.h>
-
-#include <boost/version.hpp>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -32,14 +20,24 @@
 #include <string>
 #include <vector>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <boost/version.hpp>
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zstd.h>
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/cli/redact_config.hpp"
 #include "common/fs/read_file.hpp"
-#include "common/fs/secret_file.hpp"
+#include "common/fs/secret_file_posix.hpp"
 #include "common/keys/keyring.hpp"
 #include "common/sqlite/database.hpp"
 

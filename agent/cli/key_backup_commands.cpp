@@ -217,7 +217,8 @@ int run_export(const ParsedArgs& args, Io& io) {
   const auto now = std::chrono::system_clock::now();
   auto text = keys::seal_export(*keyring, *passphrase, settings->agent.id, now);
   if (!text) return fail(io, kExitFailure, text.error().message);
-  if (auto written = fs::write_file_atomically(out_path, *text, 0600, fs::Overwrite::kRefuse);
+  if (auto written = fs::write_file_atomically(out_path, *text, fs::Access::kOwnerOnly,
+                                               fs::Overwrite::kRefuse);
       !written) {
     if (written.error().code == ErrorCode::kAlreadyExists) return already_there();
     return fail(io, kExitFailure, written.error().message);

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/fs/secret_file.hpp"
+#include "common/fs/secret_file_posix.hpp"
 
 namespace ferry::control {
 namespace {

@@ -27,10 +27,9 @@ json::value time_or_null(const std::optional<std::chrono::system_clock::time_poi
 // Days since an RFC 3339 time ("2026-11-01T09:00:00Z"); nullopt when it does not parse.
 std::optional<std::int64_t> days_since(const std::string& rfc3339,
                                        std::chrono::system_clock::time_point now) {
-  std::tm tm{};
-  if (::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
-  const std::time_t then = ::timegm(&tm);
-  const auto age = now - std::chrono::system_clock::from_time_t(then);
+  const auto then = keys::parse_rfc3339(rfc3339);
+  if (!then) return std::nullopt;
+  const auto age = now - *then;
   return std::chrono::duration_cast<std::chrono::hours>(age).count() / 24;
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "agent/collector/staleness.hpp"
+#include "common/keys/key_age.hpp"
 
 namespace ferry::metrics {
 namespace {
@@ -59,9 +60,9 @@ std::uint64_t seconds_between(std::int64_t earlier_unix, Clock::time_point later
 // Seconds since the epoch of an RFC 3339 UTC time ("2026-11-01T09:00:00Z"); nullopt when it does
 // not parse.
 std::optional<std::int64_t> parse_rfc3339(const std::string& text) {
-  std::tm tm{};
-  if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
-  return static_cast<std::int64_t>(::timegm(&tm));
+  const auto time = ferry::keys::parse_rfc3339(text);
+  if (!time) return std::nullopt;
+  return std::chrono::floor<std::chrono::seconds>(*time).time_since_epoch().count();
 }
 
 void render_agent(Exposition& out, const control::StatusInputs& in) {

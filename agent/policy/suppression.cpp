@@ -92,7 +92,8 @@ Result<std::size_t> Suppression::add(const std::filesystem::path& data_dir,
   }
   if (added == 0) return added;
   boost::json::object doc{{"format", kFormat}, {"entries", std::move(*entries)}};
-  if (auto written = fs::write_file_atomically(path, boost::json::serialize(doc) + "\n", 0600);
+  if (auto written = fs::write_file_atomically(path, boost::json::serialize(doc) + "\n",
+                                               fs::Access::kOwnerOnly);
       !written) {
     return tl::unexpected(written.error());
   }

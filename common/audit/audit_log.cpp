@@ -7,7 +7,6 @@
 
 #include "common/audit/entry_line.hpp"
 #include "common/audit/log_file.hpp"
-#include "common/fs/atomic_file.hpp"
 
 namespace ferry::audit {
 
@@ -38,7 +37,7 @@ Result<ChainPoint> chain_point_at_end(const LockedFile& file, const std::string&
   auto hash = sha256_hex(line);
   if (!hash) return tl::unexpected(hash.error());
   ChainPoint point{0, std::move(*hash)};
-  detail::LineReader reader(file.fd(), file.path());
+  detail::LineReader reader(file);
   for (;;) {
     auto next = reader.next();
     if (!next) return tl::unexpected(next.error());
@@ -61,30 +60,30 @@ struct AuditLog::Impl {
 
   // The end of the file as this process last wrote or read it: valid while the file is the same
   // one (device, inode) with the same size. Another process's append changes the size.
-  dev_t known_device = 0;
-  ino_t known_inode = 0;
-  off_t known_size = -1;
+  std::uint64_t known_volume = 0;
+  std::uint64_t known_id = 0;
+  detail::Offset known_size = -1;
   std::optional<ChainPoint> tail;
 
   std::chrono::system_clock::time_point now() const {
     return options.clock ? options.clock() : std::chrono::system_clock::now();
   }
 
-  bool knows(const struct stat& info) const {
-    return known_size == info.st_size && known_device == info.st_dev && known_inode == info.st_ino;
+  bool knows(const detail::FileStatus& info) const {
+    return known_size == info.size && known_volume == info.volume && known_id == info.id;
   }
 
   // Learns where the chain stands at the end of the locked file, cutting a line a crash left
   // incomplete. Returns how many bytes were cut.
-  Result<off_t> sync_tail(const LockedFile& file, struct stat& info) {
-    off_t dropped = 0;
-    if (info.st_size > 0) {
-      auto end = detail::read_tail(file, info.st_size);
+  Result<detail::Offset> sync_tail(const LockedFile& file, detail::FileStatus& info) {
+    detail::Offset dropped = 0;
+    if (info.size > 0) {
+      auto end = detail::read_tail(file, info.size);
       if (!end) return tl::unexpected(end.error());
-      if (end->complete_size != info.st_size) {
+      if (end->complete_size != info.size) {
         if (auto cut = file.truncate(end->complete_size); !cut) return tl::unexpected(cut.error());
-        dropped = info.st_size - end->complete_size;
-        info.st_size = end->complete_size;
+        dropped = info.size - end->complete_size;
+        info.size = end->complete_size;
       }
       if (end->last_line_too_long) {
         return make_error(ErrorCode::kCorrupt,
@@ -98,7 +97,7 @@ struct AuditLog::Impl {
         tail = std::move(*point);
       }
     }
-    if (info.st_size == 0 && !tail) {
+    if (info.size == 0 && !tail) {
       // A new log. If audit.head says entries were written before, go on from there, so that a
       // deleted log shows as a log whose first entries are missing rather than a fresh start.
       auto recorded = detail::read_head(head);
@@ -150,27 +149,27 @@ struct AuditLog::Impl {
     // Best effort: the entry is durable; a stale head only weakens the check of the log's end,
     // and verify says so. Failing here would make callers retry and write the entry twice.
     (void)detail::write_head(head, point);
-    return remember(*info, static_cast<off_t>(text.size()));
+    return remember(*info, static_cast<detail::Offset>(text.size()));
   }
 
-  Result<void> remember(const struct stat& info, off_t appended) {
-    known_device = info.st_dev;
-    known_inode = info.st_ino;
-    known_size = info.st_size + appended;
+  Result<void> remember(const detail::FileStatus& info, detail::Offset appended) {
+    known_volume = info.volume;
+    known_id = info.id;
+    known_size = info.size + appended;
     return {};
   }
 
   // Replaces the locked file by one that starts with an audit_trimmed anchor followed by the
   // entries at or after the cutoff, verbatim.
-  Result<void> trim_locked(const LockedFile& file) {
+  Result<void> trim_locked(LockedFile& file) {
     if (!options.retention || options.retention->count() <= 0) return {};
     const auto cutoff = now() - *options.retention;
     auto info = file.status();
     if (!info) return tl::unexpected(info.error());
-    detail::LineReader reader(file.fd(), file.path());
+    detail::LineReader reader(file);
     std::optional<detail::ParsedLine> last_removed;
     std::string last_removed_hash;
-    off_t keep_from = 0;
+    detail::Offset keep_from = 0;
     for (;;) {
       auto next = reader.next();
       if (!next) return tl::unexpected(next.error());
@@ -188,7 +187,7 @@ struct AuditLog::Impl {
     }
     if (!last_removed) return {};
 
-    auto kept = file.read_range(keep_from, info->st_size - keep_from);
+    auto kept = file.read_range(keep_from, info->size - keep_from);
     if (!kept) return tl::unexpected(kept.error());
     const boost::json::object anchor_fields{{"removed_through_seq", last_removed->seq},
                                             {"removed_last_hash", last_removed_hash},
@@ -199,7 +198,7 @@ struct AuditLog::Impl {
     content += '\n';
     content += *kept;
     known_size = -1;  // a new file; the chain point at its end is unchanged
-    return fs::write_file_atomically(path, content, info->st_mode & 0777);
+    return file.replace(content);
   }
 };
 

@@ -196,7 +196,7 @@ Result<VerifyReport> verify(const std::filesystem::path& data_dir) {
   }
   ChainCheck check(std::move(head));
   check.report().notes = std::move(head_notes);
-  detail::LineReader reader(file->fd(), path);
+  detail::LineReader reader(*file);
   for (;;) {
     auto line = reader.next();
     if (!line) return tl::unexpected(line.error());
@@ -224,7 +224,7 @@ Result<std::vector<Entry>> read(const std::filesystem::path& data_dir,
     return tl::unexpected(file.error());
   }
   std::vector<Entry> entries;
-  detail::LineReader reader(file->fd(), path);
+  detail::LineReader reader(*file);
   for (;;) {
     auto line = reader.next();
     if (!line) return tl::unexpected(line.error());

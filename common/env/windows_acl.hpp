@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <windows.h>
 
@@ -17,9 +19,37 @@ struct LocalDeleter {
 };
 using AclPtr = std::unique_ptr<ACL, LocalDeleter>;
 
+// The system's words for a Windows error code (GetLastError's).
+std::string system_message(DWORD code);
+
+using Sid = std::vector<unsigned char>;
+
+// The SID of the user this process runs as (for a service, its account's).
+Result<Sid> process_user_sid();
+Result<Sid> well_known_sid(WELL_KNOWN_SID_TYPE type);
+// "DOMAIN\name" (as icacls takes it), or "*S-1-5-..." for a SID without a name.
+std::string account_of(const void* sid);
+
 // Full control for this process's user, SYSTEM and Administrators (who stand where root does on
-// Linux), and no one else; for a folder, inherited by everything in it.
-Result<AclPtr> owner_only_acl(bool folder);
+// Linux), and no one else; for a folder, inherited by everything in it. With `users_read`, also
+// read for BUILTIN\Users.
+Result<AclPtr> owner_only_acl(bool folder, bool users_read = false);
+
+// A protected security descriptor (nothing inherited from the folder above) holding an access
+// list, for CreateFileW and CreateDirectoryW: a file made with it has its list from the start.
+// (Wine, which does not keep a list set later, keeps this one as the file's Unix mode.)
+class ProtectedDescriptor {
+ public:
+  explicit ProtectedDescriptor(AclPtr acl);
+  ProtectedDescriptor(const ProtectedDescriptor&) = delete;
+  ProtectedDescriptor& operator=(const ProtectedDescriptor&) = delete;
+  SECURITY_ATTRIBUTES* attributes() { return &attributes_; }
+
+ private:
+  AclPtr acl_;
+  SECURITY_DESCRIPTOR descriptor_{};
+  SECURITY_ATTRIBUTES attributes_{};
+};
 
 // Sets `acl` as the access list of `path`, protected: nothing inherited from the folder above.
 Result<void> set_protected_acl(const std::filesystem::path& path, const ACL& acl);

@@ -1,27 +1,39 @@
 // Writing a file so that readers see either the old content or the new, never a mix, even across a
-// power cut: write a temporary file beside it, fsync it, rename it over the target, fsync the
-// folder. The new file gets `mode` (and the temporary file has it from the start, so a secret is
-// never briefly readable by others).
+// power cut: write a temporary file beside it, flush it to disk, rename it over the target (and on
+// Linux fsync the folder; on Windows the rename is MOVEFILE_WRITE_THROUGH). The temporary file has
+// its permissions from the start, so a secret is never briefly readable by others.
+//
+// One file per system: atomic_file_posix.cpp, atomic_file_windows.cpp.
 #pragma once
 
 #include <filesystem>
 #include <string_view>
 
-#include <sys/types.h>
-
 #include "common/error/error.hpp"
 
 namespace ferry::fs {
 
+// Who may read the file, said once for both systems.
+enum class Access {
+  // The agent's own (the key file, exports, token maps): mode 0600 on Linux; on Windows a
+  // protected access list giving this process's user, SYSTEM and Administrators full control,
+  // and no one else.
+  kOwnerOnly,
+  // Anyone may read, only the owner write (a CA certificate): 0644; on Windows the owner-only
+  // list plus read for BUILTIN\Users.
+  kAllRead,
+  // What the file being replaced has (its mode, or its access list); kOwnerOnly when there is
+  // none yet.
+  kAsReplaced,
+};
+
 enum class Overwrite { kAllow, kRefuse };
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
-                                   mode_t mode, Overwrite overwrite = Overwrite::kAllow);
+                                   Access access, Overwrite overwrite = Overwrite::kAllow);
 
-// Fails with a message naming the chmod fix when group or others have any access to the file.
-Result<void> require_private_file(const std::filesystem::path& path);
-
-// Creates the folder (and parents) with mode 0700 when missing.
+// Creates the folder (and its missing parents) for its owner only, as `Access::kOwnerOnly` says
+// (0700 on Linux), when missing; a folder already there is left as it is.
 Result<void> ensure_private_dir(const std::filesystem::path& path);
 
 }  // namespace ferry::fs

@@ -15,13 +15,20 @@
 // service account owns), and by no one else; no one but root may write it.
 // The key file never is: it stays the agent's own, 0600.
 // Each refusal is kPermission with the command that fixes it (chmod, chown), or kNotFound.
+//
+// On Windows (secret_file_windows.cpp) the same rule in Windows' terms:
+//  - a reparse point (a symbolic link or a junction) is refused, as a link is on Linux;
+//  - the open file is checked: a file on disk, owned by this process's user, SYSTEM or
+//    Administrators;
+//  - its access list lets no one else read or write it: every entry that allows anything names
+//    this process's user, SYSTEM or Administrators (who may read any file, as root may on Linux).
+//    SecretSharing changes nothing there: a service account is given access by name.
+// A refusal names the icacls command that fixes it.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
 #include <string>
-
-#include <sys/types.h>
 
 #include "common/error/error.hpp"
 
@@ -35,18 +42,5 @@ enum class SecretSharing {
 Result<std::string> read_secret_file(const std::filesystem::path& path, std::size_t max_size,
                                      const std::filesystem::path& service_dir,
                                      SecretSharing sharing = SecretSharing::kPrivate);
-
-// The same checks, for a process running as `euid` (tests simulate root and other users; the
-// groups are this process's).
-Result<std::string> read_secret_file_as(uid_t euid, const std::filesystem::path& path,
-                                        std::size_t max_size,
-                                        const std::filesystem::path& service_dir,
-                                        SecretSharing sharing = SecretSharing::kPrivate);
-
-// "ferry (uid 998)"; "uid 4242" for a uid without a name.
-std::string describe_user(uid_t uid);
-
-// What chown and sudo -u take: the user's name, or the uid in decimal for a uid without one.
-std::string account_name(uid_t uid);
 
 }  // namespace ferry::fs

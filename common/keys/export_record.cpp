@@ -28,7 +28,7 @@ Result<void> write_export_record(const std::filesystem::path& data_dir,
   document["active_created"] = record.active_created;
   document["versions"] = record.versions;
   return fs::write_file_atomically(export_record_path(data_dir), json::serialize(document) + "\n",
-                                   0600);
+                                   fs::Access::kOwnerOnly);
 }
 
 Result<std::optional<ExportRecord>> read_export_record(const std::filesystem::path& data_dir) {

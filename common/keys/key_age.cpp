@@ -3,18 +3,54 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <ctime>
 #include <string>
 
 namespace ferry::keys {
 
+namespace {
+
+// `count` digits at the front of `text`, consumed; nullopt when they are not there.
+std::optional<int> take_digits(std::string_view& text, std::size_t count) {
+  if (text.size() < count) return std::nullopt;
+  int value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (std::isdigit(static_cast<unsigned char>(text[i])) == 0) return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  text.remove_prefix(count);
+  return value;
+}
+
+bool take(std::string_view& text, char expected) {
+  if (text.empty() || text.front() != expected) return false;
+  text.remove_prefix(1);
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
-  const std::string copy(text);
-  std::tm tm{};
-  const char* end = ::strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) return std::nullopt;
-  auto time = std::chrono::system_clock::from_time_t(::timegm(&tm));
-  std::string_view rest(end);
+  // "YYYY-MM-DDTHH:MM:SS", with the calendar's own checks (no 30 February).
+  std::string_view rest = text;
+  const auto year = take_digits(rest, 4);
+  if (!year || !take(rest, '-')) return std::nullopt;
+  const auto month = take_digits(rest, 2);
+  if (!month || !take(rest, '-')) return std::nullopt;
+  const auto day = take_digits(rest, 2);
+  if (!day || !take(rest, 'T')) return std::nullopt;
+  const auto hour = take_digits(rest, 2);
+  if (!hour || !take(rest, ':')) return std::nullopt;
+  const auto minute = take_digits(rest, 2);
+  if (!minute || !take(rest, ':')) return std::nullopt;
+  const auto second = take_digits(rest, 2);
+  if (!second || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(*year),
+                                         std::chrono::month(static_cast<unsigned>(*month)),
+                                         std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok()) return std::nullopt;
+  std::chrono::system_clock::time_point time =
+      std::chrono::sys_days(date) + std::chrono::hours(*hour) + std::chrono::minutes(*minute) +
+      std::chrono::seconds(*second);
   // Fractional seconds, to the microsecond.
   if (rest.starts_with('.')) {
     rest.remove_prefix(1);

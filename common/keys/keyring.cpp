@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <iterator>
 #include <new>
 #include <string_view>
 #include <utility>
-
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -19,6 +14,7 @@
 #include "common/crypto/base64.hpp"
 #include "common/crypto/random.hpp"
 #include "common/fs/atomic_file.hpp"
+#include "common/fs/file_lock.hpp"
 #include "common/fs/read_file.hpp"
 #include "common/fs/secret_file.hpp"
 
@@ -81,39 +77,9 @@ Result<KeyVersion> read_key(const boost::json::value& item, std::size_t index) {
   return key;
 }
 
-// <keyring.json>.lock: held with flock() while the key file is read, changed and rewritten. The
+// <keyring.json>.lock: held (fs::FileLock) while the key file is read, changed and rewritten. The
 // key file itself cannot carry the lock, as each rewrite replaces it by a rename.
-std::filesystem::path lock_path(const std::filesystem::path& keyring) {
-  return keyring.string() + ".lock";
-}
-
-class ExclusiveLock {
- public:
-  static Result<ExclusiveLock> take(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-      return make_error(ErrorCode::kIo, "cannot open the lock file {}: {}", path.string(),
-                        std::strerror(errno));
-    }
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      return make_error(ErrorCode::kIo, "cannot lock {}: {}", path.string(),
-                        std::strerror(error));
-    }
-    return ExclusiveLock(fd);
-  }
-  ExclusiveLock(ExclusiveLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  ExclusiveLock& operator=(ExclusiveLock&&) = delete;
-  ~ExclusiveLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-
- private:
-  explicit ExclusiveLock(int fd) : fd_(fd) {}
-  int fd_;
-};
+std::filesystem::path lock_path(std::filesystem::path keyring) { return keyring += ".lock"; }
 
 }  // namespace
 
@@ -122,11 +88,13 @@ std::filesystem::path keyring_path(const std::filesystem::path& data_dir) {
 }
 
 std::string format_rfc3339(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
+  const auto day = std::chrono::floor<std::chrono::days>(seconds);
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss clock(seconds - day);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count());
 }
 
 Result<Keyring> Keyring::load(const std::filesystem::path& path) {
@@ -209,7 +177,7 @@ Result<Keyring> Keyring::create(const std::filesystem::path& path,
 Result<std::uint32_t> Keyring::rotate(std::chrono::system_clock::time_point now) {
   // Read, add, write under an exclusive lock, from the file as it is now: two rotations at once
   // (two admins, a script run twice) must each add a version, not both write the same one.
-  auto lock = ExclusiveLock::take(lock_path(path_));
+  auto lock = fs::FileLock::exclusive(lock_path(path_), fs::FileLock::Wait::kUntilFree);
   if (!lock) return tl::unexpected(lock.error());
   auto current = load(path_);
   if (!current) return tl::unexpected(current.error());
@@ -250,13 +218,14 @@ SecureText Keyring::serialize() const {
 
 Result<void> Keyring::save(bool create_new) const {
   const SecureText text = serialize();
-  return fs::write_file_atomically(path_, std::string_view(text.data(), text.size()), 0600,
+  return fs::write_file_atomically(path_, std::string_view(text.data(), text.size()),
+                                   fs::Access::kOwnerOnly,
                                    create_new ? fs::Overwrite::kRefuse : fs::Overwrite::kAllow);
 }
 
 Result<Keyring::Restored> Keyring::restore(const Keyring& incoming,
                                            const std::filesystem::path& path) {
-  auto lock = ExclusiveLock::take(lock_path(path));
+  auto lock = fs::FileLock::exclusive(lock_path(path), fs::FileLock::Wait::kUntilFree);
   if (!lock) return tl::unexpected(lock.error());
   Keyring restored = incoming;
   restored.path_ = path;

@@ -7,15 +7,15 @@
 #include <mutex>
 #include <vector>
 
-#include <fcntl.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/ansicolor_sink.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "common/error/path_text.hpp"
+#include "common/log/log_system.hpp"
 
 namespace ferry::log {
 namespace {
@@ -48,25 +48,10 @@ std::unique_ptr<spdlog::formatter> utc_formatter(const std::string& pattern) {
   return std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc);
 }
 
-// systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected to the service's
-// stderr. A process whose stderr was redirected since (`ferry status 2>file` in a shell that a
-// service started) inherits the variable but no longer writes to the journal: the numbers must
-// match stderr itself.
-bool stderr_is_journal() {
-  const char* journal = std::getenv("JOURNAL_STREAM");
-  if (journal == nullptr || *journal == '\0') return false;
-  unsigned long long device = 0, inode = 0;
-  if (std::sscanf(journal, "%llu:%llu", &device, &inode) != 2) return false;
-  struct stat info {};
-  if (::fstat(STDERR_FILENO, &info) != 0) return false;
-  return static_cast<unsigned long long>(info.st_dev) == device &&
-         static_cast<unsigned long long>(info.st_ino) == inode;
-}
-
 StderrStyle resolve(StderrStyle style) {
   if (style != StderrStyle::kAuto) return style;
-  if (stderr_is_journal()) return StderrStyle::kJournal;
-  return ::isatty(STDERR_FILENO) == 1 ? StderrStyle::kTerminal : StderrStyle::kPlain;
+  if (detail::stderr_is_journal()) return StderrStyle::kJournal;
+  return detail::stderr_is_terminal() ? StderrStyle::kTerminal : StderrStyle::kPlain;
 }
 
 constexpr const char* kFilePattern = "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v";
@@ -98,14 +83,11 @@ class OldLogRemover final : public spdlog::sinks::base_sink<std::mutex> {
   std::chrono::steady_clock::time_point last_;
 };
 
-// Log files are created 0640 (spdlog's fopen would give 0666 less the umask): made here, just
-// before spdlog opens them, the first time and after each rotation.
-spdlog::file_event_handlers created_0640() {
+// Log files are made by detail::create_log_file (0640 on Linux; spdlog's fopen would give 0666
+// less the umask), just before spdlog opens them, the first time and after each rotation.
+spdlog::file_event_handlers created_private() {
   spdlog::file_event_handlers handlers;
-  handlers.before_open = [](const spdlog::filename_t& name) {
-    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd >= 0) ::close(fd);
-  };
+  handlers.before_open = [](const spdlog::filename_t& name) { detail::create_log_file(name); };
   return handlers;
 }
 
@@ -123,11 +105,11 @@ Result<std::optional<std::filesystem::path>> choose_file(const LogOptions& optio
   if (!std::filesystem::is_directory(folder.parent_path(), ec)) {
     return std::optional<std::filesystem::path>();
   }
-  if (::mkdir(folder.c_str(), 0750) != 0 && errno != EEXIST) {
+  if (auto made = detail::create_log_folder(folder); !made) {
     return make_error(ErrorCode::kIo,
                       "cannot create the log folder {}: {}: let this user write in {}, or set "
                       "agent.log.file",
-                      folder.string(), std::strerror(errno), folder.parent_path().string());
+                      path_text(folder), made.error().message, path_text(folder.parent_path()));
   }
   return options.default_file;
 }
@@ -231,7 +213,7 @@ Result<void> setup(const LogOptions& options, StderrStyle style) {
       auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
           (*file)->string(), static_cast<std::size_t>(options.max_size),
           static_cast<std::size_t>(options.max_files > 0 ? options.max_files - 1 : 0), false,
-          created_0640());
+          created_private());
       sink->set_formatter(utc_formatter(kFilePattern));
       sinks.push_back(std::move(sink));
       sinks.push_back(std::make_shared<OldLogRemover>(**file, options.max_age));

@@ -598,7 +598,8 @@ std::string HttpsServer::base_url() const {
 const std::string& HttpsServer::ca_pem() const { return impl_->ca_pem; }
 
 void HttpsServer::write_ca_file(const std::filesystem::path& file) const {
-  if (auto written = fs::write_file_atomically(file, impl_->ca_pem, 0644); !written) {
+  if (auto written = fs::write_file_atomically(file, impl_->ca_pem, fs::Access::kAllRead);
+      !written) {
     throw std::runtime_error("https_server: cannot write the CA to " + file.string() + ": " +
                              written.error().message);
   }

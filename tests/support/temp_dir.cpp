@@ -8,6 +8,8 @@
 #include <string>
 #include <system_error>
 
+#include "common/fs/atomic_file.hpp"
+
 namespace ferry::test {
 
 TempDir::TempDir() {
@@ -47,9 +49,13 @@ std::filesystem::path TempDir::write(std::string_view name, std::string_view con
 
 std::filesystem::path TempDir::write_private(std::string_view name,
                                             std::string_view content) const {
-  auto file = write(name, content);
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  // The agent's own way (0600; on Windows an owner-only access list from the start), so that a
+  // test's secret passes the same check as one the agent wrote.
+  std::filesystem::path file = path_ / name;
+  std::filesystem::create_directories(file.parent_path());
+  if (auto written = fs::write_file_atomically(file, content, fs::Access::kOwnerOnly); !written) {
+    throw std::runtime_error(written.error().message);
+  }
   return file;
 }
 

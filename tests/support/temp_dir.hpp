@@ -18,8 +18,8 @@ class TempDir {
 
   // Writes `content` to `name` inside the directory (creating parent folders) and returns its path.
   std::filesystem::path write(std::string_view name, std::string_view content) const;
-  // The same, mode 0600: a file that holds a secret (a token, a key), which Ferry refuses to read
-  // when group or others may.
+  // The same, for its owner only (fs::Access::kOwnerOnly: 0600, or an owner-only access list): a
+  // file that holds a secret (a token, a key), which Ferry refuses to read when others may.
   std::filesystem::path write_private(std::string_view name, std::string_view content) const;
 
  private:

@@ -87,11 +87,11 @@ int run_certs(std::span<const std::string> args, Io& io) {
   struct Output {
     const char* name;
     const std::string& content;
-    mode_t mode;
+    fs::Access access;
   };
-  std::vector<Output> outputs = {{"ca.pem", ca->cert_pem, 0644},
-                                 {"server.pem", issued->cert_pem, 0644},
-                                 {"server.key", issued->key_pem, 0600}};
+  std::vector<Output> outputs = {{"ca.pem", ca->cert_pem, fs::Access::kAllRead},
+                                 {"server.pem", issued->cert_pem, fs::Access::kAllRead},
+                                 {"server.key", issued->key_pem, fs::Access::kOwnerOnly}};
   Result<pki::Issued> client;
   if (parsed->has("client")) {
     pki::CertOptions options;
@@ -101,11 +101,11 @@ int run_certs(std::span<const std::string> args, Io& io) {
     options.client = true;
     client = pki::issue(*ca, options);
     if (!client) return fail(io, kExitFailure, client.error().message);
-    outputs.push_back({"client.pem", client->cert_pem, 0644});
-    outputs.push_back({"client.key", client->key_pem, 0600});
+    outputs.push_back({"client.pem", client->cert_pem, fs::Access::kAllRead});
+    outputs.push_back({"client.key", client->key_pem, fs::Access::kOwnerOnly});
   }
   for (const auto& output : outputs) {
-    auto written = fs::write_file_atomically(dir / output.name, output.content, output.mode,
+    auto written = fs::write_file_atomically(dir / output.name, output.content, output.access,
                                              fs::Overwrite::kRefuse);
     if (!written) return fail(io, kExitFailure, written.error().message);
   }

@@ -20,7 +20,8 @@ Result<crypto::Bytes> generate_key_file(const std::filesystem::path& path) {
   if (!pair) return tl::unexpected(pair.error());
   std::string text = crypto::base64_encode(pair->private_key);
   text += '\n';
-  auto written = fs::write_file_atomically(path, text, 0600, fs::Overwrite::kRefuse);
+  auto written =
+      fs::write_file_atomically(path, text, fs::Access::kOwnerOnly, fs::Overwrite::kRefuse);
   crypto::secure_wipe(text.data(), text.size());
   if (!written) return tl::unexpected(written.error());
   return std::move(pair->public_key);

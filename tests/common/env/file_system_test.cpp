@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/common/env/system_checks.hpp"
 #include "tests/support/skip.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::env {

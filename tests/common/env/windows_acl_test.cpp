@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/common/env/windows_checks.hpp"
+#include "tests/support/windows_checks.hpp"
 
 namespace ferry::env::windows {
 namespace {

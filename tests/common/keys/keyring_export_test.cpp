@@ -9,10 +9,10 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <sys/stat.h>
 
 #include "common/crypto/base64.hpp"
 #include "common/keys/export_record.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::keys {
@@ -263,9 +263,7 @@ TEST_CASE("restore writes a missing key file and keeps one with the same keys") 
   auto created = Keyring::restore(keyring, target);
   REQUIRE(created);
   CHECK(*created == Keyring::Restored::kCreated);
-  struct stat info {};
-  REQUIRE(::stat(target.c_str(), &info) == 0);
-  CHECK((info.st_mode & 0777) == 0600);
+  CHECK(test::owner_only(target));
   auto loaded = Keyring::load(target);
   REQUIRE(loaded);
   CHECK(same_keys(*loaded, keyring));
@@ -320,9 +318,7 @@ TEST_CASE("the export record says which active key was exported") {
   CHECK_FALSE(none->has_value());
   REQUIRE(
       write_export_record(dir.path(), {"2027-01-15T08:00:00Z", 1, keyring.active().created, 1}));
-  struct stat info {};
-  REQUIRE(::stat(export_record_path(dir.path()).c_str(), &info) == 0);
-  CHECK((info.st_mode & 0777) == 0600);
+  CHECK(test::owner_only(export_record_path(dir.path())));
   auto record = read_export_record(dir.path());
   REQUIRE(record);
   REQUIRE(record->has_value());

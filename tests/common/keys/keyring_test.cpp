@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include <catch2/catch.hpp>
-#include <sys/stat.h>
 
 #include "common/crypto/base64.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::keys {
@@ -17,18 +17,12 @@ std::chrono::system_clock::time_point at(std::int64_t unix_seconds) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds));
 }
 
-mode_t mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  ::stat(path.c_str(), &info);
-  return info.st_mode & 07777;
-}
-
-TEST_CASE("keys init creates version 1 with a random 32-byte secret in a 0600 file") {
+TEST_CASE("keys init creates version 1 with a random 32-byte secret in a file for its owner only") {
   TempDir dir;
   const auto path = dir / "keyring.json";
   auto keyring = Keyring::create(path, at(1798761600));  // 2027-01-01T00:00:00Z
   REQUIRE(keyring);
-  CHECK(mode_of(path) == 0600);
+  CHECK(test::owner_only(path));
   CHECK(keyring->active_version() == 1);
   REQUIRE(keyring->versions().size() == 1);
   CHECK(keyring->active().secret.size() == kSecretSize);
@@ -82,28 +76,7 @@ TEST_CASE("rotate adds a version, makes it active and keeps the old ones") {
   REQUIRE(loaded->find(1) != nullptr);
   CHECK(loaded->find(1)->secret == first_secret);
   CHECK(loaded->find(2)->secret != first_secret);
-  CHECK(mode_of(path) == 0600);
-}
-
-TEST_CASE("rotate rewrites the key file atomically by renaming a new file over it") {
-  TempDir dir;
-  const auto path = dir / "keyring.json";
-  auto keyring = Keyring::create(path, at(0));
-  REQUIRE(keyring);
-  struct stat before {};
-  ::stat(path.c_str(), &before);
-  REQUIRE(keyring->rotate(at(1)));
-  struct stat after {};
-  ::stat(path.c_str(), &after);
-  CHECK(before.st_ino != after.st_ino);  // a new file took the name; the old was never rewritten
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  // No temporary file left behind; the lock file rotations share stays, private.
-  CHECK(names == std::vector<std::string>{"keyring.json", "keyring.json.lock"});
-  CHECK(mode_of(dir / "keyring.json.lock") == 0600);
+  CHECK(test::owner_only(path));
 }
 
 TEST_CASE("rotations at the same time each add a version, from any stale copy") {
@@ -124,29 +97,11 @@ TEST_CASE("rotations at the same time each add a version, from any stale copy") 
   CHECK(second->versions().size() == 3);
 }
 
-TEST_CASE("a group- or world-readable key file is refused with the chmod fix") {
-  TempDir dir;
-  const auto path = dir / "keyring.json";
-  REQUIRE(Keyring::create(path, at(0)));
-  ::chmod(path.c_str(), 0644);
-  auto loaded = Keyring::load(path);
-  REQUIRE_FALSE(loaded);
-  CHECK(loaded.error().code == ErrorCode::kPermission);
-  CHECK(loaded.error().message ==
-        path.string() + " is readable by others (mode 0644): run chmod 600 " + path.string());
-
-  ::chmod(path.c_str(), 0620);
-  auto writable = Keyring::load(path);
-  REQUIRE_FALSE(writable);
-  CHECK_THAT(writable.error().message, Catch::Contains("writable by others (mode 0620)"));
-}
-
 TEST_CASE("damaged key files are refused with a message naming the problem") {
   TempDir dir;
   const auto secret = crypto::base64_encode(crypto::Bytes(32, 7));
   auto load_text = [&](const std::string& text) {
-    const auto path = dir.write("keyring.json", text);
-    ::chmod(path.c_str(), 0600);
+    const auto path = dir.write_private("keyring.json", text);
     auto loaded = Keyring::load(path);
     REQUIRE_FALSE(loaded);
     CHECK(loaded.error().code == ErrorCode::kCorrupt);

@@ -1,3 +1,5 @@
+// Atomic files on Linux (atomic_file.hpp): mkostemp, fchmod, fsync, rename (or link, to refuse
+// an existing target), fsync of the folder.
 #include "common/fs/atomic_file.hpp"
 
 #include <cerrno>
@@ -45,6 +47,21 @@ Result<void> write_all(int fd, std::string_view content, const std::filesystem::
   return {};
 }
 
+// The mode `access` stands for; for kAsReplaced, the mode of the file at `path`.
+mode_t mode_for(Access access, const std::filesystem::path& path) {
+  switch (access) {
+    case Access::kOwnerOnly:
+      return 0600;
+    case Access::kAllRead:
+      return 0644;
+    case Access::kAsReplaced: {
+      struct stat info {};
+      return ::stat(path.c_str(), &info) == 0 ? (info.st_mode & 0777) : 0600;
+    }
+  }
+  return 0600;
+}
+
 Result<void> fsync_dir(const std::filesystem::path& dir) {
   FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
@@ -56,7 +73,8 @@ Result<void> fsync_dir(const std::filesystem::path& dir) {
 }  // namespace
 
 Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
-                                   mode_t mode, Overwrite overwrite) {
+                                   Access access, Overwrite overwrite) {
+  const mode_t mode = mode_for(access, path);
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
   std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
@@ -100,22 +118,6 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
         Error{ErrorCode::kIo, "cannot replace " + path.string() + ": " + errno_text(errno)});
   }
   return fsync_dir(dir);
-}
-
-Result<void> require_private_file(const std::filesystem::path& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    int error = errno;
-    return make_error(error == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo, "cannot read {}: {}",
-                      path.string(), errno_text(error));
-  }
-  const mode_t mode = info.st_mode & 07777;
-  if ((mode & 077) == 0) return {};
-  const char* what = (mode & 044) != 0   ? "readable by others"
-                     : (mode & 022) != 0 ? "writable by others"
-                                         : "accessible by others";
-  return make_error(ErrorCode::kPermission, "{} is {} (mode {:04o}): run chmod 600 {}",
-                    path.string(), what, mode, path.string());
 }
 
 Result<void> ensure_private_dir(const std::filesystem::path& path) {

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "common/fs/read_descriptor.hpp"
+
 namespace ferry::fs {
 namespace {
 

@@ -1,7 +1,7 @@
 // Secret files (the key file, token_file, client_key): trusted only when nobody else could have
 // written, swapped or read them. The owner rules are checked for a simulated user (root, another
 // user) so that they hold whoever runs the tests.
-#include "common/fs/secret_file.hpp"
+#include "common/fs/secret_file_posix.hpp"
 
 #include <filesystem>
 
@@ -44,8 +44,8 @@ TEST_CASE("a secret file that group or others may use is refused with the chmod"
   auto read = read_secret_file(path, kMax, dir.path());
   REQUIRE_FALSE(read);
   CHECK(read.error().code == ErrorCode::kPermission);
-  CHECK(read.error().message == path.string() + " is readable by others (mode 0640): run chmod " +
-                                    "600 " + path.string());
+  CHECK(read.error().message ==
+        path.string() + " is readable by others (mode 0640): run chmod " + "600 " + path.string());
 }
 
 TEST_CASE("a symbolic link to a secret file is refused") {
@@ -126,9 +126,8 @@ TEST_CASE("a secret root keeps for the agent's group is read when asked for, nev
     ::chmod(path.c_str(), mode);
     auto refused = read_secret_file_as(agent, path, kMax, dir.path(), shared);
     REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.error().message,
-               Contains("run chmod 600 " + path.string()) &&
-                   Contains("chown root:GROUP and chmod 640"));
+    CHECK_THAT(refused.error().message, Contains("run chmod 600 " + path.string()) &&
+                                            Contains("chown root:GROUP and chmod 640"));
   }
   // A group this process is not in: the agent could not read it, and it is not its to trust.
   ::chmod(path.c_str(), 0640);

@@ -1,4 +1,4 @@
-#include "tests/common/env/system_checks.hpp"
+#include "tests/support/system_checks.hpp"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "common/fs/secret_file.hpp"
+#include "common/fs/secret_file_posix.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -6,13 +6,12 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
-#include "common/fs/read_file.hpp"
+#include "common/fs/read_descriptor.hpp"
 
 namespace ferry::fs {
 namespace {
@@ -34,8 +33,7 @@ bool in_own_groups(gid_t gid) {
   if (count <= 0) return false;
   std::vector<gid_t> groups(static_cast<std::size_t>(count));
   const int got = ::getgroups(count, groups.data());
-  return got > 0 &&
-         std::find(groups.begin(), groups.begin() + got, gid) != groups.begin() + got;
+  return got > 0 && std::find(groups.begin(), groups.begin() + got, gid) != groups.begin() + got;
 }
 
 // Root keeps the file and lets the agent's group read it; nobody else may read, and only root may
@@ -71,8 +69,9 @@ Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& pa
                                            : "accessible by others";
     const std::string or_share =
         sharing == SecretSharing::kRootToOwnGroup
-            ? std::string(" (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being the "
-                          "agent's group, as the package's /etc/ferry/token is root:ferry)")
+            ? std::string(
+                  " (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being the "
+                  "agent's group, as the package's /etc/ferry/token is root:ferry)")
             : std::string();
     return make_error(ErrorCode::kPermission, "{} is {} (mode {:04o}): run chmod 600 {}{}",
                       path.string(), what, mode, path.string(), or_share);
@@ -84,16 +83,15 @@ Result<void> check_open_file(uid_t euid, int fd, const std::filesystem::path& pa
     trusted.push_back(service.st_uid);
   }
   if (std::find(trusted.begin(), trusted.end(), info.st_uid) == trusted.end()) {
-    const std::string who =
-        trusted.size() == 2 && trusted[1] != euid
-            ? fmt::format("to root or to {}, who owns {}", describe_user(trusted[1]),
-                          service_dir.string())
-            : fmt::format("to {}, who runs this command", describe_user(euid));
+    const std::string who = trusted.size() == 2 && trusted[1] != euid
+                                ? fmt::format("to root or to {}, who owns {}",
+                                              describe_user(trusted[1]), service_dir.string())
+                                : fmt::format("to {}, who runs this command", describe_user(euid));
     return make_error(ErrorCode::kPermission,
                       "{} belongs to {}, not {}: a file another account controls is not trusted "
                       "with a secret; run chown {} {}",
-                      path.string(), describe_user(info.st_uid), who,
-                      account_name(trusted.back()), path.string());
+                      path.string(), describe_user(info.st_uid), who, account_name(trusted.back()),
+                      path.string());
   }
   // Whoever may write the folder may replace the file between two runs.
   const std::filesystem::path folder =

@@ -1,0 +1,149 @@
+// The secret-file rule on Windows (secret_file.hpp): a reparse point is refused; the open file's
+// owner and access list are checked through its handle, so a swap after the check changes
+// nothing; only then is it read.
+#include "common/fs/secret_file.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include <windows.h>
+// After windows.h:
+#include <aclapi.h>
+#include <fmt/format.h>
+
+#include "common/env/windows_acl.hpp"
+#include "common/env/windows_handle.hpp"
+#include "common/error/path_text.hpp"
+#include "common/fs/read_handle.hpp"
+
+namespace ferry::fs {
+namespace {
+
+namespace win = env::windows;
+
+using Handle = env::windows::UniqueHandle;
+
+win::Sid sid_bytes(const void* sid) {
+  const auto* bytes = static_cast<const unsigned char*>(sid);
+  return {bytes, bytes + ::GetLengthSid(const_cast<void*>(sid))};
+}
+
+// The accounts trusted with a secret: this process's user, SYSTEM and Administrators.
+Result<std::vector<win::Sid>> trusted_accounts() {
+  std::vector<win::Sid> trusted;
+  auto user = win::process_user_sid();
+  if (!user) return tl::unexpected(user.error());
+  trusted.push_back(std::move(*user));
+  for (const auto type : {WinLocalSystemSid, WinBuiltinAdministratorsSid}) {
+    auto sid = win::well_known_sid(type);
+    if (!sid) return tl::unexpected(sid.error());
+    trusted.push_back(std::move(*sid));
+  }
+  return trusted;
+}
+
+std::string fix_command(const std::filesystem::path& path, const std::string& user) {
+  return fmt::format(
+      "icacls \"{}\" /inheritance:r /grant:r \"{}:F\" *S-1-5-18:F *S-1-5-32-544:F, then remove "
+      "every other entry icacls \"{}\" lists",
+      path_text(path), user, path_text(path));
+}
+
+Result<void> check_open_file(HANDLE file, const std::filesystem::path& path) {
+  BY_HANDLE_FILE_INFORMATION info{};
+  if (!::GetFileInformationByHandle(file, &info)) {
+    return make_error(ErrorCode::kIo, "cannot read {}: {}", path_text(path),
+                      win::system_message(::GetLastError()));
+  }
+  if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
+    return make_error(ErrorCode::kPermission,
+                      "{} is a symbolic link or junction: point the setting at the file itself "
+                      "(whoever can change the link could make Ferry read another file)",
+                      path_text(path));
+  }
+  if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0 ||
+      ::GetFileType(file) != FILE_TYPE_DISK) {
+    return make_error(ErrorCode::kPermission, "{} is not a regular file", path_text(path));
+  }
+  auto trusted = trusted_accounts();
+  if (!trusted) return tl::unexpected(trusted.error());
+  const std::string user = win::account_of(trusted->front().data());
+  auto is_trusted = [&](const void* sid) {
+    return std::find(trusted->begin(), trusted->end(), sid_bytes(sid)) != trusted->end();
+  };
+
+  PSID owner = nullptr;
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR raw = nullptr;
+  const DWORD read = ::GetSecurityInfo(file, SE_FILE_OBJECT,
+                                       OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                                       &owner, nullptr, &dacl, nullptr, &raw);
+  if (read != ERROR_SUCCESS) {
+    return make_error(ErrorCode::kIo, "cannot read the permissions of {}: {}", path_text(path),
+                      win::system_message(read));
+  }
+  const std::unique_ptr<void, win::LocalDeleter> descriptor(raw);
+  if (owner == nullptr || !is_trusted(owner)) {
+    return make_error(ErrorCode::kPermission,
+                      "{} belongs to {}, not to {} (who runs this command), SYSTEM or "
+                      "Administrators: a file another account controls is not trusted with a "
+                      "secret; run icacls \"{}\" /setowner \"{}\"",
+                      path_text(path), owner ? win::account_of(owner) : "no one", user,
+                      path_text(path), user);
+  }
+  if (dacl == nullptr) {
+    return make_error(ErrorCode::kPermission,
+                      "{} has no access list, so anyone may read it: run {}", path_text(path),
+                      fix_command(path, user));
+  }
+  ACL_SIZE_INFORMATION size{};
+  if (!::GetAclInformation(dacl, &size, sizeof(size), AclSizeInformation)) {
+    return make_error(ErrorCode::kIo, "cannot read the permissions of {}: {}", path_text(path),
+                      win::system_message(::GetLastError()));
+  }
+  for (DWORD i = 0; i < size.AceCount; ++i) {
+    void* entry = nullptr;
+    if (!::GetAce(dacl, i, &entry)) continue;
+    const auto* header = static_cast<const ACE_HEADER*>(entry);
+    if ((header->AceFlags & INHERIT_ONLY_ACE) != 0) continue;  // for what is made in a folder
+    if (header->AceType == ACCESS_DENIED_ACE_TYPE) continue;   // takes away, never gives
+    if (header->AceType == ACCESS_ALLOWED_ACE_TYPE) {
+      const auto* allowed = static_cast<const ACCESS_ALLOWED_ACE*>(entry);
+      if (allowed->Mask == 0 || is_trusted(&allowed->SidStart)) continue;
+      const bool reads = (allowed->Mask & (FILE_READ_DATA | GENERIC_READ | GENERIC_ALL)) != 0;
+      return make_error(ErrorCode::kPermission, "{} is {} {}: run {}", path_text(path),
+                        reads ? "readable by" : "accessible to",
+                        win::account_of(&allowed->SidStart), fix_command(path, user));
+    }
+    return make_error(ErrorCode::kPermission,
+                      "{} has an access list entry Ferry does not check (type {}): run {}",
+                      path_text(path), header->AceType, fix_command(path, user));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> read_secret_file(const std::filesystem::path& path, std::size_t max_size,
+                                     const std::filesystem::path& /*service_dir*/,
+                                     SecretSharing /*sharing*/) {
+  // FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, not what it points to, so that it is seen
+  // and refused.
+  Handle file(::CreateFileW(path.c_str(), GENERIC_READ | READ_CONTROL, FILE_SHARE_READ, nullptr,
+                            OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+  if (file.get() == INVALID_HANDLE_VALUE) {
+    const DWORD error = ::GetLastError();
+    const ErrorCode code = error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND
+                               ? ErrorCode::kNotFound
+                           : error == ERROR_ACCESS_DENIED ? ErrorCode::kPermission
+                                                          : ErrorCode::kIo;
+    return make_error(code, "cannot read {}: {}", path_text(path), win::system_message(error));
+  }
+  if (auto checked = check_open_file(file.get(), path); !checked) {
+    return tl::unexpected(checked.error());
+  }
+  return read_handle(file.get(), path, max_size);
+}
+
+}  // namespace ferry::fs
