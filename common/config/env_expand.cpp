@@ -1,7 +1,5 @@
 #include "common/config/env_expand.hpp"
 
-#include <cstdlib>
-
 #include "common/config/text.hpp"
 
 namespace ferry::config {
@@ -14,12 +12,6 @@ bool is_variable_name(std::string_view name) {
 }
 
 }  // namespace
-
-std::optional<std::string> process_env(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  if (value == nullptr) return std::nullopt;
-  return std::string(value);
-}
 
 Result<std::string> expand_env(std::string_view text, const EnvLookup& lookup) {
   std::string out;

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/env_var.hpp"
+
 using ferry::config::EnvLookup;
 using ferry::config::expand_env;
 
@@ -58,8 +60,8 @@ TEST_CASE("env expansion refuses malformed references without echoing the text")
 }
 
 TEST_CASE("env expansion reads the process environment by default") {
-  ::setenv("FERRY_TEST_ENV_EXPAND", "from-process", 1);
+  ferry::test::set_env("FERRY_TEST_ENV_EXPAND", "from-process");
   CHECK(expand_env("${FERRY_TEST_ENV_EXPAND}").value() == "from-process");
-  ::unsetenv("FERRY_TEST_ENV_EXPAND");
+  ferry::test::unset_env("FERRY_TEST_ENV_EXPAND");
   CHECK_FALSE(expand_env("${FERRY_TEST_ENV_EXPAND}"));
 }

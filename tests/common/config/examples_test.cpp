@@ -5,6 +5,7 @@
 
 #include "common/config/load.hpp"
 #include "tests/common/config/test_catalog.hpp"
+#include "tests/support/env_var.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/testdata.hpp"
 
@@ -38,9 +39,9 @@ Settings load_example(std::string_view name) {
 }  // namespace
 
 TEST_CASE("the example config validates and uses the uplink, the preset and explicit field policies") {
-  ::setenv("FERRY_TOKEN", "example-token", 1);
+  ferry::test::set_env("FERRY_TOKEN", "example-token");
   const Settings s = load_example("ferry.yaml");
-  ::unsetenv("FERRY_TOKEN");
+  ferry::test::unset_env("FERRY_TOKEN");
   CHECK(s.uplink.enabled);
   CHECK(s.uplink.url == "wss://ingest.example.org/v1/agent");
   CHECK(s.uplink.token == "example-token");
@@ -54,7 +55,7 @@ TEST_CASE("the example config validates and uses the uplink, the preset and expl
 }
 
 TEST_CASE("the example configs as shipped are refused until the tenant's key is put in") {
-  ::setenv("FERRY_TOKEN", "example-token", 1);
+  ferry::test::set_env("FERRY_TOKEN", "example-token");
   for (const char* name : {"ferry.yaml", "offline.yaml"}) {
     INFO(name);
     const auto file = ferry::test::source_dir() / "docs" / "examples" / name;
@@ -65,11 +66,11 @@ TEST_CASE("the example configs as shipped are refused until the tenant's key is 
                Catch::Contains("is the placeholder of Ferry's example configuration") &&
                    Catch::Contains("the vendor that runs the tenant gives it to you"));
   }
-  ::unsetenv("FERRY_TOKEN");
+  ferry::test::unset_env("FERRY_TOKEN");
 }
 
 TEST_CASE("the example config names FERRY_TOKEN when it is not set") {
-  ::unsetenv("FERRY_TOKEN");
+  ferry::test::unset_env("FERRY_TOKEN");
   ferry::test::TempDir dir;
   auto loaded = load_edited("ferry.yaml", dir);
   REQUIRE_FALSE(loaded);

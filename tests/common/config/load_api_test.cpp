@@ -11,7 +11,10 @@
 #include <sys/stat.h>
 
 #include "common/config/load.hpp"
+#include "tests/common/config/api_yaml.hpp"
 #include "tests/common/config/test_catalog.hpp"
+#include "tests/support/env_var.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/unprivileged.hpp"
 
@@ -29,91 +32,7 @@ using ferry::config::Settings;
 using ferry::config::SourceTypeSpec;
 using Lines = std::vector<std::string>;
 
-namespace {
-
-// The test catalog and one API source type with an option of its own. Kept here rather than in
-// test_catalog(): other tests' messages list that catalog's types.
-Catalog api_catalog() {
-  Catalog catalog = ferry::config::test::test_catalog();
-  catalog.source_types.push_back(SourceTypeSpec{
-      .type = "oneroster_rest",
-      .description = "OneRoster 1.1 REST API",
-      .options = {OptionSpec{"page_size", OptionKind::kInteger, false, "rows a page"}},
-      .stream_options = {OptionSpec{"paths", OptionKind::kStringMap, false, "column: pointer"}},
-      .presets = {"oneroster"},
-      .api_source = true});
-  return catalog;
-}
-
-tl::expected<Settings, ferry::config::Diagnostics> load(std::string_view yaml,
-                                                        LoadOptions options = {}) {
-  return load_config_text(yaml, "ferry.yaml", api_catalog(), options);
-}
-
-// "ferry.yaml:LINE:COL: message" for each diagnostic, or {} when the text loads.
-Lines diagnostics(std::string_view yaml, LoadOptions options = {}) {
-  auto loaded = load(yaml, options);
-  Lines lines;
-  if (loaded) return lines;
-  for (const auto& diagnostic : loaded.error()) lines.push_back(diagnostic.to_string());
-  return lines;
-}
-
-// Lines 1-3 are a valid offline agent; the source starts on line 4, `rest` on line 6.
-std::string with_api(std::string_view rest) {
-  return "agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, tenant_public_key: "
-         "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\nsources:\n"
-         "  - name: sis_api\n"
-         "    type: oneroster_rest\n" +
-         std::string(rest);
-}
-
-constexpr std::string_view kUrl = "    url: https://sis.example.org/ims/oneroster/v1p1\n";
-constexpr std::string_view kBearer = "    auth: {bearer: t0ken}\n";
-
-// `url` and `auth` valid, then `rest` from line 8.
-std::string valid_with(std::string_view rest) {
-  return with_api(std::string(kUrl) + std::string(kBearer) + std::string(rest));
-}
-
-// A self-signed certificate in PEM, for a ca_file that holds one.
-std::string self_signed_pem() {
-  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"),
-                                                                &EVP_PKEY_free);
-  REQUIRE(key);
-  const std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
-  REQUIRE(cert);
-  REQUIRE(X509_set_version(cert.get(), 2) == 1);
-  REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1) == 1);
-  REQUIRE(X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0) != nullptr);
-  REQUIRE(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600) != nullptr);
-  REQUIRE(X509_set_pubkey(cert.get(), key.get()) == 1);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                     reinterpret_cast<const unsigned char*>("test CA"), -1, -1,
-                                     0) == 1);
-  REQUIRE(X509_set_issuer_name(cert.get(), name) == 1);
-  REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
-  const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-  REQUIRE(PEM_write_bio_X509(bio.get(), cert.get()) == 1);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
-
-// Sets an environment variable for the life of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~ScopedEnv() { ::unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
-
-}  // namespace
+using namespace ferry::config::test::api_yaml;
 
 TEST_CASE("an API source with oauth2 is decoded with its defaults and its secret read") {
   ferry::test::TempDir dir;
@@ -148,7 +67,7 @@ TEST_CASE("an API source with oauth2 is decoded with its defaults and its secret
   CHECK(api.max_response_bytes == 256LL * 1024 * 1024);
   CHECK(api.rate_limit == 0);
   CHECK(api.retries == 5);
-  CHECK(api.service_dir == "/d");
+  CHECK(api.service_dir == ferry::config::test::native_path("/d", dir / "ferry.yaml"));
   CHECK(api.at.line == 4);
   // The connector's own option sits beside them; the HTTP keys are not connector options.
   CHECK(std::get<std::int64_t>(source.options.at("page_size").value) == 500);
@@ -321,7 +240,7 @@ TEST_CASE("an API ca_file must be readable and hold a certificate") {
   const auto missing = dir / "missing.pem";
   CHECK(diagnostics(valid_with("    ca_file: " + missing.string() + "\n")) ==
         Lines{"ferry.yaml:8:14: 'ca_file' in source 'sis_api': cannot read " + missing.string() +
-              ": No such file or directory"});
+              ": " + ferry::test::missing_file_reason()});
   const auto key = dir.write("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n");
   CHECK(diagnostics(valid_with("    ca_file: " + key.string() + "\n")) ==
         Lines{"ferry.yaml:8:14: 'ca_file' in source 'sis_api': " + key.string() +
@@ -477,92 +396,6 @@ TEST_CASE("API request limits are read with their bounds") {
   CHECK(diagnostics(valid_with("    max_response_size: 32KiB\n")) ==
         Lines{"ferry.yaml:8:24: 'max_response_size' in source 'sis_api' must be at least 64KiB, "
               "got '32KiB'"});
-}
-
-TEST_CASE("an API secret never appears in a message") {
-  constexpr std::string_view kSecret = "Tr0ub4dor-and-3";
-  ferry::test::TempDir dir;
-  const Lines messages = [&] {
-    Lines all;
-    const auto add = [&all](const Lines& lines) {
-      CHECK_FALSE(lines.empty());
-      all.insert(all.end(), lines.begin(), lines.end());
-    };
-    // Two lines, a tab, a file others may read: each refused, naming the file only.
-    const auto two_lines = dir.write_private("two-lines", std::string(kSecret) + "\nmore\n");
-    add(diagnostics(
-        with_api(std::string(kUrl) + "    auth: {bearer_file: " + two_lines.string() + "}\n")));
-    const auto tab = dir.write_private("tab", std::string(kSecret) + "\tx\n");
-    add(diagnostics(with_api(std::string(kUrl) + "    auth: {basic: {user: u, password_file: " +
-                             tab.string() + "}}\n")));
-    const auto shared = dir.write("shared", std::string(kSecret) + "\n");
-    ::chmod(shared.c_str(), 0644);
-    add(diagnostics(with_api(std::string(kUrl) +
-                             "    auth: {oauth2: {token_url: https://h/t, client_id: c, "
-                             "client_secret_file: " +
-                             shared.string() + "}}\n")));
-    // From the environment, with a line break.
-    const ScopedEnv broken("FERRY_TEST_API_BROKEN", "Tr0ub4dor-and-3\nx");
-    add(diagnostics(with_api(std::string(kUrl) +
-                             "    auth: {oauth1: {consumer_key: k, consumer_secret: "
-                             "\"${FERRY_TEST_API_BROKEN}\"}}\n")));
-    // A valid secret beside other mistakes.
-    const auto good = dir.write_private("good", std::string(kSecret) + "\n");
-    add(diagnostics(with_api("    url: http://a:" + std::string(kSecret) +
-                             "@h/\n    proxy: http://u:" + std::string(kSecret) +
-                             "@p\n    auth: {bearer_file: " + good.string() + "}\n")));
-    return all;
-  }();
-  CHECK(messages.size() == 6);
-  for (const std::string& line : messages) {
-    INFO(line);
-    CHECK(line.find(kSecret) == std::string::npos);
-  }
-  CHECK_THAT(messages[0], Catch::Contains("must hold the secret on one line, with nothing else"));
-  CHECK_THAT(messages[1], Catch::Contains("holds a tab or another control character"));
-  CHECK_THAT(messages[2], Catch::Contains("is readable by others (mode 0644)"));
-  CHECK_THAT(messages[3],
-             Catch::Contains("'consumer_secret' in auth.oauth1 of source 'sis_api' holds a line "
-                             "break or another control character"));
-}
-
-TEST_CASE("an API secret file that others may read or that cannot be read is refused") {
-  FERRY_RUN_UNPRIVILEGED();  // root reads files whatever their mode
-  ferry::test::TempDir dir;
-  const auto secret = dir.write("secret", "s3cret\n");
-  const std::string path = secret.string();
-  const std::string yaml = with_api(std::string(kUrl) +
-                                    "    auth:\n      oauth2: {token_url: https://h/t, "
-                                    "client_id: c, client_secret_file: " +
-                                    path + "}\n");
-  ::chmod(secret.c_str(), 0640);
-  CHECK(diagnostics(yaml) ==
-        Lines{"ferry.yaml:8:74: 'client_secret_file' in auth.oauth2 of source 'sis_api': " + path +
-              " is readable by others (mode 0640): run chmod 600 " + path +
-              " (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being the agent's "
-              "group, as the package's /etc/ferry/token is root:ferry)"});
-  ::chmod(secret.c_str(), 0);
-  CHECK(diagnostics(yaml) ==
-        Lines{"ferry.yaml:8:74: 'client_secret_file' in auth.oauth2 of source 'sis_api': cannot "
-              "read " +
-              path + ": Permission denied"});
-  ::chmod(secret.c_str(), 0600);
-  auto loaded = load(yaml);
-  REQUIRE(loaded);
-  CHECK(std::get<OAuth2Auth>(loaded->sources[0].api->auth).client_secret == "s3cret");
-
-  const auto link = dir / "secret-link";
-  std::filesystem::create_symlink(secret, link);
-  const Lines linked =
-      diagnostics(with_api(std::string(kUrl) + "    auth: {bearer_file: " + link.string() + "}\n"));
-  REQUIRE(linked.size() == 1);
-  CHECK_THAT(linked[0], Catch::Contains("'bearer_file' in auth of source 'sis_api': " +
-                                        link.string() + " is a symbolic link"));
-  const auto empty = dir.write_private("empty", "\n");
-  CHECK(diagnostics(
-            with_api(std::string(kUrl) + "    auth: {bearer_file: " + empty.string() + "}\n")) ==
-        Lines{"ferry.yaml:7:25: 'bearer_file' in auth of source 'sis_api': " + empty.string() +
-              " must hold the secret on one line, with nothing else"});
 }
 
 TEST_CASE("without secret files an API source keeps the paths and reads nothing") {

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include "common/config/load.hpp"
+#include "tests/common/config/sftp_yaml.hpp"
 #include "tests/common/config/test_catalog.hpp"
+#include "tests/support/env_var.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using ferry::config::load_config_text;
@@ -15,28 +17,12 @@ using ferry::config::test::diagnostics_of;
 using ferry::config::test::test_catalog;
 using Lines = std::vector<std::string>;
 
-namespace {
-
-constexpr std::string_view kPin = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
-
-// Lines 1-2 are a valid offline agent; the source starts on line 4, its sftp keys on line 7.
-std::string with_sftp(std::string_view sftp_lines) {
-  return "agent: {id: a, tenant: t, data_dir: /d}\nuplink: {enabled: false, tenant_public_key: "
-         "\"ZmVycnktdGVzdC10ZW5hbnQta2V5LTMyLWJ5dGVzISE=\"}\nsources:\n"
-         "  - name: sis\n"
-         "    type: oneroster_csv\n"
-         "    sftp:\n" +
-         std::string(sftp_lines);
-}
-
-}  // namespace
+using namespace ferry::config::test::sftp_yaml;
 
 TEST_CASE("an sftp source is decoded with its defaults and its secrets read") {
   ferry::test::TempDir dir;
-  const auto key = dir.write("sftp_key", "not parsed here: libssh reads it at connect\n");
-  const auto passphrase = dir.write("passphrase", "open sesame\n");
-  ::chmod(key.c_str(), 0600);
-  ::chmod(passphrase.c_str(), 0600);
+  const auto key = dir.write_private("sftp_key", "not parsed here: libssh reads it at connect\n");
+  const auto passphrase = dir.write_private("passphrase", "open sesame\n");
   auto loaded = load_config_text(with_sftp("      host: sftp.example.org\n"
                                            "      user: ferry\n"
                                            "      private_key_file: sftp_key\n"
@@ -59,38 +45,8 @@ TEST_CASE("an sftp source is decoded with its defaults and its secrets read") {
   CHECK(sftp->path == "/exports/oneroster_*.zip");
   CHECK(sftp->settle == std::chrono::seconds(30));
   CHECK(sftp->timeout == std::chrono::seconds(30));
-  CHECK(sftp->service_dir == "/d");
+  CHECK(sftp->service_dir == ferry::config::test::native_path("/d", dir / "ferry.yaml"));
   CHECK(loaded->sources[0].options.count("path") == 0);
-}
-
-TEST_CASE("an sftp password comes from the environment or a file") {
-  ::setenv("FERRY_TEST_SFTP_PASSWORD", "from the environment", 1);
-  auto loaded = load_config_text(with_sftp("      {host: h, port: 2222, user: u, password: "
-                                           "\"${FERRY_TEST_SFTP_PASSWORD}\", host_key: \"" +
-                                           std::string(kPin) + "\", path: exports, settle: 0s}\n"),
-                                 "ferry.yaml", test_catalog());
-  ::unsetenv("FERRY_TEST_SFTP_PASSWORD");
-  REQUIRE(loaded);
-  CHECK(loaded->sources[0].sftp->password == "from the environment");
-  CHECK(loaded->sources[0].sftp->port == 2222);
-  CHECK(loaded->sources[0].sftp->settle == std::chrono::seconds(0));
-
-  ferry::test::TempDir dir;
-  const auto password = dir.write("password", "s3cret\r\n");
-  ::chmod(password.c_str(), 0644);
-  const auto diagnostics =
-      diagnostics_of(with_sftp("      {host: h, user: u, password_file: " + password.string() +
-                               ", host_key: \"" + std::string(kPin) + "\", path: x}\n"));
-  REQUIRE(diagnostics.size() == 1);
-  CHECK_THAT(diagnostics[0], Catch::Contains("'password_file' in sftp of source 'sis': " +
-                                             password.string() + " is readable by others"));
-  ::chmod(password.c_str(), 0600);
-  auto from_file =
-      load_config_text(with_sftp("      {host: h, user: u, password_file: " + password.string() +
-                                 ", host_key: \"" + std::string(kPin) + "\", path: x}\n"),
-                       "ferry.yaml", test_catalog());
-  REQUIRE(from_file);
-  CHECK(from_file->sources[0].sftp->password == "s3cret");
 }
 
 TEST_CASE("a file source takes path or sftp, exactly one") {
@@ -156,24 +112,6 @@ TEST_CASE("an sftp login takes one method, and a passphrase only with a key") {
                                  pin + "}\n")) ==
         Lines{"ferry.yaml:7:48: 'passphrase_file' in sftp of source 'sis' is the passphrase of "
               "private_key_file, which the sftp of source 'sis' does not set"});
-}
-
-TEST_CASE("an sftp key file that is missing or shared stops the configuration") {
-  ferry::test::TempDir dir;
-  const std::string pin = ", host_key: \"" + std::string(kPin) + "\"";
-  const auto missing = diagnostics_of(
-      with_sftp("      {host: h, user: u, path: x, private_key_file: " + (dir / "nokey").string() +
-                pin + "}\n"));
-  REQUIRE(missing.size() == 1);
-  CHECK_THAT(missing[0], Catch::Contains("'private_key_file' in sftp of source 'sis': ") &&
-                             Catch::Contains((dir / "nokey").string()));
-  const auto key = dir.write("key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
-  ::chmod(key.c_str(), 0644);
-  const auto shared = diagnostics_of(with_sftp(
-      "      {host: h, user: u, path: x, private_key_file: " + key.string() + pin + "}\n"));
-  REQUIRE(shared.size() == 1);
-  CHECK_THAT(shared[0], Catch::Contains("is readable by others (mode 0644)") &&
-                            !Catch::Contains("BEGIN OPENSSH"));
 }
 
 TEST_CASE("sftp keys are checked like every other map") {

@@ -6,11 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include "tests/common/config/test_catalog.hpp"
+#include "tests/support/env_var.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace ferry::config;
 using namespace std::chrono_literals;
 using ferry::config::test::diagnostics_of;
+using ferry::config::test::native_path;
 using ferry::config::test::test_catalog;
 
 namespace {
@@ -64,6 +66,12 @@ sources:
         default: keep
 )";
 
+// A POSIX path in the tests' configuration as it resolves here (test::native_path), for a
+// configuration file in /etc/ferry.
+std::filesystem::path native(std::string_view posix) {
+  return native_path(posix, "/etc/ferry/ferry.yaml");
+}
+
 Settings load_ok(std::string_view yaml,
                  const std::filesystem::path& file = "/etc/ferry/ferry.yaml") {
   auto loaded = load_config_text(yaml, file, test_catalog());
@@ -89,12 +97,12 @@ TEST_CASE("a full valid config decodes into the expected typed values") {
   CHECK(s.file == "/etc/ferry/ferry.yaml");
   CHECK(s.agent.id == "school-042");
   CHECK(s.agent.tenant == "district-7");
-  CHECK(s.agent.data_dir == "/var/lib/ferry");
+  CHECK(s.agent.data_dir == native("/var/lib/ferry"));
   CHECK(s.agent.data_dir_at.line == 4);
   CHECK(s.agent.data_dir_at.column == 13);
-  CHECK(s.agent.control_socket == "/run/ferry/control.sock");
+  CHECK(s.agent.control_socket == native("/run/ferry/control.sock"));
   CHECK(s.agent.log.level == "debug");
-  CHECK(s.agent.log.file == std::filesystem::path("/var/log/ferry/ferry.log"));
+  CHECK(s.agent.log.file == native("/var/log/ferry/ferry.log"));
   CHECK(s.agent.log.max_size == 20u * 1024 * 1024);
   CHECK(s.agent.log.max_files == 5);
 
@@ -124,7 +132,8 @@ TEST_CASE("a full valid config decodes into the expected typed values") {
   CHECK(sis.schedule.every == 15min);
   CHECK(sis.preset == "oneroster");
   REQUIRE(sis.options.count("path") == 1);
-  CHECK(std::get<std::string>(sis.options.at("path").value) == "/srv/exports/oneroster");
+  CHECK(std::get<std::string>(sis.options.at("path").value) ==
+        native("/srv/exports/oneroster").string());
   CHECK(sis.options.at("path").at.line == 23);
   REQUIRE(sis.streams.size() == 1);
   const StreamSettings& users = sis.streams[0];
@@ -176,7 +185,7 @@ uplink:
 sources:
   - {name: sis, type: oneroster_csv, path: /srv/x, streams: {users: {fields: {id: keep}}}}
 )");
-  CHECK(s.agent.control_socket == "/var/lib/ferry/control.sock");
+  CHECK(s.agent.control_socket == native("/var/lib/ferry/control.sock"));
   CHECK(s.agent.log.level == "info");
   CHECK_FALSE(s.agent.log.file);
   CHECK(s.agent.log.max_size == 10u * 1024 * 1024);
@@ -221,16 +230,17 @@ sources:
   - {name: lunch, type: sqlite, path: ./db/lunch.db}
 )",
                              "/etc/ferry/ferry.yaml");
-  CHECK(s.agent.data_dir == "/etc/ferry/state");
-  CHECK(s.agent.control_socket == "/etc/ferry/state/control.sock");
-  CHECK(s.agent.log.file == std::filesystem::path("/etc/log/ferry.log"));
-  CHECK(std::get<std::string>(s.sources[0].options.at("path").value) == "/etc/ferry/db/lunch.db");
+  CHECK(s.agent.data_dir == native("/etc/ferry/state"));
+  CHECK(s.agent.control_socket == native("/etc/ferry/state/control.sock"));
+  CHECK(s.agent.log.file == native("/etc/log/ferry.log"));
+  CHECK(std::get<std::string>(s.sources[0].options.at("path").value) ==
+        native("/etc/ferry/db/lunch.db").string());
 }
 
 TEST_CASE("env references are expanded in every string value") {
-  ::setenv("FERRY_TEST_TENANT", "district-7", 1);
-  ::setenv("FERRY_TEST_INFLIGHT", "32", 1);
-  ::setenv("FERRY_TEST_EMPTY", "", 1);
+  ferry::test::set_env("FERRY_TEST_TENANT", "district-7");
+  ferry::test::set_env("FERRY_TEST_INFLIGHT", "32");
+  ferry::test::set_env("FERRY_TEST_EMPTY", "");
   const Settings s = load_ok(R"(agent: {id: a, tenant: "${FERRY_TEST_TENANT}", data_dir: /d}
 uplink:
   url: wss://ingest.example.org/${FERRY_TEST_TENANT}
@@ -246,9 +256,9 @@ sources:
   CHECK(s.uplink.max_in_flight == 32);
   CHECK(std::get<std::string>(s.sources[0].streams[0].options.at("query").value) ==
         "SELECT '${x}'");
-  ::unsetenv("FERRY_TEST_TENANT");
-  ::unsetenv("FERRY_TEST_INFLIGHT");
-  ::unsetenv("FERRY_TEST_EMPTY");
+  ferry::test::unset_env("FERRY_TEST_TENANT");
+  ferry::test::unset_env("FERRY_TEST_INFLIGHT");
+  ferry::test::unset_env("FERRY_TEST_EMPTY");
 }
 
 TEST_CASE("a config file is read from disk") {

@@ -5,6 +5,8 @@
 
 #include "common/config/load.hpp"
 #include "tests/common/config/test_catalog.hpp"
+#include "tests/common/config/uplink_yaml.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/unprivileged.hpp"
 
@@ -13,71 +15,17 @@ using ferry::config::test::diagnostics_of;
 using ferry::config::test::test_catalog;
 using Lines = std::vector<std::string>;
 
-namespace {
-
-constexpr std::string_view kKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-// Lines 1-3 are fixed; `rest` starts on line 4, indented under uplink.
-std::string uplink(std::string_view rest) {
-  return "agent: {id: a, tenant: t, data_dir: /d}\nuplink:\n  url: wss://ingest.example.org/v1\n" +
-         std::string(rest);
-}
-
-}  // namespace
+using namespace ferry::config::test::uplink_yaml;
 
 TEST_CASE("token_file is read now and trimmed of its trailing newline") {
   ferry::test::TempDir dir;
-  ::chmod(dir.write("token", "abc.def-123\r\n").c_str(), 0600);
+  dir.write_private("token", "abc.def-123\r\n");
   auto loaded = load_config_text(
       uplink("  token_file: token\n  tenant_public_key: " + std::string(kKey) + "\n"),
       dir / "ferry.yaml", test_catalog());
   REQUIRE(loaded);
   CHECK(loaded->uplink.token == "abc.def-123");
   CHECK(loaded->uplink.token_file == dir / "token");
-}
-
-TEST_CASE("a token_file others may read, or a link to one, is refused") {
-  ferry::test::TempDir dir;
-  const auto token = dir.write("token", "abc.def-123\n");
-  ::chmod(token.c_str(), 0644);
-  CHECK(diagnostics_of(uplink("  token_file: " + token.string() +
-                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
-        Lines{"ferry.yaml:4:15: uplink.token_file: " + token.string() +
-              " is readable by others (mode 0644): run chmod 600 " + token.string() +
-              " (or, to keep it root's: chown root:GROUP and chmod 640, GROUP being the agent's "
-              "group, as the package's /etc/ferry/token is root:ferry)"});
-  ::chmod(token.c_str(), 0600);
-  const auto link = dir / "token-link";
-  std::filesystem::create_symlink(token, link);
-  const auto diagnostics = diagnostics_of(uplink("  token_file: " + link.string() +
-                                                 "\n  tenant_public_key: " + std::string(kKey) +
-                                                 "\n"));
-  REQUIRE(diagnostics.size() == 1);
-  CHECK_THAT(diagnostics[0], Catch::Contains(link.string() + " is a symbolic link"));
-}
-
-TEST_CASE("an unreadable token_file names the path and the reason") {
-  FERRY_RUN_UNPRIVILEGED();  // root reads files whatever their mode
-  ferry::test::TempDir dir;
-  const auto missing = dir / "missing-token";
-  CHECK(diagnostics_of(uplink("  token_file: " + missing.string() +
-                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
-        Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + missing.string() +
-              ": No such file or directory"});
-
-  const auto locked = dir.write("locked", "secret\n");
-  ::chmod(locked.c_str(), 0);
-  CHECK(diagnostics_of(uplink("  token_file: " + locked.string() +
-                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
-        Lines{"ferry.yaml:4:15: uplink.token_file: cannot read " + locked.string() +
-              ": Permission denied"});
-
-  const auto empty = dir.write("empty", "\n");
-  ::chmod(empty.c_str(), 0600);
-  CHECK(diagnostics_of(uplink("  token_file: " + empty.string() +
-                              "\n  tenant_public_key: " + std::string(kKey) + "\n")) ==
-        Lines{"ferry.yaml:4:15: uplink.token_file: " + empty.string() +
-              " is empty: put the agent token in it"});
 }
 
 TEST_CASE("without secret files the token_file and client_key are neither read nor checked") {
@@ -185,8 +133,8 @@ TEST_CASE("client_cert and client_key go together and must be readable") {
               "certificate and its key together"});
   CHECK(diagnostics_of(uplink("  token: x\n  tenant_public_key: " + std::string(kKey) +
                               "\n  ca_file: " + (dir / "ca.pem").string() + "\n")) ==
-        Lines{"ferry.yaml:6:12: uplink.ca_file: cannot read " + (dir / "ca.pem").string() +
-              ": No such file or directory"});
+        Lines{"ferry.yaml:6:12: uplink.ca_file: cannot read " + (dir / "ca.pem").string() + ": " +
+              ferry::test::missing_file_reason()});
 }
 
 TEST_CASE("a bad proxy is described without echoing its password") {

@@ -2,13 +2,24 @@
 // declared here so that these tests do not depend on the real connectors.
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config/catalog.hpp"
 #include "common/config/load.hpp"
 
 namespace ferry::config::test {
+
+// A path the tests write the POSIX way ("/var/lib/ferry") as the configuration resolves it on this
+// system: the same on Linux; on Windows, where it names no drive, on the drive of the
+// configuration file `config_file` ("Z:\\var\\lib\\ferry").
+inline std::filesystem::path native_path(std::string_view posix,
+                                         const std::filesystem::path& config_file) {
+  const auto drive = std::filesystem::absolute(config_file).root_name();
+  return (drive / std::filesystem::path(posix)).lexically_normal();
+}
 
 inline Catalog test_catalog() {
   Catalog catalog;
