@@ -5,10 +5,10 @@
 #include <numeric>
 
 #include <catch2/catch.hpp>
-#include <sys/stat.h>
 
 #include "agent/app/erase.hpp"
 #include "agent/policy/compiled_policy.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::policy {
@@ -47,9 +47,7 @@ TEST_CASE("the suppression list starts empty, adds only new tokens and survives 
   CHECK_FALSE(loaded->covers("org"));
   CHECK(loaded->contains("p1.b"));
   CHECK_FALSE(loaded->contains("p1.z"));
-  struct stat info {};
-  REQUIRE(::stat((dir / std::string(kSuppressionFile)).c_str(), &info) == 0);
-  CHECK((info.st_mode & 0077) == 0);
+  CHECK(test::owner_only(dir / std::string(kSuppressionFile)));
 }
 
 TEST_CASE("a damaged suppression list is an error that names the file, never an empty list") {

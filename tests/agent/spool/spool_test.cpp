@@ -5,10 +5,11 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
-#include <sys/stat.h>
 
 #include "common/crypto/x25519.hpp"
 #include "common/frame/frame.hpp"
+#include "tests/support/skip.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::spool {
@@ -285,11 +286,11 @@ TEST_CASE("a new spool file is readable by its owner only") {
   auto spool = f.open(report);
   const Commit commit = one_batch();
   REQUIRE(spool->commit(commit));
+  // The files exist before they are made private (SQLite makes them): a list set afterwards.
+  if (auto why = test::permissions_unchecked()) FERRY_SKIP(*why);
   for (const char* name : {"spool.db", "spool.db-wal"}) {
-    struct stat info {};
-    REQUIRE(::stat((f.dir / name).c_str(), &info) == 0);
     INFO(name);
-    CHECK((info.st_mode & 0777) == 0600);
+    CHECK(test::owner_only(f.dir / name));
   }
 }
 
