@@ -6,6 +6,15 @@
 option(FERRY_WARN_NULL_DEREFERENCE "Warn of potential null dereferences (-Wnull-dereference)" ON)
 
 function(ferry_target_defaults target)
+  if(MSVC)  # the windows-msvc preset (described, not run here): MSVC's counterparts
+    target_compile_options(${target} PRIVATE /W4 /permissive- /utf-8 /Zc:__cplusplus)
+    if(FERRY_WERROR)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+    target_compile_definitions(${target} PRIVATE OPENSSL_API_COMPAT=30000 OPENSSL_NO_DEPRECATED
+                                                 _WIN32_WINNT=0x0A00 NOMINMAX)
+    return()
+  endif()
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
     -Wcast-align -Wformat=2 -Wimplicit-fallthrough -Wmissing-declarations

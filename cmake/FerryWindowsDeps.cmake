@@ -19,7 +19,15 @@ find_package(SQLite3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
+set(PKG_CONFIG_ARGN --static)  # static libraries: their own dependencies too (Libs.private)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# The file and SFTP sources' libraries, static: their headers must be told so.
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET GLOBAL libarchive)
+target_compile_definitions(PkgConfig::LIBARCHIVE INTERFACE LIBARCHIVE_STATIC)
+pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET GLOBAL libssh)
+target_compile_definitions(PkgConfig::LIBSSH INTERFACE LIBSSH_STATIC)
+target_link_libraries(PkgConfig::LIBSSH INTERFACE OpenSSL::Crypto ZLIB::ZLIB ws2_32 iphlpapi)
+find_package(ODBC REQUIRED)  # Windows' own driver manager (odbc32), in MinGW-w64
 
 function(ferry_header_library name)
   add_library(${name} INTERFACE IMPORTED GLOBAL)

@@ -5,6 +5,7 @@
 
 #include "common/crypto/bytes.hpp"
 #include "common/fs/secret_file.hpp"
+#include "common/http/system_trust.hpp"
 
 namespace ferry::uplink {
 namespace {
@@ -37,12 +38,9 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const config::UplinkSetti
                         settings.ca_file->string(), openssl_reason(ec));
     }
   } else {
-    context->set_default_verify_paths(ec);
-    if (ec) {
-      return make_error(ErrorCode::kConfig,
-                        "cannot load the system trust store ({}): install ca-certificates or set "
-                        "uplink.ca_file",
-                        openssl_reason(ec));
+    if (auto trusted = http::use_system_trust(native); !trusted) {
+      return make_error(ErrorCode::kConfig, "{}: install ca-certificates or set uplink.ca_file",
+                        trusted.error().message);
     }
   }
   if (settings.client_cert && settings.client_key) {

@@ -23,6 +23,7 @@
 #include "common/http/gzip.hpp"
 #include "common/http/rate_limiter.hpp"
 #include "common/http/retry_after.hpp"
+#include "common/http/system_trust.hpp"
 #include "common/http/tunnel.hpp"
 #include "common/log/printable.hpp"
 
@@ -497,12 +498,9 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options, const env:
   }
   tls->set_verify_mode(ssl::verify_peer);
   error_code ec;
-  tls->set_default_verify_paths(ec);
-  if (ec && !impl->options.ca_file) {
-    return make_error(ErrorCode::kConfig,
-                      "cannot load the system trust store ({}): install ca-certificates or set "
-                      "ca_file of {}",
-                      openssl_reason(ec), impl->options.setting);
+  if (auto trusted = use_system_trust(tls->native_handle()); !trusted && !impl->options.ca_file) {
+    return make_error(ErrorCode::kConfig, "{}: install ca-certificates or set ca_file of {}",
+                      trusted.error().message, impl->options.setting);
   }
   ERR_clear_error();
   if (impl->options.ca_file) {

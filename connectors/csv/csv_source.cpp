@@ -7,9 +7,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
-#include <fnmatch.h>
 
 #include "connectors/files/file_source.hpp"
+#include "connectors/files/glob.hpp"
 #include "connectors/files/hashing_source.hpp"
 #include "connectors/files/header_row.hpp"
 #include "connectors/files/problems.hpp"
@@ -84,8 +84,7 @@ Result<std::filesystem::path> CsvSource::folder() const {
   for (std::filesystem::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     std::error_code type_error;
-    if (it->is_directory(type_error) &&
-        ::fnmatch(options_.folders.c_str(), name.c_str(), FNM_PERIOD) == 0) {
+    if (it->is_directory(type_error) && files::glob_match(options_.folders, name)) {
       matched.push_back(it->path());
     }
   }
@@ -117,8 +116,7 @@ std::vector<std::filesystem::path> CsvSource::matching_files(const std::filesyst
   for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string candidate = it->path().filename().string();
     std::error_code type_error;
-    if (it->is_regular_file(type_error) &&
-        ::fnmatch(name.c_str(), candidate.c_str(), FNM_PERIOD) == 0) {
+    if (it->is_regular_file(type_error) && files::glob_match(name, candidate)) {
       found.push_back(it->path());
     }
   }

@@ -2,8 +2,8 @@
 
 #include <system_error>
 
-#include <unistd.h>
-
+#include "common/error/path_text.hpp"
+#include "connectors/files/file_source.hpp"
 #include "connectors/files/folder_export.hpp"
 #include "connectors/files/zip_export.hpp"
 
@@ -28,11 +28,11 @@ Result<std::unique_ptr<ExportFiles>> open_export(const std::filesystem::path& pa
                       "file that holds manifest.csv",
                       path.string());
   }
-  if (::access(path.c_str(), folder ? (R_OK | X_OK) : R_OK) != 0) {
+  if (auto fix = read_permission_fix(path, folder)) {
     return make_error(ErrorCode::kPermission,
                       "{} {} is not readable by this user: let the ferry service user read it "
-                      "(chmod o+r{}, or add the user to its group)",
-                      folder ? "folder" : "file", path.string(), folder ? "x" : "");
+                      "({})",
+                      folder ? "folder" : "file", path_text(path), *fix);
   }
   if (folder) return std::unique_ptr<ExportFiles>(std::make_unique<FolderExport>(path));
   return std::unique_ptr<ExportFiles>(std::make_unique<ZipExport>(path));

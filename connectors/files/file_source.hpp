@@ -1,8 +1,12 @@
-// A ByteSource over a file on disk.
+// A ByteSource over a file on disk. One file per system: file_source_posix.cpp,
+// file_source_windows.cpp.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "connectors/files/byte_source.hpp"
 
@@ -20,10 +24,16 @@ class FileSource final : public ByteSource {
   Result<std::size_t> read(std::span<char> buffer) override;
 
  private:
-  FileSource(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  FileSource(std::intptr_t handle, std::filesystem::path path)
+      : handle_(handle), path_(std::move(path)) {}
 
-  int fd_;
+  std::intptr_t handle_;  // a file descriptor, or a HANDLE
   std::filesystem::path path_;
 };
+
+// Whether this process may read `path` (a folder: list it and open what is in it). nullopt when it
+// may; otherwise how to let the service's account read it ("chmod o+rx, or add the user to its
+// group"; on Windows the icacls command).
+std::optional<std::string> read_permission_fix(const std::filesystem::path& path, bool folder);
 
 }  // namespace ferry::connectors::files

@@ -8,13 +8,13 @@
 #include <mutex>
 #include <thread>
 
-#include <fcntl.h>
+#include <fcntl.h>  // O_RDONLY, which sftp_open takes
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "connectors/files/glob.hpp"
+#include "connectors/sftp/sftp_system.hpp"
 
 namespace ferry::connectors::sftp {
 namespace {
@@ -23,8 +23,6 @@ struct AttributesFree {
   void operator()(sftp_attributes attributes) const { sftp_attributes_free(attributes); }
 };
 using AttributesPtr = std::unique_ptr<sftp_attributes_struct, AttributesFree>;
-
-std::string errno_text(int error) { return std::strerror(error); }
 
 bool regular(const sftp_attributes_struct& attributes) {
   return attributes.type == SSH_FILEXFER_TYPE_REGULAR;
@@ -49,8 +47,8 @@ class Watchdog {
  public:
   enum class Fired { kNo, kIdle, kStopped };
 
-  Watchdog(int fd, std::chrono::milliseconds idle, std::stop_token stop)
-      : fd_(fd), idle_(idle), last_(std::chrono::steady_clock::now()) {
+  Watchdog(socket_t socket, std::chrono::milliseconds idle, std::stop_token stop)
+      : socket_(socket), idle_(idle), last_(std::chrono::steady_clock::now()) {
     thread_ =
         std::jthread([this, stop = std::move(stop)](std::stop_token own) { watch(stop, own); });
   }
@@ -90,10 +88,10 @@ class Watchdog {
   }
   void fire(Fired why) {
     fired_ = why;
-    ::shutdown(fd_, SHUT_RDWR);
+    shut_down(socket_);
   }
 
-  const int fd_;
+  const socket_t socket_;
   const std::chrono::milliseconds idle_;
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
@@ -140,21 +138,6 @@ class Reads {
   sftp_file handle_;
   std::deque<Request> pending_;
 };
-
-Result<void> write_all(int fd, const char* data, std::size_t size, std::uint64_t offset,
-                       const std::filesystem::path& path) {
-  while (size > 0) {
-    const ssize_t wrote = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (wrote < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIo, "cannot write {}: {}", path.string(), errno_text(errno));
-    }
-    data += wrote;
-    size -= static_cast<std::size_t>(wrote);
-    offset += static_cast<std::uint64_t>(wrote);
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -276,7 +259,7 @@ Result<std::vector<RemoteFile>> SftpClient::glob(const std::string& pattern) {
   std::vector<RemoteFile> matched;
   for (RemoteFile& file : *files) {
     const std::string base = file.path.substr(file.path.rfind('/') + 1);
-    if (::fnmatch(name.c_str(), base.c_str(), FNM_PERIOD) == 0) matched.push_back(std::move(file));
+    if (files::glob_match(name, base)) matched.push_back(std::move(file));
   }
   std::sort(matched.begin(), matched.end(), [](const RemoteFile& a, const RemoteFile& b) {
     return a.mtime != b.mtime ? a.mtime > b.mtime : a.path > b.path;
@@ -288,11 +271,9 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
                                            const std::filesystem::path& destination,
                                            std::stop_token stop) {
   const std::string where = describe(endpoint_);
-  const int out = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (out < 0) {
-    return make_error(ErrorCode::kIo, "cannot create {}: {}", destination.string(),
-                      errno_text(errno));
-  }
+  auto created = DownloadFile::create(destination);
+  if (!created) return tl::unexpected(created.error());
+  std::optional<DownloadFile> out(std::move(*created));
   // Every SFTP call below may block for ever on a silent server: the watchdog covers them all.
   Watchdog watchdog(ssh_get_fd(session_->handle()), options_.read_timeout, stop);
   Result<std::uint64_t> result = 0;
@@ -331,7 +312,7 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
       }
       watchdog.progress();
       const auto length = static_cast<std::uint32_t>(got);
-      if (auto wrote = write_all(out, buffer.data(), length, request.offset, destination); !wrote) {
+      if (auto wrote = out->write_at(buffer.data(), length, request.offset); !wrote) {
         result = tl::unexpected(wrote.error());
         break;
       }
@@ -380,7 +361,7 @@ Result<std::uint64_t> SftpClient::download(const RemoteFile& file,
         make_error(ErrorCode::kUnavailable, "sftp {}: reading {} was stopped", where, file.path);
   }
   if (!result) broken_ = true;
-  ::close(out);
+  out.reset();
   if (!result) {
     std::error_code ignored;
     std::filesystem::remove(destination, ignored);

@@ -10,11 +10,11 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <openssl/evp.h>
 #include <spdlog/logger.h>
 
 #include "common/config/duration.hpp"
+#include "connectors/files/glob.hpp"
 
 namespace ferry::connectors::sftp {
 
@@ -183,7 +183,7 @@ Result<SftpSource::Export> SftpSource::find_folder_export(SftpClient& client) {
     std::string newest;
     for (const RemoteFile& entry : *listed) {
       const std::string name = base_name(entry.path);
-      if (::fnmatch(layout_.newest_subfolder.c_str(), name.c_str(), FNM_PERIOD) == 0) {
+      if (files::glob_match(layout_.newest_subfolder, name)) {
         newest = std::max(newest, name);
       }
     }
@@ -223,7 +223,7 @@ Result<SftpSource::Export> SftpSource::find_folder_export(SftpClient& client) {
       const std::string name = base_name(entry.path);
       const bool wanted = (subfolder.empty() && is_csv(entry.path)) ||
                           std::any_of(names.begin(), names.end(), [&](const std::string& pattern) {
-                            return ::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0;
+                            return files::glob_match(pattern, name);
                           });
       if (wanted) {
         if (auto checked = local_name(name); !checked) return tl::unexpected(checked.error());

@@ -4,12 +4,10 @@
 
 #include <fmt/format.h>
 #include <libssh/libssh.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/crypto.h>
-#include <sys/socket.h>
 
 #include "common/fs/secret_file.hpp"
+#include "connectors/sftp/sftp_system.hpp"
 
 namespace ferry::connectors::sftp {
 namespace {
@@ -82,16 +80,8 @@ Result<SessionPtr> new_session(const Endpoint& endpoint, std::chrono::seconds ti
 // sends no SSH-level keepalive by itself; a silent server is caught by the download watchdog
 // (sftp_client.cpp) within the read timeout.
 void keep_alive(ssh_session session) {
-  const socket_t fd = ssh_get_fd(session);
-  if (fd == SSH_INVALID_SOCKET) return;
-  const int on = 1;
-  const int idle = 60;      // seconds without traffic before the first probe
-  const int interval = 15;  // between probes
-  const int count = 4;      // unanswered probes before the kernel gives up
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  const socket_t socket = ssh_get_fd(session);
+  if (socket != SSH_INVALID_SOCKET) sftp::keep_alive(socket);
 }
 
 Result<void> connect(ssh_session session, const Endpoint& endpoint) {

@@ -42,7 +42,7 @@ print_only=0
 if [ "${1:-}" = "--print-prefix" ]; then print_only=1; fi
 
 # The Debian source packages, and the Debian -dev packages whose headers are copied.
-sources="openssl zlib libzstd sqlite3 yaml-cpp"
+sources="openssl zlib libzstd sqlite3 yaml-cpp libarchive libssh"
 header_packages="libboost1.81-dev libboost-json1.81-dev libfmt-dev libspdlog-dev
   libexpected-dev catch2"
 
@@ -222,6 +222,26 @@ if grep -qF -e "$work" -e "$cache" "$stage/lib/libcrypto.a" ||
   echo "$0: libcrypto.a names a build folder, or not $openssl_home/ssl" >&2
   exit 1
 fi
+
+echo "libarchive ..."
+unpack libarchive
+# The readers Ferry uses (zip, with deflate from zlib); no compressors or formats beyond what
+# Debian's own build would need here, no programs, no tests.
+cmake_build "$src" "$work/libarchive-build" -DENABLE_OPENSSL=OFF -DENABLE_MBEDTLS=OFF \
+  -DENABLE_NETTLE=OFF -DENABLE_LZMA=OFF -DENABLE_LZO=OFF -DENABLE_LZ4=OFF -DENABLE_BZip2=OFF \
+  -DENABLE_ZSTD=OFF -DENABLE_LIBB2=OFF -DENABLE_LIBXML2=OFF -DENABLE_EXPAT=OFF \
+  -DENABLE_PCREPOSIX=OFF -DENABLE_PCRE2POSIX=OFF -DENABLE_ICONV=OFF -DENABLE_CNG=OFF \
+  -DENABLE_TAR=OFF -DENABLE_CPIO=OFF -DENABLE_CAT=OFF -DENABLE_UNZIP=OFF -DENABLE_TEST=OFF \
+  -DENABLE_ACL=OFF -DENABLE_XATTR=OFF -DENABLE_WERROR=OFF -DZLIB_ROOT="$stage"
+
+echo "libssh ..."
+unpack libssh
+# libssh with OpenSSL's cryptography (built above) and zlib, client side only; static, as
+# BUILD_SHARED_LIBS=OFF makes it (BUILD_STATIC_LIB would add a second libssh.a).
+cmake_build "$src" "$work/libssh-build" -DWITH_EXAMPLES=OFF \
+  -DUNIT_TESTING=OFF -DCLIENT_TESTING=OFF -DWITH_GSSAPI=OFF -DWITH_SERVER=OFF -DWITH_PCAP=OFF \
+  -DWITH_ZLIB=ON -DWITH_SYMBOL_VERSIONING=OFF -DOPENSSL_ROOT_DIR="$stage" \
+  -DOPENSSL_USE_STATIC_LIBS=ON -DZLIB_ROOT="$stage"
 
 echo "headers ..."
 cp -a /usr/include/boost "$stage/headers/"

@@ -3,14 +3,11 @@
 #include <map>
 
 #include <catch2/catch.hpp>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "tests/connectors/oneroster_csv/collecting_sink.hpp"
 #include "tests/connectors/oneroster_csv/zip_writer.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/support/unprivileged.hpp"
 
 namespace ferry::connectors::oneroster_csv {
 namespace {
@@ -472,18 +469,6 @@ TEST_CASE("oneroster source check says what is wrong and how to fix it") {
     REQUIRE_FALSE(checked.has_value());
     CHECK_THAT(checked.error().message, Catch::Contains("column 'name' appears twice"));
   }
-}
-
-TEST_CASE("oneroster source check names a manifest it may not read") {
-  FERRY_RUN_UNPRIVILEGED();  // root reads every file whatever its mode
-  ferry::test::TempDir dir;
-  dir.write("locked/manifest.csv", "propertyName,value\n");
-  ::chmod((dir / "locked" / "manifest.csv").c_str(), 0);
-  OneRosterSource source(dir / "locked");
-  auto checked = source.check();
-  REQUIRE_FALSE(checked.has_value());
-  CHECK(checked.error().code == ErrorCode::kPermission);
-  CHECK_THAT(checked.error().message, Catch::Contains("not readable"));
 }
 
 TEST_CASE("oneroster source reads a header-only file as a stream without rows") {

@@ -1,3 +1,4 @@
+// Files on Linux (file_source.hpp): open, read, access.
 #include "connectors/files/file_source.hpp"
 
 #include <cerrno>
@@ -26,16 +27,22 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const std::filesystem::path
   return std::unique_ptr<FileSource>(new FileSource(fd, path));
 }
 
-FileSource::~FileSource() { ::close(fd_); }
+FileSource::~FileSource() { ::close(static_cast<int>(handle_)); }
 
 Result<std::size_t> FileSource::read(std::span<char> buffer) {
   for (;;) {
-    const ssize_t got = ::read(fd_, buffer.data(), buffer.size());
+    const ssize_t got = ::read(static_cast<int>(handle_), buffer.data(), buffer.size());
     if (got >= 0) return static_cast<std::size_t>(got);
     if (errno == EINTR) continue;
     return make_error(ErrorCode::kIo, "reading {} failed: {}", path_.string(),
                       std::generic_category().message(errno));
   }
+}
+
+std::optional<std::string> read_permission_fix(const std::filesystem::path& path, bool folder) {
+  if (::access(path.c_str(), folder ? (R_OK | X_OK) : R_OK) == 0) return std::nullopt;
+  return folder ? "chmod o+rx, or add the user to its group"
+                : "chmod o+r, or add the user to its group";
 }
 
 }  // namespace ferry::connectors::files

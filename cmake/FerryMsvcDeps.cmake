@@ -1,0 +1,20 @@
+# The native MSVC build's libraries, from vcpkg (vcpkg.json, the windows-msvc preset), under the
+# target names the rest of the build uses. Described for a Windows CI; not run here (there is no
+# Windows machine in this project's CI: docs/windows.md).
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(unofficial-sqlite3 CONFIG REQUIRED)
+add_library(SQLite::SQLite3 ALIAS unofficial::sqlite3::sqlite3)
+find_package(yaml-cpp CONFIG REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(zstd CONFIG REQUIRED)
+add_library(PkgConfig::ZSTD ALIAS zstd::libzstd_static)
+find_package(LibArchive REQUIRED)
+add_library(PkgConfig::LIBARCHIVE ALIAS LibArchive::LibArchive)
+find_package(libssh CONFIG REQUIRED)
+add_library(PkgConfig::LIBSSH ALIAS ssh)
+find_package(ODBC REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json)
+find_package(fmt CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(tl-expected CONFIG REQUIRED)
+find_package(Catch2 2.13 CONFIG REQUIRED)
