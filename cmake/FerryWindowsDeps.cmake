@@ -26,7 +26,11 @@ pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET GLOBAL libarchive)
 target_compile_definitions(PkgConfig::LIBARCHIVE INTERFACE LIBARCHIVE_STATIC)
 pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET GLOBAL libssh)
 target_compile_definitions(PkgConfig::LIBSSH INTERFACE LIBSSH_STATIC)
-target_link_libraries(PkgConfig::LIBSSH INTERFACE OpenSSL::Crypto ZLIB::ZLIB ws2_32 iphlpapi)
+# libssh's .pc names none of what it needs. zlib by name (-lz), not ZLIB::ZLIB: the same file
+# linked earlier for another library would not be repeated after libssh.
+set_property(TARGET PkgConfig::LIBSSH APPEND PROPERTY INTERFACE_LINK_DIRECTORIES
+             "${FERRY_MINGW_PREFIX}/lib")
+target_link_libraries(PkgConfig::LIBSSH INTERFACE OpenSSL::Crypto z ws2_32 iphlpapi)
 find_package(ODBC REQUIRED)  # Windows' own driver manager (odbc32), in MinGW-w64
 
 function(ferry_header_library name)

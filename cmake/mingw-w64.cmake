@@ -36,3 +36,8 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
 # CTest runs the test programs, and Catch's discovery lists their tests, through Wine
 # (cmake/wine-run.sh finds it and gives it a prefix of its own).
 set(CMAKE_CROSSCOMPILING_EMULATOR "${CMAKE_CURRENT_LIST_DIR}/wine-run.sh")
+
+# A library CMake links by name (-lodbc32 from FindODBC) makes it wrap the link line in
+# -Wl,-Bstatic ... -Wl,-Bdynamic, and what follows would then pull DLLs (libwinpthread-1.dll):
+# end every link line static.
+set(CMAKE_LINK_SEARCH_END_STATIC ON)

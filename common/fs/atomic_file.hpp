@@ -36,4 +36,9 @@ Result<void> write_file_atomically(const std::filesystem::path& path, std::strin
 // (0700 on Linux), when missing; a folder already there is left as it is.
 Result<void> ensure_private_dir(const std::filesystem::path& path);
 
+// Makes a new folder for its owner only in the system's temporary folder ($TMPDIR or /tmp; on
+// Windows %TEMP%), named `prefix` and random characters ("ferry-sis-" gives
+// /tmp/ferry-sis-Xa81Qz).
+Result<std::filesystem::path> make_private_temp_dir(std::string_view prefix);
+
 }  // namespace ferry::fs

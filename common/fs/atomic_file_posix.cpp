@@ -138,4 +138,16 @@ Result<void> ensure_private_dir(const std::filesystem::path& path) {
   return {};
 }
 
+Result<std::filesystem::path> make_private_temp_dir(std::string_view prefix) {
+  std::error_code ec;
+  std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  std::string pattern = (base / (std::string(prefix) + "XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {  // mode 0700
+    return make_error(ErrorCode::kIo, "cannot create a private folder in {}: {}", base.string(),
+                      errno_text(errno));
+  }
+  return std::filesystem::path(pattern);
+}
+
 }  // namespace ferry::fs

@@ -139,4 +139,24 @@ Result<void> ensure_private_dir(const std::filesystem::path& path) {
   return {};
 }
 
+Result<std::filesystem::path> make_private_temp_dir(std::string_view prefix) {
+  std::error_code ec;
+  const std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot find the temporary folder: {}", ec.message());
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::filesystem::path candidate =
+        base / (std::filesystem::u8path(prefix).wstring() + random_suffix());
+    auto acl = win::owner_only_acl(true);
+    if (!acl) return tl::unexpected(acl.error());
+    win::ProtectedDescriptor descriptor(std::move(*acl));
+    if (::CreateDirectoryW(candidate.c_str(), descriptor.attributes())) return candidate;
+    if (::GetLastError() != ERROR_ALREADY_EXISTS) {
+      return tl::unexpected(
+          system_error(ErrorCode::kIo, "create a private folder in", base, ::GetLastError()));
+    }
+  }
+  return make_error(ErrorCode::kIo, "cannot create a private folder in {}: every name was taken",
+                    path_text(base));
+}
+
 }  // namespace ferry::fs

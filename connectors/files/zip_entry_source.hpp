@@ -1,6 +1,7 @@
 // A ByteSource over one entry of a zip archive, decompressed as it is read (libarchive).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -17,7 +18,7 @@ struct ArchiveFree {
 using ArchivePtr = std::unique_ptr<struct archive, ArchiveFree>;
 
 // A read handle for the zip file at `path`, before its first header. Errors say what is wrong.
-Result<ArchivePtr> open_zip(const std::string& path);
+Result<ArchivePtr> open_zip(const std::filesystem::path& zip);
 
 class ZipEntrySource final : public ByteSource {
  public:

@@ -34,7 +34,7 @@ tl::unexpected<Error> header_error(struct archive* archive, const std::filesyste
 
 Result<void> ZipExport::list() {
   if (listed_) return {};
-  auto archive = open_zip(zip_.string());
+  auto archive = open_zip(zip_);
   if (!archive) return tl::unexpected(std::move(archive.error()));
   struct archive_entry* entry = nullptr;
   for (;;) {
@@ -74,7 +74,7 @@ Result<OpenedFile> ZipExport::open(std::string_view name) {
                       folder_.empty() ? "" : " (folder " + folder_ + ")");
   }
 
-  auto archive = open_zip(zip_.string());
+  auto archive = open_zip(zip_);
   if (!archive) return tl::unexpected(std::move(archive.error()));
   struct archive_entry* entry = nullptr;
   for (;;) {

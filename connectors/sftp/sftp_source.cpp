@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include "common/config/duration.hpp"
+#include "common/fs/atomic_file.hpp"
 #include "connectors/files/glob.hpp"
 
 namespace ferry::connectors::sftp {
@@ -285,15 +286,11 @@ Result<void> SftpSource::check_settled(const Export& found) {
 Result<std::filesystem::path> SftpSource::download_root() {
   if (!context_.scratch_dir.empty()) return context_.scratch_dir / "download";
   if (temporary_root_.empty()) {
-    std::error_code ec;
-    std::filesystem::path base = std::filesystem::temp_directory_path(ec);
-    if (ec) base = "/tmp";
-    std::string pattern = (base / ("ferry-" + name_ + "-XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) {  // mode 0700
-      return make_error(ErrorCode::kIo, "cannot create a private folder in {} for the download",
-                        base.string());
+    auto made = fs::make_private_temp_dir("ferry-" + name_ + "-");
+    if (!made) {
+      return make_error(made.error().code, "{} for the download", made.error().message);
     }
-    temporary_root_ = pattern;
+    temporary_root_ = std::move(*made);
   }
   return temporary_root_ / "download";
 }

@@ -1,10 +1,12 @@
 // What the SFTP transport asks of the system, on Windows (sftp_system.hpp): CreateFileW with an
 // owner-only access list from the start, WriteFile at an offset, and Winsock's shutdown and
-// keepalive options.
+// keepalive (SIO_KEEPALIVE_VALS).
 #include <utility>
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
+// After winsock2.h:
+#include <mstcpip.h>
 // After winsock2.h:
 #include <windows.h>
 
@@ -60,17 +62,15 @@ Result<void> DownloadFile::write_at(const char* data, std::size_t size, std::uin
 void shut_down(socket_t socket) { ::shutdown(socket, SD_BOTH); }
 
 void keep_alive(socket_t socket) {
-  const DWORD on = 1;
-  const DWORD idle = 60;
-  const DWORD interval = 15;
-  const DWORD count = 4;
-  ::setsockopt(socket, SOL_SOCKET, SO_KEEPALIVE, reinterpret_cast<const char*>(&on), sizeof on);
-  ::setsockopt(socket, IPPROTO_TCP, TCP_KEEPIDLE, reinterpret_cast<const char*>(&idle),
-               sizeof idle);
-  ::setsockopt(socket, IPPROTO_TCP, TCP_KEEPINTVL, reinterpret_cast<const char*>(&interval),
-               sizeof interval);
-  ::setsockopt(socket, IPPROTO_TCP, TCP_KEEPCNT, reinterpret_cast<const char*>(&count),
-               sizeof count);
+  // SIO_KEEPALIVE_VALS sets the idle time and the interval (in milliseconds); Windows itself gives
+  // up after 10 unanswered probes (since Vista), where Linux is told 4.
+  tcp_keepalive values{};
+  values.onoff = 1;
+  values.keepalivetime = 60 * 1000;
+  values.keepaliveinterval = 15 * 1000;
+  DWORD returned = 0;
+  ::WSAIoctl(socket, SIO_KEEPALIVE_VALS, &values, sizeof values, nullptr, 0, &returned, nullptr,
+             nullptr);
 }
 
 }  // namespace ferry::connectors::sftp

@@ -16,10 +16,9 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <sql.h>
-#include <sqlext.h>
 
 #include "common/fs/secret_file.hpp"
+#include "connectors/sql/odbc_api.hpp"
 #include "connectors/sql/odbc_text.hpp"
 #include "connectors/sql/sql_text.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include <sql.h>
+#include "connectors/sql/odbc_api.hpp"
 
 namespace ferry::connectors::sql {
 

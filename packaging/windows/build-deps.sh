@@ -16,7 +16,8 @@
 #
 # What goes in:
 #   lib/, include/   OpenSSL 3.0 (openssl), SQLite (sqlite3), zstd (libzstd), yaml-cpp (yaml-cpp),
-#                    zlib (zlib): static libraries, built with cmake/mingw-w64.cmake
+#                    zlib (zlib), libarchive (libarchive), libssh (libssh): static libraries,
+#                    built with cmake/mingw-w64.cmake
 #   headers/         header-only libraries copied from this machine's Debian packages: Boost
 #                    (Asio, Beast, JSON in header-only mode), fmt and spdlog (header-only mode),
 #                    tl-expected, Catch2. Their own folder, not /usr/include, which would put
@@ -233,6 +234,10 @@ cmake_build "$src" "$work/libarchive-build" -DENABLE_OPENSSL=OFF -DENABLE_MBEDTL
   -DENABLE_PCREPOSIX=OFF -DENABLE_PCRE2POSIX=OFF -DENABLE_ICONV=OFF -DENABLE_CNG=OFF \
   -DENABLE_TAR=OFF -DENABLE_CPIO=OFF -DENABLE_CAT=OFF -DENABLE_UNZIP=OFF -DENABLE_TEST=OFF \
   -DENABLE_ACL=OFF -DENABLE_XATTR=OFF -DENABLE_WERROR=OFF -DZLIB_ROOT="$stage"
+# libarchive builds a DLL beside the static library whatever BUILD_SHARED_LIBS says: keep the
+# static one under the name -larchive finds.
+rm -f "$stage/lib/libarchive.dll.a" "$stage/bin/libarchive.dll"
+mv "$stage/lib/libarchive_static.a" "$stage/lib/libarchive.a"
 
 echo "libssh ..."
 unpack libssh
@@ -251,7 +256,8 @@ cp -a /usr/include/fmt /usr/include/spdlog /usr/include/tl /usr/include/catch2 "
 # from where they are (${pcfiledir}): found through current/, they give paths under current/,
 # which stay right when a later build replaces the prefix behind it (CMake keeps what pkg-config
 # said in its cache). The CMake files that name the staging folder name the prefix instead.
-sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$stage"/lib/pkgconfig/*.pc
+sed -i -e 's|^prefix=.*|prefix=${pcfiledir}/../..|' -e "s|$stage|\${prefix}|g" \
+  "$stage"/lib/pkgconfig/*.pc  # libssh's names its folders outright
 grep -rlF "$stage" "$stage/lib/cmake" "$stage/share" 2>/dev/null |
   while read -r file; do
     sed -i "s|$stage|$prefix|g" "$file"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,17 @@ bool owner_only(const std::filesystem::path& path);
 
 // How the system words "the file is not there" in a message.
 std::string missing_file_reason();
+
+// Whether names in `folder` ignore case (Windows' file systems do: "School.csv" opens
+// SCHOOL.CSV), found by making a file and asking for it in capitals.
+inline bool case_insensitive_names(const std::filesystem::path& folder) {
+  const auto probe = folder / "ferry-case-probe";
+  { std::ofstream(probe) << "x"; }
+  std::error_code ec;
+  const bool found = std::filesystem::exists(folder / "FERRY-CASE-PROBE", ec);
+  std::filesystem::remove(probe, ec);
+  return found;
+}
 
 // Why owner_only() cannot see a list set on a file that already exists (Wine), or nullopt.
 std::optional<std::string> permissions_unchecked();

@@ -7,6 +7,8 @@
 #include "connectors/oneroster_csv/oneroster_csv.hpp"
 #include "tests/connectors/oneroster_csv/collecting_sink.hpp"
 #include "tests/connectors/oneroster_csv/zip_writer.hpp"
+#include "tests/support/skip.hpp"
+#include "tests/support/system_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ferry::connectors::oneroster_csv {
@@ -399,6 +401,10 @@ TEST_CASE(
 
 TEST_CASE("oneroster source matches file names that differ only in case") {
   ferry::test::TempDir dir;
+  if (ferry::test::case_insensitive_names(dir.path()))
+    FERRY_SKIP(
+        "names that differ only in case are one file on this file system (on Windows School.csv "
+        "opens SCHOOL.CSV): nothing to match or report");
   write_folder(dir, {{"manifest.csv", "propertyName,value\nfile.userProfiles,bulk\n"},
                      {"userprofiles.csv", "sourcedId,userSourcedId\np1,u1\np2\n"}});
   test::write_zip(dir / "export.zip",

@@ -11,7 +11,7 @@ void write_zip(const std::filesystem::path& zip,
   struct archive* out = archive_write_new();
   REQUIRE(out != nullptr);
   REQUIRE(archive_write_set_format_zip(out) == ARCHIVE_OK);
-  REQUIRE(archive_write_open_filename(out, zip.c_str()) == ARCHIVE_OK);
+  REQUIRE(archive_write_open_filename(out, zip.string().c_str()) == ARCHIVE_OK);
   for (const auto& [name, content] : entries) {
     struct archive_entry* entry = archive_entry_new();
     archive_entry_set_pathname(entry, name.c_str());
