@@ -1,36 +1,19 @@
 // The process's environment on Windows (env_expand.hpp): GetEnvironmentVariableW, which reads
 // the value in UTF-16 (getenv converts through the code page) and tells an empty variable from a
 // missing one (the C runtime keeps no empty ones).
+#include <filesystem>
 #include <string>
 
 #include <windows.h>
 
 #include "common/config/env_expand.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::config {
-namespace {
-
-std::wstring widen(const std::string& text) {
-  const int size =
-      ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring wide(static_cast<std::size_t>(size), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), wide.data(), size);
-  return wide;
-}
-
-std::string narrow(const std::wstring& wide) {
-  const int size = ::WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()),
-                                         nullptr, 0, nullptr, nullptr);
-  std::string text(static_cast<std::size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), text.data(), size,
-                        nullptr, nullptr);
-  return text;
-}
-
-}  // namespace
 
 std::optional<std::string> process_env(const std::string& name) {
-  const std::wstring wide_name = widen(name);
+  // std::filesystem::path converts between UTF-8 and UTF-16 on Windows (path_text back).
+  const std::wstring wide_name = std::filesystem::u8path(name).wstring();
   ::SetLastError(ERROR_SUCCESS);
   const DWORD size = ::GetEnvironmentVariableW(wide_name.c_str(), nullptr, 0);
   if (size == 0) {
@@ -40,7 +23,7 @@ std::optional<std::string> process_env(const std::string& name) {
   std::wstring value(size, L'\0');
   const DWORD got = ::GetEnvironmentVariableW(wide_name.c_str(), value.data(), size);
   value.resize(got);
-  return narrow(value);
+  return path_text(std::filesystem::path(value));
 }
 
 }  // namespace ferry::config

@@ -66,12 +66,7 @@ std::string account_of(const void* sid) {
     text = L"*" + std::wstring(raw);
     ::LocalFree(raw);
   }
-  const int size = ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()),
-                                         nullptr, 0, nullptr, nullptr);
-  std::string utf8(static_cast<std::size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), utf8.data(), size,
-                        nullptr, nullptr);
-  return utf8;
+  return path_text(std::filesystem::path(text));  // UTF-16 to UTF-8
 }
 
 Result<AclPtr> owner_only_acl(bool folder, bool users_read) {
