@@ -3,15 +3,12 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include "agent/cli/command.hpp"
+#include "agent/cli/process.hpp"
 
 int main(int argc, char** argv) {
-  // Nothing Ferry writes is for others, and nothing for its group to change: a log file is at
-  // most 0640, a folder 0750 (secrets get 0600 and 0700 explicitly).
-  ::umask(::umask(0) | 027);
-  std::vector<std::string> args(argv + 1, argv + argc);
+  ferry::cli::prepare_process();
+  std::vector<std::string> args = ferry::cli::arguments(argc, argv);
   ferry::cli::Io io{std::cout, std::cerr};
   try {
     return ferry::cli::run_cli(args, io);

@@ -22,6 +22,12 @@
 #         root), tests/package/install_test.sh installs the lower version, checks the user, files
 #         and modes, verifies and scores the unit, runs the agent as systemd would (sd_notify
 #         included) against a local ferry-tenant, upgrades with a non-empty spool, and purges.
+#   windows  The Windows cross build (docs/windows.md): the libraries for MinGW-w64 from Debian's
+#         source packages (packaging/windows/build-deps.sh, reused when unchanged), Wine where it
+#         is missing, the windows-cross preset built and its tests run under Wine; then
+#         tests/windows/sync_under_wine.sh: ferry.exe moves a key made by the Linux ferry, syncs
+#         with --no-upload, then delivers to the Linux ferry-tenant over TLS 1.3, with the same
+#         rows and tokens as the Linux ferry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,7 +109,18 @@ part_windows() {
     echo "== windows: FAILED"
     return 1
   fi
-  echo "== windows: passed (libraries ${deps} s, build ${build} s, tests $((SECONDS - started)) s)"
+  local tests=$((SECONDS - started))
+  echo "== windows: ferry.exe sync under Wine against the Linux ferry and ferry-tenant"
+  started=$SECONDS
+  cmake --preset release >/dev/null || return 1
+  cmake --build --preset release -j "$jobs" --target ferry ferry-tenant ferry-gen-oneroster ||
+    return 1
+  if ! bash tests/windows/sync_under_wine.sh build/release build/windows-cross; then
+    echo "== windows: FAILED"
+    return 1
+  fi
+  echo "== windows: passed (libraries ${deps} s, build ${build} s, tests ${tests} s," \
+    "ferry.exe sync $((SECONDS - started)) s)"
 }
 
 usage() {

@@ -21,7 +21,7 @@ std::string ControlRequests::metrics_text() {
 }
 
 Result<std::string> ControlRequests::sync_now(const control::SyncNowRequest& request,
-                                              uid_t caller) {
+                                              const env::UserId& caller) {
   boost::json::array sources;
   if (request.source) sources.emplace_back(*request.source);
   record(audit_, "sync_requested",
@@ -32,7 +32,7 @@ Result<std::string> ControlRequests::sync_now(const control::SyncNowRequest& req
 }
 
 Result<control::SyncWaitReply> ControlRequests::sync_wait(const control::SyncWaitRequest& request,
-                                                          uid_t caller) {
+                                                          const env::UserId& caller) {
   boost::json::array sources;
   for (const auto& source : request.sources) sources.emplace_back(source);
   record(audit_, "sync_requested",
@@ -59,7 +59,7 @@ Result<control::SyncWaitReply> ControlRequests::sync_wait(const control::SyncWai
 }
 
 Result<control::EraseReply> ControlRequests::erase(const control::EraseRequest& request,
-                                                   uid_t caller) {
+                                                   const env::UserId& caller) {
   auto erased = generations_.read([&](Generation& g) -> Result<EraseOutcome> {
     HoldSending hold;
     if (uplink::Uplink* delivery = g.uplink()) {
@@ -86,7 +86,9 @@ Result<control::EraseReply> ControlRequests::erase(const control::EraseRequest& 
   return to_reply(**erased);
 }
 
-Result<std::string> ControlRequests::reload(uid_t caller) { return reloads_.ask(caller); }
+Result<std::string> ControlRequests::reload(const env::UserId& caller) {
+  return reloads_.ask(caller);
+}
 
 void ControlRequests::begin_stopping() {
   stopping_ = true;

@@ -26,11 +26,13 @@ class ControlRequests final : public control::RequestHandler {
   Result<boost::json::object> status() override;
   // sync_now and sync_wait record "sync_requested" (with the caller's uid) before they start runs;
   // erase and reload record the caller in their own entries.
-  Result<std::string> sync_now(const control::SyncNowRequest& request, uid_t caller) override;
+  Result<std::string> sync_now(const control::SyncNowRequest& request,
+                               const env::UserId& caller) override;
   Result<control::SyncWaitReply> sync_wait(const control::SyncWaitRequest& request,
-                                           uid_t caller) override;
-  Result<control::EraseReply> erase(const control::EraseRequest& request, uid_t caller) override;
-  Result<std::string> reload(uid_t caller) override;
+                                           const env::UserId& caller) override;
+  Result<control::EraseReply> erase(const control::EraseRequest& request,
+                                    const env::UserId& caller) override;
+  Result<std::string> reload(const env::UserId& caller) override;
 
   // The body of GET /metrics, on the metrics server's thread.
   std::string metrics_text();

@@ -1,11 +1,11 @@
 #include "agent/app/daemon.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include "agent/app/audit_events.hpp"
 #include "agent/app/service_status.hpp"
 #include "common/config/duration.hpp"
+#include "common/error/path_text.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::app {
@@ -95,13 +95,13 @@ void Daemon::run() {
                                    ? fmt::format(" from uid {} pid {}", *signal->sender_uid,
                                                  signal->sender_pid.value_or(0))
                                    : std::string();
-    if (signal->number == SIGINT || signal->number == SIGTERM) {
-      log->info("stopping on {}{}", signal_name(signal->number), sender);
+    if (signal->asks == ReceivedSignal::Asks::kStop) {
+      log->info("stopping on {}{}", signal->name, sender);
       return;
     }
-    if (signal->number == SIGHUP) {
-      log->info("reloading {}{}", config_file_.string(),
-                sender.empty() ? std::string() : " (SIGHUP" + sender + ")");
+    if (signal->asks == ReceivedSignal::Asks::kReload) {
+      log->info("reloading {}{}", path_text(config_file_),
+                sender.empty() ? std::string() : fmt::format(" ({}{})", signal->name, sender));
       lifecycle_.reloading();
       ReloadRequests::Waiting asked = reloads_->take();
       const ReloadOutcome outcome = generations_->reload(asked.callers(), *signal);

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/app/spool_options.hpp"
@@ -58,7 +57,7 @@ Result<std::vector<std::string>> subject_tokens(const keys::Keyring& keyring,
 Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
                                     std::string_view domain, const std::vector<std::string>& tokens,
                                     const HoldSending& hold, std::uint32_t key_version,
-                                    audit::AuditLog* audit, uid_t caller) {
+                                    audit::AuditLog* audit, const env::UserId& caller) {
   EraseOutcome outcome;
   outcome.domain = std::string(domain);
   outcome.tokens = tokens.size();
@@ -139,7 +138,7 @@ Result<control::EraseReply> erase_without_agent(const config::Settings& settings
   // Nothing is being delivered: every unsent row batch is withheld.
   auto outcome =
       erase_subjects(settings.agent.data_dir, **spool, domain, tokens, {}, keyring.active_version(),
-                     audit_log ? audit_log->get() : nullptr, ::getuid());
+                     audit_log ? audit_log->get() : nullptr, env::current_user());
   if (!outcome) return tl::unexpected(outcome.error());
   if (!audit_log) outcome->audit_error = audit_log.error().message;
   return to_reply(*outcome);

@@ -15,12 +15,11 @@
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
-
 #include "agent/control/replies.hpp"
 #include "agent/spool/spool.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/config/settings.hpp"
+#include "common/env/user.hpp"
 #include "common/error/error.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -52,7 +51,7 @@ using HoldSending = std::function<void(const std::function<void(std::uint64_t se
 Result<EraseOutcome> erase_subjects(const std::filesystem::path& data_dir, spool::Spool& spool,
                                     std::string_view domain, const std::vector<std::string>& tokens,
                                     const HoldSending& hold, std::uint32_t key_version,
-                                    audit::AuditLog* audit, uid_t caller);
+                                    audit::AuditLog* audit, const env::UserId& caller);
 
 // The outcome as the control socket's answer and the audit entry carry it: counts, seqs and
 // source names; never a token's value.

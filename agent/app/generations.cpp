@@ -57,7 +57,7 @@ namespace {
 // `uid`: who asked over the control socket; `uids` too when several asked at once (one reload
 // answers them all). `sighup_uid` and `sighup_pid`: who sent a SIGHUP (systemctl reload is
 // systemd, uid 0 pid 1).
-void add_askers(boost::json::object& fields, const std::vector<uid_t>& asked_by,
+void add_askers(boost::json::object& fields, const std::vector<env::UserId>& asked_by,
                 const ReceivedSignal& signal) {
   if (signal.sender_uid) fields["sighup_uid"] = *signal.sender_uid;
   if (signal.sender_pid) fields["sighup_pid"] = *signal.sender_pid;
@@ -65,13 +65,13 @@ void add_askers(boost::json::object& fields, const std::vector<uid_t>& asked_by,
   fields["uid"] = asked_by.front();
   if (asked_by.size() == 1) return;
   boost::json::array uids;
-  for (const uid_t uid : asked_by) uids.emplace_back(uid);
+  for (const env::UserId& uid : asked_by) uids.emplace_back(uid);
   fields["uids"] = std::move(uids);
 }
 
 }  // namespace
 
-ReloadOutcome Generations::reload(const std::vector<uid_t>& asked_by,
+ReloadOutcome Generations::reload(const std::vector<env::UserId>& asked_by,
                                   const ReceivedSignal& signal) {
   const std::string hash = config_hash(config_file_);
   ReloadOutcome outcome = try_reload();

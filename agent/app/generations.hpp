@@ -20,8 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include <sys/types.h>
-
 #include "agent/app/generation.hpp"
 #include "agent/app/signals.hpp"
 #include "common/audit/audit_log.hpp"
@@ -75,7 +73,8 @@ class Generations {
   // `asked_by`: the uids of the users who asked over the control socket; `signal`: the SIGHUP
   // that woke the daemon, whose sender (when another process sent it) is recorded too. The
   // audit entry records them.
-  ReloadOutcome reload(const std::vector<uid_t>& asked_by = {}, const ReceivedSignal& signal = {});
+  ReloadOutcome reload(const std::vector<env::UserId>& asked_by = {},
+                       const ReceivedSignal& signal = {});
   // Stops the current generation (it stays, for `status`); take() then hands it over to be closed.
   void stop();
   std::unique_ptr<Generation> take();

@@ -4,7 +4,7 @@
 
 namespace ferry::app {
 
-Result<std::string> ReloadRequests::ask(uid_t caller, std::chrono::seconds patience) {
+Result<std::string> ReloadRequests::ask(const env::UserId& caller, std::chrono::seconds patience) {
   std::future<ReloadOutcome> result;
   {
     std::lock_guard lock(mutex_);

@@ -14,9 +14,8 @@
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
-
 #include "agent/app/generations.hpp"
+#include "common/env/user.hpp"
 #include "common/error/error.hpp"
 
 namespace ferry::app {
@@ -28,18 +27,19 @@ class ReloadRequests {
 
   // What the reload applied, or why it was refused; waits at most `patience`. `caller`: the uid
   // of the user who asked (the audit entry of the reload records it).
-  Result<std::string> ask(uid_t caller, std::chrono::seconds patience = std::chrono::seconds(60));
+  Result<std::string> ask(const env::UserId& caller,
+                          std::chrono::seconds patience = std::chrono::seconds(60));
 
   // The requests waiting now, taken before a reload: that reload answers them (those that arrive
   // meanwhile wait for the next, which their wake-up brings).
   class Waiting {
    public:
-    const std::vector<uid_t>& callers() const { return callers_; }
+    const std::vector<env::UserId>& callers() const { return callers_; }
     void answer(const ReloadOutcome& outcome);
 
    private:
     friend class ReloadRequests;
-    std::vector<uid_t> callers_;
+    std::vector<env::UserId> callers_;
     std::vector<std::promise<ReloadOutcome>> promises_;
   };
   Waiting take();

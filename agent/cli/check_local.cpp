@@ -4,19 +4,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
-#include <pwd.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
+#include "agent/cli/context.hpp"
 #include "agent/collector/staleness.hpp"
 #include "agent/control/socket_folder.hpp"
-#include "common/config/duration.hpp"
 #include "agent/spool/source_states.hpp"
+#include "common/config/duration.hpp"
 #include "common/config/size.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/frame/frame.hpp"
+#include "common/fs/secret_file.hpp"
 #include "common/keys/export_record.hpp"
 #include "common/keys/key_age.hpp"
 #include "common/keys/keyring.hpp"
@@ -29,12 +30,6 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kDataDir = "data dir";
 
-// The user this process runs as, for chown advice.
-std::string user_name() {
-  if (const passwd* entry = ::getpwuid(::geteuid())) return entry->pw_name;
-  return std::to_string(::geteuid());
-}
-
 // The closest folder at or above `path` that exists ("/" at worst).
 fs::path existing_ancestor(fs::path path) {
   std::error_code ec;
@@ -46,21 +41,29 @@ fs::path existing_ancestor(fs::path path) {
 
 // Creates and removes a file in `dir`; the error text when that fails.
 std::optional<std::string> write_probe(const fs::path& dir) {
-  std::string name = (dir / ".ferry-check-XXXXXX").string();
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) return std::strerror(errno);
-  const bool written = ::write(fd, "ok", 2) == 2;
+  auto id = frame::new_uuid();
+  if (!id) return id.error().message;
+  const fs::path name = dir / fmt::format(".ferry-check-{}", *id);
+  errno = 0;
+  std::ofstream probe(name, std::ios::binary);
+  const int open_error = errno;
+  if (!probe) return open_error != 0 ? std::strerror(open_error) : "cannot create a file there";
+  probe << "ok";
+  probe.close();
   const int write_error = errno;
-  ::close(fd);
-  ::unlink(name.c_str());
-  if (!written) return std::strerror(write_error);
+  const bool written = !probe.fail();
+  std::error_code ec;
+  fs::remove(name, ec);
+  if (!written) return write_error != 0 ? std::strerror(write_error) : "cannot write a file there";
   return std::nullopt;
 }
 
-std::optional<std::uint64_t> free_bytes(const fs::path& dir) {
-  struct statvfs info {};
-  if (::statvfs(dir.c_str(), &info) != 0) return std::nullopt;
-  return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
+// What an unprivileged user may still use on the disk of `dir`; the error text when unknown.
+Result<std::uint64_t> free_bytes(const fs::path& dir) {
+  std::error_code ec;
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, "{}", ec.message());
+  return static_cast<std::uint64_t>(space.available);
 }
 
 // Bytes the spool takes now (its database and write-ahead log), 0 before it exists.
@@ -81,7 +84,7 @@ void check_free_space(const config::Settings& settings, const fs::path& dir, std
   const auto free = free_bytes(dir);
   if (!free) {
     report.fail(kDataDir, fmt::format("cannot tell the free space of {}: {}", dir.string(),
-                                      std::strerror(errno)));
+                                      free.error().message));
     return;
   }
   const std::uint64_t max = settings.spool.max_bytes;
@@ -109,12 +112,11 @@ void check_free_space(const config::Settings& settings, const fs::path& dir, std
 void check_missing_data_dir(const config::Settings& settings, CheckReport& report) {
   const fs::path& dir = settings.agent.data_dir;
   const fs::path parent = existing_ancestor(dir.parent_path());
-  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
-    report.fail(kDataDir,
-                fmt::format("{} does not exist and {} cannot create it in {} ({}): run "
-                            "'mkdir -m 700 -p {}' and 'chown {} {}' as root",
-                            dir.string(), user_name(), parent.string(), std::strerror(errno),
-                            dir.string(), user_name(), dir.string()));
+  if (const auto error = write_probe(parent)) {
+    report.fail(kDataDir, fmt::format("{} does not exist and {} cannot create it in {} ({}): run "
+                                      "'mkdir -m 700 -p {}' and 'chown {} {}' as root",
+                                      dir.string(), this_account_name(), parent.string(), *error,
+                                      dir.string(), this_account_name(), dir.string()));
     return;
   }
   check_free_space(settings, parent,
@@ -211,20 +213,16 @@ void check_data_dir(const config::Settings& settings, CheckReport& report) {
   }
   // The spool, the key file and the audit log are private; so must their folder be, or others
   // could list it, read what a future mistake leaves readable, or (if writable) swap files.
-  const auto perms = static_cast<unsigned>(status.permissions()) & 077;
-  if (perms != 0) {
-    report.fail(kDataDir, fmt::format("{} is {} by its group or others (mode {:04o}): run chmod "
-                                      "700 {}",
-                                      dir.string(), (perms & 022) != 0 ? "writable" : "readable",
-                                      static_cast<unsigned>(status.permissions()) & 07777,
-                                      dir.string()));
+  if (auto private_folder = ferry::fs::check_private_folder(dir); !private_folder) {
+    report.fail(kDataDir, private_folder.error().message);
     return;
   }
   if (auto error = write_probe(dir)) {
-    report.fail(kDataDir,
-                fmt::format("{} is not writable for {} ({}): run ferry as the user that owns it, "
-                            "or 'chown -R {} {}' as root",
-                            dir.string(), user_name(), *error, user_name(), dir.string()));
+    report.fail(
+        kDataDir,
+        fmt::format("{} is not writable for {} ({}): run ferry as the user that owns it, "
+                    "or 'chown -R {} {}' as root",
+                    dir.string(), this_account_name(), *error, this_account_name(), dir.string()));
     return;
   }
   check_free_space(settings, dir, fmt::format("{} is writable", dir.string()), report);

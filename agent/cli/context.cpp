@@ -3,22 +3,22 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/app/log_options.hpp"
 #include "common/audit/audit_log.hpp"
+#include "common/config/env_expand.hpp"
 #include "common/config/load.hpp"
 #include "common/env/core_dumps.hpp"
-#include "common/fs/secret_file_posix.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
 
 std::filesystem::path config_path(const ParsedArgs& args) {
   if (auto given = args.value("config")) return *given;
-  if (const char* env = std::getenv("FERRY_CONFIG"); env != nullptr && *env != '\0') return env;
-  return "/etc/ferry/ferry.yaml";
+  if (auto env = config::process_env("FERRY_CONFIG"); env && !env->empty()) {
+    return std::filesystem::path(std::u8string(env->begin(), env->end()));
+  }
+  return default_config_path();
 }
 
 std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io,
@@ -50,25 +50,6 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
     return std::nullopt;
   }
   return std::move(*keyring);
-}
-
-std::optional<uid_t> foreign_data_dir_owner(const config::Settings& settings) {
-  if (::geteuid() != 0) return std::nullopt;
-  struct stat info {};
-  if (::stat(settings.agent.data_dir.c_str(), &info) != 0 || info.st_uid == 0) return std::nullopt;
-  return info.st_uid;
-}
-
-bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::string_view command) {
-  const auto uid = foreign_data_dir_owner(settings);
-  if (!uid) return true;
-  fail(io, kExitFailure,
-       fmt::format("{} belongs to {}, the account the agent runs as: run as root, 'ferry {}' "
-                   "would leave files there that the agent cannot read; run it as that account: "
-                   "sudo -u {} ferry {} -c {} (with the same options)",
-                   settings.agent.data_dir.string(), fs::describe_user(*uid), command,
-                   fs::account_name(*uid), command, settings.file.string()));
-  return false;
 }
 
 bool setup_logging(const config::Settings& settings, Io& io, log::StderrStyle style) {

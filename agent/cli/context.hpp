@@ -7,8 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include <sys/types.h>
-
 #include <boost/json/object.hpp>
 
 #include "agent/cli/args.hpp"
@@ -16,19 +14,28 @@
 #include "agent/policy/compiled_policy.hpp"
 #include "common/config/load.hpp"
 #include "common/config/settings.hpp"
+#include "common/env/user.hpp"
 #include "common/keys/keyring.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::cli {
 
 // The -c/--config option every command that reads the configuration takes, and -h/--help.
+#if defined(_WIN32)
+#define FERRY_DEFAULT_CONFIG "%ProgramData%\\Ferry\\ferry.yaml"
+#else
+#define FERRY_DEFAULT_CONFIG "/etc/ferry/ferry.yaml"
+#endif
 inline constexpr OptionSpec kConfigOption{
     "config", 'c', "FILE",
-    "configuration file (default: $FERRY_CONFIG, else /etc/ferry/ferry.yaml)"};
+    "configuration file (default: $FERRY_CONFIG, else " FERRY_DEFAULT_CONFIG ")"};
 inline constexpr OptionSpec kHelpOption{"help", 'h', "", "show this help and exit"};
 
-// -c/--config, else $FERRY_CONFIG, else /etc/ferry/ferry.yaml.
+// -c/--config, else $FERRY_CONFIG, else /etc/ferry/ferry.yaml (on Windows
+// %ProgramData%\Ferry\ferry.yaml).
 std::filesystem::path config_path(const ParsedArgs& args);
+// The last of those: /etc/ferry/ferry.yaml; on Windows in the ProgramData folder.
+std::filesystem::path default_config_path();
 
 // Loads and validates the configuration; on failure prints every diagnostic and returns nullopt
 // (the caller exits with kExitUsage). A command that only talks to the running agent passes
@@ -45,11 +52,21 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
 // would leave files there that the agent cannot read or write (a root-owned keyring.json,
 // spool.db, audit.head). Such a command is refused: prints the `sudo -u` line that runs it as that
 // account, and returns false (the caller exits kExitFailure). True otherwise, also when the
-// data_dir does not exist yet.
+// data_dir does not exist yet, and always on Windows (no root; docs/windows.md).
 bool writes_as_data_dir_owner(const config::Settings& settings, Io& io, std::string_view command);
 // The data_dir's owner when this command runs as root and the data_dir belongs to another
-// account; nullopt otherwise.
-std::optional<uid_t> foreign_data_dir_owner(const config::Settings& settings);
+// account; nullopt otherwise (always on Windows).
+std::optional<env::UserId> foreign_data_dir_owner(const config::Settings& settings);
+// Gives `path` (just written in the data_dir by root) to the data_dir's owner and group when
+// foreign_data_dir_owner() names one; nothing otherwise. kIo when that fails.
+Result<void> give_to_data_dir_owner(const config::Settings& settings,
+                                    const std::filesystem::path& path);
+// The name of the account this process runs as, for advice ("chown ferry ...").
+std::string this_account_name();
+// What to run to start the agent of `config`, for a message that found none running:
+// "start it with 'systemctl start ferry' or 'ferry run -c FILE'"; on Windows, where `ferry run`
+// is not available yet, how to sync once instead.
+std::string how_to_start_agent(const std::filesystem::path& config);
 
 // Sends the log where agent.log says (its level, its file) and to stderr in `style`; without
 // agent.log.file, the agent's <data_dir>/logs/ferry.log unless the journal takes it, and nothing

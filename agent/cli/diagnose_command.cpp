@@ -23,21 +23,18 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <boost/version.hpp>
-#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
+#include "agent/cli/diagnose_system.hpp"
 #include "agent/cli/redact_config.hpp"
+#include "common/fs/atomic_file.hpp"
 #include "common/fs/read_file.hpp"
-#include "common/fs/secret_file_posix.hpp"
 #include "common/keys/keyring.hpp"
 #include "common/sqlite/database.hpp"
 
@@ -73,32 +70,10 @@ std::string run_ferry(std::vector<std::string> args) {
 }
 
 std::string versions() {
-  struct utsname system {};
-  std::string os = "unknown";
-  if (::uname(&system) == 0) {
-    os = fmt::format("{} {} {} {}", system.sysname, system.release, system.version,
-                     system.machine);
-  }
-  std::string release = "unknown";
-  if (auto text = fs::read_small_file("/etc/os-release", 64 * 1024)) {
-    std::istringstream lines(*text);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.starts_with("PRETTY_NAME=")) release = line.substr(12);
-    }
-  }
-  return fmt::format(
-      "ferry {}\nOpenSSL {}\nSQLite {}\nzstd {}\n{}\nBoost {}.{}.{}\nkernel {}\nos {}\n",
-      FERRY_VERSION, OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion(), ZSTD_versionString(),
-      archive_version_string(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
-      BOOST_VERSION % 100, os, release);
-}
-
-std::string file_line(const std::filesystem::path& path) {
-  struct stat info {};
-  if (::lstat(path.c_str(), &info) != 0) return fmt::format("{}  (cannot stat: missing?)", path.string());
-  const char type = S_ISDIR(info.st_mode) ? 'd' : S_ISLNK(info.st_mode) ? 'l' : S_ISREG(info.st_mode) ? '-' : '?';
-  return fmt::format("{}{:04o}  {}:{}  {:>12}  {}", type, info.st_mode & 07777,
-                     fs::account_name(info.st_uid), info.st_gid, info.st_size, path.string());
+  return fmt::format("ferry {}\nOpenSSL {}\nSQLite {}\nzstd {}\n{}\nBoost {}.{}.{}\n{}",
+                     FERRY_VERSION, OpenSSL_version(OPENSSL_VERSION), sqlite3_libversion(),
+                     ZSTD_versionString(), archive_version_string(), BOOST_VERSION / 100000,
+                     BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100, system_versions());
 }
 
 // Names, types, modes, owners and sizes: never a file's content.
@@ -109,7 +84,8 @@ std::string listing(const config::Settings& settings) {
   text += file_line(data_dir) + "\n";
   std::error_code error;
   std::filesystem::recursive_directory_iterator it(data_dir, error), end;
-  if (error) return text + fmt::format("(cannot list {}: {})\n", data_dir.string(), error.message());
+  if (error)
+    return text + fmt::format("(cannot list {}: {})\n", data_dir.string(), error.message());
   for (; it != end; it.increment(error)) {
     if (error) break;
     if (it.depth() > 2) {
@@ -123,7 +99,8 @@ std::string listing(const config::Settings& settings) {
 
 std::string redacted_config(const config::Settings& settings) {
   auto text = fs::read_small_file(settings.file, kMaxConfigBytes);
-  if (!text) return fmt::format("(cannot read {}: {})\n", settings.file.string(), text.error().message);
+  if (!text)
+    return fmt::format("(cannot read {}: {})\n", settings.file.string(), text.error().message);
   auto redacted = redact_config(*text);
   if (!redacted) return fmt::format("({})\n", redacted.error().message);
   return fmt::format("# {} with every secret replaced by {} (comments are not kept)\n{}",
@@ -152,40 +129,23 @@ std::string log_lines(const config::Settings& settings, std::size_t count) {
   for (const auto& path : candidates) {
     std::error_code error;
     if (!std::filesystem::exists(path, error)) continue;
-    if (::access(path.c_str(), R_OK) != 0) {
-      return fmt::format("(the log file {} is not readable by this user: run ferry diagnose as "
-                         "root or as the agent's account)\n",
-                         path.string());
+    if (!std::ifstream(path)) {
+      return fmt::format(
+          "(the log file {} is not readable by this user: run ferry diagnose as "
+          "root or as the agent's account)\n",
+          path.string());
     }
     return fmt::format("# the last {} lines of {}\n{}", count, path.string(), tail_of(path, count));
   }
-  // Under systemd the agent logs to the journal.
-  const std::string command =
-      fmt::format("journalctl --unit ferry.service --lines {} --no-pager --output short-iso 2>&1",
-                  count);
-  std::string text;
-  int code = -1;
-  if (FILE* pipe = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
-    for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
-      text.append(buffer, got);
-    }
-    code = ::pclose(pipe);
-  }
-  if (code != 0 || text.empty() || text.starts_with("-- No entries --")) {
-    return "(no log file, and no journal lines of ferry.service this user may read: run ferry "
-           "diagnose as root or as a member of the systemd-journal group; with agent.log.file "
-           "set, the file's last lines are included)\n" +
-           text;
-  }
-  return fmt::format("# journalctl --unit ferry.service, the last {} lines\n{}", count, text);
+  return service_log(count);
 }
 
 // Counts from the spool, read-only (an agent may be running: WAL lets it write meanwhile).
 std::string spool_statistics(const config::Settings& settings) {
   const auto path = settings.agent.data_dir / "spool.db";
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) return fmt::format("(no spool at {})\n", path.string());
+  if (!std::filesystem::exists(path, error))
+    return fmt::format("(no spool at {})\n", path.string());
   auto db = sqlite::Database::open(path, sqlite::Database::Mode::kReadOnly);
   if (!db) return fmt::format("(cannot open {}: {})\n", path.string(), db.error().message);
   std::string text;
@@ -207,15 +167,17 @@ std::string spool_statistics(const config::Settings& settings) {
     }
   };
   query("meta", "SELECT key, value FROM meta WHERE key <> 'spool_id' ORDER BY key");
-  query("batches", "SELECT kind, count(*) AS batches, sum(rows) AS rows, sum(bytes) AS bytes, "
-                   "count(rejected) AS rejected, min(created_unix) AS oldest_unix, "
-                   "min(seq) AS first_seq, max(seq) AS last_seq FROM batches GROUP BY kind");
+  query("batches",
+        "SELECT kind, count(*) AS batches, sum(rows) AS rows, sum(bytes) AS bytes, "
+        "count(rejected) AS rejected, min(created_unix) AS oldest_unix, "
+        "min(seq) AS first_seq, max(seq) AS last_seq FROM batches GROUP BY kind");
   query("gaps not yet reported", "SELECT from_seq, to_seq, rows, reason FROM gaps");
   query("change detection",
         "SELECT source, stream, count(*) AS pages, sum(entries) AS keys FROM digest_pages "
         "GROUP BY source, stream");
-  query("digest runs waiting", "SELECT source, count(*) AS runs, sum(entries) AS entries "
-                               "FROM digest_runs GROUP BY source");
+  query("digest runs waiting",
+        "SELECT source, count(*) AS runs, sum(entries) AS entries "
+        "FROM digest_runs GROUP BY source");
   query("key rotation", "SELECT * FROM key_state");
   return text;
 }
@@ -232,21 +194,23 @@ std::string readme(const std::vector<Part>& parts, const config::Settings& setti
   return text;
 }
 
+// The archive's bytes, as libarchive writes them.
+la_ssize_t append_to_string(archive*, void* bundle, const void* data, std::size_t size) {
+  static_cast<std::string*>(bundle)->append(static_cast<const char*>(data), size);
+  return static_cast<la_ssize_t>(size);
+}
+
+// Made in memory (the parts are small), then written as one new file only its owner may read.
 Result<void> write_bundle(const std::filesystem::path& out, const std::string& folder,
                           const std::vector<std::pair<std::string, std::string>>& files) {
-  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int error = errno;
-    return make_error(ErrorCode::kIo, "cannot create {}: {}{}", out.string(), std::strerror(error),
-                      error == EEXIST ? " (it exists; ferry diagnose never overwrites a file: "
-                                        "choose another --out)"
-                                      : "");
-  }
+  std::string bundle;
   archive* writer = archive_write_new();
   archive_write_add_filter_gzip(writer);
   archive_write_set_format_pax_restricted(writer);
+  archive_write_set_bytes_in_last_block(writer, 1);  // no padding past the gzip stream's end
   Result<void> result;
-  if (archive_write_open_fd(writer, fd) != ARCHIVE_OK) {
+  if (archive_write_open2(writer, &bundle, nullptr, append_to_string, nullptr, nullptr) !=
+      ARCHIVE_OK) {
     result = make_error(ErrorCode::kIo, "cannot write {}: {}", out.string(),
                         archive_error_string(writer));
   }
@@ -272,12 +236,16 @@ Result<void> write_bundle(const std::filesystem::path& out, const std::string& f
                         archive_error_string(writer));
   }
   archive_write_free(writer);
-  if (result && ::fsync(fd) != 0) {
-    result = make_error(ErrorCode::kIo, "cannot write {}: {}", out.string(), std::strerror(errno));
+  if (!result) return result;
+  auto written =
+      fs::write_file_atomically(out, bundle, fs::Access::kOwnerOnly, fs::Overwrite::kRefuse);
+  if (!written && written.error().code == ErrorCode::kAlreadyExists) {
+    return make_error(ErrorCode::kAlreadyExists,
+                      "cannot create {}: it exists (ferry diagnose never overwrites a file: "
+                      "choose another --out)",
+                      out.string());
   }
-  ::close(fd);
-  if (!result) ::unlink(out.c_str());
-  return result;
+  return written;
 }
 
 int run(const ParsedArgs& args, Io& io) {
@@ -305,9 +273,13 @@ int run(const ParsedArgs& args, Io& io) {
       {"config.yaml", "the configuration file, every secret replaced by REDACTED",
        [&] { return redacted_config(*settings); }},
       {"check.json", "ferry check --json: every diagnostic, as it ran from here",
-       [&] { return run_ferry({"check", "--json", "-c", config}); }},
+       [&] {
+         return run_ferry({"check", "--json", "-c", config});
+       }},
       {"status.json", "ferry status --json: what the running agent says (or that none runs)",
-       [&] { return run_ferry({"status", "--json", "-c", config}); }},
+       [&] {
+         return run_ferry({"status", "--json", "-c", config});
+       }},
       {"log.txt", fmt::format("the last {} lines of the agent's log (file or journal)", lines),
        [&] { return log_lines(*settings, lines); }},
       {"spool.txt", "spool statistics: batches per kind, gaps, change-detection counts",
@@ -315,12 +287,16 @@ int run(const ParsedArgs& args, Io& io) {
       {"files.txt", "the config file and the data_dir: names, modes, owners, sizes (no content)",
        [&] { return listing(*settings); }},
       {"audit.txt", "ferry audit verify: whether the audit log's chain is intact",
-       [&] { return run_ferry({"audit", "verify", "-c", config}); }},
+       [&] {
+         return run_ferry({"audit", "verify", "-c", config});
+       }},
   };
   if (dry_run) {
     io.out << "ferry diagnose would write these files (nothing is written with --dry-run):\n";
-    io.out << fmt::format("  {:<16}{}\n", "README.txt", "what the bundle holds, and what it never holds");
-    for (const Part& part : parts) io.out << fmt::format("  {:<16}{}\n", part.name, part.description);
+    io.out << fmt::format("  {:<16}{}\n", "README.txt",
+                          "what the bundle holds, and what it never holds");
+    for (const Part& part : parts)
+      io.out << fmt::format("  {:<16}{}\n", part.name, part.description);
     return kExitOk;
   }
   std::vector<std::pair<std::string, std::string>> files;
@@ -330,7 +306,8 @@ int run(const ParsedArgs& args, Io& io) {
     files.emplace_back(part.name, part.collect());
   }
   const auto stamp = fmt::format("{:%Y%m%dT%H%M%SZ}", fmt::gmtime(std::time(nullptr)));
-  if (auto written = write_bundle(*out, fmt::format("ferry-diagnose-{}-{}", settings->agent.id, stamp), files);
+  if (auto written =
+          write_bundle(*out, fmt::format("ferry-diagnose-{}-{}", settings->agent.id, stamp), files);
       !written) {
     return fail(io, kExitFailure, written.error().message);
   }

@@ -9,8 +9,6 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/app/data_dir_lock.hpp"
 #include "agent/cli/commands.hpp"
@@ -152,7 +150,7 @@ Passphrase existing_passphrase(const ParsedArgs& args, const config::Settings& s
 // record is a warning: the file is written by then (see record_key_event in keys_commands.cpp).
 void record_backup_event(const config::Settings& settings, std::string_view event,
                          boost::json::object fields, Io& io) {
-  fields["uid"] = static_cast<std::uint64_t>(::getuid());
+  fields["uid"] = env::current_user();
   if (auto recorded = append_audit(settings, event, std::move(fields)); !recorded) {
     io.err << fmt::format("ferry: warning: the audit log could not record the {}: {}\n",
                           event == "key_exported" ? "export" : "import", recorded.error().message);
@@ -168,13 +166,7 @@ void note_export(const config::Settings& settings, const keys::Keyring& keyring,
                                   static_cast<std::uint32_t>(keyring.versions().size())};
   auto written = keys::write_export_record(settings.agent.data_dir, record);
   if (written) {
-    struct stat dir {};
-    if (foreign_data_dir_owner(settings) && ::stat(settings.agent.data_dir.c_str(), &dir) == 0 &&
-        ::lchown(keys::export_record_path(settings.agent.data_dir).c_str(), dir.st_uid,
-                 dir.st_gid) != 0) {
-      written = make_error(ErrorCode::kIo, "cannot give {} to the data_dir's owner",
-                           keys::export_record_path(settings.agent.data_dir).string());
-    }
+    written = give_to_data_dir_owner(settings, keys::export_record_path(settings.agent.data_dir));
   }
   if (!written) {
     io.err << fmt::format(

@@ -28,10 +28,9 @@ int run(const ParsedArgs& args, Io& io) {
     // with something unreadable, is "unreachable": a monitor must not report it stopped.
     const bool down = status.error().code == ErrorCode::kUnavailable;
     if (down) {
-      message = fmt::format(
-          "no agent is running for {} (nothing listens on {}): start it with 'systemctl start "
-          "ferry' or 'ferry run -c {}'",
-          settings->file.string(), agent.socket().string(), settings->file.string());
+      message = fmt::format("no agent is running for {} (nothing listens on {}): {}",
+                            settings->file.string(), agent.socket().string(),
+                            how_to_start_agent(settings->file));
     }
     // Scripts get an answer they can parse either way (SPEC section 8).
     if (args.has("json")) {

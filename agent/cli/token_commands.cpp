@@ -1,6 +1,5 @@
 // ferry pseudonymize | reveal: the on-site tools for tokens (SPEC section 4). They print values on
 // purpose: they are how the school looks a pseudonym up, and they never run inside the agent.
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -40,9 +39,9 @@ std::vector<std::string> items_of(const ParsedArgs& args, Io& io) {
 // Re-identification and look-up tools are audited at every use, before anything is printed:
 // who (uid), which domain, how many; never a value or a token. Without the record, nothing is
 // printed.
-bool audit_use(const config::Settings& settings, std::string_view event,
-               boost::json::object fields, Io& io) {
-  fields["uid"] = static_cast<std::uint64_t>(::getuid());
+bool audit_use(const config::Settings& settings, std::string_view event, boost::json::object fields,
+               Io& io) {
+  fields["uid"] = env::current_user();
   auto recorded = append_audit(settings, event, std::move(fields));
   if (!recorded) {
     fail(io, kExitFailure,
@@ -194,8 +193,9 @@ const CommandSpec& pseudonymize_command() {
   static const CommandSpec spec{
       .name = "pseudonymize",
       .summary = "print the token of each value, as the agent would send it",
-      .usage = "ferry pseudonymize [-c FILE] --domain DOMAIN [--normalize lower] [--hash] "
-               "VALUE... | -",
+      .usage =
+          "ferry pseudonymize [-c FILE] --domain DOMAIN [--normalize lower] [--hash] "
+          "VALUE... | -",
       .details =
           "Uses the active key version. Values are trimmed first, as in the field policy;\n"
           "an empty value prints an empty line. Use it to find a student's pseudonym.\n"

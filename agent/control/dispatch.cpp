@@ -24,7 +24,7 @@ std::string message_line(const std::string& message) { return ok_line(message); 
 
 }  // namespace
 
-std::string dispatch(std::string_view line, RequestHandler& handler, uid_t caller) {
+std::string dispatch(std::string_view line, RequestHandler& handler, const env::UserId& caller) {
   boost::system::error_code ec;
   json::value request = json::parse(line, ec);
   const json::object* object = ec ? nullptr : request.if_object();

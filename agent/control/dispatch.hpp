@@ -11,10 +11,10 @@
 #include <string_view>
 
 #include <boost/json/object.hpp>
-#include <sys/types.h>
 
 #include "agent/control/replies.hpp"
 #include "agent/control/requests.hpp"
+#include "common/env/user.hpp"
 #include "common/error/error.hpp"
 
 namespace ferry::control {
@@ -28,16 +28,18 @@ class RequestHandler {
   // The status JSON of SPEC section 8, answered as it is (no "ok").
   virtual Result<boost::json::object> status() = 0;
   // A run was asked for: the message says which.
-  virtual Result<std::string> sync_now(const SyncNowRequest& request, uid_t caller) = 0;
+  virtual Result<std::string> sync_now(const SyncNowRequest& request,
+                                       const env::UserId& caller) = 0;
   // Blocks until the runs ended (and the spool drained) or the request's timeout passed.
-  virtual Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request, uid_t caller) = 0;
-  virtual Result<EraseReply> erase(const EraseRequest& request, uid_t caller) = 0;
+  virtual Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request,
+                                          const env::UserId& caller) = 0;
+  virtual Result<EraseReply> erase(const EraseRequest& request, const env::UserId& caller) = 0;
   // The configuration was reloaded: the message says what runs now.
-  virtual Result<std::string> reload(uid_t caller) = 0;
+  virtual Result<std::string> reload(const env::UserId& caller) = 0;
   virtual Result<void> ping() { return {}; }
 };
 
 // One request line (without its newline) from user `caller` in, one answer line (likewise) out.
-std::string dispatch(std::string_view line, RequestHandler& handler, uid_t caller);
+std::string dispatch(std::string_view line, RequestHandler& handler, const env::UserId& caller);
 
 }  // namespace ferry::control

@@ -43,4 +43,10 @@ Result<std::string> read_secret_file(const std::filesystem::path& path, std::siz
                                      const std::filesystem::path& service_dir,
                                      SecretSharing sharing = SecretSharing::kPrivate);
 
+// A folder that holds secrets (the data_dir) is its owner's alone: on Linux no mode bit for its
+// group or others (kPermission naming the mode and `chmod 700`); on Windows not a reparse point,
+// and its owner and access list as read_secret_file requires of a file (kPermission naming the
+// icacls fix). kNotFound when it does not exist; kIo when it cannot be looked at.
+Result<void> check_private_folder(const std::filesystem::path& path);
+
 }  // namespace ferry::fs

@@ -150,4 +150,22 @@ Result<std::string> read_secret_file(const std::filesystem::path& path, std::siz
   return read_secret_file_as(::geteuid(), path, max_size, service_dir, sharing);
 }
 
+Result<void> check_private_folder(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    const int error = errno;
+    return make_error(error == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                      "cannot look at {}: {}", path.string(), std::strerror(error));
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return make_error(ErrorCode::kPermission, "{} is not a folder", path.string());
+  }
+  const mode_t others = info.st_mode & 077;
+  if (others == 0) return {};
+  return make_error(ErrorCode::kPermission,
+                    "{} is {} by its group or others (mode {:04o}): run chmod 700 {}",
+                    path.string(), (others & 022) != 0 ? "writable" : "readable",
+                    info.st_mode & 07777, path.string());
+}
+
 }  // namespace ferry::fs

@@ -50,7 +50,27 @@ std::string fix_command(const std::filesystem::path& path, const std::string& us
       path_text(path), user, path_text(path));
 }
 
-Result<void> check_open_file(HANDLE file, const std::filesystem::path& path) {
+// Opens `path` itself (FILE_FLAG_OPEN_REPARSE_POINT: a link is opened, not what it points to, so
+// that it is seen and refused) to read it and its access list; a folder too with `folder`.
+Result<Handle> open_to_check(const std::filesystem::path& path, bool folder) {
+  const DWORD flags = FILE_FLAG_OPEN_REPARSE_POINT | (folder ? FILE_FLAG_BACKUP_SEMANTICS : 0);
+  Handle file(::CreateFileW(path.c_str(), GENERIC_READ | READ_CONTROL,
+                            FILE_SHARE_READ | (folder ? FILE_SHARE_WRITE | FILE_SHARE_DELETE : 0),
+                            nullptr, OPEN_EXISTING, flags, nullptr));
+  if (file.get() == INVALID_HANDLE_VALUE) {
+    const DWORD error = ::GetLastError();
+    const ErrorCode code = error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND
+                               ? ErrorCode::kNotFound
+                           : error == ERROR_ACCESS_DENIED ? ErrorCode::kPermission
+                                                          : ErrorCode::kIo;
+    return make_error(code, "cannot read {}: {}", path_text(path), win::system_message(error));
+  }
+  return file;
+}
+
+// A reparse point (a symbolic link or junction) is refused; so is what is not a file on disk
+// (`folder` false) or not a folder (`folder` true).
+Result<void> check_kind(HANDLE file, const std::filesystem::path& path, bool folder) {
   BY_HANDLE_FILE_INFORMATION info{};
   if (!::GetFileInformationByHandle(file, &info)) {
     return make_error(ErrorCode::kIo, "cannot read {}: {}", path_text(path),
@@ -58,14 +78,23 @@ Result<void> check_open_file(HANDLE file, const std::filesystem::path& path) {
   }
   if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) {
     return make_error(ErrorCode::kPermission,
-                      "{} is a symbolic link or junction: point the setting at the file itself "
-                      "(whoever can change the link could make Ferry read another file)",
-                      path_text(path));
+                      "{} is a symbolic link or junction: point the setting at the {} itself "
+                      "(whoever can change the link could make Ferry use another one)",
+                      path_text(path), folder ? "folder" : "file");
   }
-  if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0 ||
-      ::GetFileType(file) != FILE_TYPE_DISK) {
+  const bool is_folder = (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+  if (folder && !is_folder) {
+    return make_error(ErrorCode::kPermission, "{} is not a folder", path_text(path));
+  }
+  if (!folder && (is_folder || ::GetFileType(file) != FILE_TYPE_DISK)) {
     return make_error(ErrorCode::kPermission, "{} is not a regular file", path_text(path));
   }
+  return {};
+}
+
+// The owner and every allowing entry of the access list must be this process's user, SYSTEM or
+// Administrators.
+Result<void> check_access_list(HANDLE file, const std::filesystem::path& path) {
   auto trusted = trusted_accounts();
   if (!trusted) return tl::unexpected(trusted.error());
   const std::string user = win::account_of(trusted->front().data());
@@ -128,22 +157,20 @@ Result<void> check_open_file(HANDLE file, const std::filesystem::path& path) {
 Result<std::string> read_secret_file(const std::filesystem::path& path, std::size_t max_size,
                                      const std::filesystem::path& /*service_dir*/,
                                      SecretSharing /*sharing*/) {
-  // FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, not what it points to, so that it is seen
-  // and refused.
-  Handle file(::CreateFileW(path.c_str(), GENERIC_READ | READ_CONTROL, FILE_SHARE_READ, nullptr,
-                            OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
-  if (file.get() == INVALID_HANDLE_VALUE) {
-    const DWORD error = ::GetLastError();
-    const ErrorCode code = error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND
-                               ? ErrorCode::kNotFound
-                           : error == ERROR_ACCESS_DENIED ? ErrorCode::kPermission
-                                                          : ErrorCode::kIo;
-    return make_error(code, "cannot read {}: {}", path_text(path), win::system_message(error));
-  }
-  if (auto checked = check_open_file(file.get(), path); !checked) {
+  auto file = open_to_check(path, false);
+  if (!file) return tl::unexpected(file.error());
+  if (auto kind = check_kind(file->get(), path, false); !kind) return tl::unexpected(kind.error());
+  if (auto checked = check_access_list(file->get(), path); !checked) {
     return tl::unexpected(checked.error());
   }
-  return read_handle(file.get(), path, max_size);
+  return read_handle(file->get(), path, max_size);
+}
+
+Result<void> check_private_folder(const std::filesystem::path& path) {
+  auto folder = open_to_check(path, true);
+  if (!folder) return tl::unexpected(folder.error());
+  if (auto kind = check_kind(folder->get(), path, true); !kind) return kind;
+  return check_access_list(folder->get(), path);
 }
 
 }  // namespace ferry::fs

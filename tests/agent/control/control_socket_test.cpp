@@ -21,7 +21,7 @@
 
 #include "agent/control/control_client.hpp"
 #include "agent/control/control_server.hpp"
-#include "agent/control/peer.hpp"
+#include "agent/control/peer_posix.hpp"
 #include "agent/control/socket_folder.hpp"
 #include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -20,14 +20,15 @@ class FakeHandler : public RequestHandler {
     calls.push_back("status");
     return json::object{{"agent_id", "school-042"}, {"sources", json::array{}}};
   }
-  Result<std::string> sync_now(const SyncNowRequest& request, uid_t caller) override {
+  Result<std::string> sync_now(const SyncNowRequest& request, const env::UserId& caller) override {
     calls.push_back("sync_now");
     callers.push_back(caller);
     sync_now_asked = request;
     if (request.source == "nope") return make_error(ErrorCode::kNotFound, "no source named 'nope'");
     return std::string("sync of ") + request.source.value_or("every source") + " started";
   }
-  Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request, uid_t caller) override {
+  Result<SyncWaitReply> sync_wait(const SyncWaitRequest& request,
+                                  const env::UserId& caller) override {
     calls.push_back("sync_wait");
     callers.push_back(caller);
     sync_wait_asked = request;
@@ -37,7 +38,7 @@ class FakeHandler : public RequestHandler {
     reply.spool = {2, 4096, 1};
     return reply;
   }
-  Result<EraseReply> erase(const EraseRequest& request, uid_t caller) override {
+  Result<EraseReply> erase(const EraseRequest& request, const env::UserId& caller) override {
     calls.push_back("erase");
     callers.push_back(caller);
     erase_asked = request;
@@ -47,7 +48,7 @@ class FakeHandler : public RequestHandler {
     reply.erase_seq = 7;
     return reply;
   }
-  Result<std::string> reload(uid_t caller) override {
+  Result<std::string> reload(const env::UserId& caller) override {
     calls.push_back("reload");
     callers.push_back(caller);
     if (refuse_reload) return make_error(ErrorCode::kConfig, "ferry.yaml:3:5: unknown key");
@@ -55,7 +56,7 @@ class FakeHandler : public RequestHandler {
   }
 
   std::vector<std::string> calls;
-  std::vector<uid_t> callers;  // of the requests that act, in order
+  std::vector<env::UserId> callers;  // of the requests that act, in order
   SyncNowRequest sync_now_asked;
   SyncWaitRequest sync_wait_asked;
   EraseRequest erase_asked;
@@ -76,7 +77,12 @@ std::string erase_line(std::string_view domain, const std::vector<std::string>& 
 }
 
 // The uid the tests' requests come from.
-constexpr uid_t kCaller = 4242;
+// Who asked: a uid on POSIX, a SID on Windows (common/env/user.hpp).
+#if defined(_WIN32)
+const env::UserId kCaller = "S-1-5-21-1-2-3-4242";
+#else
+constexpr env::UserId kCaller = 4242;
+#endif
 
 json::object answer_to(std::string_view line, FakeHandler& handler) {
   const std::string answer = dispatch(line, handler, kCaller);
@@ -203,7 +209,7 @@ TEST_CASE("the caller's uid reaches every request that acts") {
   answer_to(erase_line("user", tokens), handler);
   answer_to(R"({"cmd":"reload"})", handler);
   CHECK(handler.calls == std::vector<std::string>{"sync_now", "sync_wait", "erase", "reload"});
-  CHECK(handler.callers == std::vector<uid_t>{kCaller, kCaller, kCaller, kCaller});
+  CHECK(handler.callers == std::vector<env::UserId>{kCaller, kCaller, kCaller, kCaller});
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs/secret_file.hpp"
 #include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -35,6 +36,22 @@ TEST_CASE("a private file of the user who runs the command is read") {
   test::TempDir dir;
   const auto path = private_file(dir);
   CHECK(read_secret_file(path, kMax, dir.path()).value() == "s3cr3t\n");
+}
+
+TEST_CASE("a data_dir is private with no mode bit for group or others") {
+  test::TempDir dir;
+  const auto folder = dir / "data";
+  stdfs::create_directories(folder);
+  ::chmod(folder.c_str(), 0700);
+  CHECK(check_private_folder(folder));
+  ::chmod(folder.c_str(), 0750);
+  CHECK(check_private_folder(folder).error().message ==
+        folder.string() + " is readable by its group or others (mode 0750): run chmod 700 " +
+            folder.string());
+  ::chmod(folder.c_str(), 0770);
+  CHECK_THAT(check_private_folder(folder).error().message, Contains("is writable by"));
+  CHECK(check_private_folder(dir / "missing").error().code == ErrorCode::kNotFound);
+  CHECK(check_private_folder(private_file(dir)).error().code == ErrorCode::kPermission);
 }
 
 TEST_CASE("a secret file that group or others may use is refused with the chmod") {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/control/control_client.hpp"
+#include "agent/control/peer_posix.hpp"
 #include "agent/control/replies.hpp"
 #include "agent/control/socket_folder.hpp"
 #include "common/log/log.hpp"
@@ -59,7 +60,7 @@ struct ControlServer::Impl {
     const std::optional<std::string> refused = refusal(socket, peer);
     if (refused) {
       log::get("agent")->warn("control socket refused a connection uid={} user={} pid={}", peer.uid,
-                              user_name(peer.uid), peer.pid);
+                              env::user_name(peer.uid), peer.pid);
     }
     std::string buffer;
     for (;;) {

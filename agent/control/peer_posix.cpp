@@ -1,4 +1,4 @@
-#include "agent/control/peer.hpp"
+#include "agent/control/peer_posix.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -48,11 +48,6 @@ std::string group_name(gid_t gid) {
 
 }  // namespace
 
-std::string user_name(uid_t uid) {
-  auto entry = passwd_of(uid);
-  return entry ? entry->first : std::to_string(uid);
-}
-
 Result<Peer> peer_of(int socket_fd) {
   ucred credentials{};
   socklen_t length = sizeof credentials;
@@ -93,7 +88,7 @@ std::optional<std::string> refusal_for(const Peer& peer, uid_t agent_uid, gid_t 
       "user {} may not use this agent's control socket: it answers root, the agent's user {} and "
       "the members of group {}; an admin can let this user in with: usermod -aG {} {}",
       fs::describe_user(peer.uid), fs::describe_user(agent_uid), describe_group(socket_gid),
-      group_name(socket_gid), user_name(peer.uid));
+      group_name(socket_gid), env::user_name(peer.uid));
 }
 
 std::optional<std::string> distrust_of(const std::string& socket, uid_t server_uid,
