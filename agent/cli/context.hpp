@@ -64,8 +64,8 @@ Result<void> give_to_data_dir_owner(const config::Settings& settings,
 // The name of the account this process runs as, for advice ("chown ferry ...").
 std::string this_account_name();
 // What to run to start the agent of `config`, for a message that found none running:
-// "start it with 'systemctl start ferry' or 'ferry run -c FILE'"; on Windows, where `ferry run`
-// is not available yet, how to sync once instead.
+// "start it with 'systemctl start ferry' or 'ferry run -c FILE'"; on Windows `ferry run` alone,
+// until the Windows service exists.
 std::string how_to_start_agent(const std::filesystem::path& config);
 
 // Sends the log where agent.log says (its level, its file) and to stderr in `style`; without

@@ -30,8 +30,8 @@ std::string this_account_name() { return env::user_name(env::current_user()); }
 
 std::string how_to_start_agent(const std::filesystem::path& config) {
   return fmt::format(
-      "this Windows build runs no agent yet (docs/windows.md); 'ferry sync -c {}' polls the "
-      "sources and delivers once",
+      "start it with 'ferry run -c {}' (in a console: the Windows service is not "
+      "built yet, docs/windows.md)",
       path_text(config));
 }
 

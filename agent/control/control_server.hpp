@@ -1,6 +1,7 @@
 // The control socket of `ferry run` (SPEC section 8): a Unix domain stream socket, mode 0660, one
 // JSON request a line and one JSON response a line. What a request does is the handler's
-// business; this class only carries lines. (Windows will use a named pipe behind the same seam.)
+// business; this class only carries lines. (On Windows: a named pipe,
+// control_server_windows.cpp.)
 //
 // Who may talk (peer.hpp): each connection's peer is asked of the kernel (SO_PEERCRED) as it is
 // accepted. Root, the agent's own user and the members of the socket file's group get answers;

@@ -8,8 +8,11 @@
 #   3. `ferry.exe sync` delivers that spool over TLS 1.3 to the Linux `ferry-tenant` on
 #      127.0.0.1, which decrypts every batch with the tenant key (HPKE) and acks it.
 #   4. The Linux `ferry sync` delivers the same export as another agent of the same tenant.
-#   5. Both agents' rows at the tenant are the same, token for token, every row once; and no file
-#      the Windows agent wrote holds a name from the export.
+#   5. Both agents' rows at the tenant are the same, token for token, every row once.
+#   6. `ferry.exe run` in a console: `ferry.exe status` over the control pipe shows the uplink
+#      connected; `ferry.exe sync` hands its work to the running agent over the pipe; Wine's
+#      Ctrl-C (SIGINT) stops the agent cleanly.
+#   7. No file the Windows agent wrote holds a name or address from the exports.
 #
 #   bash tests/windows/sync_under_wine.sh [LINUX_BUILD [WINDOWS_BUILD]]
 # (defaults build/release and build/windows-cross; both must be built). Exit 0 when every check
@@ -32,8 +35,10 @@ winpath() { printf 'Z:%s' "${1//\//\\}"; }
 
 work=$(mktemp -d /tmp/ferry-wine-sync.XXXXXX)
 tenant_pid=""
+agent_pid=""
 finish() {
   local status=$?
+  [[ -n "$agent_pid" ]] && kill -KILL "$agent_pid" 2>/dev/null
   [[ -n "$tenant_pid" ]] && kill -TERM "$tenant_pid" 2>/dev/null && wait "$tenant_pid" 2>/dev/null
   if ((status == 0)); then rm -rf "$work"; else echo "failed: the files are in $work" >&2; fi
 }
@@ -156,6 +161,47 @@ users=$(($(wc -l <export/users.csv) - 1))
 [[ $(wc -l <received/windows-school/sis/users.jsonl) == "$users" ]] ||
   fail "sis/users.jsonl: $(wc -l <received/windows-school/sis/users.jsonl) rows, the export has $users"
 
+step "6. ferry.exe run in a console: status and a handed-over sync over the control pipe, Ctrl-C"
+windows_config=$(winpath "$work/windows.yaml")
+# Started straight (not through the wine function, whose subshell would get the signal), and
+# with SIGINT back to its default: bash starts a background job with it ignored.
+env --default-signal=INT "$root/cmake/wine-run.sh" "$ferry_exe" run -c "$windows_config" \
+  >run.out 2>run.err &
+agent_pid=$!
+connected=""
+for _ in $(seq 1 300); do
+  if status=$(wine "$ferry_exe" status -c "$windows_config" --json 2>/dev/null) &&
+    [[ "$status" == *'"state":"connected"'* ]]; then
+    connected=yes
+    break
+  fi
+  kill -0 "$agent_pid" 2>/dev/null || { cat run.err; fail "ferry.exe run stopped"; }
+  sleep 0.2
+done
+[[ -n "$connected" ]] || fail "ferry.exe status never showed the uplink connected: $status"
+echo "  ferry.exe status over the pipe: uplink connected"
+"$generate" --out export --users 45 --seed 11 >/dev/null
+wine "$ferry_exe" sync -c "$windows_config" --source sis >handed.out 2>&1 ||
+  { cat handed.out; fail "ferry.exe sync with the agent running"; }
+grep -q 'running agent' handed.out || { cat handed.out; fail "the sync was not handed to the agent"; }
+[[ $(wc -l <received/windows-school/sis/users.jsonl) == 45 ]] ||
+  fail "users.jsonl: $(wc -l <received/windows-school/sis/users.jsonl) rows after the handed-over sync, not 45"
+[[ -z "$(sort received/windows-school/sis/users.jsonl | uniq -d)" ]] || fail "a user arrived twice"
+echo "  ferry.exe sync handed to the running agent: 5 new users delivered"
+kill -INT "$agent_pid"  # Wine turns it into the console's Ctrl-C
+stopped=""
+for _ in $(seq 1 100); do
+  kill -0 "$agent_pid" 2>/dev/null || { stopped=yes; break; }
+  sleep 0.1
+done
+[[ -n "$stopped" ]] || fail "ferry.exe run did not stop within 10 s of Ctrl-C"
+wait "$agent_pid" || fail "ferry.exe run exited with status $? on Ctrl-C"
+agent_pid=""
+grep -q 'stopping on Ctrl-C' windows/ferry.log && grep -q 'ferry stopped' windows/ferry.log ||
+  fail "ferry.exe's log does not show a clean stop on Ctrl-C (windows/ferry.log)"
+echo "  Ctrl-C: ferry.exe stopped cleanly"
+
+step "7. no name or address from the exports in any file ferry.exe wrote"
 # The export's names and e-mail addresses, which the policy pseudonymizes or drops: no file
 # ferry.exe wrote (spool, key file, log, audit log) holds one.
 awk -F, '{ gsub(/"/, "") } FNR == 1 { for (i = 1; i <= NF; i++) column[$i] = i; next }
@@ -167,4 +213,4 @@ echo "  $(wc -l <pii) names and addresses to look for"
 if leaked=$(grep -rlaF -f pii windows/); then
   fail "a name or address from the export is in a file ferry.exe wrote: $leaked"
 fi
-step "passed: ferry.exe under Wine and the Linux ferry delivered the same $streams streams"
+step "passed: ferry.exe under Wine and the Linux ferry delivered the same $streams streams; ferry.exe run answered over its pipe and stopped on Ctrl-C"
