@@ -25,9 +25,14 @@
 #   windows  The Windows cross build (docs/windows.md): the libraries for MinGW-w64 from Debian's
 #         source packages (packaging/windows/build-deps.sh, reused when unchanged), Wine where it
 #         is missing, the windows-cross preset built and its tests run under Wine; then
-#         tests/windows/sync_under_wine.sh: ferry.exe moves a key made by the Linux ferry, syncs
-#         with --no-upload, then delivers to the Linux ferry-tenant over TLS 1.3, with the same
-#         rows and tokens as the Linux ferry.
+#         the installer built (packaging/windows/build-msi.sh, with wixl and msitools, installed
+#         where missing) and its tables checked (tests/windows/check_msi.sh); then
+#         tests/windows/sync_under_wine.sh: ferry.exe moves a key made by the Linux ferry (kept
+#         under DPAPI), syncs with --no-upload, then delivers to the Linux ferry-tenant over TLS
+#         1.3, with the same rows and tokens as the Linux ferry; runs in a console, then as the
+#         Windows service through Wine's service manager (install, start, status, sync, stop,
+#         uninstall); and the MSI is installed, configured, started, and removed by Wine's
+#         Windows Installer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -92,9 +97,14 @@ part_windows() {
   # Called as `part_windows || ...`, where bash ignores set -e: each step stops the part itself.
   local started=$SECONDS
   sh packaging/windows/build-deps.sh || return 1
-  if [[ ! -x /usr/lib/wine/wine64 ]] && ! command -v wine64 >/dev/null; then
-    if [[ $(id -u) == 0 ]]; then apt-get install -y -qq wine64 >/dev/null || return 1; else
-      sudo apt-get install -y -qq wine64 >/dev/null || return 1
+  local missing=()
+  if [[ ! -x /usr/lib/wine/wine64 ]] && ! command -v wine64 >/dev/null; then missing+=(wine64); fi
+  # The installer: wixl makes it, msibuild and msiinfo (msitools) finish and check it.
+  command -v wixl >/dev/null || missing+=(wixl)
+  command -v msibuild >/dev/null || missing+=(msitools)
+  if ((${#missing[@]} > 0)); then
+    if [[ $(id -u) == 0 ]]; then apt-get install -y -qq "${missing[@]}" >/dev/null || return 1; else
+      sudo apt-get install -y -qq "${missing[@]}" >/dev/null || return 1
     fi
   fi
   local deps=$((SECONDS - started))
@@ -115,15 +125,28 @@ part_windows() {
   local failed=""
   ctest --preset windows-cross -j "$jobs" || failed="the tests under Wine"
   local tests=$((SECONDS - started))
+  local msi_time=0
+  local msi=""
+  if [[ -z "$failed" ]]; then
+    echo "== windows: the installer (packaging/windows/build-msi.sh), its tables checked"
+    started=$SECONDS
+    if ! msi=$(bash packaging/windows/build-msi.sh build/windows-cross build/msi); then
+      failed="packaging/windows/build-msi.sh"
+    elif ! bash tests/windows/check_msi.sh "$msi"; then
+      failed="tests/windows/check_msi.sh"
+    fi
+    msi_time=$((SECONDS - started))
+  fi
   local sync=0
   if [[ -z "$failed" ]]; then
-    echo "== windows: ferry.exe under Wine against the Linux ferry and ferry-tenant"
+    echo "== windows: ferry.exe under Wine against the Linux ferry and ferry-tenant, as a" \
+      "service, and installed from the MSI"
     started=$SECONDS
     if ! cmake --preset release >/dev/null ||
       ! cmake --build --preset release -j "$jobs" --target ferry ferry-tenant ferry-gen-oneroster
     then
       failed="the Linux build"
-    elif ! bash tests/windows/sync_under_wine.sh build/release build/windows-cross; then
+    elif ! bash tests/windows/sync_under_wine.sh build/release build/windows-cross "$msi"; then
       failed="tests/windows/sync_under_wine.sh"
     fi
     sync=$((SECONDS - started))
@@ -134,7 +157,7 @@ part_windows() {
     return 1
   fi
   echo "== windows: passed (libraries ${deps} s, build ${build} s, tests ${tests} s," \
-    "ferry.exe against Linux ${sync} s)"
+    "installer ${msi_time} s, ferry.exe against Linux ${sync} s)"
 }
 
 usage() {

@@ -251,12 +251,12 @@ Result<void> Daemon::start_generation() {
   Generation& g = *generations_->current();
   g.start();
   log::get("agent")->info("ferry {} started config={} spool_id={} key_version={}", FERRY_VERSION,
-                          config_file_.string(), g.spool().spool_id(),
+                          path_text(config_file_), g.spool().spool_id(),
                           g.keyring().active_version());
   record(audit_.get(), "agent_started",
          {{"version", FERRY_VERSION},
           {"pid", static_cast<std::int64_t>(::getpid())},
-          {"config", config_file_.string()},
+          {"config", path_text(config_file_)},
           {"config_sha256", config_hash(config_file_)},
           {"spool_id", g.spool().spool_id()},
           {"key_version", g.keyring().active_version()},

@@ -5,6 +5,7 @@
 #include "agent/app/audit_events.hpp"
 #include "agent/app/log_options.hpp"
 #include "common/config/load.hpp"
+#include "common/error/path_text.hpp"
 #include "common/log/log.hpp"
 #include "connectors/registry/registry.hpp"
 
@@ -75,7 +76,7 @@ ReloadOutcome Generations::reload(const std::vector<env::UserId>& asked_by,
                                   const ReceivedSignal& signal) {
   const std::string hash = config_hash(config_file_);
   ReloadOutcome outcome = try_reload();
-  boost::json::object fields{{"config", config_file_.string()}, {"config_sha256", hash}};
+  boost::json::object fields{{"config", path_text(config_file_)}, {"config_sha256", hash}};
   add_askers(fields, asked_by, signal);
   if (outcome.applied) {
     fields["sources"] = outcome.sources;
@@ -97,7 +98,7 @@ ReloadOutcome Generations::try_reload() {
       problems += diagnostic.to_string();
     }
     return {false, fmt::format("{} is not valid, the running configuration stays: {}",
-                               config_file_.string(), problems)};
+                               path_text(config_file_), problems)};
   }
   if (auto key = restart_needed(started_with_, *loaded)) {
     return {false, fmt::format("{} changed: restart the service to apply it (nothing was reloaded)",
@@ -140,7 +141,7 @@ ReloadOutcome Generations::try_reload() {
         false,
         fmt::format("the new configuration cannot start ({}); the previous one runs again", why)};
   }
-  if (auto applied = log::setup(logging, log::StderrStyle::kAuto); !applied) {
+  if (auto applied = log::setup(logging, log::current_style()); !applied) {
     log::get("agent")->error("the new log settings cannot be applied: {}", applied.error().message);
   }
   log_built(**next);
@@ -148,7 +149,7 @@ ReloadOutcome Generations::try_reload() {
   current_->start();
   return {true,
           fmt::format("configuration reloaded from {} ({} sources, key version {})",
-                      config_file_.string(), sources, current_->keyring().active_version()),
+                      path_text(config_file_), sources, current_->keyring().active_version()),
           sources, current_->keyring().active_version()};
 }
 

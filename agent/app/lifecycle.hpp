@@ -3,9 +3,10 @@
 // without the start-up steps knowing either. Every method has a no-op default; an implementation
 // overrides what its manager understands.
 //
-// Threads: every call comes from the thread that runs app::Daemon (the main thread), in the order
-// the comments give: starting() per step, then ready(), then any number of reloading()/reloaded()
-// pairs, alive() and status() calls, then stopping() once.
+// Threads: every call comes from the thread that runs app::Daemon (the main thread; ServiceMain's
+// thread in the Windows service), in the order the comments give: starting() per step, then
+// ready(), then any number of reloading()/reloaded() pairs, alive() and status() calls, then
+// stopping() once, and failed() when the run ends with an error.
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,10 @@ class Lifecycle {
   }
   // The agent begins to stop (SIGTERM, SIGINT, or a start-up step that failed).
   virtual void stopping() {}
+  // `ferry run` failed: what it printed (the configuration's problems, the step that failed and
+  // why). On a terminal or under systemd stderr has it already; the Windows service, which has no
+  // stderr, writes it to the Event Log.
+  virtual void failed(std::string_view message) { (void)message; }
   // How often alive() must be called while the agent runs (say half of systemd's WatchdogSec);
   // zero: never.
   virtual std::chrono::milliseconds watchdog_interval() const { return {}; }

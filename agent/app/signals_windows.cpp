@@ -6,6 +6,8 @@
 
 #include <windows.h>
 
+#include "agent/app/signals_windows.hpp"
+
 namespace ferry::app {
 namespace {
 
@@ -97,6 +99,14 @@ std::optional<ReceivedSignal> AgentSignals::wait(std::chrono::milliseconds timeo
   ReceivedSignal received = signals.signals.front();
   signals.signals.pop_front();
   return received;
+}
+
+void post_service_control(const ReceivedSignal& signal) {
+  Queue& signals = queue();
+  std::lock_guard lock(signals.mutex);
+  if (!signals.taking) return;
+  signals.signals.push_back(signal);
+  signals.changed.notify_all();
 }
 
 void AgentSignals::wake_for_reload() const {

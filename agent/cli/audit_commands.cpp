@@ -12,6 +12,7 @@
 #include "agent/cli/context.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/config/duration.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -41,7 +42,7 @@ int run_verify(const ParsedArgs& args, Io& io) {
   for (const auto& note : report->notes) io.out << "note: " << note << '\n';
   if (!report->ok) {
     return fail(io, kExitFailure,
-                fmt::format("audit log {} is not intact: {}", audit::log_path(data_dir).string(),
+                fmt::format("audit log {} is not intact: {}", path_text(audit::log_path(data_dir)),
                             report->problem));
   }
   if (report->entries == 0) {

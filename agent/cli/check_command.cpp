@@ -8,6 +8,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "common/config/load.hpp"
+#include "common/error/path_text.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
@@ -32,7 +33,7 @@ int run(const ParsedArgs& args, Io& io) {
     report.finish();
     return kExitUsage;
   }
-  report.ok("config", fmt::format("{} is valid", path.string()));
+  report.ok("config", fmt::format("{} is valid", path_text(path)));
   check_data_dir(*settings, report);
   check_key_file(*settings, report);
   check_control_socket(*settings, report);

@@ -16,6 +16,7 @@
 #include "common/config/duration.hpp"
 #include "common/config/size.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/error/path_text.hpp"
 #include "common/frame/frame.hpp"
 #include "common/fs/secret_file.hpp"
 #include "common/keys/export_record.hpp"
@@ -83,7 +84,7 @@ void check_free_space(const config::Settings& settings, const fs::path& dir, std
                       CheckReport& report) {
   const auto free = free_bytes(dir);
   if (!free) {
-    report.fail(kDataDir, fmt::format("cannot tell the free space of {}: {}", dir.string(),
+    report.fail(kDataDir, fmt::format("cannot tell the free space of {}: {}", path_text(dir),
                                       free.error().message));
     return;
   }
@@ -94,14 +95,14 @@ void check_free_space(const config::Settings& settings, const fs::path& dir, std
     report.fail(kDataDir,
                 fmt::format("only {} free on the disk of {} (Ferry needs at least {}): free disk "
                             "space there, or move agent.data_dir to a larger disk",
-                            human_size(*free), dir.string(), human_size(kMinFreeBytes)));
+                            human_size(*free), path_text(dir), human_size(kMinFreeBytes)));
   } else if (*free < growth) {
     report.fail(kDataDir,
                 fmt::format("only {} free on the disk of {}, but the spool may grow to "
                             "spool.max_bytes ({}, {} used now): free disk space there, or lower "
                             "spool.max_bytes in {}",
-                            human_size(*free), dir.string(), config::format_size(max),
-                            human_size(used), settings.file.string()));
+                            human_size(*free), path_text(dir), config::format_size(max),
+                            human_size(used), path_text(settings.file)));
   } else {
     report.ok(kDataDir, fmt::format("{}, {} free (spool.max_bytes {})", found, human_size(*free),
                                     config::format_size(max)));
@@ -115,14 +116,14 @@ void check_missing_data_dir(const config::Settings& settings, CheckReport& repor
   if (const auto error = write_probe(parent)) {
     report.fail(kDataDir, fmt::format("{} does not exist and {} cannot create it in {} ({}): run "
                                       "'mkdir -m 700 -p {}' and 'chown {} {}' as root",
-                                      dir.string(), this_account_name(), parent.string(), *error,
-                                      dir.string(), this_account_name(), dir.string()));
+                                      path_text(dir), this_account_name(), path_text(parent),
+                                      *error, path_text(dir), this_account_name(), path_text(dir)));
     return;
   }
   check_free_space(settings, parent,
                    fmt::format("{} does not exist yet; 'ferry keys init' or the agent creates it "
                                "(mode 0700)",
-                               dir.string()),
+                               path_text(dir)),
                    report);
 }
 
@@ -131,7 +132,7 @@ void check_key_backup(const config::Settings& settings, const keys::Keyring& key
                       CheckReport& report) {
   constexpr std::string_view kName = "key backup";
   const std::string command =
-      fmt::format("ferry keys export -c {} --out FILE", settings.file.string());
+      fmt::format("ferry keys export -c {} --out FILE", path_text(settings.file));
   auto record = keys::read_export_record(settings.agent.data_dir);
   if (!record) {
     report.warn(kName, fmt::format("cannot tell when the key file was last exported ({}): run "
@@ -166,7 +167,7 @@ void check_key_age(const config::Settings& settings, const keys::Keyring& keyrin
   if (!age) {
     report.warn(kName, fmt::format("the active key's created date '{}' is not an RFC 3339 time, "
                                    "so its age is unknown: run 'ferry keys rotate -c {}'",
-                                   keyring.active().created, settings.file.string()));
+                                   keyring.active().created, path_text(settings.file)));
     return;
   }
   // Whole days: the age rounded down, the time left rounded up.
@@ -179,7 +180,7 @@ void check_key_age(const config::Settings& settings, const keys::Keyring& keyrin
     report.warn(kName, fmt::format("the active key version {} is {} days old, older than "
                                    "agent.key_rotation_period ({}): run 'ferry keys rotate -c {}'",
                                    keyring.active_version(), days(age->age), period_text,
-                                   settings.file.string()));
+                                   path_text(settings.file)));
   } else {
     report.ok(kName, fmt::format("the active key version {} is {} days old; rotation due in {} "
                                  "days (agent.key_rotation_period {})",
@@ -203,12 +204,12 @@ void check_data_dir(const config::Settings& settings, CheckReport& report) {
   if (ec) {
     report.fail(kDataDir, fmt::format("cannot look at {} ({}): check agent.data_dir in {} and "
                                       "the permissions of the folders above it",
-                                      dir.string(), ec.message(), settings.file.string()));
+                                      path_text(dir), ec.message(), path_text(settings.file)));
     return;
   }
   if (status.type() != fs::file_type::directory) {
     report.fail(kDataDir, fmt::format("{} is not a folder: set agent.data_dir in {} to a folder",
-                                      dir.string(), settings.file.string()));
+                                      path_text(dir), path_text(settings.file)));
     return;
   }
   // The spool, the key file and the audit log are private; so must their folder be, or others
@@ -218,14 +219,14 @@ void check_data_dir(const config::Settings& settings, CheckReport& report) {
     return;
   }
   if (auto error = write_probe(dir)) {
-    report.fail(
-        kDataDir,
-        fmt::format("{} is not writable for {} ({}): run ferry as the user that owns it, "
-                    "or 'chown -R {} {}' as root",
-                    dir.string(), this_account_name(), *error, this_account_name(), dir.string()));
+    report.fail(kDataDir,
+                fmt::format("{} is not writable for {} ({}): run ferry as the user that owns it, "
+                            "or 'chown -R {} {}' as root",
+                            path_text(dir), this_account_name(), *error, this_account_name(),
+                            path_text(dir)));
     return;
   }
-  check_free_space(settings, dir, fmt::format("{} is writable", dir.string()), report);
+  check_free_space(settings, dir, fmt::format("{} is writable", path_text(dir)), report);
 }
 
 void check_key_file(const config::Settings& settings, CheckReport& report,
@@ -237,7 +238,7 @@ void check_key_file(const config::Settings& settings, CheckReport& report,
     report.fail(kName, fmt::format("no key file at {}: run 'ferry keys init -c {}' to create one "
                                    "(once; keep a backup of it, tokens cannot be revealed "
                                    "without it)",
-                                   path.string(), settings.file.string()));
+                                   path_text(path), path_text(settings.file)));
     return;
   }
   (void)env::forbid_core_dumps();  // best effort: this command only reads the key file
@@ -247,8 +248,8 @@ void check_key_file(const config::Settings& settings, CheckReport& report,
     return;
   }
   report.ok(kName,
-            fmt::format("{} is private to its owner; active key version {}, made {}", path.string(),
-                        keyring->active_version(), keyring->active().created));
+            fmt::format("{} is private to its owner; active key version {}, made {}",
+                        path_text(path), keyring->active_version(), keyring->active().created));
   check_key_backup(settings, *keyring, report);
   check_key_age(settings, *keyring, now, report);
 }
@@ -259,11 +260,11 @@ void check_control_socket(const config::Settings& settings, CheckReport& report)
   auto folder = control::check_socket_folder(socket);
   if (!folder && folder.error().code == ErrorCode::kNotFound) {
     report.ok(kName, fmt::format("the folder of {} does not exist yet; the agent creates it",
-                                 socket.string()));
+                                 path_text(socket)));
   } else if (!folder) {
     report.fail(kName, folder.error().message);
   } else {
-    report.ok(kName, fmt::format("{} is in a folder only its owner can write", socket.string()));
+    report.ok(kName, control::describe_checked_channel(socket));
   }
 }
 
@@ -286,7 +287,7 @@ void check_sources(const config::Settings& settings, CheckReport& report) {
   if (settings.sources.empty()) {
     report.skip("sources", fmt::format("none configured in {}: nothing is read until a source is "
                                        "added under sources:",
-                                       settings.file.string()));
+                                       path_text(settings.file)));
     return;
   }
   for (const auto& source_settings : settings.sources) {

@@ -24,6 +24,7 @@
 #include "agent/uplink/dial.hpp"
 #include "agent/uplink/messages.hpp"
 #include "agent/uplink/tls_context.hpp"
+#include "common/error/path_text.hpp"
 #include "common/frame/frame.hpp"
 
 namespace ferry::cli {
@@ -205,7 +206,7 @@ class UplinkCheck {
         "{}: {}): the token was issued for another agent; check agent.id and agent.tenant in {} "
         "against what the tenant issued the token for",
         settings_.agent.id, settings_.agent.tenant, static_cast<unsigned>(reason.code),
-        std::string(reason.reason.data(), reason.reason.size()), settings_.file.string());
+        std::string(reason.reason.data(), reason.reason.size()), path_text(settings_.file));
   }
 
   std::string dns_found(const uplink::Endpoints& endpoints) const {
@@ -288,7 +289,7 @@ void check_uplink(const config::Settings& settings, CheckReport& report) {
   if (!uplink_settings.enabled) {
     report.skip("uplink", fmt::format("uplink.enabled is false in {}: rows stay in the spool and "
                                       "nothing is sent, so there is no tenant to check",
-                                      settings.file.string()));
+                                      path_text(settings.file)));
     return;
   }
   auto target =

@@ -22,5 +22,9 @@ const CommandSpec& erase_command();
 const CommandSpec& audit_verify_command();
 const CommandSpec& audit_show_command();
 const CommandSpec& diagnose_command();
+const CommandSpec& service_install_command();
+const CommandSpec& service_uninstall_command();
+const CommandSpec& service_start_command();
+const CommandSpec& service_stop_command();
 
 }  // namespace ferry::cli

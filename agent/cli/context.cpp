@@ -9,6 +9,7 @@
 #include "common/config/env_expand.hpp"
 #include "common/config/load.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/error/path_text.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
@@ -23,7 +24,12 @@ std::filesystem::path config_path(const ParsedArgs& args) {
 
 std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io,
                                               config::LoadOptions options) {
-  auto settings = config::load_config(config_path(args), connectors::catalog(), options);
+  return load_settings_from(config_path(args), io, options);
+}
+
+std::optional<config::Settings> load_settings_from(const std::filesystem::path& file, Io& io,
+                                                   config::LoadOptions options) {
+  auto settings = config::load_config(file, connectors::catalog(), options);
   if (!settings) {
     for (const auto& diagnostic : settings.error()) io.err << diagnostic.to_string() << '\n';
     return std::nullopt;
@@ -43,7 +49,7 @@ std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& 
     if (keyring.error().code == ErrorCode::kNotFound) {
       fail(io, kExitFailure,
            fmt::format("no key file at {}: run 'ferry keys init -c {}' to create one",
-                       path.string(), settings.file.string()));
+                       path_text(path), path_text(settings.file)));
     } else {
       fail(io, kExitFailure, keyring.error().message);
     }

@@ -43,6 +43,10 @@ std::filesystem::path default_config_path();
 std::optional<config::Settings> load_settings(const ParsedArgs& args, Io& io,
                                               config::LoadOptions options = {});
 
+// The same for a configuration file named directly (the Windows service's registered one).
+std::optional<config::Settings> load_settings_from(const std::filesystem::path& file, Io& io,
+                                                   config::LoadOptions options = {});
+
 // Loads <data_dir>/keyring.json; on failure prints the reason (with the fix) and returns nullopt
 // (the caller exits with kExitFailure).
 std::optional<keys::Keyring> load_keyring(const config::Settings& settings, Io& io);
@@ -64,8 +68,8 @@ Result<void> give_to_data_dir_owner(const config::Settings& settings,
 // The name of the account this process runs as, for advice ("chown ferry ...").
 std::string this_account_name();
 // What to run to start the agent of `config`, for a message that found none running:
-// "start it with 'systemctl start ferry' or 'ferry run -c FILE'"; on Windows `ferry run` alone,
-// until the Windows service exists.
+// "start it with 'systemctl start ferry' or 'ferry run -c FILE'"; on Windows 'ferry service
+// start' or `ferry run` in a console.
 std::string how_to_start_agent(const std::filesystem::path& config);
 
 // Sends the log where agent.log says (its level, its file) and to stderr in `style`; without

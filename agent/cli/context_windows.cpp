@@ -30,8 +30,8 @@ std::string this_account_name() { return env::user_name(env::current_user()); }
 
 std::string how_to_start_agent(const std::filesystem::path& config) {
   return fmt::format(
-      "start it with 'ferry run -c {}' (in a console: the Windows service is not "
-      "built yet, docs/windows.md)",
+      "start the service with 'ferry service start' (as administrator), or run 'ferry run -c {}' "
+      "in a console",
       path_text(config));
 }
 

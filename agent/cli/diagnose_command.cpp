@@ -33,6 +33,7 @@
 #include "agent/cli/context.hpp"
 #include "agent/cli/diagnose_system.hpp"
 #include "agent/cli/redact_config.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/read_file.hpp"
 #include "common/keys/keyring.hpp"
@@ -85,7 +86,7 @@ std::string listing(const config::Settings& settings) {
   std::error_code error;
   std::filesystem::recursive_directory_iterator it(data_dir, error), end;
   if (error)
-    return text + fmt::format("(cannot list {}: {})\n", data_dir.string(), error.message());
+    return text + fmt::format("(cannot list {}: {})\n", path_text(data_dir), error.message());
   for (; it != end; it.increment(error)) {
     if (error) break;
     if (it.depth() > 2) {
@@ -100,11 +101,11 @@ std::string listing(const config::Settings& settings) {
 std::string redacted_config(const config::Settings& settings) {
   auto text = fs::read_small_file(settings.file, kMaxConfigBytes);
   if (!text)
-    return fmt::format("(cannot read {}: {})\n", settings.file.string(), text.error().message);
+    return fmt::format("(cannot read {}: {})\n", path_text(settings.file), text.error().message);
   auto redacted = redact_config(*text);
   if (!redacted) return fmt::format("({})\n", redacted.error().message);
   return fmt::format("# {} with every secret replaced by {} (comments are not kept)\n{}",
-                     settings.file.string(), kRedacted, *redacted);
+                     path_text(settings.file), kRedacted, *redacted);
 }
 
 // The last `count` lines of a text file.
@@ -133,9 +134,10 @@ std::string log_lines(const config::Settings& settings, std::size_t count) {
       return fmt::format(
           "(the log file {} is not readable by this user: run ferry diagnose as "
           "root or as the agent's account)\n",
-          path.string());
+          path_text(path));
     }
-    return fmt::format("# the last {} lines of {}\n{}", count, path.string(), tail_of(path, count));
+    return fmt::format("# the last {} lines of {}\n{}", count, path_text(path),
+                       tail_of(path, count));
   }
   return service_log(count);
 }
@@ -145,9 +147,9 @@ std::string spool_statistics(const config::Settings& settings) {
   const auto path = settings.agent.data_dir / "spool.db";
   std::error_code error;
   if (!std::filesystem::exists(path, error))
-    return fmt::format("(no spool at {})\n", path.string());
+    return fmt::format("(no spool at {})\n", path_text(path));
   auto db = sqlite::Database::open(path, sqlite::Database::Mode::kReadOnly);
-  if (!db) return fmt::format("(cannot open {}: {})\n", path.string(), db.error().message);
+  if (!db) return fmt::format("(cannot open {}: {})\n", path_text(path), db.error().message);
   std::string text;
   const auto query = [&](std::string_view title, std::string_view sql) {
     auto select = db->prepare(sql);
@@ -211,7 +213,7 @@ Result<void> write_bundle(const std::filesystem::path& out, const std::string& f
   Result<void> result;
   if (archive_write_open2(writer, &bundle, nullptr, append_to_string, nullptr, nullptr) !=
       ARCHIVE_OK) {
-    result = make_error(ErrorCode::kIo, "cannot write {}: {}", out.string(),
+    result = make_error(ErrorCode::kIo, "cannot write {}: {}", path_text(out),
                         archive_error_string(writer));
   }
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -226,13 +228,13 @@ Result<void> write_bundle(const std::filesystem::path& out, const std::string& f
     if (archive_write_header(writer, entry) != ARCHIVE_OK ||
         archive_write_data(writer, content.data(), content.size()) !=
             static_cast<la_ssize_t>(content.size())) {
-      result = make_error(ErrorCode::kIo, "cannot write {}: {}", out.string(),
+      result = make_error(ErrorCode::kIo, "cannot write {}: {}", path_text(out),
                           archive_error_string(writer));
     }
     archive_entry_free(entry);
   }
   if (archive_write_close(writer) != ARCHIVE_OK && result) {
-    result = make_error(ErrorCode::kIo, "cannot write {}: {}", out.string(),
+    result = make_error(ErrorCode::kIo, "cannot write {}: {}", path_text(out),
                         archive_error_string(writer));
   }
   archive_write_free(writer);
@@ -243,7 +245,7 @@ Result<void> write_bundle(const std::filesystem::path& out, const std::string& f
     return make_error(ErrorCode::kAlreadyExists,
                       "cannot create {}: it exists (ferry diagnose never overwrites a file: "
                       "choose another --out)",
-                      out.string());
+                      path_text(out));
   }
   return written;
 }
@@ -266,7 +268,7 @@ int run(const ParsedArgs& args, Io& io) {
   // The configuration must load (secrets are not read: the bundle never holds them).
   auto settings = load_settings(args, io, {.read_secret_files = false});
   if (!settings) return kExitUsage;
-  const std::string config = settings->file.string();
+  const std::string config = path_text(settings->file);
   std::vector<Part> parts = {
       {"versions.txt", "Ferry, OpenSSL, SQLite, zstd, libarchive, Boost, kernel and OS versions",
        [] { return versions(); }},

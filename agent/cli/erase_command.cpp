@@ -16,6 +16,7 @@
 #include "common/config/counted.hpp"
 #include "common/config/duration.hpp"
 #include "common/crypto/tokens.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -137,7 +138,7 @@ int run(const ParsedArgs& args, Io& io) {
   } else {
     io.out << "no agent is running: the erase batch waits in the spool; the tenant is told at "
               "the next delivery (start the service, or run: ferry sync -c "
-           << settings->file.string() << ")\n";
+           << path_text(settings->file) << ")\n";
   }
   if (!result->audit_error.empty()) {
     io.err << "ferry: WARNING: the audit log did not record this erasure: " << result->audit_error

@@ -14,6 +14,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/context.hpp"
 #include "agent/cli/terminal.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/read_file.hpp"
 #include "common/fs/secret_file.hpp"
@@ -55,8 +56,9 @@ Passphrase passphrase_from_file(const std::filesystem::path& path, const config:
   if (!passphrase.empty() && passphrase.back() == '\n') passphrase.pop_back();
   if (!passphrase.empty() && passphrase.back() == '\r') passphrase.pop_back();
   const auto problem = [&](std::string_view what) {
-    return tl::unexpected(fail(
-        io, kExitUsage, fmt::format("{}: --passphrase-file {} {}", command, path.string(), what)));
+    return tl::unexpected(
+        fail(io, kExitUsage,
+             fmt::format("{}: --passphrase-file {} {}", command, path_text(path), what)));
   };
   if (passphrase.empty()) return problem("is empty: write the passphrase on its first line");
   for (const auto byte : passphrase) {
@@ -196,7 +198,7 @@ int run_export(const ParsedArgs& args, Io& io) {
     return fail(io, kExitFailure,
                 fmt::format("{} already exists: an export never replaces a file; give another "
                             "--out, e.g. one with today's date",
-                            out_path.string()));
+                            path_text(out_path)));
   };
   if (std::filesystem::exists(std::filesystem::symlink_status(out_path, ec))) {
     return already_there();
@@ -219,16 +221,16 @@ int run_export(const ParsedArgs& args, Io& io) {
   record_backup_event(*settings, "key_exported",
                       {{"version", keyring->active_version()},
                        {"versions", keyring->versions().size()},
-                       {"file", std::filesystem::absolute(out_path, ec).string()}},
+                       {"file", path_text(std::filesystem::absolute(out_path, ec))}},
                       io);
   const crypto::ScryptParams kdf;
   io.out << fmt::format(
       "wrote {}: {}, encrypted under the passphrase (scrypt N={} r={} p={}, AES-256-GCM)\n",
-      out_path.string(), keys::describe_versions(*keyring), kdf.n, kdf.r, kdf.p);
+      path_text(out_path), keys::describe_versions(*keyring), kdf.n, kdf.r, kdf.p);
   io.out << fmt::format(
       "keep it off this machine, and the passphrase apart from it; to restore: ferry keys "
       "import -c {} {}\n",
-      settings->file.string(), out_path.string());
+      path_text(settings->file), path_text(out_path));
   return kExitOk;
 }
 
@@ -246,12 +248,12 @@ int run_import(const ParsedArgs& args, Io& io) {
   auto parsed = keys::parse_export(*text, file);
   if (!parsed) return fail(io, kExitFailure, parsed.error().message);
   const keys::ExportHeader& header = parsed->header;
-  io.out << fmt::format("{} holds {}, exported {} from agent {}\n", file.string(),
+  io.out << fmt::format("{} holds {}, exported {} from agent {}\n", path_text(file),
                         keys::describe_versions(header.keys, header.active), header.exported,
                         header.agent_id);
   if (header.agent_id != settings->agent.id) {
     io.err << fmt::format("ferry: note: {} comes from agent {}, and {} is agent {}\n",
-                          file.string(), header.agent_id, settings->file.string(),
+                          path_text(file), header.agent_id, path_text(settings->file),
                           settings->agent.id);
   }
 
@@ -265,7 +267,7 @@ int run_import(const ParsedArgs& args, Io& io) {
     return fail(io, kExitFailure,
                 fmt::format("the agent is running on {} and holds the key file in memory: stop it "
                             "(systemctl stop ferry), import, then start it again",
-                            settings->agent.data_dir.string()));
+                            path_text(settings->agent.data_dir)));
   }
   if (!lock) return fail(io, kExitFailure, lock.error().message);
 
@@ -279,12 +281,13 @@ int run_import(const ParsedArgs& args, Io& io) {
     if (restored.error().code != ErrorCode::kConflict) {
       return fail(io, kExitFailure, restored.error().message);
     }
-    return fail(io, kExitFailure,
-                fmt::format("{}: importing {} would replace those keys, and no token made with "
-                            "them could ever be revealed again; nothing changed. If that key file "
-                            "is new and nothing was sent with it (a 'keys init' before the "
-                            "restore), move it aside (mv {} {}.unused) and import again",
-                            restored.error().message, file.string(), path.string(), path.string()));
+    return fail(
+        io, kExitFailure,
+        fmt::format("{}: importing {} would replace those keys, and no token made with "
+                    "them could ever be revealed again; nothing changed. If that key file "
+                    "is new and nothing was sent with it (a 'keys init' before the "
+                    "restore), move it aside (mv {} {}.unused) and import again",
+                    restored.error().message, path_text(file), path_text(path), path_text(path)));
   }
   auto current = keys::Keyring::load(path);
   if (!current) return fail(io, kExitFailure, current.error().message);
@@ -297,18 +300,18 @@ int run_import(const ParsedArgs& args, Io& io) {
           {{"version", current->active_version()},
            {"versions", current->versions().size()},
            {"outcome", *restored == keys::Keyring::Restored::kCreated ? "created" : "extended"},
-           {"file", std::filesystem::absolute(file).string()}},
+           {"file", path_text(std::filesystem::absolute(file))}},
           io);
-      io.out << fmt::format("{} now holds {}\n", path.string(), held);
+      io.out << fmt::format("{} now holds {}\n", path_text(path), held);
       break;
     case keys::Keyring::Restored::kUnchanged:
-      io.out << fmt::format("{} already holds these keys: {}; nothing changed\n", path.string(),
+      io.out << fmt::format("{} already holds these keys: {}; nothing changed\n", path_text(path),
                             held);
       break;
     case keys::Keyring::Restored::kNewerHeld:
       io.out << fmt::format(
-          "{} already holds every key in {}, and newer ones: {}; nothing changed\n", path.string(),
-          file.string(), held);
+          "{} already holds every key in {}, and newer ones: {}; nothing changed\n",
+          path_text(path), path_text(file), held);
       break;
   }
   // The export holds the active key: it is a backup `ferry check` may count.

@@ -18,6 +18,7 @@
 #include "agent/spool/spool.hpp"
 #include "common/audit/audit_log.hpp"
 #include "common/config/counted.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -57,12 +58,12 @@ int run_init(const ParsedArgs& args, Io& io) {
   auto keyring = keys::Keyring::create(path, std::chrono::system_clock::now());
   if (!keyring) return fail(io, kExitFailure, keyring.error().message);
   record_key_event(*settings, "key_created", keyring->active_version(), io);
-  io.out << fmt::format("created {} with key version 1 (active)\n", path.string());
+  io.out << fmt::format("created {} with key version 1 (active)\n", path_text(path));
   io.out << fmt::format(
       "back this file up now: ferry keys export -c {} --out FILE, and keep FILE and its\n"
       "passphrase off this machine. Losing the key file means no token can ever be revealed\n"
       "again, and every student becomes new to the vendor.\n",
-      settings->file.string());
+      path_text(settings->file));
   return kExitOk;
 }
 
@@ -140,7 +141,8 @@ std::string rotation_plan(const keys::Keyring& keyring, std::uint32_t next) {
       "  - {older} in the file, so tokens made with them still reveal;\n"
       "  - the key file needs a fresh export afterwards (ferry keys export): earlier exports do\n"
       "    not hold version {next}.\n",
-      fmt::arg("next", next), fmt::arg("path", keyring.path().string()), fmt::arg("older", older));
+      fmt::arg("next", next), fmt::arg("path", path_text(keyring.path())),
+      fmt::arg("older", older));
 }
 
 int run_rotate(const ParsedArgs& args, Io& io) {
@@ -157,7 +159,7 @@ int run_rotate(const ParsedArgs& args, Io& io) {
                   fmt::format("ferry keys rotate: there is no terminal to confirm on: run 'ferry "
                               "keys rotate -c {} --yes' to make key version {} active without "
                               "asking",
-                              settings->file.string(), next));
+                              path_text(settings->file), next));
     }
     io.err << rotation_plan(*keyring, next) << std::flush;
     auto agreed = confirm("Rotate now? [y/N] ");
@@ -172,11 +174,11 @@ int run_rotate(const ParsedArgs& args, Io& io) {
   if (!version) return fail(io, kExitFailure, version.error().message);
   io.out << fmt::format(
       "key version {} is now active in {}; tokens made with older versions still reveal\n",
-      *version, keyring->path().string());
+      *version, path_text(keyring->path()));
   io.out << fmt::format(
       "export the key file again now: ferry keys export -c {} --out FILE (earlier exports do not\n"
       "hold version {}, so they could not reveal its tokens)\n",
-      settings->file.string(), *version);
+      path_text(settings->file), *version);
   return kExitOk;
 }
 

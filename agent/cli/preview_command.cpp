@@ -8,6 +8,7 @@
 #include "agent/pipeline/stream_policy.hpp"
 #include "agent/policy/compiled_policy.hpp"
 #include "common/config/counted.hpp"
+#include "common/error/path_text.hpp"
 #include "connectors/registry/registry.hpp"
 
 namespace ferry::cli {
@@ -138,14 +139,14 @@ int run(const ParsedArgs& args, Io& io) {
   if (!name) {
     return fail(io, kExitUsage,
                 fmt::format("ferry preview: --source NAME is required: {} has {} sources ({})",
-                            settings->file.string(), known.size(), fmt::join(known, ", ")));
+                            path_text(settings->file), known.size(), fmt::join(known, ", ")));
   }
   const auto found = std::find_if(settings->sources.begin(), settings->sources.end(),
                                   [&](const auto& s) { return s.name == *name; });
   if (found == settings->sources.end()) {
     return fail(io, kExitUsage,
                 fmt::format("no source named '{}' in {} (its sources: {})", *name,
-                            settings->file.string(), fmt::join(known, ", ")));
+                            path_text(settings->file), fmt::join(known, ", ")));
   }
   auto keyring = load_keyring(*settings, io);
   if (!keyring) return kExitFailure;

@@ -15,12 +15,27 @@ namespace {
 // The one list of commands, in the order `ferry --help` shows them.
 std::vector<const CommandSpec*> all_commands() {
   return {
-      &validate_command(),    &run_command(),          &sync_command(),
-      &status_command(),      &check_command(),        &preview_command(),
-      &erase_command(),       &diagnose_command(),     &audit_verify_command(),
-      &audit_show_command(),  &keys_init_command(),    &keys_rotate_command(),
-      &keys_list_command(),   &keys_export_command(),  &keys_import_command(),
-      &pseudonymize_command(), &reveal_command(),
+      &validate_command(),
+      &run_command(),
+      &sync_command(),
+      &status_command(),
+      &check_command(),
+      &preview_command(),
+      &erase_command(),
+      &diagnose_command(),
+      &audit_verify_command(),
+      &audit_show_command(),
+      &keys_init_command(),
+      &keys_rotate_command(),
+      &keys_list_command(),
+      &keys_export_command(),
+      &keys_import_command(),
+      &pseudonymize_command(),
+      &reveal_command(),
+      &service_install_command(),
+      &service_uninstall_command(),
+      &service_start_command(),
+      &service_stop_command(),
   };
 }
 
@@ -29,11 +44,11 @@ void print_overview(std::ostream& out) {
          " - pseudonymizing data agent for schools\n\n"
          "Usage: ferry COMMAND [OPTIONS]\n\nCommands:\n";
   for (const CommandSpec* command : all_commands()) {
-    out << fmt::format("  {:<14}{}\n", command->name, command->summary);
+    out << fmt::format("  {:<19}{}\n", command->name, command->summary);
   }
-  out << "\n  help [CMD]    help on a command (the same as 'ferry CMD --help')\n"
-         "  --version     print the version\n"
-         "  --help        show this help\n\n"
+  out << "\n  help [CMD]         help on a command (the same as 'ferry CMD --help')\n"
+         "  --version          print the version\n"
+         "  --help             show this help\n\n"
          "Run 'ferry COMMAND --help' for a command's options. Exit codes: 0 success, 1 runtime\n"
          "failure, 2 usage or configuration error. Documentation: docs/ in the source tree.\n";
 }
@@ -86,7 +101,7 @@ void print_group(std::string_view group, const std::vector<const CommandSpec*>& 
                  std::ostream& out) {
   out << fmt::format("Usage: ferry {} COMMAND [OPTIONS]\n\nCommands:\n", group);
   for (const CommandSpec* command : commands) {
-    out << fmt::format("  {:<14}{}\n", command->name, command->summary);
+    out << fmt::format("  {:<19}{}\n", command->name, command->summary);
   }
   out << fmt::format("\nRun 'ferry {} COMMAND --help' for a command's options.\n", group);
 }

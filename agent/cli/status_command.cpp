@@ -6,6 +6,7 @@
 #include "agent/cli/context.hpp"
 #include "agent/control/control_client.hpp"
 #include "agent/control/status.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -29,7 +30,7 @@ int run(const ParsedArgs& args, Io& io) {
     const bool down = status.error().code == ErrorCode::kUnavailable;
     if (down) {
       message = fmt::format("no agent is running for {} (nothing listens on {}): {}",
-                            settings->file.string(), agent.socket().string(),
+                            path_text(settings->file), path_text(agent.socket()),
                             how_to_start_agent(settings->file));
     }
     // Scripts get an answer they can parse either way (SPEC section 8).
@@ -38,7 +39,7 @@ int run(const ParsedArgs& args, Io& io) {
                     boost::json::object{{"agent", down ? "down" : "unreachable"},
                                         {"agent_id", settings->agent.id},
                                         {"tenant_id", settings->agent.tenant},
-                                        {"control_socket", agent.socket().string()},
+                                        {"control_socket", path_text(agent.socket())},
                                         {"error", message}})
              << '\n';
     }

@@ -18,6 +18,7 @@
 #include "common/config/counted.hpp"
 #include "common/config/duration.hpp"
 #include "common/config/size.hpp"
+#include "common/error/path_text.hpp"
 #include "common/log/log.hpp"
 
 namespace ferry::cli {
@@ -164,7 +165,7 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
   request.drain = upload;
   request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   io.out << fmt::format("the running agent owns {}: it was asked to poll {} now\n",
-                        settings.agent.data_dir.string(), fmt::join(request.sources, ", "));
+                        path_text(settings.agent.data_dir), fmt::join(request.sources, ", "));
   io.out.flush();
   const control::ControlClient agent(settings.agent.control_socket);
   if (auto answered = agent.ping_until(std::chrono::steady_clock::now() +
@@ -176,7 +177,7 @@ int hand_to_agent(const config::Settings& settings, const std::vector<std::strin
   if (!reply && reply.error().code == ErrorCode::kInvalidArgument) {
     return fail(io, kExitFailure,
                 fmt::format("{} (was {} changed without a reload? run: systemctl reload ferry)",
-                            reply.error().message, settings.file.string()));
+                            reply.error().message, path_text(settings.file)));
   }
   if (!reply) return fail(io, kExitFailure, reply.error().message);
   if (!reply->done) {
@@ -239,7 +240,7 @@ int run(const ParsedArgs& args, Io& io) {
                                    [&](const auto& s) { return s.name == name; });
     if (!known) {
       return fail(io, kExitUsage,
-                  fmt::format("no source named '{}' in {}", name, settings->file.string()));
+                  fmt::format("no source named '{}' in {}", name, path_text(settings->file)));
     }
   }
   auto keyring = load_keyring(*settings, io);

@@ -8,6 +8,7 @@
 #include "agent/cli/context.hpp"
 #include "agent/policy/normalize.hpp"
 #include "common/crypto/tokens.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -159,7 +160,7 @@ int run_reveal(const ParsedArgs& args, Io& io) {
       ++failures;
       fail(io, kExitFailure,
            fmt::format("token '{}' was made with key version {}, which {} does not hold", token,
-                       *version, keyring->path().string()));
+                       *version, path_text(keyring->path())));
       continue;
     }
     auto pseudonymizer = crypto::Pseudonymizer::create(key->secret, key->version, *domain);

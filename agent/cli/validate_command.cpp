@@ -6,6 +6,7 @@
 #include "agent/control/socket_folder.hpp"
 #include "common/config/load.hpp"
 #include "common/env/core_dumps.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/keys/keyring.hpp"
 #include "connectors/registry/registry.hpp"
@@ -23,7 +24,7 @@ std::optional<config::Diagnostic> check_key_file(const config::Settings& setting
   if (!std::filesystem::exists(path, ec)) {
     io.err << fmt::format(
         "note: no key file yet at {}: run 'ferry keys init -c {}' before starting the agent\n",
-        path.string(), settings.file.string());
+        path_text(path), path_text(settings.file));
     return std::nullopt;
   }
   (void)env::forbid_core_dumps();  // best effort: this command only reads the key file

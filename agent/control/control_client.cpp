@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "common/error/path_text.hpp"
+
 namespace ferry::control {
 
 namespace {
@@ -24,9 +26,9 @@ Result<boost::json::object> ControlClient::ask(const std::string& line,
                                                std::string_view refused) const {
   auto answer = request(socket_, line, timeout);
   if (!answer) return tl::unexpected(answer.error());
-  auto object = parse_answer(*answer, socket_.string());
+  auto object = parse_answer(*answer, path_text(socket_));
   if (!object) return tl::unexpected(object.error());
-  auto refusal = refusal_of(*object, socket_.string());
+  auto refusal = refusal_of(*object, path_text(socket_));
   if (!refusal) return tl::unexpected(refusal.error());
   if (*refusal) return make_error(ErrorCode::kInvalidArgument, "{}: {}", refused, **refusal);
   return object;
@@ -35,11 +37,11 @@ Result<boost::json::object> ControlClient::ask(const std::string& line,
 Result<StatusReply> ControlClient::status() const {
   auto answer = request(socket_, status_line());
   if (!answer) return tl::unexpected(answer.error());
-  auto status = parse_status(std::move(*answer), socket_.string());
+  auto status = parse_status(std::move(*answer), path_text(socket_));
   if (!status) return status;
   // The status JSON has no "ok"; a refusal (this user may not ask, say) has "ok": false.
   if (status->json.contains("ok")) {
-    auto refusal = refusal_of(status->json, socket_.string());
+    auto refusal = refusal_of(status->json, path_text(socket_));
     if (!refusal) return tl::unexpected(refusal.error());
     if (*refusal) {
       return make_error(ErrorCode::kInvalidArgument, "the running agent refused: {}", **refusal);

@@ -8,6 +8,10 @@
 
 namespace ferry::control {
 
+std::string describe_checked_channel(const std::filesystem::path& socket) {
+  return fmt::format("{} is in a folder only its owner can write", socket.string());
+}
+
 Result<void> check_socket_folder(const std::filesystem::path& socket) {
   const std::filesystem::path folder =
       socket.has_parent_path() ? socket.parent_path() : std::filesystem::path(".");

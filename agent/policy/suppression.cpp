@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/read_file.hpp"
 #include "common/keys/keyring.hpp"
@@ -30,7 +31,7 @@ Result<boost::json::array> read_entries(const std::filesystem::path& path) {
                       "{} is not a Ferry suppression list (\"format\": \"{}\" with \"entries\"); "
                       "restore it from a backup: it is what keeps erased subjects from being "
                       "sent again",
-                      path.string(), kFormat);
+                      path_text(path), kFormat);
   }
   for (const auto& entry : entries->get_array()) {
     const auto* fields = entry.if_object();
@@ -40,7 +41,7 @@ Result<boost::json::array> read_entries(const std::filesystem::path& path) {
       return make_error(ErrorCode::kCorrupt,
                         "{}: an entry lacks a string \"domain\" or \"token\"; restore the file "
                         "from a backup",
-                        path.string());
+                        path_text(path));
     }
   }
   return entries->get_array();

@@ -1,12 +1,11 @@
 #include "agent/spool/spool_schema.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <optional>
-
-#include <algorithm>
 #include <iterator>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -16,6 +15,7 @@
 #include "agent/spool/key_state.hpp"
 #include "agent/spool/source_states.hpp"
 #include "agent/spool/spool_meta.hpp"
+#include "common/error/path_text.hpp"
 #include "common/frame/frame.hpp"
 #include "common/keys/keyring.hpp"
 
@@ -123,17 +123,20 @@ Result<std::string> read_identity(sqlite::Database& db) {
 Result<std::filesystem::path> move_aside(const std::filesystem::path& path,
                                          const env::FileSystem& file_system) {
   const std::string suffix = fmt::format(".corrupt-{}", meta::now_unix());
-  const std::filesystem::path target = path.string() + suffix;
+  std::filesystem::path target = path;
+  target += suffix;
   if (auto moved = file_system.rename(path, target); !moved) {
     return make_error(moved.error().code,
                       "the spool {} is damaged and cannot be moved aside ({}); nothing was "
                       "changed: free the disk or fix the folder's permissions, then start again",
-                      path.string(), moved.error().message);
+                      path_text(path), moved.error().message);
   }
   for (const char* extra : {"-wal", "-shm"}) {
-    const std::filesystem::path side = path.string() + extra;
+    std::filesystem::path side = path;
+    side += extra;
     if (auto there = file_system.exists(side); there && *there) {
-      (void)file_system.rename(side, target.string() + extra);  // best effort: the db moved
+      (void)file_system.rename(
+          side, std::filesystem::path(target) += extra);  // best effort: the db moved
     }
   }
   return target;
@@ -176,7 +179,7 @@ Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& fi
     return make_error(ErrorCode::kInvalidArgument,
                       "{} is not a Ferry spool (not an SQLite database); it was left untouched: "
                       "move it away or choose another data_dir",
-                      path.string());
+                      path_text(path));
   }
   if (exists) {
     auto db = sqlite::Database::open(path, sqlite::Database::Mode::kReadWrite);
@@ -198,13 +201,13 @@ Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& fi
       return make_error(ErrorCode::kInvalidArgument,
                         "{}: {}; it was left untouched: move it away "
                         "or choose another data_dir",
-                        path.string(), identity.error().message);
+                        path_text(path), identity.error().message);
     }
     const bool interrupted = identity.error().code == ErrorCode::kNotFound;
     if (!interrupted && identity.error().code != ErrorCode::kCorrupt) {
       // Busy, unreadable, out of memory: nothing says the file is damaged, so it stays as it is.
       return make_error(identity.error().code,
-                        "cannot open the spool {}: {}; it was left untouched", path.string(),
+                        "cannot open the spool {}: {}; it was left untouched", path_text(path),
                         identity.error().message);
     }
     // Close it before it is created anew in place (an interrupted creation holds nothing) or

@@ -7,6 +7,7 @@
 
 #include "common/audit/entry_line.hpp"
 #include "common/audit/log_file.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::audit {
 
@@ -89,7 +90,7 @@ struct AuditLog::Impl {
         return make_error(ErrorCode::kCorrupt,
                           "the last line of {} is longer than any audit entry: move the file "
                           "aside, keep it as evidence, and restart the agent",
-                          path.string());
+                          path_text(path));
       }
       if (end->last_line) {
         auto point = chain_point_at_end(file, *end->last_line);

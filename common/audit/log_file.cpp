@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/audit/audit_log.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::audit::detail {
 namespace {
@@ -98,7 +99,7 @@ Result<Tail> read_tail(const LockedFile& file, Offset size) {
     return make_error(ErrorCode::kCorrupt,
                       "{} does not end in audit entries (no line break in its last {} bytes): "
                       "move it aside, keep it as evidence, and restart the agent",
-                      file.path().string(), window_size);
+                      path_text(file.path()), window_size);
   }
   tail.complete_size = window_start + static_cast<Offset>(last_newline) + 1;
   const std::size_t before =
@@ -135,7 +136,7 @@ Result<std::optional<ChainPoint>> read_head(const std::filesystem::path& path) {
   const auto seq = read_positive(object == nullptr ? nullptr : object->if_contains("seq"));
   const auto* hash = object == nullptr ? nullptr : object->if_contains("hash");
   if (!seq || hash == nullptr || !hash->is_string() || !is_hash(hash->get_string())) {
-    return make_error(ErrorCode::kCorrupt, "{} does not hold a head record", path.string());
+    return make_error(ErrorCode::kCorrupt, "{} does not hold a head record", path_text(path));
   }
   return ChainPoint{*seq, std::string(hash->get_string())};
 }

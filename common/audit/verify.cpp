@@ -5,6 +5,7 @@
 #include "common/audit/audit_log.hpp"
 #include "common/audit/entry_line.hpp"
 #include "common/audit/log_file.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::audit {
 namespace {
@@ -15,7 +16,7 @@ tl::unexpected<Error> no_log_error(const std::filesystem::path& path) {
   return make_error(ErrorCode::kNotFound,
                     "no audit log at {}: the agent starts one when it first runs, and "
                     "'ferry keys init' when it creates the key file",
-                    path.string());
+                    path_text(path));
 }
 
 // Walks the lines in order and stops at the first that breaks the chain. Each entry is vouched
@@ -191,7 +192,7 @@ Result<VerifyReport> verify(const std::filesystem::path& data_dir) {
     report.ok = false;
     report.first_bad_line = 1;
     report.problem = fmt::format("{} is missing but audit.head records seq {}: the log was deleted",
-                                 path.string(), head->seq);
+                                 path_text(path), head->seq);
     return report;
   }
   ChainCheck check(std::move(head));

@@ -1,5 +1,6 @@
 #include "common/config/decode.hpp"
 #include "common/config/text.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::config::detail {
 
@@ -83,7 +84,8 @@ AgentSettings decode_agent(Context& ctx, const Entry& entry) {
     ctx.error(socket != nullptr ? socket->value_at() : agent.data_dir_at,
               "the control socket path {} is {} characters long, more than the {} a Unix socket "
               "allows: set agent.control_socket to a shorter path",
-              agent.control_socket.string(), agent.control_socket.native().size(), kMaxSocketPath);
+              path_text(agent.control_socket), agent.control_socket.native().size(),
+              kMaxSocketPath);
   }
   if (const Entry* log = map->find("log")) agent.log = decode_log(ctx, *log);
   if (const Entry* audit = map->find("audit")) {

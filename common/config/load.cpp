@@ -7,13 +7,14 @@
 
 #include "common/config/decode.hpp"
 #include "common/config/decode_context.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/read_file.hpp"
 
 namespace ferry::config {
 
 std::string Diagnostic::to_string() const {
-  if (at.line <= 0) return fmt::format("{}: {}", file.string(), message);
-  return fmt::format("{}:{}:{}: {}", file.string(), at.line, at.column, message);
+  if (at.line <= 0) return fmt::format("{}: {}", path_text(file), message);
+  return fmt::format("{}:{}:{}: {}", path_text(file), at.line, at.column, message);
 }
 
 namespace {
@@ -65,7 +66,7 @@ tl::expected<Settings, Diagnostics> load_config(const std::filesystem::path& fil
   if (!text) {
     // read_small_file says "cannot read PATH: reason"; the path is already at the line's start.
     std::string message = text.error().message;
-    const std::string prefix = fmt::format("cannot read {}: ", file.string());
+    const std::string prefix = fmt::format("cannot read {}: ", path_text(file));
     if (message.starts_with(prefix)) {
       message = "cannot read the configuration file: " + message.substr(prefix.size());
     }

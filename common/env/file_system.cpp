@@ -3,6 +3,7 @@
 #include <system_error>
 
 #include "common/env/file_system_detail.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::env {
 
@@ -15,7 +16,7 @@ tl::unexpected<Error> failed(std::string_view what, const fs::path& path,
   const ErrorCode code = ec == std::errc::permission_denied || ec == std::errc::read_only_file_system
                              ? ErrorCode::kPermission
                              : ErrorCode::kIo;
-  return make_error(code, "cannot {} {}: {}", what, path.string(), ec.message());
+  return make_error(code, "cannot {} {}: {}", what, path_text(path), ec.message());
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 
 #include "common/env/file_system_detail.hpp"
 #include "common/env/windows_acl.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::env {
 
@@ -19,7 +20,7 @@ using detail::failed;
 Result<void> RealFileSystem::rename(const fs::path& from, const fs::path& to) const {
   if (!::MoveFileExW(from.c_str(), to.c_str(),
                      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    return failed("rename " + from.string() + " to", to,
+    return failed("rename " + path_text(from) + " to", to,
                   {static_cast<int>(::GetLastError()), std::system_category()});
   }
   return {};

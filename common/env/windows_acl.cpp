@@ -8,6 +8,7 @@
 
 // After windows.h:
 #include <aclapi.h>
+#include <openssl/evp.h>
 #include <sddl.h>
 
 #include "common/error/path_text.hpp"
@@ -69,29 +70,71 @@ std::string account_of(const void* sid) {
   return path_text(std::filesystem::path(text));  // UTF-16 to UTF-8
 }
 
-Result<AclPtr> owner_only_acl(bool folder, bool users_read) {
+Result<Sid> service_sid(std::wstring_view service_name) {
+  std::wstring upper(service_name);
+  if (!upper.empty()) ::CharUpperBuffW(upper.data(), static_cast<DWORD>(upper.size()));
+  std::array<unsigned char, 20> digest{};
+  unsigned int digest_size = 0;
+  if (EVP_Digest(upper.data(), upper.size() * sizeof(wchar_t), digest.data(), &digest_size,
+                 EVP_sha1(), nullptr) != 1 ||
+      digest_size != digest.size()) {
+    return make_error(ErrorCode::kInternal, "cannot make the SID of a service account");
+  }
+  SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
+  std::array<DWORD, 5> words{};
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    words[i] = static_cast<DWORD>(digest[4 * i]) | static_cast<DWORD>(digest[4 * i + 1]) << 8 |
+               static_cast<DWORD>(digest[4 * i + 2]) << 16 |
+               static_cast<DWORD>(digest[4 * i + 3]) << 24;
+  }
+  PSID sid = nullptr;
+  if (!::AllocateAndInitializeSid(&nt, 6, SECURITY_SERVICE_ID_BASE_RID, words[0], words[1],
+                                  words[2], words[3], words[4], 0, 0, &sid)) {
+    return make_error(ErrorCode::kInternal, "cannot make the SID of a service account: {}",
+                      system_message(::GetLastError()));
+  }
+  const auto* bytes = static_cast<const unsigned char*>(sid);
+  Sid made(bytes, bytes + ::GetLengthSid(sid));
+  ::FreeSid(sid);
+  return made;
+}
+
+Result<std::vector<Sid>> trusted_accounts() {
+  std::vector<Sid> trusted;
   auto user = process_user_sid();
   if (!user) return tl::unexpected(user.error());
-  auto system = well_known_sid(WinLocalSystemSid);
-  if (!system) return tl::unexpected(system.error());
-  auto administrators = well_known_sid(WinBuiltinAdministratorsSid);
-  if (!administrators) return tl::unexpected(administrators.error());
+  trusted.push_back(std::move(*user));
+  for (const auto type : {WinLocalSystemSid, WinBuiltinAdministratorsSid}) {
+    auto sid = well_known_sid(type);
+    if (!sid) return tl::unexpected(sid.error());
+    if (sid != trusted.front()) trusted.push_back(std::move(*sid));
+  }
+  auto service = service_sid(kServiceName);
+  if (!service) return tl::unexpected(service.error());
+  if (service != trusted.front()) trusted.push_back(std::move(*service));
+  return trusted;
+}
+
+Result<AclPtr> owner_only_acl(bool folder, bool users_read) {
+  auto trusted = trusted_accounts();
+  if (!trusted) return tl::unexpected(trusted.error());
   auto users = well_known_sid(WinBuiltinUsersSid);
   if (!users) return tl::unexpected(users.error());
-  const std::array<void*, 4> sids = {user->data(), system->data(), administrators->data(),
-                                     users->data()};
-  std::array<EXPLICIT_ACCESS_W, 4> entries{};
-  const std::size_t count = users_read ? 4 : 3;
-  for (std::size_t i = 0; i < count; ++i) {
-    entries[i].grfAccessPermissions = i == 3 ? GENERIC_READ : GENERIC_ALL;
-    entries[i].grfAccessMode = SET_ACCESS;
-    entries[i].grfInheritance = folder ? SUB_CONTAINERS_AND_OBJECTS_INHERIT : NO_INHERITANCE;
-    entries[i].Trustee.TrusteeForm = TRUSTEE_IS_SID;
-    entries[i].Trustee.TrusteeType = i >= 2 ? TRUSTEE_IS_GROUP : TRUSTEE_IS_USER;
-    entries[i].Trustee.ptstrName = static_cast<LPWSTR>(sids[i]);
-  }
+  std::vector<EXPLICIT_ACCESS_W> entries;
+  auto add = [&](Sid& sid, DWORD access, TRUSTEE_TYPE type) {
+    EXPLICIT_ACCESS_W& entry = entries.emplace_back();
+    entry.grfAccessPermissions = access;
+    entry.grfAccessMode = SET_ACCESS;
+    entry.grfInheritance = folder ? SUB_CONTAINERS_AND_OBJECTS_INHERIT : NO_INHERITANCE;
+    entry.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+    entry.Trustee.TrusteeType = type;
+    entry.Trustee.ptstrName = static_cast<LPWSTR>(static_cast<void*>(sid.data()));
+  };
+  for (Sid& sid : *trusted) add(sid, GENERIC_ALL, TRUSTEE_IS_UNKNOWN);
+  if (users_read) add(*users, GENERIC_READ, TRUSTEE_IS_GROUP);
   PACL raw = nullptr;
-  const DWORD made = ::SetEntriesInAclW(static_cast<ULONG>(count), entries.data(), nullptr, &raw);
+  const DWORD made =
+      ::SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), nullptr, &raw);
   if (made != ERROR_SUCCESS) {
     return make_error(ErrorCode::kInternal, "cannot make an access list: {}", system_message(made));
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <windows.h>
@@ -30,9 +31,23 @@ Result<Sid> well_known_sid(WELL_KNOWN_SID_TYPE type);
 // "DOMAIN\name" (as icacls takes it), or "*S-1-5-..." for a SID without a name.
 std::string account_of(const void* sid);
 
-// Full control for this process's user, SYSTEM and Administrators (who stand where root does on
-// Linux), and no one else; for a folder, inherited by everything in it. With `users_read`, also
-// read for BUILTIN\Users.
+// The Windows service Ferry installs (`ferry service install`, the MSI), whose virtual account
+// NT SERVICE\Ferry runs the agent.
+inline constexpr std::wstring_view kServiceName = L"Ferry";
+
+// The SID of the virtual account "NT SERVICE\<service_name>": S-1-5-80- and the five 32-bit words
+// (little-endian) of the SHA-1 of the name in capitals as UTF-16LE, as Windows derives it. Made
+// here rather than looked up, so that it needs no installed service (and Wine, which has no
+// virtual accounts, gives the same).
+Result<Sid> service_sid(std::wstring_view service_name);
+
+// The accounts Ferry's private files trust: this process's user, SYSTEM and Administrators (who
+// stand where root does on Linux) and the Ferry service's account (NT SERVICE\Ferry), so that an
+// administrator and the service can each read what the other wrote. The user comes first.
+Result<std::vector<Sid>> trusted_accounts();
+
+// Full control for the trusted_accounts(), and no one else; for a folder, inherited by
+// everything in it. With `users_read`, also read for BUILTIN\Users.
 Result<AclPtr> owner_only_acl(bool folder, bool users_read = false);
 
 // A protected security descriptor (nothing inherited from the folder above) holding an access

@@ -16,8 +16,8 @@ namespace ferry::fs {
 // Who may read the file, said once for both systems.
 enum class Access {
   // The agent's own (the key file, exports, token maps): mode 0600 on Linux; on Windows a
-  // protected access list giving this process's user, SYSTEM and Administrators full control,
-  // and no one else.
+  // protected access list giving this process's user, SYSTEM, Administrators and the Ferry
+  // service's account (NT SERVICE\Ferry) full control, and no one else.
   kOwnerOnly,
   // Anyone may read, only the owner write (a CA certificate): 0644; on Windows the owner-only
   // list plus read for BUILTIN\Users.

@@ -18,11 +18,12 @@
 //
 // On Windows (secret_file_windows.cpp) the same rule in Windows' terms:
 //  - a reparse point (a symbolic link or a junction) is refused, as a link is on Linux;
-//  - the open file is checked: a file on disk, owned by this process's user, SYSTEM or
-//    Administrators;
+//  - the open file is checked: a file on disk, owned by one of env::windows::trusted_accounts():
+//    this process's user, SYSTEM, Administrators (who may read any file, as root may on Linux)
+//    or the Ferry service's account NT SERVICE\Ferry (so an administrator may run `ferry reveal`
+//    against the service's key file, and the service read a key file an administrator made);
 //  - its access list lets no one else read or write it: every entry that allows anything names
-//    this process's user, SYSTEM or Administrators (who may read any file, as root may on Linux).
-//    SecretSharing changes nothing there: a service account is given access by name.
+//    one of those. SecretSharing changes nothing there: a service account is given access by name.
 // A refusal names the icacls command that fixes it.
 #pragma once
 

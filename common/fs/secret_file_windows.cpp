@@ -29,24 +29,11 @@ win::Sid sid_bytes(const void* sid) {
   return {bytes, bytes + ::GetLengthSid(const_cast<void*>(sid))};
 }
 
-// The accounts trusted with a secret: this process's user, SYSTEM and Administrators.
-Result<std::vector<win::Sid>> trusted_accounts() {
-  std::vector<win::Sid> trusted;
-  auto user = win::process_user_sid();
-  if (!user) return tl::unexpected(user.error());
-  trusted.push_back(std::move(*user));
-  for (const auto type : {WinLocalSystemSid, WinBuiltinAdministratorsSid}) {
-    auto sid = win::well_known_sid(type);
-    if (!sid) return tl::unexpected(sid.error());
-    trusted.push_back(std::move(*sid));
-  }
-  return trusted;
-}
-
 std::string fix_command(const std::filesystem::path& path, const std::string& user) {
   return fmt::format(
-      "icacls \"{}\" /inheritance:r /grant:r \"{}:F\" *S-1-5-18:F *S-1-5-32-544:F, then remove "
-      "every other entry icacls \"{}\" lists",
+      "icacls \"{}\" /inheritance:r /grant:r \"{}:F\" *S-1-5-18:F *S-1-5-32-544:F "
+      "*S-1-5-80-4052256970-1309774770-3364190890-822515559-807314234:F (NT SERVICE\\Ferry), then "
+      "remove every other entry icacls \"{}\" lists",
       path_text(path), user, path_text(path));
 }
 
@@ -92,10 +79,10 @@ Result<void> check_kind(HANDLE file, const std::filesystem::path& path, bool fol
   return {};
 }
 
-// The owner and every allowing entry of the access list must be this process's user, SYSTEM or
-// Administrators.
+// The owner and every allowing entry of the access list must be one of win::trusted_accounts():
+// this process's user, SYSTEM, Administrators or the Ferry service's account.
 Result<void> check_access_list(HANDLE file, const std::filesystem::path& path) {
-  auto trusted = trusted_accounts();
+  auto trusted = win::trusted_accounts();
   if (!trusted) return tl::unexpected(trusted.error());
   const std::string user = win::account_of(trusted->front().data());
   auto is_trusted = [&](const void* sid) {
@@ -115,8 +102,9 @@ Result<void> check_access_list(HANDLE file, const std::filesystem::path& path) {
   const std::unique_ptr<void, win::LocalDeleter> descriptor(raw);
   if (owner == nullptr || !is_trusted(owner)) {
     return make_error(ErrorCode::kPermission,
-                      "{} belongs to {}, not to {} (who runs this command), SYSTEM or "
-                      "Administrators: a file another account controls is not trusted with a "
+                      "{} belongs to {}, not to {} (who runs this command), SYSTEM, "
+                      "Administrators or NT SERVICE\\Ferry: a file another account controls is not "
+                      "trusted with a "
                       "secret; run icacls \"{}\" /setowner \"{}\"",
                       path_text(path), owner ? win::account_of(owner) : "no one", user,
                       path_text(path), user);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/read_file.hpp"
 
@@ -41,7 +42,7 @@ Result<std::optional<ExportRecord>> read_export_record(const std::filesystem::pa
   const auto damaged = [&] {
     return make_error(ErrorCode::kCorrupt,
                       "{} is damaged: run 'ferry keys export' again, which writes it anew",
-                      path.string());
+                      path_text(path));
   };
   boost::system::error_code ec;
   json::value root = json::parse(*text, ec);

@@ -13,10 +13,12 @@
 
 #include "common/crypto/base64.hpp"
 #include "common/crypto/random.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "common/fs/file_lock.hpp"
 #include "common/fs/read_file.hpp"
 #include "common/fs/secret_file.hpp"
+#include "common/keys/at_rest.hpp"
 
 namespace ferry::keys {
 namespace {
@@ -101,13 +103,14 @@ Result<Keyring> Keyring::load(const std::filesystem::path& path) {
   // Private, not a link, and owned by this user (or, for root, by the data_dir's owner).
   auto text = fs::read_secret_file(path, 1024 * 1024, path.parent_path());
   if (!text) return tl::unexpected(text.error());
-  SecureText content(text->begin(), text->end());
+  auto content = unwrap_at_rest(*text, path);  // DPAPI on Windows (at_rest.hpp)
   crypto::secure_wipe(text->data(), text->size());
-  return parse(std::string_view(content.data(), content.size()), path);
+  if (!content) return tl::unexpected(content.error());
+  return parse(std::string_view(content->data(), content->size()), path);
 }
 
 Result<Keyring> Keyring::parse(std::string_view content, const std::filesystem::path& path) {
-  const std::string name = path.string();
+  const std::string name = path_text(path);
   Keyring keyring;
   keyring.path_ = path;
   {
@@ -162,7 +165,7 @@ Result<Keyring> Keyring::create(const std::filesystem::path& path,
     return make_error(ErrorCode::kAlreadyExists,
                       "{} already exists; refusing to overwrite keys (use 'ferry keys rotate' to "
                       "add a new version)",
-                      path.string());
+                      path_text(path));
   }
   auto secret = crypto::random_secret(kSecretSize);
   if (!secret) return tl::unexpected(secret.error());
@@ -217,8 +220,9 @@ SecureText Keyring::serialize() const {
 }
 
 Result<void> Keyring::save(bool create_new) const {
-  const SecureText text = serialize();
-  return fs::write_file_atomically(path_, std::string_view(text.data(), text.size()),
+  auto text = wrap_at_rest(serialize());  // DPAPI on Windows (at_rest.hpp)
+  if (!text) return tl::unexpected(text.error());
+  return fs::write_file_atomically(path_, std::string_view(text->data(), text->size()),
                                    fs::Access::kOwnerOnly,
                                    create_new ? fs::Overwrite::kRefuse : fs::Overwrite::kAllow);
 }
@@ -259,7 +263,7 @@ Result<Keyring::Restored> Keyring::restore(const Keyring& incoming,
   }
   if (incoming_not_current == nullptr) return Restored::kNewerHeld;
   const KeyVersion* other = incoming.find(current_not_incoming->version);
-  return make_error(ErrorCode::kConflict, "{} holds key version {}{}", path.string(),
+  return make_error(ErrorCode::kConflict, "{} holds key version {}{}", path_text(path),
                     current_not_incoming->version,
                     other == nullptr ? ", which the import does not have"
                                      : " with another secret than the import");

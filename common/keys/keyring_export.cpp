@@ -8,6 +8,7 @@
 #include "common/crypto/aes_gcm.hpp"
 #include "common/crypto/base64.hpp"
 #include "common/crypto/random.hpp"
+#include "common/error/path_text.hpp"
 
 namespace ferry::keys {
 namespace {
@@ -242,7 +243,7 @@ Result<std::string> seal_export(const Keyring& keyring, crypto::ByteView passphr
     if (!is_date_text(key.created)) {
       return make_error(ErrorCode::kInvalidArgument,
                         "{}: key version {} has a created date that is not an RFC 3339 time",
-                        keyring.path().string(), key.version);
+                        path_text(keyring.path()), key.version);
     }
     header.keys.push_back({key.version, key.created});
   }
@@ -283,7 +284,7 @@ Result<std::string> seal_export(const Keyring& keyring, crypto::ByteView passphr
 }
 
 Result<ExportFile> parse_export(std::string_view text, const std::filesystem::path& path) {
-  const std::string name = path.string();
+  const std::string name = path_text(path);
   if (text.size() > kMaxExportSize) {
     return make_error(ErrorCode::kCorrupt,
                       "{} is not a Ferry key export: it is larger than {} KiB (an export is a few "
@@ -344,7 +345,7 @@ Result<Keyring> open_export(const ExportFile& file, crypto::ByteView passphrase,
                       "cannot open {}: wrong passphrase or damaged file (give the passphrase "
                       "'ferry keys export' was given; if it is right, the file was changed: use "
                       "another copy)",
-                      path.string());
+                      path_text(path));
   }
   SecureText text(opened->begin(), opened->end());
   crypto::secure_wipe(opened->data(), opened->size());
@@ -353,7 +354,7 @@ Result<Keyring> open_export(const ExportFile& file, crypto::ByteView passphrase,
   const auto not_made_by_ferry = [&](std::string_view why) {
     return make_error(ErrorCode::kCorrupt,
                       "{} opens, but {}: it was not made by 'ferry keys export'; use another copy",
-                      path.string(), why);
+                      path_text(path), why);
   };
   if (!keyring) return not_made_by_ferry("what it holds is not a key file");
   bool same = keyring->active_version() == header.active &&

@@ -15,6 +15,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "common/error/path_text.hpp"
+#include "common/log/event_log.hpp"
 #include "common/log/log_system.hpp"
 
 namespace ferry::log {
@@ -58,7 +59,8 @@ constexpr const char* kFilePattern = "%Y-%m-%dT%H:%M:%S.%eZ %l [%n] %v";
 
 // The file the sinks write to now (current_file()).
 std::mutex file_mutex;
-std::optional<std::filesystem::path> chosen_file;
+std::optional<std::filesystem::path> chosen_file;  // guarded by file_mutex
+StderrStyle chosen_style = StderrStyle::kAuto;     // guarded by file_mutex
 
 // Sits beside the file's sink in the shared sink: as lines are written, at most once an hour,
 // removes the files that max_age has passed (a rotated file stays until then, however rarely the
@@ -90,6 +92,20 @@ spdlog::file_event_handlers created_private() {
   handlers.before_open = [](const spdlog::filename_t& name) { detail::create_log_file(name); };
   return handlers;
 }
+
+// The Windows service's warnings and errors, to the Event Log: the line's component and message.
+class EventLogSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  EventLogSink() { set_level(spdlog::level::warn); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    if (message.level < spdlog::level::warn || message.level == spdlog::level::off) return;
+    const std::string text = fmt::format("[{}] {}", message.logger_name, message.payload);
+    report_event(message.level == spdlog::level::warn ? Event::kWarning : Event::kError, text);
+  }
+  void flush_() override {}
+};
 
 // The file setup() writes to, its folder made when it is the default one; nullopt for none.
 Result<std::optional<std::filesystem::path>> choose_file(const LogOptions& options,
@@ -123,10 +139,10 @@ std::size_t remove_old_logs(const std::filesystem::path& file, std::chrono::mill
   namespace fs = std::filesystem;
   // spdlog's names: ferry.log, then ferry.1.log, ferry.2.log, ... (ferry, ferry.1, ... without
   // an extension).
-  const std::string stem = file.stem().string();
-  const std::string extension = file.extension().string();
+  const std::string stem = path_text(file.stem());
+  const std::string extension = path_text(file.extension());
   const auto ours = [&](const std::string& name) {
-    if (name == file.filename().string()) return true;
+    if (name == path_text(file.filename())) return true;
     if (name.size() <= stem.size() + 1 + extension.size()) return false;
     if (name.compare(0, stem.size() + 1, stem + ".") != 0) return false;
     if (name.compare(name.size() - extension.size(), extension.size(), extension) != 0) {
@@ -140,7 +156,7 @@ std::size_t remove_old_logs(const std::filesystem::path& file, std::chrono::mill
   std::error_code ec;
   const fs::path folder = file.has_parent_path() ? file.parent_path() : fs::path(".");
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!ours(it->path().filename().string())) continue;
+    if (!ours(path_text(it->path().filename()))) continue;
     std::error_code stat_error;
     if (!it->is_regular_file(stat_error)) continue;
     const auto written = fs::last_write_time(it->path(), stat_error);
@@ -156,6 +172,11 @@ std::size_t remove_old_logs(const std::filesystem::path& file, std::chrono::mill
 std::optional<std::filesystem::path> current_file() {
   std::lock_guard lock(file_mutex);
   return chosen_file;
+}
+
+StderrStyle current_style() {
+  std::lock_guard lock(file_mutex);
+  return chosen_style;
 }
 
 Result<spdlog::level::level_enum> parse_level(std::string_view name) {
@@ -195,6 +216,9 @@ Result<void> setup(const LogOptions& options, StderrStyle style) {
     }
     case StderrStyle::kOff:
       break;
+    case StderrStyle::kEventLog:
+      sinks.push_back(std::make_shared<EventLogSink>());
+      break;
     case StderrStyle::kPlain:
     case StderrStyle::kAuto: {
       auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -224,6 +248,7 @@ Result<void> setup(const LogOptions& options, StderrStyle style) {
   {
     std::lock_guard lock(file_mutex);
     chosen_file = *file;
+    chosen_style = style;
   }
   auto dist = shared_sink();
   dist->set_sinks(std::move(sinks));

@@ -40,7 +40,9 @@ struct LogOptions {
   std::chrono::milliseconds max_age = std::chrono::hours(24 * 90);
 };
 
-enum class StderrStyle { kAuto, kTerminal, kJournal, kPlain, kOff };
+// kEventLog: the Windows service, which has no stderr: warnings and errors go to the Event Log
+// (event_log.hpp) as well as to the file, which is kept as without a service manager.
+enum class StderrStyle { kAuto, kTerminal, kJournal, kPlain, kOff, kEventLog };
 
 // Parses "trace", "debug", "info", "warn", "error", "critical", "off".
 Result<spdlog::level::level_enum> parse_level(std::string_view name);
@@ -51,12 +53,16 @@ Result<void> setup(const LogOptions& options, StderrStyle style = StderrStyle::k
 // The logger of one component, sharing the sinks set up above. Thread-safe.
 std::shared_ptr<spdlog::logger> get(std::string_view component);
 
+// The style the last setup() was given (kAuto before any): what a reload passes to setup() again,
+// so that the Windows service keeps its Event Log.
+StderrStyle current_style();
+
 // The file the last setup() writes to; nullopt when none (stderr or the journal only).
 std::optional<std::filesystem::path> current_file();
 
 // Whether a service manager takes this process's log, so that no default file is needed: under
-// systemd, stderr is the journal (`style` resolved kJournal). The seam for Windows: there the
-// service's log goes to the Event Log and, as SPEC section 3 says, to a file as well; not built.
+// systemd, stderr is the journal (`style` resolved kJournal). Not the Windows service: its
+// warnings and errors go to the Event Log and, as SPEC section 3 says, every line to a file.
 bool service_manager_takes_log(StderrStyle style);
 
 // Removes the log files of `file` (it and its rotated copies: ferry.log, ferry.1.log, ...) whose

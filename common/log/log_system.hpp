@@ -1,11 +1,13 @@
 // What the logger asks of the system, one file per system (log_system_posix.cpp,
-// log_system_windows.cpp). Internal to common/log.
+// log_system_windows.cpp; the Event Log in event_log_posix.cpp, event_log_windows.cpp). Internal
+// to common/log.
 #pragma once
 
 #include <filesystem>
 #include <string>
 
 #include "common/error/error.hpp"
+#include "common/log/event_log.hpp"
 
 namespace ferry::log::detail {
 
@@ -19,5 +21,8 @@ void create_log_file(const std::string& name);
 // Makes the default log folder (0750 on Linux; owner-only on Windows); one already there is fine.
 // The error is the system's reason alone.
 Result<void> create_log_folder(const std::filesystem::path& folder);
+// Writes one event to the Windows Event Log (event_log_windows.cpp); nothing elsewhere
+// (event_log_posix.cpp).
+void write_system_event(Event event, std::string_view text);
 
 }  // namespace ferry::log::detail

@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "common/error/path_text.hpp"
+
 namespace ferry::sqlite {
 
 Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
@@ -29,7 +31,7 @@ Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    return make_error(ErrorCode::kIo, "cannot open {}: {}", path.string(), message);
+    return make_error(ErrorCode::kIo, "cannot open {}: {}", path_text(path), message);
   }
   sqlite3_extended_result_codes(db, 1);
   return Database(db, path);
@@ -57,7 +59,8 @@ Error Database::last_error(ErrorCode code, std::string_view doing) const {
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) code = ErrorCode::kCorrupt;
   if (primary == SQLITE_FULL) code = ErrorCode::kIo;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) code = ErrorCode::kUnavailable;
-  return Error{code, fmt::format("{}: {} failed: {}", path_.string(), doing, sqlite3_errmsg(db_))};
+  return Error{code,
+               fmt::format("{}: {} failed: {}", path_text(path_), doing, sqlite3_errmsg(db_))};
 }
 
 Result<void> Database::exec(std::string_view sql) {

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
 
+#include "common/error/path_text.hpp"
 #include "connectors/files/file_source.hpp"
 #include "connectors/files/glob.hpp"
 #include "connectors/files/hashing_source.hpp"
@@ -73,30 +74,30 @@ Result<std::filesystem::path> CsvSource::folder() const {
       return make_error(ErrorCode::kNotFound,
                         "folder {} does not exist: check path, and that the export job writes "
                         "there",
-                        path_.string());
+                        path_text(path_));
     }
     return make_error(ErrorCode::kConfig,
                       "{} is not a folder: a csv source reads the CSV files in a folder (path)",
-                      path_.string());
+                      path_text(path_));
   }
   if (options_.folders.empty()) return path_;
   std::vector<std::filesystem::path> matched;
   for (std::filesystem::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
+    const std::string name = path_text(it->path().filename());
     std::error_code type_error;
     if (it->is_directory(type_error) && files::glob_match(options_.folders, name)) {
       matched.push_back(it->path());
     }
   }
   if (ec) {
-    return make_error(ErrorCode::kPermission, "cannot list folder {}: {}", path_.string(),
+    return make_error(ErrorCode::kPermission, "cannot list folder {}: {}", path_text(path_),
                       ec.message());
   }
   if (matched.empty()) {
     return make_error(ErrorCode::kNotFound,
                       "no folder in {} matches folders: {}: check the pattern, and that the "
                       "export job writes there",
-                      path_.string(), options_.folders);
+                      path_text(path_), options_.folders);
   }
   return *std::max_element(matched.begin(), matched.end());  // the newest by name
 }
@@ -105,7 +106,7 @@ std::vector<std::filesystem::path> CsvSource::matching_files(const std::filesyst
                                                              const CsvStream& stream) const {
   const std::filesystem::path pattern(stream.file);
   const std::filesystem::path where = folder / pattern.parent_path();
-  const std::string name = pattern.filename().string();
+  const std::string name = path_text(pattern.filename());
   std::vector<std::filesystem::path> found;
   std::error_code ec;
   if (!has_wildcard(name)) {
@@ -114,7 +115,7 @@ std::vector<std::filesystem::path> CsvSource::matching_files(const std::filesyst
     return found;
   }
   for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string candidate = it->path().filename().string();
+    const std::string candidate = path_text(it->path().filename());
     std::error_code type_error;
     if (it->is_regular_file(type_error) && files::glob_match(name, candidate)) {
       found.push_back(it->path());
@@ -129,7 +130,7 @@ std::vector<std::string> CsvSource::names_in_other_case(const std::filesystem::p
   std::error_code ec;
   for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
        it.increment(ec)) {
-    const std::string name = it->path().filename().string();
+    const std::string name = path_text(it->path().filename());
     for (const CsvStream& stream : streams_) {
       if (name != stream.file && files::equals_ignoring_case(name, stream.file)) {
         found.push_back(fmt::format("{} ({})", name, stream.file));
@@ -155,12 +156,12 @@ Result<std::vector<std::filesystem::path>> CsvSource::files_of(const std::filesy
                                                                const CsvStream& stream) const {
   auto found = matching_files(folder, stream);
   if (!found.empty()) return found;
-  const std::string name = std::filesystem::path(stream.file).filename().string();
+  const std::string name = path_text(std::filesystem::path(stream.file).filename());
   return make_error(ErrorCode::kNotFound,
                     "{} {} in {}, so stream {} is not read: check streams.{}.file, and that "
                     "the export job writes that file{}",
                     has_wildcard(name) ? "no file matches" : "there is no file", stream.file,
-                    folder.string(), stream.name, stream.name, hint(folder));
+                    path_text(folder), stream.name, stream.name, hint(folder));
 }
 
 Result<std::vector<const CsvStream*>> CsvSource::streams_in(
@@ -172,7 +173,7 @@ Result<std::vector<const CsvStream*>> CsvSource::streams_in(
         recognised && recognised->type == "oneroster_csv") {
       return make_error(ErrorCode::kConfig,
                         "{} holds {}, which the {} preset does not read: read it with {}",
-                        folder.string(), recognised->what, options_.preset, recognised->how);
+                        path_text(folder), recognised->what, options_.preset, recognised->how);
     }
   }
   std::vector<const CsvStream*> chosen;
@@ -199,7 +200,7 @@ Result<std::vector<const CsvStream*>> CsvSource::streams_in(
                       "{} holds files of two versions of the {} preset's format, {} and {}: an "
                       "export is of one version; remove the other version's files, or point path "
                       "at a folder of one version",
-                      folder.string(), options_.preset, files(versions[0]), files(versions[1]));
+                      path_text(folder), options_.preset, files(versions[0]), files(versions[1]));
   }
   for (const CsvStream& stream : streams_) {
     if (!stream.optional) continue;
@@ -215,13 +216,13 @@ Result<std::vector<const CsvStream*>> CsvSource::streams_in(
                         "none of the files of preset {} is in {}, but {} differ only in upper and "
                         "lower case: the names are case-sensitive (it reads {}); have the export "
                         "job write them so, or set each stream's file",
-                        options_.preset, folder.string(), fmt::join(miscased, ", "),
+                        options_.preset, path_text(folder), fmt::join(miscased, ", "),
                         fmt::join(names, ", "));
     }
     return make_error(ErrorCode::kNotFound,
                       "none of the files of preset {} is in {} (it reads {}): check path, and "
                       "that the export job writes there{}",
-                      options_.preset, folder.string(), fmt::join(names, ", "), hint(folder));
+                      options_.preset, path_text(folder), fmt::join(names, ", "), hint(folder));
   }
   // In the order the streams are listed (pointers into streams_), whatever their kind.
   std::sort(chosen.begin(), chosen.end());

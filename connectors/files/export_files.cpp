@@ -16,17 +16,18 @@ Result<std::unique_ptr<ExportFiles>> open_export(const std::filesystem::path& pa
     return make_error(ErrorCode::kNotFound,
                       "path {} does not exist: set path to the folder or .zip file that holds "
                       "manifest.csv, or check that the export has been copied there",
-                      path.string());
+                      path_text(path));
   }
   if (error) {
-    return make_error(ErrorCode::kIo, "cannot look at path {}: {}", path.string(), error.message());
+    return make_error(ErrorCode::kIo, "cannot look at path {}: {}", path_text(path),
+                      error.message());
   }
   const bool folder = std::filesystem::is_directory(status);
   if (!folder && !std::filesystem::is_regular_file(status)) {
     return make_error(ErrorCode::kInvalidArgument,
                       "path {} is neither a folder nor a file: set path to the folder or .zip "
                       "file that holds manifest.csv",
-                      path.string());
+                      path_text(path));
   }
   if (auto fix = read_permission_fix(path, folder)) {
     return make_error(ErrorCode::kPermission,

@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "common/error/path_text.hpp"
 #include "connectors/files/file_source.hpp"
 #include "connectors/files/text.hpp"
 
@@ -15,7 +16,7 @@ Result<OpenedFile> FolderExport::open(std::string_view name) {
     bool found = false;
     for (std::filesystem::directory_iterator it(folder_, error), end; !error && it != end;
          it.increment(error)) {
-      const std::string candidate = it->path().filename().string();
+      const std::string candidate = path_text(it->path().filename());
       if (equals_ignoring_case(candidate, name) && it->is_regular_file(error)) {
         path = it->path();
         found = true;
@@ -23,12 +24,12 @@ Result<OpenedFile> FolderExport::open(std::string_view name) {
       }
     }
     if (!found) {
-      return make_error(ErrorCode::kNotFound, "{} is not in {}", name, folder_.string());
+      return make_error(ErrorCode::kNotFound, "{} is not in {}", name, path_text(folder_));
     }
   }
   auto source = FileSource::open(path);
   if (!source) return tl::unexpected(std::move(source.error()));
-  return OpenedFile{path.filename().string(), std::move(*source)};
+  return OpenedFile{path_text(path.filename()), std::move(*source)};
 }
 
 }  // namespace ferry::connectors::files

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/error/path_text.hpp"
 #include "connectors/files/text.hpp"
 
 namespace ferry::connectors::files {
@@ -74,7 +75,7 @@ std::optional<Recognised> recognise_folder(const std::filesystem::path& folder) 
   std::error_code error;
   for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end;
        it.increment(error)) {
-    if (it->is_regular_file(error)) names.push_back(it->path().filename().string());
+    if (it->is_regular_file(error)) names.push_back(path_text(it->path().filename()));
   }
   if (error) return std::nullopt;
   return recognise_export(names);

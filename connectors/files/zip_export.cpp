@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "common/error/path_text.hpp"
 #include "connectors/files/text.hpp"
 #include "connectors/files/zip_entry_source.hpp"
 
@@ -27,7 +28,7 @@ std::string_view base_name(std::string_view path) {
 tl::unexpected<Error> header_error(struct archive* archive, const std::filesystem::path& zip) {
   const char* reason = archive_error_string(archive);
   return make_error(ErrorCode::kCorrupt, "{} is damaged ({}): copy or export the zip file again",
-                    zip.string(), reason != nullptr ? reason : "unknown reason");
+                    path_text(zip), reason != nullptr ? reason : "unknown reason");
 }
 
 }  // namespace
@@ -70,7 +71,7 @@ Result<OpenedFile> ZipExport::open(std::string_view name) {
     });
   }
   if (chosen == entries_.end()) {
-    return make_error(ErrorCode::kNotFound, "{} is not in {}{}", name, zip_.string(),
+    return make_error(ErrorCode::kNotFound, "{} is not in {}{}", name, path_text(zip_),
                       folder_.empty() ? "" : " (folder " + folder_ + ")");
   }
 
@@ -83,7 +84,7 @@ Result<OpenedFile> ZipExport::open(std::string_view name) {
       return make_error(ErrorCode::kUnavailable,
                         "{} vanished from {} while it was being read: the zip was replaced; the "
                         "next run reads the new one",
-                        *chosen, zip_.string());
+                        *chosen, path_text(zip_));
     }
     if (status < ARCHIVE_WARN) return header_error(archive->get(), zip_);
     if (archive_entry_filetype(entry) == AE_IFREG && entry_path(entry) == *chosen) break;
@@ -91,7 +92,7 @@ Result<OpenedFile> ZipExport::open(std::string_view name) {
   }
   std::string found(base_name(*chosen));
   auto source =
-      std::make_unique<ZipEntrySource>(std::move(*archive), found + " in " + zip_.string());
+      std::make_unique<ZipEntrySource>(std::move(*archive), found + " in " + path_text(zip_));
   return OpenedFile{std::move(found), std::move(source)};
 }
 

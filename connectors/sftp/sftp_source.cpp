@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include "common/config/duration.hpp"
+#include "common/error/path_text.hpp"
 #include "common/fs/atomic_file.hpp"
 #include "connectors/files/glob.hpp"
 
@@ -209,7 +210,7 @@ Result<SftpSource::Export> SftpSource::find_folder_export(SftpClient& client) {
   std::vector<std::pair<std::string, RemoteFile>> chosen;  // relative path, file
   for (const auto& [subfolder, names] : patterns) {
     for (const std::filesystem::path& part : std::filesystem::path(subfolder)) {
-      if (auto checked = local_name(part.string()); !checked) {
+      if (auto checked = local_name(path_text(part)); !checked) {
         return tl::unexpected(checked.error());
       }
     }
@@ -305,7 +306,7 @@ void SftpSource::remove_download() {
     return;
   }
   if (auto removed = context_.file_system->remove_all(root); !removed && context_.log) {
-    context_.log->warn("cannot remove the downloaded export {}: {}", root.string(),
+    context_.log->warn("cannot remove the downloaded export {}: {}", path_text(root),
                        removed.error().message);
   }
 }

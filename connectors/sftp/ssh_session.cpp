@@ -6,6 +6,7 @@
 #include <libssh/libssh.h>
 #include <openssl/crypto.h>
 
+#include "common/error/path_text.hpp"
 #include "common/fs/secret_file.hpp"
 #include "connectors/sftp/sftp_system.hpp"
 
@@ -152,7 +153,7 @@ Result<void> check_host_key(ssh_session session, const ConnectOptions& options,
                       "that fingerprint, set host_key: \"{}\"",
                       where, offered.type, offered.fingerprint, offered.fingerprint);
   }
-  const std::string file = pin.known_hosts_file.string();
+  const std::string file = path_text(pin.known_hosts_file);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(pin.known_hosts_file, ec)) {
     return make_error(ErrorCode::kNotFound, "sftp {}: known_hosts file {} does not exist", where,
@@ -215,19 +216,19 @@ Result<KeyPtr> load_private_key(const ConnectOptions& options) {
   if (asked) {
     return make_error(ErrorCode::kConfig,
                       "sftp private key {} is encrypted: give its passphrase with passphrase_file",
-                      path.string());
+                      path_text(path));
   }
   if (passphrase) {
     return make_error(
         ErrorCode::kConfig,
         "cannot open sftp private key {}: the passphrase is wrong, or the file is not "
         "a private key in OpenSSH or PEM format",
-        path.string());
+        path_text(path));
   }
   return make_error(ErrorCode::kConfig,
                     "{} is not a private key in OpenSSH or PEM format (ed25519, ECDSA, or RSA of "
                     "{} bits or more)",
-                    path.string(), kRsaMinBits);
+                    path_text(path), kRsaMinBits);
 }
 
 Result<void> authenticate(ssh_session session, const ConnectOptions& options) {
@@ -281,7 +282,7 @@ std::string describe(const Endpoint& endpoint) {
 Result<std::unique_ptr<SshSession>> SshSession::open(const ConnectOptions& options,
                                                      std::optional<OfferedKey>* refused_host_key) {
   const std::string known_hosts =
-      options.pin.known_hosts_file.empty() ? kNoFile : options.pin.known_hosts_file.string();
+      options.pin.known_hosts_file.empty() ? kNoFile : path_text(options.pin.known_hosts_file);
   auto session = new_session(options.endpoint, options.timeout, known_hosts);
   if (!session) return tl::unexpected(session.error());
   if (auto connected = connect(session->get(), options.endpoint); !connected) {

@@ -9,6 +9,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/error/path_text.hpp"
 #include "connectors/sqlite_query/sqlite_handles.hpp"
 
 namespace ferry::connectors::sqlite_query {
@@ -163,7 +164,7 @@ Result<void> SqliteConnection::open() {
   std::error_code ec;
   std::filesystem::path path = std::filesystem::absolute(options_.path, ec);
   if (ec) path = options_.path;
-  const std::string shown = path.string();
+  const std::string shown = path_text(path);
   const auto status = std::filesystem::status(path, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {
     return make_error(ErrorCode::kIo, "cannot look at database file {} ({}): check path", shown,
@@ -232,7 +233,7 @@ Result<std::unique_ptr<PreparedQuery>> SqliteConnection::prepare(std::string_vie
 }
 
 Error SqliteConnection::error(int code) const {
-  const std::string shown = options_.path.string();
+  const std::string shown = path_text(options_.path);
   const std::string message = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(code);
   const int primary = code & 0xff;
   if ((primary == SQLITE_BUSY || primary == SQLITE_INTERRUPT) && stop_.stop_requested()) {

@@ -11,8 +11,8 @@ namespace ferry::test {
 
 // `path` may be read and written by its owner only: mode 0700 (a folder) or 0600 (a file) on
 // Linux; on Windows an access list of its own (nothing inherited) that gives full control to this
-// process's user, SYSTEM and Administrators, and to no one else. Under Wine, which shows a file's
-// Unix mode as its list: the user's entry, and no one else's but SYSTEM's.
+// process's user, SYSTEM, Administrators and NT SERVICE\Ferry, and to no one else. Under Wine,
+// which shows a file's Unix mode as its list: the user's entry, and no one else's but SYSTEM's.
 bool owner_only(const std::filesystem::path& path);
 
 // How the system words "the file is not there" in a message.

@@ -7,6 +7,7 @@
 #include <windows.h>
 // After windows.h:
 #include <aclapi.h>
+#include <sddl.h>
 
 #include "common/env/windows_acl.hpp"
 #include "tests/support/system_checks.hpp"
@@ -36,6 +37,20 @@ std::vector<unsigned char> well_known(WELL_KNOWN_SID_TYPE type) {
   return {sid.begin(), sid.begin() + size};
 }
 
+// NT SERVICE\Ferry, the service's virtual account: its SID as Windows derives it (the SHA-1 of
+// "FERRY" in UTF-16LE), worked out apart from the agent's code (python3 hashlib).
+std::vector<unsigned char> ferry_service_sid() {
+  PSID sid = nullptr;
+  if (!::ConvertStringSidToSidW(L"S-1-5-80-4052256970-1309774770-3364190890-822515559-807314234",
+                                &sid)) {
+    return {};
+  }
+  const auto* bytes = static_cast<const unsigned char*>(sid);
+  std::vector<unsigned char> made(bytes, bytes + ::GetLengthSid(sid));
+  ::LocalFree(sid);
+  return made;
+}
+
 bool running_under_wine() {
   // Wine's ntdll exports wine_get_version; Windows' does not.
   const HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
@@ -47,7 +62,8 @@ bool running_under_wine() {
 // one's but the user's, SYSTEM's or Administrators'.
 bool owner_only_under_wine(const ACL& acl) {
   const std::vector<std::vector<unsigned char>> allowed = {
-      user_sid(), well_known(WinLocalSystemSid), well_known(WinBuiltinAdministratorsSid)};
+      user_sid(), well_known(WinLocalSystemSid), well_known(WinBuiltinAdministratorsSid),
+      ferry_service_sid()};
   ACL_SIZE_INFORMATION size{};
   auto* list = const_cast<ACL*>(&acl);
   if (!::GetAclInformation(list, &size, sizeof(size), AclSizeInformation)) return false;
@@ -69,7 +85,8 @@ bool owner_only_under_wine(const ACL& acl) {
 
 bool owner_only_list(const ACL& acl) {
   std::vector<std::vector<unsigned char>> wanted = {user_sid(), well_known(WinLocalSystemSid),
-                                                    well_known(WinBuiltinAdministratorsSid)};
+                                                    well_known(WinBuiltinAdministratorsSid),
+                                                    ferry_service_sid()};
   ACL_SIZE_INFORMATION size{};
   auto* list = const_cast<ACL*>(&acl);
   if (!::GetAclInformation(list, &size, sizeof(size), AclSizeInformation)) return false;

@@ -5,7 +5,8 @@
 
 namespace ferry::test {
 
-// `acl` allows this process's user, SYSTEM and Administrators, each once, and no one else.
+// `acl` allows this process's user, SYSTEM, Administrators and NT SERVICE\Ferry, each once, and no
+// one else.
 bool owner_only_list(const ACL& acl);
 
 }  // namespace ferry::test

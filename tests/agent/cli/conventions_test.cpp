@@ -34,15 +34,14 @@ test::ProcessResult ferry(std::vector<std::string> args) {
 }
 
 // The commands of `ferry --help`: the lines "  NAME  summary" between "Commands:" and the blank
-// line, NAME being one or two words.
+// line, NAME being one or two words (two spaces end it).
 std::vector<std::string> listed_commands() {
   const auto overview = ferry({"--help"});
   REQUIRE(overview.exit_code == 0);
   std::vector<std::string> commands;
   std::istringstream lines(overview.out.substr(overview.out.find("Commands:\n") + 10));
   for (std::string line; std::getline(lines, line) && !line.empty();) {
-    const std::string name = line.substr(2, 14);
-    commands.push_back(name.substr(0, name.find_last_not_of(' ') + 1));
+    commands.push_back(line.substr(2, line.find("  ", 2) - 2));
   }
   return commands;
 }
@@ -80,7 +79,7 @@ TEST_CASE("groups bare ferry and mistyped commands get help rather than a bare r
   CHECK_THAT(bare.out, StartsWith("ferry ") && Contains("Commands:"));
   CHECK(ferry({"help"}).out == bare.out);
 
-  for (const char* group : {"keys", "audit"}) {
+  for (const char* group : {"keys", "audit", "service"}) {
     INFO(group);
     const auto help = ferry({group, "--help"});
     CHECK(help.exit_code == 0);
@@ -95,6 +94,18 @@ TEST_CASE("groups bare ferry and mistyped commands get help rather than a bare r
   const auto sub_typo = ferry({"keys", "rotat"});
   CHECK(sub_typo.exit_code == 2);
   CHECK_THAT(sub_typo.err, Contains("did you mean 'keys rotate'?"));
+}
+
+TEST_CASE("on Linux the Windows service commands point at the systemd unit") {
+  for (const char* sub : {"install", "uninstall", "start", "stop"}) {
+    INFO(sub);
+    const auto refused = ferry({"service", sub});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.out.empty());
+    CHECK(refused.err ==
+          "ferry service is for Windows; on Linux the package installs the systemd unit: "
+          "systemctl enable --now ferry (docs/install-linux.md)\n");
+  }
 }
 
 TEST_CASE("every command refuses a missing or broken configuration with exit 2") {
@@ -114,6 +125,8 @@ TEST_CASE("every command refuses a missing or broken configuration with exit 2")
   };
   const auto commands = listed_commands();
   for (const std::string& command : commands) {
+    // The Windows service's commands read no configuration here (service_commands_test.cpp).
+    if (command.starts_with("service ")) continue;
     for (const std::string& config : {missing, unparsable, invalid}) {
       INFO(command << " -c " << config);
       auto args = words_of(command);

@@ -2,14 +2,33 @@
 // file (system_checks.hpp, permissions_unchecked), so this is where it is checked under Wine.
 #include "common/env/windows_acl.hpp"
 
+#include <string>
+
 #include <catch2/catch.hpp>
+// After windows.h:
+#include <sddl.h>
 
 #include "tests/support/windows_checks.hpp"
 
 namespace ferry::env::windows {
 namespace {
 
-TEST_CASE("the private access list names the agent's user SYSTEM and Administrators only") {
+TEST_CASE("a service account's SID is derived from the service's name as Windows derives it") {
+  // TrustedInstaller's SID, as every Windows machine lists it.
+  auto sid = service_sid(L"TrustedInstaller");
+  REQUIRE(sid);
+  LPWSTR text = nullptr;
+  REQUIRE(::ConvertSidToStringSidW(sid->data(), &text));
+  const std::wstring made(text);
+  ::LocalFree(text);
+  CHECK(made == L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464");
+  // The name's case does not matter: Windows takes it in capitals.
+  auto lower = service_sid(L"trustedinstaller");
+  REQUIRE(lower);
+  CHECK(*lower == *sid);
+}
+
+TEST_CASE("the private access list names the agent's user SYSTEM Administrators and the service") {
   for (const bool folder : {false, true}) {
     INFO((folder ? "a folder" : "a file"));
     auto acl = owner_only_acl(folder);
@@ -17,7 +36,7 @@ TEST_CASE("the private access list names the agent's user SYSTEM and Administrat
     CHECK(test::owner_only_list(**acl));
     ACL_SIZE_INFORMATION size{};
     REQUIRE(::GetAclInformation(acl->get(), &size, sizeof(size), AclSizeInformation));
-    REQUIRE(size.AceCount == 3);
+    REQUIRE(size.AceCount == 4);
     for (DWORD i = 0; i < size.AceCount; ++i) {
       void* entry = nullptr;
       REQUIRE(::GetAce(acl->get(), i, &entry));
