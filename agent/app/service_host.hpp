@@ -7,7 +7,8 @@
 //    Ferry (`ferry service install`, the MSI), the agent runs in ServiceMain with the service's
 //    Lifecycle: SERVICE_START_PENDING with a checkpoint per start-up step, SERVICE_RUNNING once
 //    ready, SERVICE_STOP_PENDING with a checkpoint per shutdown step, SERVICE_STOPPED with the
-//    exit code (a non-zero code is a failure, for the service's restart-on-failure actions); STOP,
+//    exit code (1 is a failure, for the service's restart-on-failure actions; 2, a configuration
+//    that does not work, is told as a stop without error, so that nothing restarts it); STOP,
 //    SHUTDOWN and PRESHUTDOWN stop it, PARAMCHANGE reloads its configuration; the Event Log hears
 //    of the start, the stop, and a failure to start. In a console (`ferry run` for debugging) it
 //    runs with none, as on Linux.

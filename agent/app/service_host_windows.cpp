@@ -90,8 +90,13 @@ class ServiceLifecycle final : public Lifecycle {
                                     log_file_words()));
     }
     std::lock_guard lock(mutex_);
-    status_.dwWin32ExitCode = code == 0 ? NO_ERROR : ERROR_SERVICE_SPECIFIC_ERROR;
-    status_.dwServiceSpecificExitCode = static_cast<DWORD>(code);
+    // Exit 2 (the configuration does not work) is not retried, as RestartPreventExitStatus=2 in
+    // the systemd unit: starting again cannot help until someone fixes the file. The service
+    // manager hears a stop without error, so its restart-on-failure actions stay quiet; the
+    // Event Log has the reason.
+    const bool retry = code != 0 && code != 2;
+    status_.dwWin32ExitCode = retry ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
+    status_.dwServiceSpecificExitCode = retry ? static_cast<DWORD>(code) : 0;
     set(SERVICE_STOPPED);
   }
 

@@ -131,10 +131,14 @@ Result<SERVICE_STATUS_PROCESS> wait_while(SC_HANDLE service, std::initializer_li
 std::string exit_words(const SERVICE_STATUS_PROCESS& status) {
   if (status.dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR) {
     const DWORD code = status.dwServiceSpecificExitCode;
-    return fmt::format("ferry run ended with exit code {}{}", code,
-                       code == 2 ? " (the configuration is not valid)" : "");
+    return fmt::format("ferry run ended with exit code {}", code);
   }
-  if (status.dwWin32ExitCode == NO_ERROR) return "it ended without an error";
+  // A clean stop, or ferry run's exit 2 (a configuration that does not work), which the service
+  // tells as a stop without error (service_host.hpp).
+  if (status.dwWin32ExitCode == NO_ERROR) {
+    return "ferry run stopped without asking to be restarted, as it does when its configuration "
+           "does not work (exit code 2; nothing restarts it until the file is fixed)";
+  }
   return win::system_message(status.dwWin32ExitCode);
 }
 

@@ -73,15 +73,16 @@ fail() {
   exit 1
 }
 step() { echo "== $*"; }
-# Asks `ferry.exe status --json` (with the arguments given) until the uplink is connected, for up
-# to 60 s; fails naming `what`. With `pid`, also fails as soon as that process has ended.
+# Asks `EXE status --json ARGS...` until the uplink is connected, for up to 60 s; fails naming
+# `what`. With `pid`, also fails as soon as that process has ended.
+#   wait_connected WHAT PID EXE [ARGS...]
 wait_connected() {
-  local what=$1 pid=$2
-  shift 2
+  local what=$1 pid=$2 exe=$3
+  shift 3
   local status=""
   for _ in $(seq 1 300); do
-    if status=$(wine "$@" status --json 2>/dev/null) && [[ "$status" == *'"state":"connected"'* ]]
-    then
+    if status=$(wine "$exe" status --json "$@" 2>/dev/null) &&
+      [[ "$status" == *'"state":"connected"'* ]]; then
       return 0
     fi
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
