@@ -141,9 +141,34 @@ Result<AclPtr> owner_only_acl(bool folder, bool users_read) {
   return AclPtr(raw);
 }
 
-ProtectedDescriptor::ProtectedDescriptor(AclPtr acl) : acl_(std::move(acl)) {
+std::optional<Sid> administrators_as_owner() {
+  auto administrators = well_known_sid(WinBuiltinAdministratorsSid);
+  if (!administrators) return std::nullopt;
+  HANDLE token = nullptr;
+  if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) return std::nullopt;
+  DWORD size = 0;
+  ::GetTokenInformation(token, TokenGroups, nullptr, 0, &size);
+  std::vector<unsigned char> buffer(size);
+  const bool read =
+      size > 0 && ::GetTokenInformation(token, TokenGroups, buffer.data(), size, &size);
+  ::CloseHandle(token);
+  if (!read) return std::nullopt;
+  const auto* groups = reinterpret_cast<const TOKEN_GROUPS*>(buffer.data());
+  constexpr DWORD kUsable = SE_GROUP_ENABLED | SE_GROUP_OWNER;
+  for (DWORD i = 0; i < groups->GroupCount; ++i) {
+    const SID_AND_ATTRIBUTES& group = groups->Groups[i];
+    if ((group.Attributes & kUsable) == kUsable && ::EqualSid(group.Sid, administrators->data())) {
+      return std::move(*administrators);
+    }
+  }
+  return std::nullopt;
+}
+
+ProtectedDescriptor::ProtectedDescriptor(AclPtr acl)
+    : acl_(std::move(acl)), owner_(administrators_as_owner()) {
   ::InitializeSecurityDescriptor(&descriptor_, SECURITY_DESCRIPTOR_REVISION);
   ::SetSecurityDescriptorDacl(&descriptor_, TRUE, acl_.get(), FALSE);
+  if (owner_) ::SetSecurityDescriptorOwner(&descriptor_, owner_->data(), FALSE);
   ::SetSecurityDescriptorControl(&descriptor_, SE_DACL_PROTECTED, SE_DACL_PROTECTED);
   attributes_.nLength = sizeof(attributes_);
   attributes_.lpSecurityDescriptor = &descriptor_;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,9 +51,17 @@ Result<std::vector<Sid>> trusted_accounts();
 // everything in it. With `users_read`, also read for BUILTIN\Users.
 Result<AclPtr> owner_only_acl(bool folder, bool users_read = false);
 
+// The Administrators group, when this process's token may make it the owner of what it creates
+// (an elevated administrator's: the group is enabled and marked SE_GROUP_OWNER); nullopt
+// otherwise. Windows 10 and 11 make an administrator's files the user's own, which the service's
+// account would not trust (secret_file.hpp); Windows Server makes them the group's.
+std::optional<Sid> administrators_as_owner();
+
 // A protected security descriptor (nothing inherited from the folder above) holding an access
 // list, for CreateFileW and CreateDirectoryW: a file made with it has its list from the start.
-// (Wine, which does not keep a list set later, keeps this one as the file's Unix mode.)
+// (Wine, which does not keep a list set later, keeps this one as the file's Unix mode.) Made by
+// an elevated administrator, its owner is the Administrators group (administrators_as_owner), so
+// that the service trusts what an administrator's `ferry keys init` made, as on Windows Server.
 class ProtectedDescriptor {
  public:
   explicit ProtectedDescriptor(AclPtr acl);
@@ -62,6 +71,7 @@ class ProtectedDescriptor {
 
  private:
   AclPtr acl_;
+  std::optional<Sid> owner_;
   SECURITY_DESCRIPTOR descriptor_{};
   SECURITY_ATTRIBUTES attributes_{};
 };

@@ -8,6 +8,7 @@
 // After windows.h:
 #include <sddl.h>
 
+#include "tests/support/skip.hpp"
 #include "tests/support/windows_checks.hpp"
 
 namespace ferry::env::windows {
@@ -47,6 +48,22 @@ TEST_CASE("the private access list names the agent's user SYSTEM Administrators 
       CHECK(static_cast<const ACCESS_ALLOWED_ACE*>(entry)->Mask != 0);
     }
   }
+}
+
+TEST_CASE("what an elevated administrator makes belongs to the Administrators group") {
+  // Windows 10 and 11 would make it the user's, which the service's account does not trust.
+  const auto owner = administrators_as_owner();
+  if (!owner) FERRY_SKIP("this process is not an elevated administrator");
+  auto acl = owner_only_acl(false);
+  REQUIRE(acl);
+  ProtectedDescriptor descriptor(std::move(*acl));
+  PSID made = nullptr;
+  BOOL defaulted = TRUE;
+  REQUIRE(::GetSecurityDescriptorOwner(descriptor.attributes()->lpSecurityDescriptor, &made,
+                                       &defaulted));
+  REQUIRE(made != nullptr);
+  CHECK(::EqualSid(made, const_cast<unsigned char*>(owner->data())));
+  CHECK_FALSE(defaulted);
 }
 
 }  // namespace
