@@ -33,12 +33,15 @@
 #         Windows service through Wine's service manager (install, start, status, sync, stop,
 #         uninstall); and the MSI is installed, configured, started, and removed by Wine's
 #         Windows Installer.
+#   reliability  The long variants of the fault tests (docs/reliability.md): the release build's
+#         spool_fault_tests with FERRY_POWER_LOSS_INSTANTS power cuts (default 2000) under the
+#         spool through the fault VFS, and the disk faults; prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${FERRY_JOBS:-$(nproc)}
 package_lower_version=0.0.1  # the package part installs this, then upgrades to the tree's own
-parts=(tsan package windows)
+parts=(tsan package windows reliability)
 
 part_tsan() {
   echo "== tsan: configure, build, test"
@@ -158,6 +161,21 @@ part_windows() {
   fi
   echo "== windows: passed (libraries ${deps} s, build ${build} s, tests ${tests} s," \
     "installer ${msi_time} s, ferry.exe against Linux ${sync} s)"
+}
+
+part_reliability() {
+  echo "== reliability: build spool_fault_tests (release)"
+  # Called as `part_reliability || ...`, where bash ignores set -e: each step stops the part.
+  cmake --preset release >/dev/null || return 1
+  cmake --build --preset release -j "$jobs" --target spool_fault_tests || return 1
+  local instants=${FERRY_POWER_LOSS_INSTANTS:-2000}
+  echo "== reliability: $instants power cuts, full disks and failing writes and syncs"
+  local started=$SECONDS
+  if ! FERRY_POWER_LOSS_INSTANTS=$instants build/release/tests/fault/spool_fault_tests; then
+    echo "== reliability: FAILED"
+    return 1
+  fi
+  echo "== reliability: passed ($instants power cuts; $((SECONDS - started)) s)"
 }
 
 usage() {

@@ -13,7 +13,7 @@ Spool::Spool(Options options, sqlite::Database db, std::string spool_id)
       keys_(db_) {}
 
 Result<std::unique_ptr<Spool>> Spool::open(const Options& options, OpenReport& report) {
-  auto opened = schema::open(options.path, *options.file_system, report);
+  auto opened = schema::open(options, report);
   if (!opened) return tl::unexpected(opened.error());
   return std::unique_ptr<Spool>(
       new Spool(options, std::move(opened->db), std::move(opened->spool_id)));

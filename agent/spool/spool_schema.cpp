@@ -56,15 +56,16 @@ bool looks_like_sqlite(const std::filesystem::path& path) {
   return in.gcount() == 16 && std::memcmp(header, "SQLite format 3\0", 16) == 0;
 }
 
-Result<void> configure(sqlite::Database& db) {
+Result<void> configure(sqlite::Database& db, const Options& options) {
   // WAL + synchronous=FULL: a commit is durable when it returns. The cache is bounded so that
   // memory stays small whatever the spool's size. The busy timeout comes first: switching a new
   // file to WAL needs an exclusive lock, which a reader (a backup tool, a test) may hold briefly.
   // The WAL is checkpointed every 4,096 pages (16 MiB) rather than SQLite's 1,000: a first sync
   // writes hundreds of megabytes, and each checkpoint costs an fsync of the database.
   return db.exec(
-      "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-      "PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=4096;");
+      fmt::format("PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous={}; "
+                  "PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint={};",
+                  options.synchronous_full ? "FULL" : "NORMAL", options.checkpoint_pages));
 }
 
 // Reads the spool's identity, or says why the file is not a usable spool. kCorrupt means the
@@ -171,8 +172,9 @@ Result<std::string> create(sqlite::Database& db) {
   return *spool_id;
 }
 
-Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& file_system,
-                    OpenReport& report) {
+Result<Opened> open(const Options& options, OpenReport& report) {
+  const std::filesystem::path& path = options.path;
+  const env::FileSystem& file_system = *options.file_system;
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
   if (exists && !looks_like_sqlite(path) && std::filesystem::file_size(path, ec) > 0) {
@@ -191,7 +193,8 @@ Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& fi
     }
     Result<std::string> identity = db ? read_identity(*db) : tl::unexpected(db.error());
     if (identity && db) {
-      if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
+      if (auto configured = configure(*db, options); !configured)
+        return tl::unexpected(configured.error());
       if (auto migrated = migrate(*db); !migrated) {
         return tl::unexpected(migrated.error());
       }
@@ -227,7 +230,8 @@ Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& fi
   if (auto restricted = file_system.make_private(path); !restricted) {
     return tl::unexpected(restricted.error());
   }
-  if (auto configured = configure(*db); !configured) return tl::unexpected(configured.error());
+  if (auto configured = configure(*db, options); !configured)
+    return tl::unexpected(configured.error());
   auto spool_id = create(*db);
   if (!spool_id) return tl::unexpected(spool_id.error());
   report.created = true;

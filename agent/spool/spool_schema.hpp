@@ -37,10 +37,10 @@ struct Opened {
   std::string spool_id;
 };
 
-// Opens the spool at `path`: the existing one (migrated), or a new one (created, or replacing a
-// corrupt one moved aside); `report` says which.
-Result<Opened> open(const std::filesystem::path& path, const env::FileSystem& file_system,
-                    OpenReport& report);
+// Opens the spool at `options.path` (its other files through `options.file_system`): the existing
+// one (migrated), or a new one (created, or replacing a corrupt one moved aside); `report` says
+// which.
+Result<Opened> open(const Options& options, OpenReport& report);
 
 // In a database without tables: creates a spool's tables and meta rows in one transaction;
 // returns the new spool_id. (open() calls it; part tests use it on a plain database.)

@@ -32,6 +32,11 @@ struct Options {
   // How many change-detection runs one merge reads at once (a 16 KiB buffer each); beyond it,
   // the oldest are first merged into one. Tests lower it.
   std::size_t merge_fan_in = 512;
+  // How the WAL is made durable. Only tests change these: synchronous=NORMAL (false) is the
+  // power-loss test's negative control, where a commit that returned can be lost at a power cut;
+  // fewer pages between checkpoints make a small test checkpoint often.
+  bool synchronous_full = true;
+  int checkpoint_pages = 4096;
   // The spool's files outside SQLite (moving a damaged spool aside, its mode); tests fail it.
   const env::FileSystem* file_system = &env::real_file_system();
 };

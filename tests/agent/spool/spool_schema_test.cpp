@@ -85,7 +85,9 @@ TEST_CASE("a spool of an earlier version gets what it lacks when opened, and not
   site.db = sqlite::Database::open(":memory:", sqlite::Database::Mode::kReadWriteCreate).value();
 
   OpenReport report;
-  auto opened = schema::open(path, env::real_file_system(), report);
+  Options options;
+  options.path = path;
+  auto opened = schema::open(options, report);
   REQUIRE(opened);
   CHECK_FALSE(report.created);
   CHECK(opened->spool_id == site.spool_id);
