@@ -1,5 +1,7 @@
 #include "agent/spool/spool.hpp"
 
+#include "common/env/test_hooks.hpp"
+
 namespace ferry::spool {
 
 Spool::Spool(Options options, sqlite::Database db, std::string spool_id)
@@ -47,7 +49,9 @@ Result<std::vector<std::uint64_t>> Spool::commit(const Commit& commit) {
       return tl::unexpected(put.error());
     }
   }
+  env::test_hooks::crash_point("spool-after-insert");
   if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
+  env::test_hooks::crash_point("spool-after-commit");
   if (!seqs.empty() && on_commit_) on_commit_();
   return seqs;
 }
@@ -137,6 +141,7 @@ Result<ErasureReport> Spool::erase(const Erasure& erasure) {
   if (!txn) return tl::unexpected(txn.error());
   auto report = eraser_.erase(erasure);
   if (!report) return report;
+  env::test_hooks::crash_point("spool-erase");
   if (auto committed = txn->commit(); !committed) return tl::unexpected(committed.error());
   if (on_commit_) on_commit_();
   return report;
@@ -175,6 +180,7 @@ Result<void> Spool::merge_digests(std::string_view source) {
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return tl::unexpected(txn.error());
   if (auto merged = changes_.merge(source); !merged) return merged;
+  env::test_hooks::crash_point("spool-merge-digests");
   return txn->commit();
 }
 

@@ -268,6 +268,7 @@ std::string Uplink::Impl::handle(Connection& c, const Incoming& message) {
           "bug, or another agent's spool",
           ack->seq, ack->batch_id, it->batch_id);
     }
+    env::test_hooks::crash_point("uplink-after-ack");
     if (auto removed = spool.ack(ack->seq); !removed) {
       log->error("cannot remove acked batch seq={} from the spool: {}", ack->seq,
                  removed.error().message);
@@ -618,6 +619,7 @@ net::awaitable<void> Uplink::Impl::writer(Connection& c) {
             end(c, describe_write_error(ec));
             co_return;
           }
+          env::test_hooks::crash_point("uplink-after-send");
           c.send_after = batch.seq;
           c.in_flight.push_back({batch.seq, std::move(batch.batch_id), std::move(batch.source),
                                  std::move(batch.stream), batch.rows, batch.frame.size()});

@@ -32,6 +32,7 @@ struct Fault {
   int code;
   std::uint64_t nth;
   std::uint64_t times;
+  std::optional<int> exit_code;  // ends the process instead of returning `code`
   std::uint64_t seen = 0;
   std::uint64_t returned = 0;
 };
@@ -68,6 +69,7 @@ struct FaultVfs::Impl {
       if (fault.op != op || (fault.file != File::kAny && fault.file != kind)) continue;
       ++fault.seen;
       if (fault.seen >= fault.nth && (fault.times == 0 || fault.returned < fault.times)) {
+        if (fault.exit_code) _exit(*fault.exit_code);
         ++fault.returned;
         ++returned;
         return fault.code;
@@ -363,7 +365,12 @@ FaultVfs::~FaultVfs() {
 
 void FaultVfs::fail(Op op, File file, int sqlite_code, std::uint64_t nth, std::uint64_t times) {
   std::lock_guard lock(impl_->mutex);
-  impl_->faults.push_back(Fault{op, file, sqlite_code, nth, times});
+  impl_->faults.push_back(Fault{op, file, sqlite_code, nth, times, std::nullopt, 0, 0});
+}
+
+void FaultVfs::exit_at(Op op, File file, std::uint64_t nth, int exit_code) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->faults.push_back(Fault{op, file, SQLITE_OK, nth, 1, exit_code, 0, 0});
 }
 
 void FaultVfs::clear_faults() {

@@ -43,6 +43,9 @@ class FaultVfs {
   // `times` failures, then it succeeds again (0: until clear_faults()).
   void fail(Op op, File file, int sqlite_code, std::uint64_t nth = 1, std::uint64_t times = 0);
   void clear_faults();
+  // The `nth` such operation ends the process at once (_exit(exit_code)), before it runs: a crash
+  // at exactly that instant (a kill amid a checkpoint, say).
+  void exit_at(Op op, File file, std::uint64_t nth, int exit_code);
   // How many times an injected fault was returned.
   std::uint64_t faults_returned() const;
 

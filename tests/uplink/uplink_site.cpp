@@ -73,12 +73,13 @@ void UplinkSite::configure(const AgentConfig& config) {
   reconnect: {{min_delay: 100ms, max_delay: 1s}}
   batch: {{max_rows: {max_rows}{batch_extra}}}
 {uplink_extra}{spool}sources:
-  - name: sis
-    type: oneroster_csv
-    path: {export}
-    preset: oneroster
-{streams})",
-                  fmt::arg("agent", kAgentId), fmt::arg("streams", kSisStreams),
+{sources})",
+                  fmt::arg("agent", kAgentId),
+                  fmt::arg("sources", !config.sources.empty()
+                                          ? config.sources
+                                          : fmt::format("  - name: sis\n    type: oneroster_csv\n"
+                                                        "    path: {}\n    preset: oneroster\n{}",
+                                                        export_dir().string(), kSisStreams)),
                   fmt::arg("tenant", kTenantId), fmt::arg("data_dir", data_dir().string()),
                   fmt::arg("level", config.log_level), fmt::arg("log", log_file().string()),
                   fmt::arg("host", config.host), fmt::arg("port", config.port),
@@ -89,7 +90,6 @@ void UplinkSite::configure(const AgentConfig& config) {
                   fmt::arg("idle", config.idle_timeout), fmt::arg("max_rows", config.max_rows),
                   fmt::arg("batch_extra", config.batch_extra),
                   fmt::arg("uplink_extra", config.uplink_extra), fmt::arg("spool", spool),
-                  fmt::arg("export", export_dir().string()),
                   fmt::arg("agent_extra", config.agent_extra)));
   if (!keys_made_) {
     const auto keys = ferry({"keys", "init"});

@@ -61,6 +61,9 @@ struct AgentConfig {
   std::string spool{};             // lines of the spool section, each indented by two spaces
   std::string log_level = "debug";
   std::string agent_extra{};  // more lines of agent, each indented by two spaces
+  // The sources section's entries, each line indented by two spaces (default: source sis, the
+  // generated OneRoster export).
+  std::string sources{};
 };
 
 class UplinkSite {
