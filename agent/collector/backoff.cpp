@@ -58,6 +58,7 @@ FailureClass classify(ErrorCode code) {
     case ErrorCode::kUnavailable:
     case ErrorCode::kIo:
     case ErrorCode::kFull:
+    case ErrorCode::kDiskFull:
       return FailureClass::kUnavailable;
     case ErrorCode::kRateLimited:
       return FailureClass::kRateLimited;

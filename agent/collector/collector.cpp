@@ -227,7 +227,8 @@ void Collector::run_slot(std::size_t index, policy::TokenFactory& tokens, std::s
   {
     std::lock_guard lock(mutex_);
     record(index, outcome, ended);
-    scheduler_.finished(index, RunEnd{outcome.kind, outcome.failure, started, ended});
+    scheduler_.finished(index,
+                        RunEnd{outcome.kind, outcome.failure, outcome.disk_full, started, ended});
     const auto& entry = scheduler_.entries()[index];
     if (outcome.kind == RunEnd::Kind::kFailed) {
       log->info("next attempt source={} at={} consecutive_failures={}", name,
@@ -271,6 +272,7 @@ void Collector::record(std::size_t index, const RunOutcome& outcome, WallTime en
   SourceStatus& status = slots_[index].status;
   status.running = false;
   status.paused = outcome.kind == RunEnd::Kind::kPaused;
+  status.disk_full = status.paused && outcome.disk_full;
   ++status.runs_total;
   if (outcome.kind == RunEnd::Kind::kFailed) ++status.errors_total;
   status.failure = outcome.failure;

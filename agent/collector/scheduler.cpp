@@ -43,6 +43,7 @@ void Scheduler::finished(std::size_t index, const RunEnd& end) {
   Entry& entry = entries_.at(index);
   entry.running = false;
   entry.paused = end.kind == RunEnd::Kind::kPaused;
+  entry.disk_full = entry.paused && end.disk_full;
   entry.retrying = false;
   const WallTime scheduled =
       entry.scheduled ? next_run(entry.schedule, end.started, end.ended) : kNever;
@@ -57,6 +58,8 @@ void Scheduler::finished(std::size_t index, const RunEnd& end) {
       entry.retrying = entry.next_run < scheduled;
       break;
     case RunEnd::Kind::kPaused:
+      if (entry.disk_full) entry.next_run = std::min(scheduled, end.ended + kDiskFullRetry);
+      break;
     case RunEnd::Kind::kStopped:
       break;
   }

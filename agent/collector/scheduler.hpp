@@ -30,9 +30,16 @@ struct RunEnd {
   };
   Kind kind = Kind::kSucceeded;
   FailureClass failure = FailureClass::kNone;
+  // kPaused because the disk under the spool is full: tried again after kDiskFullRetry (acks
+  // free room inside the spool file, and space freed on the disk shows only when tried).
+  bool disk_full = false;
   WallTime started;
   WallTime ended;
 };
+
+// How soon a source paused by a full disk tries again: the bound on how long it waits once
+// space is freed. A try reads until its first commit, so this is no busy loop.
+inline constexpr std::chrono::seconds kDiskFullRetry{5};
 
 class Scheduler {
  public:
@@ -44,6 +51,7 @@ class Scheduler {
     bool running = false;
     bool run_again = false;  // asked for while running
     bool paused = false;
+    bool disk_full = false;  // paused by a full disk (RunEnd::disk_full)
     bool retrying = false;
     std::uint32_t failures = 0;  // in a row
   };

@@ -103,6 +103,13 @@ RunOutcome SourceRunner::run(spool::Spool& spool, policy::TokenFactory& tokens,
       outcome.kind = RunEnd::Kind::kStopped;
     } else if (report.error().code == ErrorCode::kFull) {
       outcome.kind = RunEnd::Kind::kPaused;
+    } else if (report.error().code == ErrorCode::kDiskFull) {
+      outcome.kind = RunEnd::Kind::kPaused;
+      outcome.disk_full = true;
+      outcome.problem = fmt::format(
+          "the disk of the data_dir is full ({}); nothing was lost: polling tries again every {} "
+          "s and goes on once space is freed",
+          report.error().message, kDiskFullRetry.count());
     } else {
       outcome.kind = RunEnd::Kind::kFailed;
       outcome.failure = classify(report.error().code);

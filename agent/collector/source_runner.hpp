@@ -23,6 +23,7 @@ namespace ferry::collector {
 struct RunOutcome {
   RunEnd::Kind kind = RunEnd::Kind::kSucceeded;
   FailureClass failure = FailureClass::kNone;
+  bool disk_full = false;  // kPaused by a full disk under the spool, not by spool.max_bytes
   // The read got through (some streams may have failed: see report->failed_streams()).
   std::optional<pipeline::RunReport> report;
   // What went wrong, one line for people: the run's error, the streams that failed, or the

@@ -58,6 +58,7 @@ struct SourceStatus {
   std::uint32_t consecutive_failures = 0;      // failed runs since the last success
   bool retrying = false;  // next_run is a retry after a failure, not the schedule
   bool paused = false;    // the spool is full (when_full: pause): polling waits for room
+  bool disk_full = false;  // paused because the disk under the data_dir is full
   bool running = false;   // a run is in progress
   // Since the agent started (for metrics): runs ended, runs failed, rows read, rows spooled
   // (upserts and deletes), rows of erased subjects not sent, bad rows, bad values (the field policy

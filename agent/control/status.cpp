@@ -169,6 +169,9 @@ json::object status_json(const StatusInputs& in) {
     source["consecutive_failures"] = state.consecutive_failures;
     source["retrying"] = state.retrying;  // next_run_at is a retry after a failure
     source["paused"] = state.paused;
+    // Why: the spool reached spool.max_bytes, or the disk under it has no space.
+    source["paused_for"] = state.paused ? json::value(state.disk_full ? "disk_full" : "spool_full")
+                                        : json::value(nullptr);
     source["runs"] = state.runs_total;  // runs ended since the agent started
     json::array streams;
     for (const collector::StreamStatus& stream : state.streams) {

@@ -187,30 +187,32 @@ constexpr std::array kSourceFamilies{
                            std::chrono::duration_cast<std::chrono::seconds>(*s.stale_after).count())
                      : 0;
         }},
-    SourceFamily{
-        "ferry_source_last_run_error", "gauge",
-        "1 when the source's last run ended with an error (ferry status shows it).",
-        [](const collector::SourceStatus& s) -> std::uint64_t {
-          return s.last_error.empty() ? 0 : 1;
-        }},
-    SourceFamily{"ferry_source_running", "gauge", "1 while a run of the source is in progress.",
+    SourceFamily{"ferry_source_last_run_error", "gauge",
+                 "1 when the source's last run ended with an error (ferry status shows it).",
                  [](const collector::SourceStatus& s) -> std::uint64_t {
-                   return s.running ? 1 : 0;
+                   return s.last_error.empty() ? 0 : 1;
                  }},
+    SourceFamily{
+        "ferry_source_running", "gauge", "1 while a run of the source is in progress.",
+        [](const collector::SourceStatus& s) -> std::uint64_t { return s.running ? 1 : 0; }},
     SourceFamily{"ferry_source_next_attempt_timestamp_seconds", "gauge",
                  "When the source runs next (its schedule, or a retry after a failure), in "
                  "seconds since the Unix epoch.",
                  [](const collector::SourceStatus& s) { return unix_seconds(s.next_run); }},
-    SourceFamily{"ferry_source_consecutive_failures", "gauge",
-                 "Failed runs of the source since its last success (retries back off).",
-                 [](const collector::SourceStatus& s) -> std::uint64_t {
-                   return s.consecutive_failures;
-                 }},
-    SourceFamily{"ferry_source_paused", "gauge",
-                 "1 while the source waits for room in a full spool (spool.when_full: pause).",
-                 [](const collector::SourceStatus& s) -> std::uint64_t {
-                   return s.paused ? 1 : 0;
-                 }},
+    SourceFamily{
+        "ferry_source_consecutive_failures", "gauge",
+        "Failed runs of the source since its last success (retries back off).",
+        [](const collector::SourceStatus& s) -> std::uint64_t { return s.consecutive_failures; }},
+    SourceFamily{
+        "ferry_source_paused", "gauge",
+        "1 while the source is paused: the spool is full (spool.when_full: pause), or the "
+        "disk under it (ferry_source_disk_full).",
+        [](const collector::SourceStatus& s) -> std::uint64_t { return s.paused ? 1 : 0; }},
+    SourceFamily{
+        "ferry_source_disk_full", "gauge",
+        "1 while the source waits for space on the disk of the data_dir (it tries again "
+        "every 5 s).",
+        [](const collector::SourceStatus& s) -> std::uint64_t { return s.disk_full ? 1 : 0; }},
 };
 
 std::string_view type_of(const config::Settings& settings, const std::string& source) {

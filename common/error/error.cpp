@@ -28,6 +28,8 @@ std::string_view to_string(ErrorCode code) {
       return "rate_limited";
     case ErrorCode::kFull:
       return "full";
+    case ErrorCode::kDiskFull:
+      return "disk_full";
     case ErrorCode::kConflict:
       return "conflict";
     case ErrorCode::kInternal:

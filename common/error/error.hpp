@@ -25,6 +25,7 @@ enum class ErrorCode {
   kAuth,             // a peer refused our credentials (a password, token or key): fix them
   kRateLimited,      // a peer asked us to slow down; retry later, not sooner
   kFull,             // a bounded store (the spool) has no room; retry once it drains
+  kDiskFull,         // the disk under a file being written has no space; retry once it has
   kConflict,         // what the work was based on changed meanwhile (an erasure); redo it
   kInternal,         // a bug of ours reported as a value instead of a crash
 };

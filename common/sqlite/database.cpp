@@ -57,7 +57,7 @@ Error Database::last_error(ErrorCode code, std::string_view doing) const {
   const int rc = sqlite3_extended_errcode(db_);
   const int primary = rc & 0xff;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) code = ErrorCode::kCorrupt;
-  if (primary == SQLITE_FULL) code = ErrorCode::kIo;
+  if (primary == SQLITE_FULL) code = ErrorCode::kDiskFull;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) code = ErrorCode::kUnavailable;
   return Error{code,
                fmt::format("{}: {} failed: {}", path_text(path_), doing, sqlite3_errmsg(db_))};

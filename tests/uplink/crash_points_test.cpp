@@ -4,101 +4,38 @@
 // sync` delivers what is left. The oracle: the tenant holds every row of the source exactly once,
 // with the content its number gives it (its id pseudonymized), and none of an erased subject.
 //
-// FERRY_CRASH_ROUNDS sets the rounds per point (default 20).
+// FERRY_CRASH_ROUNDS sets the rounds per point (default 20; 5 in the ASan build).
 #include <cstdlib>
-#include <fstream>
-#include <map>
 #include <set>
 
-#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include "tests/support/process.hpp"
+#include "tests/uplink/numbered_rows.hpp"
 #include "tests/uplink/uplink_site.hpp"
 
 namespace ferry {
 namespace {
 
 constexpr std::uint64_t kRowsPerRound = 30;
+
+using test::check_rows_once;
+using test::numbered_source;
+using test::payload_of;
+using test::write_rows;
 constexpr int kCrashExit = 86;
 
+// 20 per point; 5 under AddressSanitizer, where each round's two processes take seconds: that
+// build is there for memory errors, which five rounds reach as well as twenty.
 int rounds() {
   const char* text = std::getenv("FERRY_CRASH_ROUNDS");
-  return text != nullptr ? std::max(1, std::atoi(text)) : 20;
-}
-
-std::string payload_of(std::uint64_t n) {
-  std::uint64_t x = n * 0x9E3779B97F4A7C15ull;
-  x ^= x >> 29;
-  return fmt::format("{:016x}{:016x}", x, x * 0xBF58476D1CE4E5B9ull);
-}
-
-// The numbered source: rows.csv with rows 1..count.
-void write_rows(const std::filesystem::path& folder, std::uint64_t count) {
-  std::filesystem::create_directories(folder);
-  std::ofstream out(folder / "rows.csv", std::ios::binary | std::ios::trunc);
-  out << "id,n,payload\r\n";
-  for (std::uint64_t n = 1; n <= count; ++n) {
-    out << fmt::format("r{:06},{},{}\r\n", n, n, payload_of(n));
-  }
-}
-
-std::string numbered_source(const std::filesystem::path& folder) {
-  return fmt::format(
-      "  - name: sis\n"
-      "    type: csv\n"
-      "    path: {}\n"
-      "    streams:\n"
-      "      rows:\n"
-      "        key: id\n"
-      "        default: keep\n"
-      "        fields:\n"
-      "          id: {{transform: pseudonymize, domain: user}}\n",
-      folder.string());
-}
-
-// Each problem with what the tenant stored for rows 1..count: a row missing, stored twice, with
-// other content or its id in plain text, or of an erased subject.
-std::vector<std::string> check_rows_once(std::string_view stored, std::uint64_t count,
-                                         const std::set<std::uint64_t>& erased = {}) {
-  std::map<std::uint64_t, int> seen;
-  std::vector<std::string> problems;
-  std::size_t start = 0;
-  while (start < stored.size()) {
-    const std::size_t end = stored.find('\n', start);
-    if (end == std::string_view::npos) break;
-    const auto line = stored.substr(start, end - start);
-    start = end + 1;
-    boost::system::error_code ec;
-    const auto value = boost::json::parse(line, ec);
-    const auto* row = value.if_object();
-    const auto* n_text = row != nullptr ? row->if_contains("n") : nullptr;
-    if (ec || n_text == nullptr || !n_text->is_string()) {
-      problems.push_back(fmt::format("a stored line is not a row: {}", line.substr(0, 80)));
-      continue;
-    }
-    const std::uint64_t n = std::stoull(std::string(n_text->as_string()));
-    const auto* payload = row->if_contains("payload");
-    const auto* id = row->if_contains("id");
-    if (payload == nullptr || !payload->is_string() || payload->as_string() != payload_of(n) ||
-        id == nullptr || !id->is_string() || id->as_string() == fmt::format("r{:06}", n)) {
-      problems.push_back(fmt::format("row {} was stored with other content", n));
-    }
-    if (n == 0 || n > count) problems.push_back(fmt::format("row {} was never in the source", n));
-    ++seen[n];
-  }
-  for (std::uint64_t n = 1; n <= count; ++n) {
-    const auto found = seen.find(n);
-    if (erased.contains(n)) {
-      if (found != seen.end()) problems.push_back(fmt::format("erased row {} was kept", n));
-    } else if (found == seen.end()) {
-      problems.push_back(fmt::format("row {} was lost", n));
-    } else if (found->second > 1) {
-      problems.push_back(fmt::format("row {} was stored {} times", n, found->second));
-    }
-  }
-  return problems;
+  if (text != nullptr) return std::max(1, std::atoi(text));
+#if defined(__SANITIZE_ADDRESS__)
+  return 5;
+#else
+  return 20;
+#endif
 }
 
 // Runs the rounds for one crash point; returns how many rounds did crash there.

@@ -34,7 +34,7 @@ Scheduler::Entry source(std::string name, std::string_view schedule = "every 1h"
 
 RunEnd ended(Kind kind, WallTime started, WallTime at,
              FailureClass failure = FailureClass::kNone) {
-  return RunEnd{kind, failure, started, at};
+  return RunEnd{kind, failure, false, started, at};
 }
 
 TEST_CASE("scheduler: every source is due at start, earliest first, and never taken twice") {
@@ -130,6 +130,27 @@ TEST_CASE("scheduler: a source paused by a full spool runs again when room is ma
   CHECK_FALSE(scheduler.any_paused());
 }
 
+TEST_CASE("scheduler: a source paused by a full disk tries again after a few seconds") {
+  Scheduler scheduler({source("sis")}, kStart);
+  REQUIRE(scheduler.take_due(kStart) == 0u);
+  RunEnd full = ended(Kind::kPaused, kStart, kStart + 1min);
+  full.disk_full = true;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    scheduler.finished(0, full);
+    CHECK(scheduler.any_paused());
+    CHECK(scheduler.entries()[0].disk_full);
+    CHECK(scheduler.entries()[0].failures == 0);  // a pause, not a failure: no back-off
+    CHECK(scheduler.next_due() == full.ended + kDiskFullRetry);
+    REQUIRE(scheduler.take_due(full.ended + kDiskFullRetry) == 0u);
+    full.started = full.ended + kDiskFullRetry;
+    full.ended = full.started + 1s;
+  }
+  scheduler.finished(0, ended(Kind::kSucceeded, full.started, full.ended));
+  CHECK_FALSE(scheduler.any_paused());
+  CHECK_FALSE(scheduler.entries()[0].disk_full);
+  CHECK(scheduler.next_due() == full.started + 1h);
+}
+
 TEST_CASE("scheduler: sources that are not scheduled run only when asked") {
   Scheduler::Entry once = source("sis");
   once.scheduled = false;
@@ -147,6 +168,7 @@ TEST_CASE("failure classes follow the error codes") {
   CHECK(classify(ErrorCode::kRateLimited) == FailureClass::kRateLimited);
   CHECK(classify(ErrorCode::kAuth) == FailureClass::kAuth);
   CHECK(classify(ErrorCode::kCorrupt) == FailureClass::kBadData);
+  CHECK(classify(ErrorCode::kDiskFull) == FailureClass::kUnavailable);
   CHECK(classify(ErrorCode::kConfig) == FailureClass::kConfig);
   CHECK(classify(ErrorCode::kInternal) == FailureClass::kInternal);
   CHECK(to_string(FailureClass::kRateLimited) == "rate_limited");

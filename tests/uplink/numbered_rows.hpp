@@ -1,0 +1,27 @@
+// The deterministic source of the reliability tests' oracle (docs/reliability.md): rows.csv with
+// rows numbered 1..count, each with an id ("r000001") and a payload derived from its number, read
+// by a csv source "sis" whose stream "rows" pseudonymizes the id and keeps the rest; and the
+// check of what the tenant stored for it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry::test {
+
+// The payload of row n: 32 hex digits derived from n.
+std::string payload_of(std::uint64_t n);
+// Writes `folder`/rows.csv with rows 1..count (replacing it).
+void write_rows(const std::filesystem::path& folder, std::uint64_t count);
+// The sources entry (UplinkSite's AgentConfig::sources) that reads it.
+std::string numbered_source(const std::filesystem::path& folder);
+// Each problem with what the tenant stored for rows 1..count: a row missing, stored twice, with
+// other content or its id in plain text, of an erased subject, or never in the source.
+std::vector<std::string> check_rows_once(std::string_view stored, std::uint64_t count,
+                                         const std::set<std::uint64_t>& erased = {});
+
+}  // namespace ferry::test
