@@ -33,15 +33,21 @@
 #         Windows service through Wine's service manager (install, start, status, sync, stop,
 #         uninstall); and the MSI is installed, configured, started, and removed by Wine's
 #         Windows Installer.
-#   reliability  The long variants of the fault tests (docs/reliability.md): the release build's
+#   ubsan  The sanitize-full preset: the whole test suite under ASan and every UBSan check,
+#         including the alignment, null and vptr checks CI's sanitize preset leaves out for its
+#         build time (CMakePresets.json says why).
+#   reliability  The long variants of the fault tests (docs/reliability.md), release build:
 #         spool_fault_tests with FERRY_POWER_LOSS_INSTANTS power cuts (default 2000) under the
-#         spool through the fault VFS, and the disk faults; prints how long it took.
+#         spool through the fault VFS, and the disk faults; `ferry run` killed at random
+#         FERRY_KILL_CYCLES times (default 1000); FERRY_RECONNECT_CYCLES connections cut under a
+#         running agent (default 10000); a blackhole of FERRY_BLACKHOLE_SECONDS (default 300);
+#         prints how long each took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=${FERRY_JOBS:-$(nproc)}
 package_lower_version=0.0.1  # the package part installs this, then upgrades to the tree's own
-parts=(tsan package windows reliability)
+parts=(tsan ubsan package windows reliability)
 
 part_tsan() {
   echo "== tsan: configure, build, test"
@@ -68,6 +74,21 @@ part_tsan() {
     return 1
   fi
   echo "== tsan: passed, no reports"
+}
+
+part_ubsan() {
+  echo "== ubsan: configure, build, test (sanitize-full)"
+  # Called as `part_ubsan || ...`, where bash ignores set -e: each step stops the part itself.
+  local started=$SECONDS
+  cmake --preset sanitize-full || return 1
+  cmake --build --preset sanitize-full -j "$jobs" || return 1
+  local build=$((SECONDS - started))
+  started=$SECONDS
+  if ! ctest --preset sanitize-full -j "$jobs"; then
+    echo "== ubsan: FAILED"
+    return 1
+  fi
+  echo "== ubsan: passed (build ${build} s, tests $((SECONDS - started)) s)"
 }
 
 part_package() {
@@ -164,18 +185,39 @@ part_windows() {
 }
 
 part_reliability() {
-  echo "== reliability: build spool_fault_tests (release)"
+  echo "== reliability: build spool_fault_tests, uplink_tests and the programs they run (release)"
   # Called as `part_reliability || ...`, where bash ignores set -e: each step stops the part.
   cmake --preset release >/dev/null || return 1
-  cmake --build --preset release -j "$jobs" --target spool_fault_tests || return 1
+  cmake --build --preset release -j "$jobs" --target spool_fault_tests uplink_tests ferry \
+    ferry-tenant ferry-test-hooks || return 1
   local instants=${FERRY_POWER_LOSS_INSTANTS:-2000}
-  echo "== reliability: $instants power cuts, full disks and failing writes and syncs"
+  local kills=${FERRY_KILL_CYCLES:-1000}
+  local connections=${FERRY_RECONNECT_CYCLES:-10000}
   local started=$SECONDS
-  if ! FERRY_POWER_LOSS_INSTANTS=$instants build/release/tests/fault/spool_fault_tests; then
-    echo "== reliability: FAILED"
+  local failed=""
+  echo "== reliability: $instants power cuts, full disks and failing writes and syncs"
+  FERRY_POWER_LOSS_INSTANTS=$instants build/release/tests/fault/spool_fault_tests ||
+    failed+=" spool_fault_tests"
+  local spool_time=$((SECONDS - started))
+  echo "== reliability: ferry run killed $kills times at random instants"
+  started=$SECONDS
+  FERRY_KILL_CYCLES=$kills build/release/tests/uplink/uplink_tests "[kill]" || failed+=" kills"
+  local kill_time=$((SECONDS - started))
+  echo "== reliability: $connections connections cut under a running agent"
+  started=$SECONDS
+  FERRY_RECONNECT_CYCLES=$connections build/release/tests/uplink/uplink_tests "[reconnect]" ||
+    failed+=" reconnects"
+  local reconnect_time=$((SECONDS - started))
+  echo "== reliability: a blackhole of ${FERRY_BLACKHOLE_SECONDS:-300} s"
+  started=$SECONDS
+  build/release/tests/uplink/uplink_tests "[blackhole]" || failed+=" blackhole"
+  local blackhole_time=$((SECONDS - started))
+  if [[ -n "$failed" ]]; then
+    echo "== reliability: FAILED:$failed"
     return 1
   fi
-  echo "== reliability: passed ($instants power cuts; $((SECONDS - started)) s)"
+  echo "== reliability: passed ($instants power cuts ${spool_time} s; $kills kills ${kill_time} s;" \
+    "$connections connections ${reconnect_time} s; blackhole ${blackhole_time} s)"
 }
 
 usage() {

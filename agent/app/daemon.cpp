@@ -13,6 +13,8 @@ namespace {
 
 constexpr auto kTrimEvery = std::chrono::hours(24);
 constexpr auto kWakeEvery = std::chrono::hours(1);
+// How often run() looks whether the spool's disk has failed.
+constexpr auto kStorageCheckEvery = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -70,7 +72,7 @@ void Daemon::tear_down() {
   if (announced_) log::get("agent")->info("ferry stopped");
 }
 
-void Daemon::run() {
+bool Daemon::run() {
   auto log = log::get("agent");
   const auto watchdog = lifecycle_.watchdog_interval();
   const auto status_every = lifecycle_.status_interval();
@@ -83,11 +85,26 @@ void Daemon::run() {
   }
   tell_service_manager(watchdog, status_every.count() > 0);
   auto next_trim = std::chrono::steady_clock::now() + kTrimEvery;
+  auto next_tell = std::chrono::steady_clock::now() + wake;
   for (;;) {
-    const auto signal = signals_.wait(wake);
-    tell_service_manager(watchdog, status_every.count() > 0);
-    if (std::chrono::steady_clock::now() >= next_trim) {
-      next_trim = std::chrono::steady_clock::now() + kTrimEvery;
+    const auto signal =
+        signals_.wait(std::min<std::chrono::milliseconds>(wake, kStorageCheckEvery));
+    if (generations_->current()->spool().storage_failed()) {
+      log->error(
+          "a read, write or sync of the spool's files under {} failed (the error is logged "
+          "above): the agent stops and exits with status 1 so that its service manager starts it "
+          "again, which reopens the spool from what the disk holds; nothing the spool "
+          "acknowledged is lost. Should it happen again, check the disk (dmesg, smartctl)",
+          path_text(settings_.agent.data_dir));
+      return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (signal || now >= next_tell) {
+      tell_service_manager(watchdog, status_every.count() > 0);
+      next_tell = now + wake;
+    }
+    if (now >= next_trim) {
+      next_trim = now + kTrimEvery;
       trim_audit_log();
     }
     if (!signal) continue;  // the periodic wake-up, or EINTR
@@ -97,7 +114,7 @@ void Daemon::run() {
                                    : std::string();
     if (signal->asks == ReceivedSignal::Asks::kStop) {
       log->info("stopping on {}{}", signal->name, sender);
-      return;
+      return true;
     }
     if (signal->asks == ReceivedSignal::Asks::kReload) {
       log->info("reloading {}{}", path_text(config_file_),

@@ -59,9 +59,11 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Until SIGINT or SIGTERM. SIGHUP (or a `reload` request) reloads the configuration; the audit
-  // log is trimmed to agent.audit.retention once a day.
-  void run();
+  // Until SIGINT or SIGTERM: then true. SIGHUP (or a `reload` request) reloads the
+  // configuration; the audit log is trimmed to agent.audit.retention once a day. False, within a
+  // second, once a read, write or sync of the spool's files has failed (Spool::storage_failed):
+  // the caller tears the agent down and exits non-zero, for the service manager to start it again.
+  bool run();
 
   // The metrics endpoint's port (0 when agent.metrics is off): for tests that asked for port 0.
   std::uint16_t metrics_port() const;

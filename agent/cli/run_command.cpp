@@ -26,8 +26,13 @@ int run_agent(const ParsedArgs& args, Io& io, app::Host& host) {
     return fail(io, daemon.error().configuration ? kExitUsage : kExitFailure,
                 daemon.error().error.message);
   }
-  (*daemon)->run();
+  const bool stopped = (*daemon)->run();
   daemon->reset();  // the one teardown path
+  if (!stopped) {
+    return fail(io, kExitFailure,
+                "the spool's disk failed: ferry stopped for its service manager to start it "
+                "again (the log says what failed)");
+  }
   return kExitOk;
 }
 
@@ -62,7 +67,9 @@ const CommandSpec& run_command() {
           "control socket listens, a STATUS= line, reloads and stopping, and feeds\n"
           "WatchdogSec= while its loops answer. SIGTERM or SIGINT stops it within seconds:\n"
           "a run in progress rolls back and is read again next time, and unacknowledged\n"
-          "batches stay in the spool; nothing is lost. Service managers (systemd, the\n"
+          "batches stay in the spool; nothing is lost. A read, write or sync of the\n"
+          "spool's files that fails stops it with exit status 1, for its service manager to\n"
+          "start it again, which reads the spool afresh. Service managers (systemd, the\n"
           "Windows service) run this command. Started by the Windows service manager (the\n"
           "service Ferry: ferry service install), it reports its start-up steps and stop to\n"
           "it, takes STOP, SHUTDOWN and PRESHUTDOWN as a stop and PARAMCHANGE as a reload,\n"

@@ -143,6 +143,10 @@ class Spool {
   // Called (on the committing thread) after each commit that stored batches: the uplink's cue to
   // send them. Set it before other threads use the spool.
   void set_commit_listener(std::function<void()> listener) { on_commit_ = std::move(listener); }
+  // Whether a read, write or sync of the spool's files has failed (sqlite::Database::io_failed):
+  // the spool then writes nothing more, and the agent exits for its service manager to start it
+  // again, which reopens the spool from what the disk holds (docs/reliability.md). Any thread.
+  bool storage_failed() const { return db_.io_failed(); }
 
  private:
   Spool(Options options, sqlite::Database db, std::string spool_id);

@@ -42,13 +42,16 @@ Database::~Database() {
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      io_failed_(other.io_failed_.load()) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    io_failed_ = other.io_failed_.load();
   }
   return *this;
 }
@@ -59,6 +62,7 @@ Error Database::last_error(ErrorCode code, std::string_view doing) const {
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) code = ErrorCode::kCorrupt;
   if (primary == SQLITE_FULL) code = ErrorCode::kDiskFull;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) code = ErrorCode::kUnavailable;
+  if (primary == SQLITE_IOERR) io_failed_ = true;
   return Error{code,
                fmt::format("{}: {} failed: {}", path_text(path_), doing, sqlite3_errmsg(db_))};
 }
@@ -185,6 +189,14 @@ bool Statement::column_is_null(int index) const {
 }
 
 Result<Transaction> Transaction::begin(Database& db) {
+  // After an I/O error this connection's idea of the file may be wrong (Database::io_failed):
+  // it writes no more.
+  if (db.io_failed()) {
+    return make_error(ErrorCode::kIo,
+                      "{}: not written: an earlier read, write or sync of it failed, and only "
+                      "reopening it tells what is on the disk",
+                      path_text(db.path()));
+  }
   if (auto began = db.exec("BEGIN IMMEDIATE"); !began) return tl::unexpected(began.error());
   return Transaction(&db);
 }

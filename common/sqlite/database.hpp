@@ -6,6 +6,7 @@
 // checkpoint at once, so Ferry never opens a second writing connection to the same file.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -45,10 +46,17 @@ class Database {
   // "spool.db: disk I/O error" from the connection's last error.
   Error last_error(ErrorCode code, std::string_view doing) const;
 
+  // Whether an operation on this connection has met an I/O error (SQLITE_IOERR: a read, write,
+  // sync or truncation of its files failed). Once a sync has failed, the kernel may have dropped
+  // pages it could not write while SQLite's cache still holds them: the connection no longer
+  // knows what is on disk, and only a new one (which reads it) does. Any thread may ask.
+  bool io_failed() const { return io_failed_.load(std::memory_order_relaxed); }
+
  private:
   Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  mutable std::atomic<bool> io_failed_{false};
 };
 
 class Statement {

@@ -114,7 +114,8 @@ TEST_CASE("a full disk at checkpoints leaves commits working, and the WAL is fol
   CHECK(std::filesystem::file_size(site.dir / "spool.db-wal") <= wal_full);
 }
 
-TEST_CASE("an I/O error on a write or a sync fails the commit and loses nothing committed") {
+TEST_CASE(
+    "an I/O error on a write or a sync fails the commit, and reopened, nothing committed is lost") {
   DiskSite site;
   auto spool = site.open();
   REQUIRE(site.ledger.write(*spool, 5));
@@ -124,12 +125,23 @@ TEST_CASE("an I/O error on a write or a sync fails the commit and loses nothing 
   SECTION("on the commit's sync") {
     site.vfs.fail(FaultVfs::Op::kSync, FaultVfs::File::kWal, SQLITE_IOERR_FSYNC);
   }
+  CHECK_FALSE(spool->storage_failed());
   CHECK_FALSE(site.ledger.write(*spool, 1));
   CHECK_THAT(site.ledger.last_error(),
              Catch::Contains("spool.db") && Catch::Contains("disk I/O error"));
   site.vfs.clear_faults();
-  // The failed commit is all there or not at all (a sync that failed may follow a write that
-  // reached the disk); the ledger allows both, and nothing else.
+  // This connection no longer knows what the disk holds: it writes nothing more, though the
+  // disk works again (the agent exits and its service manager starts it again).
+  CHECK(spool->storage_failed());
+  CHECK_FALSE(site.ledger.write(*spool, 1));
+  CHECK_THAT(site.ledger.last_error(),
+             Catch::Contains("not written: an earlier read, write or sync of it failed"));
+  // Reopened, the failed commit is all there or not at all (a sync that failed may follow a
+  // write that reached the disk); the ledger allows both, and nothing else.
+  spool.reset();
+  CHECK(site.integrity() == "ok");
+  spool = site.open();
+  CHECK_FALSE(spool->storage_failed());
   site.check_and_reopen(spool);
   CHECK(site.ledger.write(*spool, 4));
   site.check_and_reopen(spool);

@@ -231,7 +231,8 @@ TEST_CASE("ferry run under systemd stops feeding the watchdog while its uplink l
 TEST_CASE("the ferry program has no test hook: only ferry-test-hooks does") {
   const std::string hooks = test::read_file(FERRY_TEST_HOOKS_BINARY);
   const std::string ferry = test::read_file(FERRY_BINARY);
-  for (const std::string hook : {"FERRY_TEST_STALL_UPLINK_WHILE", "FERRY_TEST_CRASH_POINT"}) {
+  for (const std::string hook :
+       {"FERRY_TEST_STALL_UPLINK_WHILE", "FERRY_TEST_CRASH_POINT", "FERRY_TEST_SPOOL_FAULT"}) {
     CHECK(hooks.find(hook) != std::string::npos);
     CHECK(ferry.find(hook) == std::string::npos);
   }

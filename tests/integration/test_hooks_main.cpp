@@ -11,6 +11,10 @@
 //                                        file (in WAL mode only a checkpoint writes it), through
 //                                        the fault VFS (tests/support/fault_vfs.hpp) over the
 //                                        folder FERRY_TEST_DATA_DIR names
+//   FERRY_TEST_SPOOL_FAULT=write|sync[:N]  from the N-th write (or sync) of the spool's files on
+//                                        (default 1), every one fails with an I/O error
+//                                        (SQLITE_IOERR_WRITE, SQLITE_IOERR_FSYNC): a failing
+//                                        disk, through the fault VFS over FERRY_TEST_DATA_DIR
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -21,6 +25,7 @@
 #include <string_view>
 #include <thread>
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "common/env/test_hooks.hpp"
@@ -69,15 +74,46 @@ void stall_while_file_exists(std::string_view loop) {
   return true;
 }();
 
-// Kept for the process's life: a checkpoint's writes go through it.
-[[maybe_unused]] const std::unique_ptr<ferry::test::FaultVfs> checkpoint_vfs = [] {
+struct SpoolFault {
+  ferry::test::FaultVfs::Op op = ferry::test::FaultVfs::Op::kWrite;
+  int code = 0;  // 0: none
+  std::uint64_t nth = 1;
+};
+
+SpoolFault spool_fault_wanted() {
+  const char* text = std::getenv("FERRY_TEST_SPOOL_FAULT");
+  if (text == nullptr) return {};
+  const std::string_view value(text);
+  const auto colon = value.find(':');
+  const std::string_view op = value.substr(0, colon);
+  SpoolFault fault;
+  if (op == "write") {
+    fault = {ferry::test::FaultVfs::Op::kWrite, SQLITE_IOERR_WRITE};
+  } else if (op == "sync") {
+    fault = {ferry::test::FaultVfs::Op::kSync, SQLITE_IOERR_FSYNC};
+  } else {
+    _exit(kCrashExit + 1);  // a test's mistake: say so loudly
+  }
+  if (colon != std::string_view::npos)
+    fault.nth = std::stoull(std::string(value.substr(colon + 1)));
+  return fault;
+}
+
+// Kept for the process's life: the spool's files go through it.
+[[maybe_unused]] const std::unique_ptr<ferry::test::FaultVfs> spool_vfs = [] {
   const char* data_dir = std::getenv("FERRY_TEST_DATA_DIR");
-  if (kWanted.name != "spool-checkpoint" || data_dir == nullptr) {
+  const SpoolFault fault = spool_fault_wanted();
+  if (data_dir == nullptr || (kWanted.name != "spool-checkpoint" && fault.code == 0)) {
     return std::unique_ptr<ferry::test::FaultVfs>();
   }
   auto vfs = std::make_unique<ferry::test::FaultVfs>(data_dir);
-  vfs->exit_at(ferry::test::FaultVfs::Op::kWrite, ferry::test::FaultVfs::File::kDatabase,
-               kWanted.nth, kCrashExit);
+  if (kWanted.name == "spool-checkpoint") {
+    vfs->exit_at(ferry::test::FaultVfs::Op::kWrite, ferry::test::FaultVfs::File::kDatabase,
+                 kWanted.nth, kCrashExit);
+  }
+  if (fault.code != 0) {
+    vfs->fail(fault.op, ferry::test::FaultVfs::File::kAny, fault.code, fault.nth);
+  }
   return vfs;
 }();
 

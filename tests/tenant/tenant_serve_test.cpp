@@ -157,7 +157,7 @@ TEST_CASE("serve keeps answering pings while an ack waits out --ack-delay") {
   CHECK(agent.pongs() == 1);
 }
 
-TEST_CASE("serve --drop-after drops the connection before the ack; the batch is then a duplicate") {
+TEST_CASE("serve --drop-after drops the connection before the ack, the batch is then a duplicate") {
   Tenant tenant({"--drop-after", "1"});
   {
     TestAgent agent(tenant.ca());

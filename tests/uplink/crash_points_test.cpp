@@ -21,7 +21,6 @@ namespace {
 constexpr std::uint64_t kRowsPerRound = 30;
 
 using test::check_rows_once;
-using test::numbered_source;
 using test::payload_of;
 using test::write_rows;
 constexpr int kCrashExit = 86;
@@ -40,15 +39,9 @@ int rounds() {
 
 // Runs the rounds for one crash point; returns how many rounds did crash there.
 int crash_rounds(std::string_view point, std::uint64_t passes) {
-  test::UplinkSite site(10);
-  test::TenantProcess tenant(site);
-  tenant.start();
-  const auto folder = site.dir() / "numbered";
-  write_rows(folder, 0);
-  site.configure(test::AgentConfig{.port = tenant.port(),
-                                   .max_rows = 10,
-                                   .log_level = "info",
-                                   .sources = numbered_source(folder)});
+  test::NumberedSite numbered(0);
+  const test::UplinkSite& site = numbered.site;
+  const auto& folder = numbered.folder;
   // A first clean sync: the data_dir and the spool exist (the checkpoint point needs the folder).
   write_rows(folder, kRowsPerRound);
   {
@@ -71,14 +64,7 @@ int crash_rounds(std::string_view point, std::uint64_t passes) {
     REQUIRE((crashed.exit_code == kCrashExit || crashed.exit_code == 0));
     if (crashed.exit_code == kCrashExit) ++crashes;
   }
-  const auto last = site.sync();
-  INFO(last.out << last.err);
-  REQUIRE(last.exit_code == 0);
-  const auto problems =
-      check_rows_once(site.stored("rows"), kRowsPerRound * static_cast<std::uint64_t>(count + 1));
-  INFO(fmt::format("{}", fmt::join(problems, "\n")));
-  CHECK(problems.empty());
-  CHECK(site.spool_batches() == 0);
+  numbered.sync_and_check(kRowsPerRound * static_cast<std::uint64_t>(count + 1));
   return crashes;
 }
 
@@ -130,16 +116,9 @@ TEST_CASE("a crash amid a checkpoint of the spool loses nothing", "[uplink][faul
 
 TEST_CASE("a crash amid an erasure, then the erasure again: the subject is gone, nothing else",
           "[uplink][fault][crash-point]") {
-  test::UplinkSite site(10);
-  test::TenantProcess tenant(site);
-  tenant.start();
-  const auto folder = site.dir() / "numbered";
   const std::uint64_t count = 3 * static_cast<std::uint64_t>(rounds());
-  write_rows(folder, count);
-  site.configure(test::AgentConfig{.port = tenant.port(),
-                                   .max_rows = 10,
-                                   .log_level = "info",
-                                   .sources = numbered_source(folder)});
+  test::NumberedSite numbered(count);
+  const test::UplinkSite& site = numbered.site;
   REQUIRE(site.sync().exit_code == 0);
   std::set<std::uint64_t> erased;
   for (int round = 1; round <= rounds(); ++round) {
@@ -156,11 +135,7 @@ TEST_CASE("a crash amid an erasure, then the erasure again: the subject is gone,
     erased.insert(subject);
     if (round % 4 == 0) REQUIRE(site.sync().exit_code == 0);
   }
-  REQUIRE(site.sync().exit_code == 0);
-  const auto problems = check_rows_once(site.stored("rows"), count, erased);
-  INFO(fmt::format("{}", fmt::join(problems, "\n")));
-  CHECK(problems.empty());
-  CHECK(site.spool_batches() == 0);
+  numbered.sync_and_check(count, erased);
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "tests/uplink/numbered_rows.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 namespace ferry::test {
@@ -76,6 +78,41 @@ std::vector<std::string> check_rows_once(std::string_view stored, std::uint64_t 
     }
   }
   return problems;
+}
+
+NumberedSite::NumberedSite(std::uint64_t rows, const std::function<void(AgentConfig&)>& tailor)
+    : folder(site.dir() / "numbered") {
+  tenant.start();
+  write_rows(folder, rows);
+  AgentConfig config{.port = tenant.port(),
+                     .max_rows = 10,
+                     .log_level = "info",
+                     .sources = numbered_source(folder)};
+  if (tailor) tailor(config);
+  site.configure(config);
+}
+
+std::size_t NumberedSite::rows_at_tenant() const {
+  const std::string stored = site.stored("rows");
+  return static_cast<std::size_t>(std::count(stored.begin(), stored.end(), '\n'));
+}
+
+void NumberedSite::sync_and_check(std::uint64_t count,
+                                  const std::set<std::uint64_t>& erased) const {
+  const auto last = site.sync();
+  INFO(last.out << last.err);
+  REQUIRE(last.exit_code == 0);
+  const auto problems = check_rows_once(site.stored("rows"), count, erased);
+  INFO(fmt::format("{}", fmt::join(problems, "\n")));
+  CHECK(problems.empty());
+  CHECK(site.spool_batches() == 0u);
+}
+
+bool NumberedSite::has_damaged_spool() const {
+  for (const auto& entry : std::filesystem::directory_iterator(site.data_dir())) {
+    if (entry.path().filename().string().find(".corrupt-") != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace ferry::test

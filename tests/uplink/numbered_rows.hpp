@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tests/uplink/uplink_site.hpp"
 
 namespace ferry::test {
 
@@ -23,5 +26,27 @@ std::string numbered_source(const std::filesystem::path& folder);
 // other content or its id in plain text, of an erased subject, or never in the source.
 std::vector<std::string> check_rows_once(std::string_view stored, std::uint64_t count,
                                          const std::set<std::uint64_t>& erased = {});
+
+// The reliability tests' site: a running ferry-tenant, and `rows` numbered rows in
+// dir()/numbered as the agent's only source (batches of 10 rows, log level info). `tailor`
+// changes the configuration before it is written: its port is the tenant's unless `tailor` sets
+// another (a fault proxy's).
+class NumberedSite {
+ public:
+  explicit NumberedSite(std::uint64_t rows,
+                        const std::function<void(AgentConfig&)>& tailor = nullptr);
+
+  UplinkSite site{10};
+  TenantProcess tenant{site};
+  const std::filesystem::path folder;
+
+  // Rows the tenant stored for the numbered stream (duplicates included).
+  std::size_t rows_at_tenant() const;
+  // A plain `ferry sync` delivers what is left (REQUIREd); then the tenant must hold rows
+  // 1..count exactly once, none of `erased` (CHECKed, each problem named), and the spool nothing.
+  void sync_and_check(std::uint64_t count, const std::set<std::uint64_t>& erased = {}) const;
+  // Whether a spool was moved aside as damaged (spool.db.corrupt-*): never after a mere crash.
+  bool has_damaged_spool() const;
+};
 
 }  // namespace ferry::test

@@ -70,7 +70,7 @@ void UplinkSite::configure(const AgentConfig& config) {
   tenant_public_key: "{public_key}"
   ca_file: {ca}
   idle_timeout: {idle}
-  reconnect: {{min_delay: 100ms, max_delay: 1s}}
+  reconnect: {reconnect}
   batch: {{max_rows: {max_rows}{batch_extra}}}
 {uplink_extra}{spool}sources:
 {sources})",
@@ -87,7 +87,8 @@ void UplinkSite::configure(const AgentConfig& config) {
                                                       : fmt::format("token: \"{}\"", config.token)),
                   fmt::arg("public_key", public_key_),
                   fmt::arg("ca", config.ca_file.value_or(ca_pem()).string()),
-                  fmt::arg("idle", config.idle_timeout), fmt::arg("max_rows", config.max_rows),
+                  fmt::arg("idle", config.idle_timeout), fmt::arg("reconnect", config.reconnect),
+                  fmt::arg("max_rows", config.max_rows),
                   fmt::arg("batch_extra", config.batch_extra),
                   fmt::arg("uplink_extra", config.uplink_extra), fmt::arg("spool", spool),
                   fmt::arg("agent_extra", config.agent_extra)));

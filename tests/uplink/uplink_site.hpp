@@ -55,6 +55,7 @@ struct AgentConfig {
   std::string token = std::string(kToken);
   std::optional<std::filesystem::path> token_file{};  // instead of `token`: a file holding it
   std::string idle_timeout = "3s";
+  std::string reconnect = "{min_delay: 100ms, max_delay: 1s}";  // uplink.reconnect
   std::uint64_t max_rows = 10000;  // uplink.batch.max_rows
   std::string batch_extra{};       // more keys of uplink.batch, e.g. ", max_bytes: 1MiB"
   std::string uplink_extra{};      // more lines of uplink, each indented by two spaces

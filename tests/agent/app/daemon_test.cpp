@@ -92,13 +92,13 @@ TEST_CASE("a start-up step that fails undoes the steps before it, so a second st
   // While it runs, the data_dir is its own.
   CHECK_FALSE(DataDirLock::acquire(site.data_dir()));
   pthread_kill(pthread_self(), SIGTERM);
-  (*started)->run();  // takes the SIGTERM and returns
+  CHECK((*started)->run());  // takes the SIGTERM and returns: a stop asked for
   started->reset();
   CHECK(DataDirLock::acquire(site.data_dir()));
   CHECK_FALSE(client.ping());
 }
 
-TEST_CASE("a control_socket that is not a socket fails its step; the spool is closed again") {
+TEST_CASE("a control_socket that is not a socket fails its step, the spool is closed again") {
   Site site;
   const auto not_a_socket = site.dir.write("precious.txt", "keep me");
   Recorder heard;

@@ -378,7 +378,7 @@ TEST_CASE("reveal prints nothing unless every token reveals") {
   CHECK_THAT(mixed.err, Catch::Contains("key version 9"));
 }
 
-TEST_CASE("sync and preview name an unknown source; sync with the uplink off only spools") {
+TEST_CASE("sync and preview name an unknown source, sync with the uplink off only spools") {
   Site site;
   REQUIRE(site.ferry({"keys", "init"}).exit_code == 0);
   auto unknown = site.ferry({"sync", "--no-upload", "--source", "lunch"});

@@ -193,7 +193,7 @@ TEST_CASE("collector: an exception out of a connector fails that run only, witho
   collector->stop();
 }
 
-TEST_CASE("collector: a failed stream is reported per stream; the others are spooled") {
+TEST_CASE("collector: a failed stream is reported per stream, the others are spooled") {
   Site site({"sis"});
   site.script("sis").set([](test::Script& s) { s.failing = {"classes"}; });
   auto collector = site.collector();

@@ -72,7 +72,7 @@ TEST_CASE("status arrives typed, and byte for byte as the agent answered") {
   CHECK(status->json.at("sources").as_array().size() == 2);
 }
 
-TEST_CASE("sync_now, reload and ping answer their message; a refusal is an error saying why") {
+TEST_CASE("sync_now, reload and ping answer their message, a refusal is an error saying why") {
   Agent agent([](const std::string& line) -> std::string {
     if (line.find("sync_now") != std::string::npos) {
       if (line.find("nope") != std::string::npos) return refusal_line("no source named 'nope'");
@@ -97,7 +97,7 @@ TEST_CASE("sync_now, reload and ping answer their message; a refusal is an error
   CHECK(agent.requests.back() == R"({"cmd":"ping"})");
 }
 
-TEST_CASE("erase sends tokens and reads the outcome; sync_wait reads each run") {
+TEST_CASE("erase sends tokens and reads the outcome, sync_wait reads each run") {
   Agent agent([](const std::string& line) -> std::string {
     if (line.find("erase") != std::string::npos) {
       return R"({"domain":"user","tokens":2,"new_tokens":1,"erase_seq":9,"digests_removed":4,)"

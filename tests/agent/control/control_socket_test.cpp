@@ -130,7 +130,7 @@ TEST_CASE("no agent: the client says nothing listens, and names the socket") {
         "no agent is running (nothing listens on " + (dir / "control.sock").string() + ")");
 }
 
-TEST_CASE("a stale socket file is replaced; a live one is never taken over") {
+TEST_CASE("a stale socket file is replaced, a live one is never taken over") {
   test::TempDir dir;
   const auto path = dir / "control.sock";
   {

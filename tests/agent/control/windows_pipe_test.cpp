@@ -10,7 +10,7 @@ namespace {
 
 using Catch::Matchers::StartsWith;
 
-TEST_CASE("windows pipe: a path names one pipe of its own; a pipe name is kept") {
+TEST_CASE("windows pipe: a path names one pipe of its own, a pipe name is kept") {
   const auto data = pipe_name(L"C:\\ProgramData\\Ferry\\data\\control.sock");
   CHECK_THAT(path_text(data), StartsWith("\\\\.\\pipe\\ferry-"));
   CHECK(data.size() == std::wstring(L"\\\\.\\pipe\\ferry-").size() + 16);

@@ -64,7 +64,7 @@ struct Site {
   }
 };
 
-TEST_CASE("a failed stream keeps its state and sends no deletes; the others commit") {
+TEST_CASE("a failed stream keeps its state and sends no deletes, the others commit") {
   Site site;
   site.script->rows = 3;
   auto first = site.run();

@@ -156,7 +156,7 @@ TEST_CASE("list fields transform each element and join them with commas") {
             pseudonym("p-2", "user") + ",," + pseudonym("p-3", "user") + R"("})");
 }
 
-TEST_CASE("generalize to year, year_month, prefix and bucket; unparsable values become null") {
+TEST_CASE("generalize to year, year_month, prefix and bucket, unparsable values become null") {
   Fixture f;
   auto year = field("birthDate", Transform::kGeneralize);
   year.generalize = {config::Generalize::Kind::kYear, 0, {}};

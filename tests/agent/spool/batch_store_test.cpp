@@ -52,7 +52,7 @@ TEST_CASE("batch store numbers batches from next_seq, and a rolled-back insert t
   CHECK(insert(site.db, store, {new_batch("sis", "{}\n")}) == std::vector<std::uint64_t>{3});
 }
 
-TEST_CASE("batch store seals each batch to the tenant; a commit's source overrides the batch's") {
+TEST_CASE("batch store seals each batch to the tenant, a commit's source overrides the batch's") {
   SpoolDb site;
   BatchStore store(site.db, site.options(), site.spool_id);
   auto txn = sqlite::Transaction::begin(site.db).value();
@@ -141,7 +141,7 @@ TEST_CASE("drop_oldest drops the oldest unsent row batches, never protected, rej
   CHECK_THAT(full.error().message, Catch::Contains("nothing left to drop"));
 }
 
-TEST_CASE("acks remove batches; ack_through leaves the rejected ones; stats count what is left") {
+TEST_CASE("acks remove batches, ack_through leaves the rejected ones, stats count what is left") {
   SpoolDb site;
   BatchStore store(site.db, site.options(), site.spool_id);
   insert(site.db, store,

@@ -74,7 +74,7 @@ TEST_CASE("windows: a secret file only its owner may use is read") {
   CHECK(read_secret_file(listed, kMax, dir.path()).value() == "s3cr3t\n");
 }
 
-TEST_CASE("windows: a data_dir of the agent's own is private; one Everyone may read is not") {
+TEST_CASE("windows: a data_dir of the agent's own is private, one Everyone may read is not") {
   test::TempDir dir;
   const auto own = folder_with_list(dir, "data", L"D:P(A;OICI;FA;;;ME)(A;OICI;FA;;;SY)");
   CHECK(check_private_folder(own));
