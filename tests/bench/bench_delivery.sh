@@ -55,6 +55,9 @@ if [ ! -x /usr/bin/time ]; then
   $sudo apt-get install -y -qq time >/dev/null
 fi
 
+. tests/bench/lib.sh
+need_sqlite3
+
 tenant_pid=""
 stop_tenant() {
   if [ -n "$tenant_pid" ]; then
@@ -82,12 +85,8 @@ else
 fi
 
 # 2. The tenant's key, certificates and tokens file.
-rm -rf "$work/tenant.key" "$work/pki"
-tenant_public_key=$("$tenant" keygen --out "$work/tenant.key")
-"$tenant" certs --out "$work/pki" >/dev/null
 token=bench-delivery-token-0123456789
-printf 'bench bench %s\n' "$token" >"$work/tokens"
-chmod 600 "$work/tokens"
+make_tenant_files "$token"
 
 # 3. Two configurations, one data_dir. The port and max_in_flight come from the environment
 # (${...} is expanded when the file is loaded). fill.yaml reads the export; deliver.yaml has no
@@ -130,6 +129,8 @@ spool_line=$(grep '^spool: ' "$work/fill.txt")
 batches_spooled=$(echo "$spool_line" | awk '{ print $2 }')
 cp -a "$work/data" "$work/data.full"
 spool_bytes=$(du -cb "$work/data.full"/spool.db* | tail -1 | cut -f1)
+# The sealed batches' bytes, as sent (ferry sync prints them rounded).
+batch_bytes=$(sqlite3 "$work/data.full/spool.db" "SELECT sum(bytes) FROM batches")
 
 # 5. Deliver it, once per max_in_flight value and run.
 ticks=$(getconf CLK_TCK)
@@ -141,25 +142,7 @@ while [ "$run" -le "$runs" ]; do
     tag="n$n-run$run"
     rm -rf "$work/data" "$work/tenant-out"
     cp -a "$work/data.full" "$work/data"
-    : >"$work/tenant-$tag.stdout"
-    "$tenant" serve --listen 127.0.0.1:0 --cert "$work/pki/server.pem" \
-      --key "$work/pki/server.key" --private-key "$work/tenant.key" --tokens "$work/tokens" \
-      --out "$work/tenant-out" >"$work/tenant-$tag.stdout" 2>"$work/tenant-$tag.log" &
-    tenant_pid=$!
-    port=""
-    tries=0
-    while [ -z "$port" ]; do
-      port=$(sed -n 's/^ferry-tenant: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
-        "$work/tenant-$tag.stdout")
-      [ -n "$port" ] && break
-      tries=$((tries + 1))
-      if [ "$tries" -gt 100 ] || ! kill -0 "$tenant_pid" 2>/dev/null; then
-        echo "ferry-tenant did not start listening:" >&2
-        cat "$work/tenant-$tag.log" >&2
-        exit 1
-      fi
-      sleep 0.1
-    done
+    start_tenant tenant-out "tenant-$tag"
 
     echo "delivering with max_in_flight $n (run $run) to 127.0.0.1:$port ..."
     sync  # start from clean page-cache dirt, not from the copy's pending writes
@@ -174,8 +157,8 @@ while [ "$run" -le "$runs" ]; do
 
     sent_line=$(grep '^sent: ' "$work/sync-$tag.txt")
     sent_batches=$(echo "$sent_line" | awk '{ print $2 }')
-    sent_rows=$(echo "$sent_line" | sed 's/.*(\([0-9]*\) rows, \([0-9]*\) bytes).*/\1/')
-    sent_bytes=$(echo "$sent_line" | sed 's/.*(\([0-9]*\) rows, \([0-9]*\) bytes).*/\2/')
+    sent_rows=$(echo "$sent_line" | sed 's/.*(\([0-9]*\) rows, .*/\1/')
+    sent_bytes=$batch_bytes
     stored_rows=$(find "$work/tenant-out/bench" -name '*.jsonl' ! -name commands.jsonl \
       -exec cat {} + | wc -l)
     stored_bytes=$(find "$work/tenant-out/bench" -name '*.jsonl' ! -name commands.jsonl \
